@@ -1,0 +1,74 @@
+// The Hono application: request ids, errors as S3/COS XML, authentication, dispatch.
+
+import { Hono } from 'hono';
+import { credentialLookup, readConfig, type Config, type Env } from './config';
+import { authenticate } from './s3/auth';
+import { sniffDialect, type Dialect } from './s3/dialect';
+import { S3Error } from './s3/errors';
+import { address, dispatch } from './s3/router';
+import { xmlDocument } from './s3/xml';
+import { Sse } from './sse';
+import { loadKeyring } from './sse/keyring';
+import { sseC } from './sse/sse-c';
+import { sseCos } from './sse/sse-cos';
+import { R2Store } from './store/r2';
+
+type Vars = { requestId: string; dialect: Dialect; config: Config };
+
+export const app = new Hono<{ Bindings: Env; Variables: Vars }>();
+
+app.use('*', async (c, next) => {
+  const requestId = crypto.randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
+  const url = new URL(c.req.url);
+  c.set('requestId', requestId);
+  c.set('dialect', sniffDialect(c.req.raw, url));
+  await next();
+  const h = c.res.headers;
+  if (c.get('dialect') === 'cos') h.set('x-cos-request-id', requestId);
+  else {
+    h.set('x-amz-request-id', requestId);
+    h.set('x-amz-id-2', requestId);
+  }
+  h.set('server', 'sealbucket');
+});
+
+app.onError((err, c) => {
+  const requestId = c.get('requestId') ?? '';
+  const e = err instanceof S3Error ? err : new S3Error('InternalError');
+  if (!(err instanceof S3Error)) console.error(JSON.stringify({ event: 'unhandled', requestId, error: String(err instanceof Error ? err.message : err) }));
+  const url = new URL(c.req.url);
+  const body =
+    c.req.method === 'HEAD'
+      ? null
+      : xmlDocument('Error', { Code: e.code, Message: e.message, ...e.fields, Resource: url.pathname, RequestId: requestId, ...(c.get('dialect') === 'cos' ? { TraceId: requestId } : {}) }, '');
+  const res = new Response(body, { status: e.status, headers: { 'content-type': 'application/xml', ...e.headers } });
+  const dialect = c.get('dialect') ?? 'amz';
+  res.headers.set(dialect === 'cos' ? 'x-cos-request-id' : 'x-amz-request-id', requestId);
+  res.headers.set('server', 'sealbucket');
+  return res;
+});
+
+app.all('*', async (c) => {
+  const env = c.env;
+  const config = readConfig(env);
+  const req = c.req.raw;
+  const url = new URL(req.url);
+  const auth = await authenticate(req, credentialLookup(env));
+  c.set('dialect', auth.dialect);
+  const { bucket, key } = address(url, req.headers.get('host') ?? url.host, config.baseDomains);
+  const keyring = () => loadKeyring(env.MASTER_KEYRING_SECRET, env.MASTER_KEYRING);
+  return dispatch({
+    req,
+    url,
+    env,
+    config,
+    auth,
+    dialect: auth.dialect,
+    requestId: c.get('requestId'),
+    bucket,
+    key,
+    store: new R2Store(env.STORE),
+    sse: new Sse({ cos: sseCos(keyring), c: sseC }, config.segmentSize),
+    secure: url.protocol === 'https:',
+  });
+});

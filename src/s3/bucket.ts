@@ -1,0 +1,60 @@
+// ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
+
+import type { Ctx } from './context';
+import { xmlResponse } from './delete';
+import { S3Error } from './errors';
+import { requireBucket } from './objects';
+import { bucketKey, objectPrefix } from './record';
+import { parseXml, xmlDocument } from './xml';
+
+/** S3 bucket naming rules (which COS names, "name-appid", also satisfy). */
+export function validBucketName(name: string): boolean {
+  return (
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
+    !/\.\.|\.-|-\./.test(name) &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(name) &&
+    !name.startsWith('xn--') &&
+    !name.endsWith('-s3alias')
+  );
+}
+
+const owner = (ctx: Ctx) => ({ ID: ctx.auth.accessKeyId, DisplayName: ctx.auth.accessKeyId });
+
+export async function listBuckets(ctx: Ctx): Promise<Response> {
+  const buckets: { Name: string; CreationDate: string }[] = [];
+  let cursor: string | undefined;
+  do {
+    const r = await ctx.store.list({ prefix: 'b/', cursor, limit: 1000 });
+    for (const o of r.objects) buckets.push({ Name: o.key.slice(2), CreationDate: o.uploaded.toISOString() });
+    cursor = r.cursor;
+  } while (cursor);
+  return xmlResponse(xmlDocument('ListAllMyBucketsResult', { Owner: owner(ctx), Buckets: { Bucket: buckets } }));
+}
+
+export async function createBucket(ctx: Ctx): Promise<Response> {
+  if (!validBucketName(ctx.bucket)) throw new S3Error('InvalidBucketName', undefined, { fields: { BucketName: ctx.bucket } });
+  const body = await ctx.req.text();
+  if (body.trim()) parseXml(body, 'CreateBucketConfiguration');
+  if (await ctx.store.head(bucketKey(ctx.bucket))) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { fields: { BucketName: ctx.bucket } });
+  await ctx.store.put(bucketKey(ctx.bucket), null, 0, { custom: { owner: ctx.auth.accessKeyId } });
+  return new Response(null, { status: 200, headers: { location: `/${ctx.bucket}` } });
+}
+
+export async function headBucket(ctx: Ctx): Promise<Response> {
+  await requireBucket(ctx.store, ctx.bucket);
+  return new Response(null, { status: 200, headers: { 'x-amz-bucket-region': ctx.config.region } });
+}
+
+export async function deleteBucket(ctx: Ctx): Promise<Response> {
+  await requireBucket(ctx.store, ctx.bucket);
+  const r = await ctx.store.list({ prefix: objectPrefix(ctx.bucket), limit: 1 });
+  if (r.objects.length) throw new S3Error('BucketNotEmpty', undefined, { fields: { BucketName: ctx.bucket } });
+  await ctx.store.delete([bucketKey(ctx.bucket)]);
+  return new Response(null, { status: 204 });
+}
+
+export async function bucketLocation(ctx: Ctx): Promise<Response> {
+  await requireBucket(ctx.store, ctx.bucket);
+  const region = ctx.config.region === 'us-east-1' ? '' : ctx.config.region;
+  return xmlResponse(`<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region}</LocationConstraint>`);
+}

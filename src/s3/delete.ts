@@ -1,0 +1,39 @@
+// DeleteObject and DeleteObjects.
+
+import type { Ctx } from './context';
+import { S3Error } from './errors';
+import { deleteObject, requireBucket } from './objects';
+import { list, parseXml, text, xmlDocument } from './xml';
+
+export async function deleteOne(ctx: Ctx): Promise<Response> {
+  await requireBucket(ctx.store, ctx.bucket);
+  await deleteObject(ctx.store, ctx.bucket, ctx.key);
+  return new Response(null, { status: 204 });
+}
+
+export async function deleteMany(ctx: Ctx): Promise<Response> {
+  await requireBucket(ctx.store, ctx.bucket);
+  const doc = parseXml(await ctx.req.text(), 'Delete');
+  const objects = list(doc, 'Object');
+  if (objects.length > 1000) throw new S3Error('MalformedXML', 'The request must contain no more than 1000 keys.');
+  const quiet = text(doc, 'Quiet') === 'true';
+  const keys = objects.map((o) => {
+    const k = text(o, 'Key');
+    if (k === undefined || k === '') throw new S3Error('MalformedXML');
+    return k;
+  });
+  const deleted: { Key: string }[] = [];
+  const errors: { Key: string; Code: string; Message: string }[] = [];
+  for (const key of keys) {
+    try {
+      await deleteObject(ctx.store, ctx.bucket, key);
+      if (!quiet) deleted.push({ Key: key });
+    } catch (e) {
+      errors.push({ Key: key, Code: 'InternalError', Message: e instanceof Error ? e.message : 'error' });
+    }
+  }
+  return xmlResponse(xmlDocument('DeleteResult', { Deleted: deleted, Error: errors }));
+}
+
+export const xmlResponse = (body: string, status = 200): Response =>
+  new Response(body, { status, headers: { 'content-type': 'application/xml' } });

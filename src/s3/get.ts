@@ -1,0 +1,151 @@
+// GetObject and HeadObject.
+
+import type { Ctx } from './context';
+import { hdr } from './dialect';
+import { S3Error } from './errors';
+import { integrityFailure, loadRecord } from './objects';
+import { parseRange } from './range';
+import { dataKey, type ObjectRecord } from './record';
+import { headerGetter, parseSse, sseHeaders } from './sse-params';
+import { NEEDS_KEY } from '../sse/sse-c';
+import type { SseRequest } from '../sse';
+
+const OVERRIDES: [string, string][] = [
+  ['response-content-type', 'content-type'],
+  ['response-content-language', 'content-language'],
+  ['response-expires', 'expires'],
+  ['response-cache-control', 'cache-control'],
+  ['response-content-disposition', 'content-disposition'],
+  ['response-content-encoding', 'content-encoding'],
+];
+
+export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
+  const sse = await parseSse(headerGetter(ctx.req.headers), { dialect: ctx.dialect, op: 'read', secure: ctx.secure, allowInsecureSseC: ctx.config.sseCAllowHttp });
+  const rec = await loadRecord(ctx);
+  checkSseRequest(rec, sse);
+
+  const headers = objectHeaders(ctx, rec, sse);
+  const notModified = preconditions(ctx.req.headers, rec);
+  if (notModified) return notModified;
+  for (const [q, h] of OVERRIDES) {
+    const v = ctx.url.searchParams.get(q);
+    if (v !== null) headers.set(h, v);
+  }
+
+  const range = parseRange(ctx.req.headers.get('range'), rec.size);
+  const start = range?.start ?? 0;
+  const end = range?.end ?? rec.size - 1;
+  const length = rec.size === 0 ? 0 : end - start + 1;
+  headers.set('content-length', String(length));
+  if (range) headers.set('content-range', `bytes ${start}-${end}/${rec.size}`);
+  const status = range ? 206 : 200;
+
+  if (!rec.envelope) {
+    if (head) return new Response(null, { status, headers });
+    const got = await ctx.store.get(dataKey(rec.data), length ? { offset: start, length } : undefined);
+    if (!got) throw missingData(ctx);
+    return new Response(length ? got.body : null, { status, headers });
+  }
+
+  let body: ReadableStream<Uint8Array>;
+  try {
+    const opening = await ctx.sse.open(ctx, rec.size, rec.envelope, sse);
+    if (head) return new Response(null, { status, headers });
+    const span = opening.span(start, end);
+    const got = await ctx.store.get(dataKey(rec.data), { offset: span.offset, length: span.length });
+    if (!got) throw missingData(ctx);
+    // Authenticate the first segment before committing to a 200.
+    body = await primed(got.body.pipeThrough(opening.decrypt(span)), (e) => integrityFailure(ctx, e));
+  } catch (e) {
+    throw integrityFailure(ctx, e);
+  }
+  return new Response(length ? body : null, { status, headers });
+}
+
+/** Refuses reads whose SSE-C parameters do not fit the object. */
+function checkSseRequest(rec: ObjectRecord, sse: SseRequest) {
+  const sealedC = rec.envelope?.mode === 'c';
+  if (sealedC && sse.mode !== 'c') throw new S3Error('InvalidRequest', NEEDS_KEY);
+  if (!sealedC && sse.mode === 'c') {
+    throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
+  }
+}
+
+function missingData(ctx: Ctx): S3Error {
+  console.error(JSON.stringify({ event: 'data-missing', requestId: ctx.requestId, bucket: ctx.bucket, key: ctx.key }));
+  return new S3Error('InternalError', 'The object data is missing from the store.');
+}
+
+export function objectHeaders(ctx: Ctx, rec: ObjectRecord, sse: SseRequest): Headers {
+  const h = new Headers();
+  h.set('etag', `"${rec.etag}"`);
+  h.set('last-modified', rec.uploaded.toUTCString());
+  h.set('accept-ranges', 'bytes');
+  h.set('content-type', rec.http.contentType ?? 'application/octet-stream');
+  if (rec.http.contentEncoding) h.set('content-encoding', rec.http.contentEncoding);
+  if (rec.http.contentDisposition) h.set('content-disposition', rec.http.contentDisposition);
+  if (rec.http.contentLanguage) h.set('content-language', rec.http.contentLanguage);
+  if (rec.http.cacheControl) h.set('cache-control', rec.http.cacheControl);
+  if (rec.http.expires) h.set('expires', rec.http.expires);
+  for (const [k, v] of Object.entries(rec.meta)) h.set(hdr(ctx.dialect, `meta-${k}`), v);
+  for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, rec.envelope, sse))) h.set(k, v);
+  if (rec.crc64) h.set('x-cos-hash-crc64ecma', rec.crc64);
+  return h;
+}
+
+const etagMatches = (header: string, etag: string) =>
+  header.split(',').some((t) => {
+    const v = t.trim().replace(/^W\//, '');
+    return v === '*' || v === `"${etag}"` || v === etag;
+  });
+
+/** RFC 9110 §13.2.2 order, as S3 applies it. Returns a 304 response or throws 412. */
+function preconditions(h: Headers, rec: ObjectRecord): Response | null {
+  const ifMatch = h.get('if-match');
+  const ifNoneMatch = h.get('if-none-match');
+  const ims = h.get('if-modified-since');
+  const ius = h.get('if-unmodified-since');
+  const modified = Math.floor(rec.uploaded.getTime() / 1000) * 1000;
+  if (ifMatch !== null) {
+    if (!etagMatches(ifMatch, rec.etag)) throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match' } });
+  } else if (ius !== null) {
+    const d = Date.parse(ius);
+    if (!isNaN(d) && modified > d) throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Unmodified-Since' } });
+  }
+  const notModified = () => new Response(null, { status: 304, headers: { etag: `"${rec.etag}"`, 'last-modified': rec.uploaded.toUTCString() } });
+  if (ifNoneMatch !== null) {
+    if (etagMatches(ifNoneMatch, rec.etag)) return notModified();
+  } else if (ims !== null) {
+    const d = Date.parse(ims);
+    if (!isNaN(d) && modified <= d) return notModified();
+  }
+  return null;
+}
+
+/**
+ * Reads the first chunk before returning, so a failure there becomes an error
+ * response; later failures abort the body and are logged via onError.
+ */
+async function primed(src: ReadableStream<Uint8Array>, onError: (e: unknown) => unknown): Promise<ReadableStream<Uint8Array>> {
+  const reader = src.getReader();
+  const first = await reader.read();
+  let sentFirst = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      if (!sentFirst) {
+        sentFirst = true;
+        if (first.done) return ctl.close();
+        return ctl.enqueue(first.value);
+      }
+      try {
+        const r = await reader.read();
+        if (r.done) ctl.close();
+        else ctl.enqueue(r.value);
+      } catch (e) {
+        onError(e);
+        ctl.error(e);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}

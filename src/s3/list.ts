@@ -1,0 +1,100 @@
+// ListObjects (V1) and ListObjectsV2.
+
+import { fromB64url, toB64url, utf8 } from '../crypto/bytes';
+import type { StoredObject } from '../store/types';
+import type { Ctx } from './context';
+import { xmlResponse } from './delete';
+import { S3Error } from './errors';
+import { requireBucket } from './objects';
+import { objectPrefix, recordFromStored } from './record';
+import { xmlDocument, type Node } from './xml';
+
+type Entry = { key: string; object?: StoredObject };
+
+export async function listObjects(ctx: Ctx): Promise<Response> {
+  const q = ctx.url.searchParams;
+  const v2 = q.get('list-type') === '2';
+  const prefix = q.get('prefix') ?? '';
+  const delimiter = q.get('delimiter') || undefined;
+  const encoding = q.get('encoding-type');
+  if (encoding !== null && encoding !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { fields: { ArgumentName: 'encoding-type' } });
+  const mk = q.get('max-keys') ?? '1000';
+  if (!/^\d+$/.test(mk)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { fields: { ArgumentName: 'max-keys' } });
+  const maxKeys = Math.min(Number(mk), 1000);
+  const token = q.get('continuation-token');
+  let after = v2 ? (q.get('start-after') ?? '') : (q.get('marker') ?? '');
+  if (v2 && token !== null) {
+    try {
+      after = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(fromB64url(token));
+    } catch {
+      throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { fields: { ArgumentName: 'continuation-token' } });
+    }
+  }
+  await requireBucket(ctx.store, ctx.bucket);
+  const { entries, truncated } = await collect(ctx, prefix, delimiter, after, maxKeys);
+
+  const enc = (s: string) => (encoding ? encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+') : s);
+  const owner = { ID: ctx.auth.accessKeyId, DisplayName: ctx.auth.accessKeyId };
+  const withOwner = !v2 || q.get('fetch-owner') === 'true';
+  const contents = entries.filter((e) => e.object).map((e) => {
+    const rec = recordFromStored(e.object!);
+    return {
+      Key: enc(e.key),
+      LastModified: e.object!.uploaded.toISOString(),
+      ETag: `"${rec?.etag ?? ''}"`,
+      Size: rec?.size ?? 0,
+      StorageClass: 'STANDARD',
+      Owner: withOwner ? owner : undefined,
+    };
+  });
+  const prefixes = entries.filter((e) => !e.object).map((e) => ({ Prefix: enc(e.key) }));
+  const last = entries[entries.length - 1]?.key;
+  const common: { [k: string]: Node } = { Name: ctx.bucket, Prefix: enc(prefix) };
+  const body: { [k: string]: Node } = v2
+    ? {
+        ...common,
+        KeyCount: entries.length,
+        MaxKeys: maxKeys,
+        Delimiter: delimiter && enc(delimiter),
+        EncodingType: encoding ?? undefined,
+        IsTruncated: truncated,
+        ContinuationToken: token ?? undefined,
+        NextContinuationToken: truncated && last !== undefined ? toB64url(utf8(last)) : undefined,
+        StartAfter: q.get('start-after') !== null ? enc(q.get('start-after')!) : undefined,
+        Contents: contents,
+        CommonPrefixes: prefixes,
+      }
+    : {
+        ...common,
+        Marker: enc(q.get('marker') ?? ''),
+        MaxKeys: maxKeys,
+        Delimiter: delimiter && enc(delimiter),
+        EncodingType: encoding ?? undefined,
+        IsTruncated: truncated,
+        NextMarker: truncated && last !== undefined ? enc(last) : undefined,
+        Contents: contents,
+        CommonPrefixes: prefixes,
+      };
+  return xmlResponse(xmlDocument('ListBucketResult', body));
+}
+
+/** Up to maxKeys keys and common prefixes after `after`, in key order. */
+async function collect(ctx: Ctx, prefix: string, delimiter: string | undefined, after: string, maxKeys: number) {
+  const base = objectPrefix(ctx.bucket);
+  // A marker that is itself a common prefix resumes after everything under it.
+  const skipUnder = delimiter && after.startsWith(prefix) && after.endsWith(delimiter) && after.length > prefix.length;
+  const startAfter = after ? base + after + (skipUnder ? '\u{10FFFF}' : '') : undefined;
+  const entries: Entry[] = [];
+  let cursor: string | undefined;
+  let more = maxKeys > 0;
+  while (more && entries.length <= maxKeys) {
+    const r = await ctx.store.list({ prefix: base + prefix, delimiter, startAfter, cursor, limit: 1000, withMeta: true });
+    for (const o of r.objects) entries.push({ key: o.key.slice(base.length), object: o });
+    for (const p of r.prefixes) entries.push({ key: p.slice(base.length) });
+    cursor = r.cursor;
+    more = r.truncated && !!cursor;
+  }
+  entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const unique = entries.filter((e, i) => i === 0 || e.key !== entries[i - 1].key);
+  return { entries: unique.slice(0, maxKeys), truncated: unique.length > maxKeys || more };
+}

@@ -1,0 +1,36 @@
+// PutObject.
+
+import type { Ctx } from './context';
+import { userMetadata } from './dialect';
+import { S3Error } from './errors';
+import { httpMetaFrom, plainLength, requestBody, requireBucket, writeMode, writeObject } from './objects';
+import { headerGetter, parseSse, sseHeaders } from './sse-params';
+
+export const MAX_KEY_BYTES = 1024;
+
+export function checkKey(key: string) {
+  if (!key) throw new S3Error('InvalidArgument', 'An object key is required.');
+  if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
+}
+
+export async function putObject(ctx: Ctx): Promise<Response> {
+  checkKey(ctx.key);
+  const h = ctx.req.headers;
+  const sse = await parseSse(headerGetter(h), { dialect: ctx.dialect, op: 'write', secure: ctx.secure, allowInsecureSseC: ctx.config.sseCAllowHttp });
+  const mode = writeMode(ctx, sse);
+  const length = plainLength(h);
+  await requireBucket(ctx.store, ctx.bucket);
+  const rec = await writeObject(ctx, {
+    bucket: ctx.bucket,
+    key: ctx.key,
+    body: requestBody(ctx),
+    length,
+    mode,
+    sse,
+    meta: userMetadata(h),
+    http: httpMetaFrom(h),
+  });
+  const headers = new Headers({ etag: `"${rec.etag}"`, 'x-cos-hash-crc64ecma': rec.crc64 });
+  for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, rec.envelope, sse))) headers.set(k, v);
+  return new Response(null, { status: 200, headers });
+}

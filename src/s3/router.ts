@@ -1,0 +1,59 @@
+// Addressing (path style and virtual-hosted) and dispatch to the handlers.
+
+import type { Ctx } from './context';
+import { bucketLocation, createBucket, deleteBucket, headBucket, listBuckets } from './bucket';
+import { deleteMany, deleteOne } from './delete';
+import { S3Error } from './errors';
+import { getObject } from './get';
+import { listObjects } from './list';
+import { putObject } from './put';
+
+/** Bucket and key of a request, from the Host (virtual-hosted) or the path. */
+export function address(url: URL, host: string, baseDomains: string[]): { bucket: string; key: string } {
+  const hostname = host.replace(/:\d+$/, '').toLowerCase();
+  const path = decodePath(url.pathname);
+  for (const base of baseDomains) {
+    if (hostname.endsWith(`.${base}`)) return { bucket: hostname.slice(0, -base.length - 1), key: path.slice(1) };
+  }
+  const i = path.indexOf('/', 1);
+  return i < 0 ? { bucket: path.slice(1), key: '' } : { bucket: path.slice(1, i), key: path.slice(i + 1) };
+}
+
+function decodePath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    throw new S3Error('InvalidURI', 'Couldn\'t parse the specified URI.', { status: 400 });
+  }
+}
+
+// Subresources we do not serve yet: answer 501 rather than misreading them as plain object calls.
+const UNSUPPORTED = ['acl', 'policy', 'cors', 'lifecycle', 'versioning', 'versions', 'tagging', 'website', 'logging', 'notification', 'replication', 'uploads', 'uploadId', 'encryption', 'object-lock', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'ownershipControls', 'publicAccessBlock', 'attributes', 'partNumber'];
+
+export async function dispatch(ctx: Ctx): Promise<Response> {
+  const m = ctx.req.method;
+  const q = ctx.url.searchParams;
+  const sub = UNSUPPORTED.find((s) => q.has(s));
+  if (sub) throw new S3Error('NotImplemented', `The ${sub} subresource is not implemented by this gateway.`);
+  if (!ctx.bucket) {
+    if (m === 'GET') return listBuckets(ctx);
+    throw new S3Error('MethodNotAllowed');
+  }
+  if (!ctx.key) {
+    if (m === 'PUT') return createBucket(ctx);
+    if (m === 'HEAD') return headBucket(ctx);
+    if (m === 'DELETE') return deleteBucket(ctx);
+    if (m === 'POST' && q.has('delete')) return deleteMany(ctx);
+    if (m === 'GET' && q.has('location')) return bucketLocation(ctx);
+    if (m === 'GET') return listObjects(ctx);
+    throw new S3Error('MethodNotAllowed');
+  }
+  if (m === 'PUT') {
+    if (ctx.req.headers.has('x-amz-copy-source') || ctx.req.headers.has('x-cos-copy-source')) throw new S3Error('NotImplemented', 'CopyObject is not implemented yet.');
+    return putObject(ctx);
+  }
+  if (m === 'GET') return getObject(ctx, false);
+  if (m === 'HEAD') return getObject(ctx, true);
+  if (m === 'DELETE') return deleteOne(ctx);
+  throw new S3Error('MethodNotAllowed');
+}

@@ -1,0 +1,8 @@
+// Fixed test credentials and keyring (test-only values; never used outside tests).
+export const TEST_BINDINGS = {
+  ACCESS_KEY_ID: 'AKIDTESTGATEWAY',
+  SECRET_ACCESS_KEY: 'test-secret-key-0123456789abcdef',
+  CREDENTIALS: 'AKIDSECOND:second-secret-key-abcdefghijklmnop',
+  MASTER_KEYRING: 'k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
+  SSE_C_ALLOW_HTTP: 'true',
+};
