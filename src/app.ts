@@ -8,7 +8,8 @@ import { S3Error } from './s3/errors';
 import { address, dispatch } from './s3/router';
 import { xmlDocument } from './s3/xml';
 import { Sse } from './sse';
-import { loadKeyring } from './sse/keyring';
+import { keyringFrom } from './sse/keyring';
+import { readSecret } from './secrets';
 import { sseC } from './sse/sse-c';
 import { sseCos } from './sse/sse-cos';
 import { R2Store } from './store/r2';
@@ -56,7 +57,7 @@ app.all('*', async (c) => {
   const auth = await authenticate(req, credentialLookup(env));
   c.set('dialect', auth.dialect);
   const { bucket, key } = address(url, req.headers.get('host') ?? url.host, config.baseDomains);
-  const keyring = () => loadKeyring(env.MASTER_KEYRING_SECRET, env.MASTER_KEYRING);
+  const keyring = async () => keyringFrom(await readSecret(env.MASTER_KEYRING_SECRET, env.MASTER_KEYRING));
   return dispatch({
     req,
     url,

@@ -1,6 +1,7 @@
 // Bindings and settings (wrangler.toml [vars], secrets, Secrets Store).
 
 import { timingSafeEqualStr } from './crypto/compare';
+import { readSecret } from './secrets';
 
 type Secret = { get(): Promise<string> };
 
@@ -59,13 +60,7 @@ export function credentialLookup(env: Env): (ak: string) => Promise<string | und
     const m = new Map<string, string>();
     if (env.ACCESS_KEY_ID && env.SECRET_ACCESS_KEY) m.set(env.ACCESS_KEY_ID, env.SECRET_ACCESS_KEY);
     parsePairs(env.CREDENTIALS, m);
-    if (env.CREDENTIALS_SECRET) {
-      try {
-        parsePairs(await env.CREDENTIALS_SECRET.get(), m);
-      } catch {
-        // not provisioned here (local dev)
-      }
-    }
+    parsePairs(await readSecret(env.CREDENTIALS_SECRET, undefined), m);
     return m;
   };
   return async (ak) => {

@@ -49,7 +49,7 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
 
   let body: ReadableStream<Uint8Array>;
   try {
-    const opening = await ctx.sse.open(ctx, rec.size, rec.envelope, sse);
+    const opening = await ctx.sse.open({ bucket: ctx.bucket, key: ctx.key }, rec.size, rec.envelope, sse);
     if (head) return new Response(null, { status, headers });
     const span = opening.span(start, end);
     const got = await ctx.store.get(dataKey(rec.data), { offset: span.offset, length: span.length });

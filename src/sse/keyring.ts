@@ -1,7 +1,7 @@
 // The master keyring: several versions of the gateway's master key, one active.
 // Secret format: "id:base64key[,id:base64key...]", the first entry active.
 // It comes from the Secrets Store binding MASTER_KEYRING, or the plain
-// Worker secret of the same name as the local fallback.
+// Worker secret of the same name as the local fallback (see ../secrets.ts).
 
 import { fromB64 } from '../crypto/bytes';
 
@@ -39,20 +39,10 @@ export function parseKeyring(spec: string): Keyring {
   return { active, get: (id) => keys.get(id), ids: () => [...keys.keys()] };
 }
 
-type SecretBinding = { get(): Promise<string> };
 let cached: { spec: string; ring: Keyring } | undefined;
 
-export async function loadKeyring(binding: SecretBinding | string | undefined, fallback: string | undefined): Promise<Keyring> {
-  let spec: string | undefined;
-  if (typeof binding === 'string') spec = binding;
-  else if (binding) {
-    try {
-      spec = await binding.get();
-    } catch {
-      spec = undefined; // not provisioned (e.g. local dev): use the plain secret
-    }
-  }
-  spec ??= fallback;
+/** Parses the keyring secret, reusing the parsed form while the secret is unchanged. */
+export function keyringFrom(spec: string | undefined): Keyring {
   if (!spec) throw new Error('no master keyring configured (MASTER_KEYRING)');
   if (cached?.spec !== spec) cached = { spec, ring: parseKeyring(spec) };
   return cached.ring;
