@@ -1,7 +1,7 @@
 // Reading and writing object records and their data, shared by the object
 // handlers: one place that knows the record/data layout and the SSE calls.
 
-import { IntegrityError, LengthError, type Mode, type SseRequest } from '../sse';
+import { IntegrityError, LengthError, opaqueEtag, type Mode, type SseRequest } from '../sse';
 import type { HttpMeta, Store } from '../store/types';
 import { decodePayload } from './chunked';
 import type { Ctx } from './context';
@@ -99,7 +99,7 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
     throw uploadError(e);
   }
   const { md5, crc64 } = await tap.result();
-  const rec = { ...probe, etag: md5, crc64 };
+  const rec = { ...probe, etag: sealing?.envelope.mode === 'c' ? opaqueEtag(sealing.envelope) : md5, crc64 };
   const stored = await ctx.store.put(objectKey(w.bucket, w.key), null, 0, { custom: recordToCustom(rec), http: w.http });
   const old = await previous.catch(() => null);
   const oldData = old?.custom['sb-data'];

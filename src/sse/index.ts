@@ -10,7 +10,7 @@
 //
 // Handlers see only seal() and open(); the primitives stay below this line.
 
-import { equalBytes, fields, fromB64url, randomBytes, toB64url } from '../crypto/bytes';
+import { equalBytes, fields, fromB64url, randomBytes, toB64url, toHex } from '../crypto/bytes';
 import { cipherLength, decryptStream, deriveStream, encryptStream, IntegrityError, segmentSpan, type SegmentSpan } from '../crypto/stream';
 import type { Envelope, KeyMode, Mode, ObjectId, SseRequest } from './types';
 
@@ -30,6 +30,12 @@ export interface Opening {
   span(start: number, end: number): SegmentSpan;
   decrypt(span: SegmentSpan): TransformStream<Uint8Array, Uint8Array>;
 }
+
+/**
+ * The ETag of an SSE-C object: S3 does not reveal the plaintext MD5 of objects
+ * the server cannot read, so it is drawn from the key commitment instead.
+ */
+export const opaqueEtag = (env: Envelope): string => toHex(fromB64url(env.commit).subarray(0, 16));
 
 export class Sse {
   constructor(private modes: Partial<Record<Mode, KeyMode>>, private segmentSize: number) {}

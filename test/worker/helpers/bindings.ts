@@ -4,5 +4,6 @@ export const TEST_BINDINGS = {
   SECRET_ACCESS_KEY: 'test-secret-key-0123456789abcdef',
   CREDENTIALS: 'AKIDSECOND:second-secret-key-abcdefghijklmnop',
   MASTER_KEYRING: 'k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
-  SSE_C_ALLOW_HTTP: 'true',
+  // SSE-C tests use an https:// origin; plain http must be refused.
+  SSE_C_ALLOW_HTTP: 'false',
 };

@@ -14,8 +14,8 @@ export const client = new AwsClient({
 
 export const worker = (req: Request): Promise<Response> => (exports as unknown as { default: { fetch(r: Request): Promise<Response> } }).default.fetch(req);
 
-export async function s3(method: string, path: string, init: { body?: BodyInit | null; headers?: Record<string, string>; signQuery?: boolean } = {}): Promise<Response> {
-  const req = await client.sign(ORIGIN + path, { method, body: init.body ?? null, headers: init.headers, aws: { signQuery: init.signQuery } });
+export async function s3(method: string, path: string, init: { body?: BodyInit | null; headers?: Record<string, string>; signQuery?: boolean; origin?: string } = {}): Promise<Response> {
+  const req = await client.sign((init.origin ?? ORIGIN) + path, { method, body: init.body ?? null, headers: init.headers, aws: { signQuery: init.signQuery } });
   return worker(req);
 }
 
