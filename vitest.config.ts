@@ -8,7 +8,7 @@ export default defineConfig({
       {
         // Unit and integration tests inside workerd, with the R2 simulator.
         plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: TEST_BINDINGS } })],
-        test: { name: 'worker', include: ['test/worker/**/*.test.ts'] },
+        test: { name: 'worker', include: ['test/worker/**/*.test.ts'], testTimeout: 30_000 },
       },
       {
         // End-to-end: real clients in Node against `wrangler dev` started by the global setup.

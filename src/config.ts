@@ -35,7 +35,7 @@ export interface Config {
 }
 
 export function readConfig(env: Env): Config {
-  const seg = Number(env.SEGMENT_SIZE ?? 65536);
+  const seg = Number(env.SEGMENT_SIZE ?? 262144);
   if (!Number.isInteger(seg) || seg < 1024 || seg > 1 << 24) throw new Error('SEGMENT_SIZE must be an integer from 1024 to 16777216');
   return {
     baseDomains: (env.BASE_DOMAINS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bytes, errorCode, rawStore, s3 } from './helpers/s3';
+import { bytes, errorCode, sameBytes, rawStore, s3 } from './helpers/s3';
 
 const B = 'ssec-bucket';
 const HTTPS = 'https://gw.test';
@@ -33,7 +33,7 @@ beforeAll(async () => {
 });
 
 describe('SSE-C round trips', () => {
-  for (const n of [0, 1, 13, 1024, 65535, 65537, 8 * 1024 * 1024]) {
+  for (const n of [0, 1, 13, 1024, 262143, 262145, 8 * 1024 * 1024]) {
     it(`${n} bytes`, async () => {
       const data = bytes(n, n + 1);
       const p = await req('PUT', `obj-${n}`, A.headers, data);
@@ -45,19 +45,19 @@ describe('SSE-C round trips', () => {
       expect(g.status).toBe(200);
       const got = new Uint8Array(await g.arrayBuffer());
       expect(got.length).toBe(n);
-      expect(got.every((b, i) => b === data[i])).toBe(true);
+      expect(sameBytes(got, data)).toBe(true);
     });
   }
 
   it('ranged GET across a segment boundary and HEAD', async () => {
-    const data = bytes(200_000, 5);
+    const data = bytes(600_000, 5);
     await req('PUT', 'ranged', A.headers, data);
-    const g = await req('GET', 'ranged', { ...A.headers, range: 'bytes=65530-65545' });
+    const g = await req('GET', 'ranged', { ...A.headers, range: 'bytes=262140-262150' });
     expect(g.status).toBe(206);
-    expect(new Uint8Array(await g.arrayBuffer())).toEqual(data.slice(65530, 65546));
+    expect(sameBytes(new Uint8Array(await g.arrayBuffer()), data.slice(262140, 262151))).toBe(true);
     const h = await req('HEAD', 'ranged', A.headers);
     expect(h.status).toBe(200);
-    expect(h.headers.get('content-length')).toBe('200000');
+    expect(h.headers.get('content-length')).toBe('600000');
     expect(h.headers.get('x-amz-server-side-encryption-customer-key-md5')).toBe(A.md5);
   });
 

@@ -37,3 +37,10 @@ export const errorCode = async (r: Response): Promise<string | undefined> => /<C
 export async function md5hex(b: Uint8Array): Promise<string> {
   return [...new Uint8Array(await crypto.subtle.digest('MD5', b))].map((x) => x.toString(16).padStart(2, '0')).join('');
 }
+
+/** Fast byte equality (vitest's deep equality is slow on large arrays). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
