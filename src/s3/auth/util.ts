@@ -1,0 +1,91 @@
+// Small byte, hex and HMAC helpers shared by the signature verifiers.
+
+const encoder = new TextEncoder();
+export const utf8 = (s: string): Uint8Array => encoder.encode(s);
+
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+export function toHex(buf: ArrayBuffer | Uint8Array): string {
+  const b = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
+  let out = '';
+  for (let i = 0; i < b.length; i++) out += (b[i] < 16 ? '0' : '') + b[i].toString(16);
+  return out;
+}
+
+export async function digestHex(alg: 'SHA-256' | 'SHA-1', data: string | Uint8Array): Promise<string> {
+  return toHex(await crypto.subtle.digest(alg, typeof data === 'string' ? utf8(data) : data));
+}
+
+export function hmacKey(key: string | ArrayBuffer | Uint8Array, hash: 'SHA-256' | 'SHA-1'): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', typeof key === 'string' ? utf8(key) : key, { name: 'HMAC', hash }, false, ['sign']);
+}
+
+export function hmac(key: CryptoKey, data: string): Promise<ArrayBuffer> {
+  return crypto.subtle.sign('HMAC', key, utf8(data));
+}
+
+export async function hmacHex(key: CryptoKey, data: string): Promise<string> {
+  return toHex(await hmac(key, data));
+}
+
+/**
+ * Constant-time equality for secret-derived values. Lengths are public (every
+ * signature of a scheme has the same length), so only the contents are hidden.
+ */
+export function timingSafeEqual(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  const at = (x: string | Uint8Array, i: number) => (typeof x === 'string' ? x.charCodeAt(i) : x[i]);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= at(a, i) ^ at(b, i);
+  return diff === 0;
+}
+
+const isHex = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+const hexVal = (c: number) => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
+
+/**
+ * Percent-decodes to raw bytes. Malformed escapes stay literal rather than
+ * failing, so a sloppy client gets SignatureDoesNotMatch, not a crash.
+ */
+export function unescapeBytes(s: string, plusIsSpace: boolean): Uint8Array {
+  const src = utf8(s);
+  const out = new Uint8Array(src.length);
+  let n = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === 0x25 && i + 2 < src.length && isHex(src[i + 1]) && isHex(src[i + 2])) {
+      out[n++] = (hexVal(src[i + 1]) << 4) | hexVal(src[i + 2]);
+      i += 2;
+    } else out[n++] = plusIsSpace && c === 0x2b ? 0x20 : c;
+  }
+  return out.subarray(0, n);
+}
+
+const HEX = '0123456789ABCDEF';
+const unreserved = (c: number) =>
+  (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e;
+
+/** RFC 3986 encoding: unreserved bytes stay, everything else becomes %XX. Both SigV4 and COS use exactly this set. */
+export function uriEncode(v: string | Uint8Array): string {
+  const b = typeof v === 'string' ? utf8(v) : v;
+  let out = '';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    out += unreserved(c) ? String.fromCharCode(c) : '%' + HEX[c >> 4] + HEX[c & 15];
+  }
+  return out;
+}
+
+/** Re-encodes a value however the client chose to escape it, so equivalent spellings sign alike. */
+export const recode = (s: string, plusIsSpace: boolean): string => uriEncode(unescapeBytes(s, plusIsSpace));
+
+/** Splits a raw query string into raw name/value pairs (no decoding). */
+export function rawPairs(search: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const part of search.replace(/^\?/, '').split('&')) {
+    if (!part) continue;
+    const i = part.indexOf('=');
+    out.push(i < 0 ? [part, ''] : [part.slice(0, i), part.slice(i + 1)]);
+  }
+  return out;
+}
