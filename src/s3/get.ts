@@ -3,9 +3,9 @@
 import type { Ctx } from './context';
 import { hdr } from './dialect';
 import { S3Error } from './errors';
-import { integrityFailure, loadRecord } from './objects';
+import { integrityFailure, loadRecord, openObject } from './objects';
 import { parseRange } from './range';
-import { dataKey, type ObjectRecord } from './record';
+import { MULTIPART_DATA, type ObjectRecord } from './record';
 import { headerGetter, parseSse, sseHeaders } from './sse-params';
 import { NEEDS_KEY } from '../sse/sse-c';
 import type { SseRequest } from '../sse';
@@ -32,30 +32,36 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
     if (v !== null) headers.set(h, v);
   }
 
-  const range = parseRange(ctx.req.headers.get('range'), rec.size);
+  let reader;
+  try {
+    reader = await openObject(ctx, ctx.bucket, ctx.key, rec, sse);
+  } catch (e) {
+    throw integrityFailure(ctx, e);
+  }
+
+  let range = parseRange(ctx.req.headers.get('range'), rec.size);
+  const partNumber = ctx.url.searchParams.get('partNumber');
+  if (partNumber !== null) {
+    const n = Number(partNumber);
+    if (!/^\d+$/.test(partNumber) || n < 1 || n > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { fields: { ArgumentName: 'partNumber' } });
+    const part = await reader.part(n).catch((e) => Promise.reject(integrityFailure(ctx, e)));
+    if (part) {
+      headers.set('x-amz-mp-parts-count', String(part.count));
+      range = { start: part.start, end: part.end };
+    } else if (n !== 1 || rec.data.startsWith(MULTIPART_DATA)) throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', { status: 416 });
+  }
   const start = range?.start ?? 0;
   const end = range?.end ?? rec.size - 1;
-  const length = rec.size === 0 ? 0 : end - start + 1;
+  const length = end - start + 1;
   headers.set('content-length', String(length));
   if (range) headers.set('content-range', `bytes ${start}-${end}/${rec.size}`);
   const status = range ? 206 : 200;
-
-  if (!rec.envelope) {
-    if (head) return new Response(null, { status, headers });
-    const got = await ctx.store.get(dataKey(rec.data), length ? { offset: start, length } : undefined);
-    if (!got) throw missingData(ctx);
-    return new Response(length ? got.body : null, { status, headers });
-  }
+  if (head) return new Response(null, { status, headers });
 
   let body: ReadableStream<Uint8Array>;
   try {
-    const opening = await ctx.sse.open({ bucket: ctx.bucket, key: ctx.key }, rec.size, rec.envelope, sse);
-    if (head) return new Response(null, { status, headers });
-    const span = opening.span(start, end);
-    const got = await ctx.store.get(dataKey(rec.data), { offset: span.offset, length: span.length });
-    if (!got) throw missingData(ctx);
-    // Authenticate the first segment before committing to a 200.
-    body = await primed(got.body.pipeThrough(opening.decrypt(span)), (e) => integrityFailure(ctx, e));
+    // Authenticate the first segment before committing to a status line.
+    body = await primed(await reader.read(start, end), (e) => integrityFailure(ctx, e));
   } catch (e) {
     throw integrityFailure(ctx, e);
   }
@@ -69,11 +75,6 @@ function checkSseRequest(rec: ObjectRecord, sse: SseRequest) {
   if (!sealedC && sse.mode === 'c') {
     throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
   }
-}
-
-function missingData(ctx: Ctx): S3Error {
-  console.error(JSON.stringify({ event: 'data-missing', requestId: ctx.requestId, bucket: ctx.bucket, key: ctx.key }));
-  return new S3Error('InternalError', 'The object data is missing from the store.');
 }
 
 export function objectHeaders(ctx: Ctx, rec: ObjectRecord, sse: SseRequest): Headers {

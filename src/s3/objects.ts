@@ -2,12 +2,13 @@
 // handlers: one place that knows the record/data layout and the SSE calls.
 
 import { IntegrityError, LengthError, opaqueEtag, type Mode, type SseRequest } from '../sse';
-import type { HttpMeta, Store } from '../store/types';
+import type { HttpMeta, Store, StoredObject } from '../store/types';
+import { equalBytes, fromB64url } from '../crypto/bytes';
 import { decodePayload } from './chunked';
 import type { Ctx } from './context';
 import { S3Error } from './errors';
 import { hashTap } from './hashing';
-import { bucketKey, dataKey, objectKey, recordFromStored, recordToCustom, type ObjectRecord } from './record';
+import { bucketKey, dataKey, MULTIPART_DATA, objectKey, recordFromStored, recordToCustom, type Manifest, type ManifestPart, type ObjectRecord } from './record';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 
@@ -101,9 +102,7 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
   const { md5, crc64 } = await tap.result();
   const rec = { ...probe, etag: sealing?.envelope.mode === 'c' ? opaqueEtag(sealing.envelope) : md5, crc64 };
   const stored = await ctx.store.put(objectKey(w.bucket, w.key), null, 0, { custom: recordToCustom(rec), http: w.http });
-  const old = await previous.catch(() => null);
-  const oldData = old?.custom['sb-data'];
-  if (oldData && oldData !== rec.data) await ctx.store.delete([dataKey(oldData)]);
+  await dropReplaced(ctx.store, await previous.catch(() => null), rec.data);
   return { ...rec, http: w.http, uploaded: stored.uploaded };
 }
 
@@ -122,9 +121,140 @@ export function requestBody(ctx: Ctx): ReadableStream<Uint8Array> {
 
 /** Deletes an object's record and then its data; a missing key is not an error. */
 export async function deleteObject(store: Store, bucket: string, key: string): Promise<void> {
-  const rec = await store.head(objectKey(bucket, key));
-  if (!rec) return;
+  const got = await store.get(objectKey(bucket, key));
+  if (!got) return;
+  const data = await dataKeysOf(got.object.custom['sb-data'], got.body);
   await store.delete([objectKey(bucket, key)]);
-  const data = rec.custom['sb-data'];
-  if (data) await store.delete([dataKey(data)]);
+  await store.delete(data);
+}
+
+/** The data entries an object record points to (one, or one per part). */
+async function dataKeysOf(data: string | undefined, body: ReadableStream<Uint8Array> | null): Promise<string[]> {
+  if (!data) {
+    await body?.cancel();
+    return [];
+  }
+  if (!data.startsWith(MULTIPART_DATA)) {
+    await body?.cancel();
+    return [dataKey(data)];
+  }
+  try {
+    const m = JSON.parse(await new Response(body).text()) as Manifest;
+    return m.parts.map((p) => dataKey(p.data));
+  } catch {
+    return [];
+  }
+}
+
+/** Drops the data an overwritten record pointed to. */
+export async function dropReplaced(store: Store, old: StoredObject | null, keep: string): Promise<void> {
+  const data = old?.custom['sb-data'];
+  if (!data || data === keep) return;
+  if (!data.startsWith(MULTIPART_DATA)) return store.delete([dataKey(data)]);
+  const got = await store.get(old!.key);
+  // Only if the record still names the same upload: a newer write may have replaced it since.
+  if (got && got.object.custom['sb-data'] === data) await store.delete(await dataKeysOf(data, got.body));
+  else await got?.body.cancel();
+}
+
+export interface ObjectReader {
+  /** Plaintext bytes [start, end] (end < start: none), authenticated as they stream. */
+  read(start: number, end: number): Promise<ReadableStream<Uint8Array>>;
+  /** Multipart objects: the plaintext range of part n and the part count. */
+  part(n: number): Promise<{ start: number; end: number; count: number } | null>;
+}
+
+/**
+ * Checks that the caller may read the object (SSE-C key, key commitment)
+ * without touching its data, and returns a reader for it.
+ */
+export async function openObject(ctx: Ctx, bucket: string, key: string, rec: ObjectRecord, sse: SseRequest): Promise<ObjectReader> {
+  const obj = { bucket, key };
+  const store = ctx.store;
+  if (!rec.data.startsWith(MULTIPART_DATA)) {
+    const opening = rec.envelope ? await ctx.sse.open(obj, rec.size, rec.envelope, sse) : undefined;
+    return {
+      part: async () => null,
+      async read(start, end) {
+        if (!opening) {
+          const got = await store.get(dataKey(rec.data), end >= start ? { offset: start, length: end - start + 1 } : undefined);
+          if (!got) throw missingData(ctx, bucket, key);
+          return end >= start ? got.body : (await got.body.cancel(), emptyStream());
+        }
+        const span = opening.span(start, Math.max(start, end));
+        const got = await store.get(dataKey(rec.data), { offset: span.offset, length: span.length });
+        if (!got) throw missingData(ctx, bucket, key);
+        return got.body.pipeThrough(opening.decrypt(end >= start ? span : { ...span, take: 0 }));
+      },
+    };
+  }
+
+  const uploadId = rec.data.slice(MULTIPART_DATA.length);
+  const digest = fromB64url(rec.manifest ?? '');
+  const opener = rec.envelope ? await ctx.sse.openMultipart(obj, rec.envelope, sse, uploadId, rec.size, digest) : undefined;
+  let manifest: Promise<{ parts: (ManifestPart & { offset: number })[] }> | undefined;
+  const load = () =>
+    (manifest ??= (async () => {
+      const got = await store.get(objectKey(bucket, key));
+      if (!got) throw missingData(ctx, bucket, key);
+      const body = new Uint8Array(await new Response(got.body).arrayBuffer());
+      if (!equalBytes(new Uint8Array(await crypto.subtle.digest('SHA-256', body)), digest)) throw new IntegrityError('manifest digest mismatch');
+      const m = JSON.parse(new TextDecoder().decode(body)) as Manifest;
+      let offset = 0;
+      const parts = m.parts.map((p) => ({ ...p, offset: (offset += p.size) - p.size }));
+      if (offset !== rec.size || m.upload !== uploadId) throw new IntegrityError('manifest does not match the record');
+      return { parts };
+    })());
+
+  const readPart = async (p: ManifestPart, start: number, end: number): Promise<ReadableStream<Uint8Array>> => {
+    if (!opener) {
+      const got = await store.get(dataKey(p.data), { offset: start, length: end - start + 1 });
+      if (!got) throw missingData(ctx, bucket, key);
+      return got.body;
+    }
+    const opening = await opener.part(p.n, p.size, { salt: p.salt ?? '', commit: p.commit ?? '' });
+    const span = opening.span(start, end);
+    const got = await store.get(dataKey(p.data), { offset: span.offset, length: span.length });
+    if (!got) throw missingData(ctx, bucket, key);
+    return got.body.pipeThrough(opening.decrypt(span));
+  };
+
+  return {
+    async part(n) {
+      // partNumber counts the parts of the completed object from 1, as listed in its manifest.
+      const { parts } = await load();
+      const p = parts[n - 1];
+      return p ? { start: p.offset, end: p.offset + p.size - 1, count: parts.length } : null;
+    },
+    async read(start, end) {
+      const { parts } = await load();
+      const wanted = parts.filter((p) => p.size > 0 && p.offset <= end && p.offset + p.size - 1 >= start);
+      let i = 0;
+      let current: ReadableStreamDefaultReader<Uint8Array> | undefined;
+      return new ReadableStream<Uint8Array>({
+        async pull(ctl) {
+          for (;;) {
+            if (!current) {
+              const p = wanted[i++];
+              if (!p) return ctl.close();
+              const s = Math.max(start, p.offset) - p.offset;
+              const e = Math.min(end, p.offset + p.size - 1) - p.offset;
+              current = (await readPart(p, s, e)).getReader();
+            }
+            const r = await current.read();
+            if (!r.done) return ctl.enqueue(r.value);
+            current = undefined;
+          }
+        },
+        cancel: (reason) => current?.cancel(reason),
+      });
+    },
+  };
+}
+
+const emptyStream = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+
+function missingData(ctx: Ctx, bucket: string, key: string): S3Error {
+  console.error(JSON.stringify({ event: 'data-missing', requestId: ctx.requestId, bucket, key }));
+  return new S3Error('InternalError', 'The object data is missing from the store.');
 }

@@ -12,6 +12,28 @@ export const bucketKey = (bucket: string): string => `b/${bucket}`;
 export const objectPrefix = (bucket: string): string => `o/${bucket}/`;
 export const objectKey = (bucket: string, key: string): string => `o/${bucket}/${key}`;
 export const dataKey = (id: string): string => `d/${id}`;
+export const uploadKey = (bucket: string, uploadId: string): string => `u/${bucket}/${uploadId}`;
+export const uploadPrefix = (bucket: string): string => `u/${bucket}/`;
+export const partPrefix = (uploadId: string): string => `p/${uploadId}/`;
+export const partKey = (uploadId: string, part: number): string => `p/${uploadId}/${String(part).padStart(5, '0')}`;
+
+/** `sb-data` of a multipart object: its parts are listed in the record's body. */
+export const MULTIPART_DATA = 'mp:';
+
+/** The body of a multipart object's record. */
+export interface Manifest {
+  v: 1;
+  upload: string;
+  parts: ManifestPart[];
+}
+export interface ManifestPart {
+  n: number;
+  size: number;
+  data: string;
+  etag: string;
+  salt?: string;
+  commit?: string;
+}
 
 /** R2 keeps at most this many bytes of custom metadata (names plus values). */
 export const METADATA_LIMIT = 2048;
@@ -20,7 +42,10 @@ export interface ObjectRecord {
   size: number;
   etag: string;
   crc64: string;
+  /** A data uuid, or MULTIPART_DATA + upload id. */
   data: string;
+  /** Multipart: base64url SHA-256 of the manifest (the record body). */
+  manifest?: string;
   envelope?: Envelope;
   meta: Record<string, string>;
   http: HttpMeta;
@@ -29,6 +54,7 @@ export interface ObjectRecord {
 
 export function recordToCustom(r: Omit<ObjectRecord, 'uploaded' | 'http'>): Record<string, string> {
   const c: Record<string, string> = { 'sb-size': String(r.size), 'sb-etag': r.etag, 'sb-crc64': r.crc64, 'sb-data': r.data };
+  if (r.manifest) c['sb-manifest'] = r.manifest;
   if (r.envelope) c['sb-env'] = encodeEnvelope(r.envelope);
   for (const [k, v] of Object.entries(r.meta)) c[`m-${k}`] = v;
   let bytes = 0;
@@ -48,6 +74,7 @@ export function recordFromStored(o: StoredObject): ObjectRecord | null {
     etag: c['sb-etag'] ?? '',
     crc64: c['sb-crc64'] ?? '',
     data: c['sb-data'],
+    manifest: c['sb-manifest'],
     envelope: c['sb-env'] ? decodeEnvelope(c['sb-env']) : undefined,
     meta,
     http: o.http,

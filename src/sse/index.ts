@@ -10,7 +10,8 @@
 //
 // Handlers see only seal() and open(); the primitives stay below this line.
 
-import { equalBytes, fields, fromB64url, randomBytes, toB64url, toHex } from '../crypto/bytes';
+import { concat, equalBytes, fields, fromB64url, randomBytes, toB64url, toHex, utf8 } from '../crypto/bytes';
+import { hkdf } from '../crypto/kdf';
 import { cipherLength, decryptStream, deriveStream, encryptStream, IntegrityError, segmentSpan, type SegmentSpan } from '../crypto/stream';
 import type { Envelope, KeyMode, Mode, ObjectId, SseRequest } from './types';
 
@@ -18,6 +19,15 @@ export type { Envelope, Mode, ObjectId, SseRequest } from './types';
 export { IntegrityError, LengthError } from '../crypto/stream';
 
 const streamContext = (obj: ObjectId, plainLen: number, seg: number): Uint8Array => fields('object', obj.bucket, obj.key, plainLen, seg);
+const partContext = (obj: ObjectId, uploadId: string, part: number, plainLen: number, seg: number): Uint8Array =>
+  fields('part', obj.bucket, obj.key, uploadId, part, plainLen, seg);
+const MANIFEST_LABEL = utf8('sealbucket/v1 manifest');
+
+/** One sealed part of a multipart upload, as the part record keeps it. */
+export interface SealedPart {
+  salt: string;
+  commit: string;
+}
 
 export interface Sealing {
   envelope: Envelope;
@@ -68,6 +78,49 @@ export class Sse {
     };
   }
 
+  // Multipart: the upload gets one data key at initiation; each part is its own
+  // stream under it with a fresh salt (so a retried part never reuses a key and
+  // nonce), bound to its upload id and part number. Completion commits to the
+  // data key and the exact manifest of parts in one HKDF output.
+
+  /** The envelope of a new upload: the wrapped data key, no stream yet. */
+  async initUpload(obj: ObjectId, mode: Mode, req: SseRequest): Promise<Envelope> {
+    const wrap = await this.mode(mode).wrap(obj, randomBytes(32), req);
+    return { v: 1, mode, seg: this.segmentSize, salt: '', commit: '', ...wrap };
+  }
+
+  async sealPart(obj: ObjectId, upload: Envelope, req: SseRequest, uploadId: string, part: number, plainLen: number): Promise<SealedPart & { storedLength: number; transform: TransformStream<Uint8Array, Uint8Array> }> {
+    const dataKey = await this.mode(upload.mode).unwrap(obj, upload, req);
+    const salt = randomBytes(16);
+    const { key, commitment } = await deriveStream(dataKey, salt, partContext(obj, uploadId, part, plainLen, upload.seg));
+    return { salt: toB64url(salt), commit: toB64url(commitment), storedLength: cipherLength(plainLen, upload.seg), transform: encryptStream(key, plainLen, upload.seg) };
+  }
+
+  /** The completed object's envelope: `commit` now covers the data key and the manifest digest. */
+  async completeUpload(obj: ObjectId, upload: Envelope, req: SseRequest, uploadId: string, size: number, manifestDigest: Uint8Array): Promise<Envelope> {
+    const dataKey = await this.mode(upload.mode).unwrap(obj, upload, req);
+    const salt = randomBytes(16);
+    const commit = await manifestCommitment(dataKey, salt, obj, uploadId, size, upload.seg, manifestDigest);
+    return { ...upload, salt: toB64url(salt), commit: toB64url(commit) };
+  }
+
+  /** Opens a multipart object after checking its manifest; parts are opened one by one. */
+  async openMultipart(obj: ObjectId, env: Envelope, req: SseRequest, uploadId: string, size: number, manifestDigest: Uint8Array) {
+    const dataKey = await this.mode(env.mode).unwrap(obj, env, req);
+    const commit = await manifestCommitment(dataKey, fromB64url(env.salt), obj, uploadId, size, env.seg, manifestDigest);
+    if (!equalBytes(commit, fromB64url(env.commit))) throw new IntegrityError('manifest or key commitment mismatch');
+    return {
+      part: async (part: number, plainLen: number, sealed: SealedPart): Promise<Opening> => {
+        const { key, commitment } = await deriveStream(dataKey, fromB64url(sealed.salt), partContext(obj, uploadId, part, plainLen, env.seg));
+        if (!equalBytes(commitment, fromB64url(sealed.commit))) throw new IntegrityError(`part ${part} commitment mismatch`);
+        return {
+          span: (start, end) => segmentSpan(plainLen, env.seg, start, end),
+          decrypt: (span) => decryptStream(key, plainLen, env.seg, span),
+        };
+      },
+    };
+  }
+
   /** Wraps the same data key afresh (rotation, re-keying by copy); the data is untouched. */
   async rewrap(obj: ObjectId, env: Envelope, from: SseRequest, mode: Mode, to: SseRequest): Promise<Envelope> {
     const dataKey = await this.mode(env.mode).unwrap(obj, env, from);
@@ -75,3 +128,6 @@ export class Sse {
     return { v: 1, mode, seg: env.seg, salt: env.salt, commit: env.commit, ...wrap };
   }
 }
+
+const manifestCommitment = (dataKey: Uint8Array, salt: Uint8Array, obj: ObjectId, uploadId: string, size: number, seg: number, digest: Uint8Array) =>
+  hkdf(dataKey, salt, concat(MANIFEST_LABEL, fields('multipart', obj.bucket, obj.key, uploadId, size, seg, digest)), 32);

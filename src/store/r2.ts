@@ -45,9 +45,9 @@ export class R2Store implements Store {
     return o ? { object: toStored(o), body: o.body } : null;
   }
 
-  async put(key: string, body: ReadableStream<Uint8Array> | null, length: number, meta: { custom?: Record<string, string>; http?: HttpMeta } = {}) {
+  async put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta: { custom?: Record<string, string>; http?: HttpMeta } = {}) {
     const opts: R2PutOptions = { customMetadata: meta.custom, httpMetadata: toR2Http(meta.http) };
-    if (!body) return toStored(await this.bucket.put(key, new Uint8Array(0), opts));
+    if (!(body instanceof ReadableStream)) return toStored(await this.bucket.put(key, body ?? new Uint8Array(0), opts));
     // R2 needs a stream of known length.
     const fixed = new FixedLengthStream(length);
     const [piped, stored] = await Promise.allSettled([body.pipeTo(fixed.writable), this.bucket.put(key, fixed.readable, opts)]);

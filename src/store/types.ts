@@ -38,7 +38,7 @@ export interface Store {
   head(key: string): Promise<StoredObject | null>;
   get(key: string, range?: { offset: number; length: number }): Promise<{ object: StoredObject; body: ReadableStream<Uint8Array> } | null>;
   /** Stores exactly `length` bytes; rejects (and leaves nothing) if the body errors. */
-  put(key: string, body: ReadableStream<Uint8Array> | null, length: number, meta?: { custom?: Record<string, string>; http?: HttpMeta }): Promise<StoredObject>;
+  put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta?: { custom?: Record<string, string>; http?: HttpMeta }): Promise<StoredObject>;
   delete(keys: string[]): Promise<void>;
   list(opts: ListOptions): Promise<ListResult>;
 }
