@@ -7,6 +7,7 @@ import { S3Error } from './errors';
 import { getObject } from './get';
 import { listObjects } from './list';
 import { putObject } from './put';
+import { abortUpload, completeUpload, createUpload, listParts, listUploads, uploadPart } from './multipart';
 
 /** Bucket and key of a request, from the Host (virtual-hosted) or the path. */
 export function address(url: URL, host: string, baseDomains: string[]): { bucket: string; key: string } {
@@ -28,7 +29,7 @@ function decodePath(p: string): string {
 }
 
 // Subresources we do not serve yet: answer 501 rather than misreading them as plain object calls.
-const UNSUPPORTED = ['acl', 'policy', 'cors', 'lifecycle', 'versioning', 'versions', 'tagging', 'website', 'logging', 'notification', 'replication', 'uploads', 'uploadId', 'encryption', 'object-lock', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'ownershipControls', 'publicAccessBlock', 'attributes', 'partNumber'];
+const UNSUPPORTED = ['acl', 'policy', 'cors', 'lifecycle', 'versioning', 'versions', 'tagging', 'website', 'logging', 'notification', 'replication', 'encryption', 'object-lock', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'ownershipControls', 'publicAccessBlock', 'attributes'];
 
 export async function dispatch(ctx: Ctx): Promise<Response> {
   const m = ctx.req.method;
@@ -45,13 +46,21 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
     if (m === 'DELETE') return deleteBucket(ctx);
     if (m === 'POST' && q.has('delete')) return deleteMany(ctx);
     if (m === 'GET' && q.has('location')) return bucketLocation(ctx);
+    if (m === 'GET' && q.has('uploads')) return listUploads(ctx);
     if (m === 'GET') return listObjects(ctx);
     throw new S3Error('MethodNotAllowed');
   }
-  if (m === 'PUT') {
-    if (ctx.req.headers.has('x-amz-copy-source') || ctx.req.headers.has('x-cos-copy-source')) throw new S3Error('NotImplemented', 'CopyObject is not implemented yet.');
-    return putObject(ctx);
+  const copy = ctx.req.headers.has('x-amz-copy-source') || ctx.req.headers.has('x-cos-copy-source');
+  if (copy) throw new S3Error('NotImplemented', 'CopyObject and UploadPartCopy are not implemented yet.');
+  if (q.has('uploadId')) {
+    if (m === 'PUT') return uploadPart(ctx);
+    if (m === 'POST') return completeUpload(ctx);
+    if (m === 'DELETE') return abortUpload(ctx);
+    if (m === 'GET') return listParts(ctx);
+    throw new S3Error('MethodNotAllowed');
   }
+  if (m === 'POST' && q.has('uploads')) return createUpload(ctx);
+  if (m === 'PUT') return putObject(ctx);
   if (m === 'GET') return getObject(ctx, false);
   if (m === 'HEAD') return getObject(ctx, true);
   if (m === 'DELETE') return deleteOne(ctx);

@@ -1,0 +1,272 @@
+// Multipart upload: Create, UploadPart, Complete, Abort, ListParts, ListMultipartUploads.
+//
+// Each part is stored as its own data entry, sealed as its own stream under the
+// upload's data key, so parts of any size are accepted (R2's native multipart
+// would demand equal sizes). Complete writes the object record with the list of
+// parts (the manifest) as its body; the record is what makes the object visible.
+
+import { fromHex, toB64url, toHex } from '../crypto/bytes';
+import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
+import type { Envelope, SseRequest } from '../sse/types';
+import type { StoredObject } from '../store/types';
+import type { Ctx } from './context';
+import { userMetadata } from './dialect';
+import { xmlResponse } from './delete';
+import { S3Error } from './errors';
+import { hashTap } from './hashing';
+import { dropReplaced, httpMetaFrom, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, writeMode } from './objects';
+import { checkKey } from './put';
+import {
+  dataKey, MULTIPART_DATA, objectKey, partKey, partPrefix, recordToCustom, uploadKey, uploadPrefix,
+  type Manifest, type ManifestPart,
+} from './record';
+import { headerGetter, parseSse, sseHeaders } from './sse-params';
+import { list, parseXml, text, xmlDocument } from './xml';
+import { LengthError, opaqueEtag } from '../sse';
+
+const MIN_PART = 5 * 1024 * 1024;
+const MAX_PART = 5 * 1024 ** 3;
+
+interface Upload {
+  id: string;
+  key: string;
+  env?: Envelope;
+  meta: Record<string, string>;
+  stored: StoredObject;
+}
+
+const sseOf = (ctx: Ctx) =>
+  parseSse(headerGetter(ctx.req.headers), { dialect: ctx.dialect, op: 'write', secure: ctx.secure, allowInsecureSseC: ctx.config.sseCAllowHttp });
+
+export async function createUpload(ctx: Ctx): Promise<Response> {
+  checkKey(ctx.key);
+  const sse = await sseOf(ctx);
+  const mode = writeMode(ctx, sse);
+  await requireBucket(ctx.store, ctx.bucket);
+  const id = crypto.randomUUID().replace(/-/g, '');
+  const env = mode ? await ctx.sse.initUpload({ bucket: ctx.bucket, key: ctx.key }, mode, sse) : undefined;
+  const meta = userMetadata(ctx.req.headers);
+  // The completed record must fit the metadata budget: check now, not after the upload.
+  recordToCustom({ size: MAX_OBJECT_SIZE, etag: '0'.repeat(32) + '-10000', crc64: '', data: MULTIPART_DATA + id, manifest: '0'.repeat(43), envelope: env && { ...env, salt: '0'.repeat(22), commit: '0'.repeat(43) }, meta });
+  const custom: Record<string, string> = { key: ctx.key };
+  if (env) custom['sb-env'] = encodeEnvelope(env);
+  for (const [k, v] of Object.entries(meta)) custom[`m-${k}`] = v;
+  await ctx.store.put(uploadKey(ctx.bucket, id), null, 0, { custom, http: httpMetaFrom(ctx.req.headers) });
+  const res = xmlResponse(xmlDocument('InitiateMultipartUploadResult', { Bucket: ctx.bucket, Key: ctx.key, UploadId: id }));
+  for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, env, sse))) res.headers.set(k, v);
+  return res;
+}
+
+async function loadUpload(ctx: Ctx, id: string): Promise<Upload> {
+  const stored = /^[0-9a-f]{32}$/.test(id) ? await ctx.store.head(uploadKey(ctx.bucket, id)) : null;
+  if (!stored || stored.custom.key !== ctx.key) {
+    await requireBucket(ctx.store, ctx.bucket);
+    throw new S3Error('NoSuchUpload', undefined, { fields: { UploadId: id } });
+  }
+  const meta: Record<string, string> = {};
+  for (const [k, v] of Object.entries(stored.custom)) if (k.startsWith('m-')) meta[k.slice(2)] = v;
+  return { id, key: stored.custom.key, env: stored.custom['sb-env'] ? decodeEnvelope(stored.custom['sb-env']) : undefined, meta, stored };
+}
+
+/** UploadPart must carry the same SSE-C key as the initiation, and only then. */
+function checkPartSse(up: Upload, sse: SseRequest) {
+  if (up.env?.mode === 'c' && sse.mode !== 'c') {
+    throw new S3Error('InvalidRequest', 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.');
+  }
+  if (up.env?.mode !== 'c' && sse.mode === 'c') {
+    throw new S3Error('InvalidRequest', 'The multipart upload initiate did not request SSE-C. Subsequent part requests must not include SSE-C encryption parameters.');
+  }
+}
+
+const mismatchedKey = (e: unknown) =>
+  e instanceof S3Error && e.code === 'AccessDenied' ? new S3Error('InvalidRequest', 'The provided encryption parameters did not match the ones used originally.') : e;
+
+function partNumber(ctx: Ctx): number {
+  const v = ctx.url.searchParams.get('partNumber') ?? '';
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { fields: { ArgumentName: 'partNumber', ArgumentValue: v } });
+  return n;
+}
+
+export async function uploadPart(ctx: Ctx): Promise<Response> {
+  const n = partNumber(ctx);
+  const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
+  const sse = await sseOf(ctx);
+  checkPartSse(up, sse);
+  const length = plainLength(ctx.req.headers);
+  if (length > MAX_PART) throw new S3Error('EntityTooLarge');
+  const obj = { bucket: ctx.bucket, key: ctx.key };
+  const sealed = up.env ? await ctx.sse.sealPart(obj, up.env, sse, up.id, n, length).catch((e) => Promise.reject(mismatchedKey(e))) : undefined;
+
+  const tap = hashTap();
+  let stream = requestBody(ctx).pipeThrough(tap.stream);
+  if (sealed) stream = stream.pipeThrough(sealed.transform);
+  const data = crypto.randomUUID();
+  const previous = ctx.store.head(partKey(up.id, n));
+  try {
+    await ctx.store.put(dataKey(data), stream, sealed ? sealed.storedLength : length, { custom: { object: `${ctx.bucket}/${ctx.key}`, upload: up.id } });
+  } catch (e) {
+    throw e instanceof LengthError ? new S3Error('IncompleteBody') : e;
+  }
+  const { md5 } = await tap.result();
+  const etag = sealed && up.env?.mode === 'c' ? opaqueEtag({ ...up.env, commit: sealed.commit }) : md5;
+  const custom: Record<string, string> = { data, size: String(length), etag };
+  if (sealed) Object.assign(custom, { salt: sealed.salt, commit: sealed.commit });
+  await ctx.store.put(partKey(up.id, n), null, 0, { custom });
+  const old = await previous.catch(() => null);
+  if (old?.custom.data && old.custom.data !== data) await ctx.store.delete([dataKey(old.custom.data)]);
+  const res = new Response(null, { status: 200, headers: { etag: `"${etag}"` } });
+  for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, up.env, sse))) res.headers.set(k, v);
+  return res;
+}
+
+async function listPartRecords(ctx: Ctx, id: string): Promise<StoredObject[]> {
+  const out: StoredObject[] = [];
+  let cursor: string | undefined;
+  do {
+    const r = await ctx.store.list({ prefix: partPrefix(id), cursor, limit: 1000, withMeta: true });
+    out.push(...r.objects);
+    cursor = r.cursor;
+  } while (cursor);
+  return out;
+}
+
+const partNo = (o: StoredObject) => Number(o.key.slice(o.key.lastIndexOf('/') + 1));
+const unquote = (s: string) => s.trim().replace(/^"(.*)"$/, '$1');
+
+export async function completeUpload(ctx: Ctx): Promise<Response> {
+  const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
+  const sse = await sseOf(ctx);
+  if (up.env?.mode === 'c' && sse.mode !== 'c') {
+    throw new S3Error('InvalidRequest', 'The multipart upload initiate requested encryption. Completing it requires the same SSE-C parameters.');
+  }
+  const doc = parseXml(await ctx.req.text(), 'CompleteMultipartUpload');
+  const asked = list(doc, 'Part').map((p) => ({ n: Number(text(p, 'PartNumber')), etag: unquote(text(p, 'ETag') ?? '') }));
+  if (!asked.length || asked.some((p) => !Number.isInteger(p.n))) throw new S3Error('MalformedXML');
+  for (let i = 1; i < asked.length; i++) {
+    if (asked[i].n <= asked[i - 1].n) throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
+  }
+  const records = await listPartRecords(ctx, up.id);
+  const byNumber = new Map(records.map((r) => [partNo(r), r]));
+  const parts: ManifestPart[] = asked.map(({ n, etag }) => {
+    const r = byNumber.get(n);
+    if (!r || r.custom.etag !== etag) {
+      throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.', { fields: { PartNumber: String(n), ETag: etag } });
+    }
+    return { n, size: Number(r.custom.size), data: r.custom.data, etag, ...(r.custom.salt ? { salt: r.custom.salt, commit: r.custom.commit } : {}) };
+  });
+  const small = parts.slice(0, -1).find((p) => p.size < MIN_PART);
+  if (small) {
+    throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { fields: { PartNumber: String(small.n), ProposedSize: String(small.size), MinSizeAllowed: String(MIN_PART) } });
+  }
+  const size = parts.reduce((a, p) => a + p.size, 0);
+  const manifest: Manifest = { v: 1, upload: up.id, parts };
+  const body = new TextEncoder().encode(JSON.stringify(manifest));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+  const obj = { bucket: ctx.bucket, key: ctx.key };
+  const env = up.env ? await ctx.sse.completeUpload(obj, up.env, sse, up.id, size, digest).catch((e) => Promise.reject(mismatchedKey(e))) : undefined;
+  const md5s = new Uint8Array(parts.length * 16);
+  parts.forEach((p, i) => md5s.set(fromHex(p.etag).subarray(0, 16), i * 16));
+  const etag = env?.mode === 'c' ? `${opaqueEtag(env)}-${parts.length}` : `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`;
+
+  const previous = await ctx.store.head(objectKey(ctx.bucket, ctx.key));
+  const custom = recordToCustom({ size, etag, crc64: '', data: MULTIPART_DATA + up.id, manifest: toB64url(digest), envelope: env, meta: up.meta });
+  await ctx.store.put(objectKey(ctx.bucket, ctx.key), body, body.length, { custom, http: up.stored.http });
+
+  // The object is visible; now tidy up the upload's bookkeeping.
+  const used = new Set(parts.map((p) => p.data));
+  await ctx.store.delete(records.filter((r) => !used.has(r.custom.data)).map((r) => dataKey(r.custom.data)));
+  await ctx.store.delete([...records.map((r) => r.key), uploadKey(ctx.bucket, up.id)]);
+  await dropReplaced(ctx.store, previous, MULTIPART_DATA + up.id);
+
+  const res = xmlResponse(xmlDocument('CompleteMultipartUploadResult', { Location: `${ctx.url.origin}/${ctx.bucket}/${ctx.key}`, Bucket: ctx.bucket, Key: ctx.key, ETag: `"${etag}"` }));
+  for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, env, sse))) res.headers.set(k, v);
+  return res;
+}
+
+export async function abortUpload(ctx: Ctx): Promise<Response> {
+  const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
+  const records = await listPartRecords(ctx, up.id);
+  await ctx.store.delete([uploadKey(ctx.bucket, up.id)]);
+  await ctx.store.delete(records.map((r) => dataKey(r.custom.data)));
+  await ctx.store.delete(records.map((r) => r.key));
+  return new Response(null, { status: 204 });
+}
+
+const owner = (ctx: Ctx) => ({ ID: ctx.auth.accessKeyId, DisplayName: ctx.auth.accessKeyId });
+
+export async function listParts(ctx: Ctx): Promise<Response> {
+  const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
+  const q = ctx.url.searchParams;
+  const maxParts = Math.min(Number(q.get('max-parts') ?? 1000) || 1000, 1000);
+  const marker = Number(q.get('part-number-marker') ?? 0) || 0;
+  const all = (await listPartRecords(ctx, up.id)).filter((r) => partNo(r) > marker).sort((a, b) => partNo(a) - partNo(b));
+  const page = all.slice(0, maxParts);
+  const truncated = all.length > maxParts;
+  return xmlResponse(
+    xmlDocument('ListPartsResult', {
+      Bucket: ctx.bucket,
+      Key: ctx.key,
+      UploadId: up.id,
+      Initiator: owner(ctx),
+      Owner: owner(ctx),
+      StorageClass: 'STANDARD',
+      PartNumberMarker: marker,
+      NextPartNumberMarker: page.length ? partNo(page[page.length - 1]) : marker,
+      MaxParts: maxParts,
+      IsTruncated: truncated,
+      Part: page.map((r) => ({ PartNumber: partNo(r), LastModified: r.uploaded.toISOString(), ETag: `"${r.custom.etag}"`, Size: Number(r.custom.size) })),
+    }),
+  );
+}
+
+export async function listUploads(ctx: Ctx): Promise<Response> {
+  await requireBucket(ctx.store, ctx.bucket);
+  const q = ctx.url.searchParams;
+  const prefix = q.get('prefix') ?? '';
+  const delimiter = q.get('delimiter') || undefined;
+  const keyMarker = q.get('key-marker') ?? '';
+  const idMarker = q.get('upload-id-marker') ?? '';
+  const max = Math.min(Number(q.get('max-uploads') ?? 1000) || 1000, 1000);
+  const uploads: { key: string; id: string; initiated: Date }[] = [];
+  let cursor: string | undefined;
+  do {
+    const r = await ctx.store.list({ prefix: uploadPrefix(ctx.bucket), cursor, limit: 1000, withMeta: true });
+    for (const o of r.objects) uploads.push({ key: o.custom.key ?? '', id: o.key.slice(o.key.lastIndexOf('/') + 1), initiated: o.uploaded });
+    cursor = r.cursor;
+  } while (cursor);
+  const after = (u: { key: string; id: string }) => u.key > keyMarker || (u.key === keyMarker && !!idMarker && u.id > idMarker);
+  const sorted = uploads
+    .filter((u) => u.key.startsWith(prefix) && (!keyMarker || after(u)))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiated.getTime() - b.initiated.getTime()));
+  const prefixes = new Set<string>();
+  const shown: typeof sorted = [];
+  let truncated = false;
+  for (const u of sorted) {
+    const i = delimiter ? u.key.indexOf(delimiter, prefix.length) : -1;
+    const p = i >= 0 ? u.key.slice(0, i + delimiter!.length) : undefined;
+    if (p !== undefined && prefixes.has(p)) continue;
+    if (shown.length + prefixes.size >= max) {
+      truncated = true;
+      break;
+    }
+    if (p !== undefined) prefixes.add(p);
+    else shown.push(u);
+  }
+  const last = shown[shown.length - 1];
+  return xmlResponse(
+    xmlDocument('ListMultipartUploadsResult', {
+      Bucket: ctx.bucket,
+      KeyMarker: keyMarker,
+      UploadIdMarker: idMarker,
+      NextKeyMarker: truncated && last ? last.key : undefined,
+      NextUploadIdMarker: truncated && last ? last.id : undefined,
+      Prefix: prefix,
+      Delimiter: delimiter,
+      MaxUploads: max,
+      IsTruncated: truncated,
+      Upload: shown.map((u) => ({ Key: u.key, UploadId: u.id, Initiator: owner(ctx), Owner: owner(ctx), StorageClass: 'STANDARD', Initiated: u.initiated.toISOString() })),
+      CommonPrefixes: [...prefixes].map((p) => ({ Prefix: p })),
+    }),
+  );
+}
