@@ -100,27 +100,35 @@ const etagMatches = (header: string, etag: string) =>
     return v === '*' || v === `"${etag}"` || v === etag;
   });
 
-/** RFC 9110 §13.2.2 order, as S3 applies it. Returns a 304 response or throws 412. */
-function preconditions(h: Headers, rec: ObjectRecord): Response | null {
-  const ifMatch = h.get('if-match');
-  const ifNoneMatch = h.get('if-none-match');
-  const ims = h.get('if-modified-since');
-  const ius = h.get('if-unmodified-since');
+export interface Conditions {
+  ifMatch: string | null;
+  ifNoneMatch: string | null;
+  ifModifiedSince: string | null;
+  ifUnmodifiedSince: string | null;
+}
+
+/**
+ * RFC 9110 §13.2.2 order, as S3 applies it. Returns true for "not modified";
+ * throws 412 for failed preconditions (and, for a copy source, for both kinds).
+ */
+export function checkConditions(rec: ObjectRecord, c: Conditions, copy = false): boolean {
   const modified = Math.floor(rec.uploaded.getTime() / 1000) * 1000;
-  if (ifMatch !== null) {
-    if (!etagMatches(ifMatch, rec.etag)) throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match' } });
-  } else if (ius !== null) {
-    const d = Date.parse(ius);
-    if (!isNaN(d) && modified > d) throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Unmodified-Since' } });
-  }
-  const notModified = () => new Response(null, { status: 304, headers: { etag: `"${rec.etag}"`, 'last-modified': rec.uploaded.toUTCString() } });
-  if (ifNoneMatch !== null) {
-    if (etagMatches(ifNoneMatch, rec.etag)) return notModified();
-  } else if (ims !== null) {
-    const d = Date.parse(ims);
-    if (!isNaN(d) && modified <= d) return notModified();
-  }
-  return null;
+  const fail = (condition: string) => new S3Error('PreconditionFailed', undefined, { fields: { Condition: condition } });
+  const date = (v: string | null) => (v === null ? NaN : Date.parse(v));
+  if (c.ifMatch !== null) {
+    if (!etagMatches(c.ifMatch, rec.etag)) throw fail(copy ? 'x-amz-copy-source-If-Match' : 'If-Match');
+  } else if (modified > date(c.ifUnmodifiedSince)) throw fail(copy ? 'x-amz-copy-source-If-Unmodified-Since' : 'If-Unmodified-Since');
+  let notModified = false;
+  if (c.ifNoneMatch !== null) notModified = etagMatches(c.ifNoneMatch, rec.etag);
+  else notModified = modified <= date(c.ifModifiedSince);
+  if (notModified && copy) throw fail(c.ifNoneMatch !== null ? 'x-amz-copy-source-If-None-Match' : 'x-amz-copy-source-If-Modified-Since');
+  return notModified;
+}
+
+function preconditions(h: Headers, rec: ObjectRecord): Response | null {
+  const c = { ifMatch: h.get('if-match'), ifNoneMatch: h.get('if-none-match'), ifModifiedSince: h.get('if-modified-since'), ifUnmodifiedSince: h.get('if-unmodified-since') };
+  if (!checkConditions(rec, c)) return null;
+  return new Response(null, { status: 304, headers: { etag: `"${rec.etag}"`, 'last-modified': rec.uploaded.toUTCString() } });
 }
 
 /**

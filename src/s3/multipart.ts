@@ -16,6 +16,7 @@ import { S3Error } from './errors';
 import { hashTap } from './hashing';
 import { dropReplaced, httpMetaFrom, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, writeMode } from './objects';
 import { checkKey } from './put';
+import { copySource } from './copy';
 import {
   dataKey, MULTIPART_DATA, objectKey, partKey, partPrefix, recordToCustom, uploadKey, uploadPrefix,
   type Manifest, type ManifestPart,
@@ -88,18 +89,29 @@ function partNumber(ctx: Ctx): number {
   return n;
 }
 
-export async function uploadPart(ctx: Ctx): Promise<Response> {
+/** UploadPart, or UploadPartCopy when the request names a copy source. */
+export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   const n = partNumber(ctx);
   const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
   const sse = await sseOf(ctx);
   checkPartSse(up, sse);
-  const length = plainLength(ctx.req.headers);
+  let length: number;
+  let body: ReadableStream<Uint8Array>;
+  if (copy) {
+    const src = await copySource(ctx);
+    const { start, end } = copyRange(ctx.req.headers, src.rec.size);
+    length = end - start + 1;
+    body = await src.reader.read(start, end);
+  } else {
+    length = plainLength(ctx.req.headers);
+    body = requestBody(ctx);
+  }
   if (length > MAX_PART) throw new S3Error('EntityTooLarge');
   const obj = { bucket: ctx.bucket, key: ctx.key };
   const sealed = up.env ? await ctx.sse.sealPart(obj, up.env, sse, up.id, n, length).catch((e) => Promise.reject(mismatchedKey(e))) : undefined;
 
   const tap = hashTap();
-  let stream = requestBody(ctx).pipeThrough(tap.stream);
+  let stream = body.pipeThrough(tap.stream);
   if (sealed) stream = stream.pipeThrough(sealed.transform);
   const data = crypto.randomUUID();
   const previous = ctx.store.head(partKey(up.id, n));
@@ -115,9 +127,25 @@ export async function uploadPart(ctx: Ctx): Promise<Response> {
   await ctx.store.put(partKey(up.id, n), null, 0, { custom });
   const old = await previous.catch(() => null);
   if (old?.custom.data && old.custom.data !== data) await ctx.store.delete([dataKey(old.custom.data)]);
-  const res = new Response(null, { status: 200, headers: { etag: `"${etag}"` } });
+  const res = copy
+    ? xmlResponse(xmlDocument('CopyPartResult', { ETag: `"${etag}"`, LastModified: new Date().toISOString() }))
+    : new Response(null, { status: 200, headers: { etag: `"${etag}"` } });
   for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, up.env, sse))) res.headers.set(k, v);
   return res;
+}
+
+/** x-amz-copy-source-range: bytes=first-last, inclusive; absent means the whole source. */
+function copyRange(h: Headers, size: number): { start: number; end: number } {
+  const v = h.get('x-amz-copy-source-range') ?? h.get('x-cos-copy-source-range');
+  if (v === null) return { start: 0, end: size - 1 };
+  const m = /^bytes=(\d+)-(\d+)$/.exec(v.trim());
+  if (!m) {
+    throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', { fields: { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: v } });
+  }
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (end < start || end >= size) throw new S3Error('InvalidRange', `Range specified is not valid for source object of size: ${size}`, { status: 416 });
+  return { start, end };
 }
 
 async function listPartRecords(ctx: Ctx, id: string): Promise<StoredObject[]> {

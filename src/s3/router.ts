@@ -7,6 +7,7 @@ import { S3Error } from './errors';
 import { getObject } from './get';
 import { listObjects } from './list';
 import { putObject } from './put';
+import { copyObject } from './copy';
 import { abortUpload, completeUpload, createUpload, listParts, listUploads, uploadPart } from './multipart';
 
 /** Bucket and key of a request, from the Host (virtual-hosted) or the path. */
@@ -51,16 +52,15 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
     throw new S3Error('MethodNotAllowed');
   }
   const copy = ctx.req.headers.has('x-amz-copy-source') || ctx.req.headers.has('x-cos-copy-source');
-  if (copy) throw new S3Error('NotImplemented', 'CopyObject and UploadPartCopy are not implemented yet.');
   if (q.has('uploadId')) {
-    if (m === 'PUT') return uploadPart(ctx);
+    if (m === 'PUT') return uploadPart(ctx, copy);
     if (m === 'POST') return completeUpload(ctx);
     if (m === 'DELETE') return abortUpload(ctx);
     if (m === 'GET') return listParts(ctx);
     throw new S3Error('MethodNotAllowed');
   }
   if (m === 'POST' && q.has('uploads')) return createUpload(ctx);
-  if (m === 'PUT') return putObject(ctx);
+  if (m === 'PUT') return copy ? copyObject(ctx) : putObject(ctx);
   if (m === 'GET') return getObject(ctx, false);
   if (m === 'HEAD') return getObject(ctx, true);
   if (m === 'DELETE') return deleteOne(ctx);

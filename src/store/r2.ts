@@ -1,6 +1,6 @@
 // Store on an R2 bucket binding.
 
-import type { HttpMeta, ListOptions, ListResult, Store, StoredObject } from './types';
+import type { HttpMeta, ListOptions, ListResult, PutMeta, Store, StoredObject } from './types';
 
 function toStored(o: R2Object): StoredObject {
   const h = o.httpMetadata ?? {};
@@ -45,9 +45,15 @@ export class R2Store implements Store {
     return o ? { object: toStored(o), body: o.body } : null;
   }
 
-  async put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta: { custom?: Record<string, string>; http?: HttpMeta } = {}) {
+  put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta?: PutMeta): Promise<StoredObject>;
+  put(key: string, body: Uint8Array | null, length: number, meta: PutMeta & { ifEtag: string }): Promise<StoredObject | null>;
+  async put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta: PutMeta = {}): Promise<StoredObject | null> {
     const opts: R2PutOptions = { customMetadata: meta.custom, httpMetadata: toR2Http(meta.http) };
-    if (!(body instanceof ReadableStream)) return toStored(await this.bucket.put(key, body ?? new Uint8Array(0), opts));
+    if (meta.ifEtag) opts.onlyIf = { etagMatches: meta.ifEtag };
+    if (!(body instanceof ReadableStream)) {
+      const o = await this.bucket.put(key, body ?? new Uint8Array(0), opts);
+      return o ? toStored(o) : null;
+    }
     // R2 needs a stream of known length.
     const fixed = new FixedLengthStream(length);
     const [piped, stored] = await Promise.allSettled([body.pipeTo(fixed.writable), this.bucket.put(key, fixed.readable, opts)]);

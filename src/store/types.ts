@@ -34,11 +34,21 @@ export interface ListOptions {
   withMeta?: boolean;
 }
 
+export interface PutMeta {
+  custom?: Record<string, string>;
+  http?: HttpMeta;
+  ifEtag?: string;
+}
+
 export interface Store {
   head(key: string): Promise<StoredObject | null>;
   get(key: string, range?: { offset: number; length: number }): Promise<{ object: StoredObject; body: ReadableStream<Uint8Array> } | null>;
-  /** Stores exactly `length` bytes; rejects (and leaves nothing) if the body errors. */
-  put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta?: { custom?: Record<string, string>; http?: HttpMeta }): Promise<StoredObject>;
+  /**
+   * Stores exactly `length` bytes; rejects (and leaves nothing) if the body errors.
+   * With `ifEtag`, stores only if the entry still has that store etag, else returns null.
+   */
+  put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta?: PutMeta): Promise<StoredObject>;
+  put(key: string, body: Uint8Array | null, length: number, meta: PutMeta & { ifEtag: string }): Promise<StoredObject | null>;
   delete(keys: string[]): Promise<void>;
   list(opts: ListOptions): Promise<ListResult>;
 }
