@@ -18,6 +18,8 @@ if (!existsSync(varsFile)) {
     '# Local development secrets for sealbucket (git-ignored). Delete this file to regenerate.',
     `ACCESS_KEY_ID=${ak}`,
     `SECRET_ACCESS_KEY=${sk}`,
+    '# More credential pairs, "AK:SK,AK:SK" (set, even empty, so the Secrets Store is not consulted locally).',
+    'CREDENTIALS=',
     `MASTER_KEYRING=k1:${randomBytes(32).toString('base64')}`,
     '# SSE-C keys over plain HTTP are acceptable only on this loopback dev server.',
     'SSE_C_ALLOW_HTTP=true',

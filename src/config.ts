@@ -59,8 +59,7 @@ export function credentialLookup(env: Env): (ak: string) => Promise<string | und
   const load = async () => {
     const m = new Map<string, string>();
     if (env.ACCESS_KEY_ID && env.SECRET_ACCESS_KEY) m.set(env.ACCESS_KEY_ID, env.SECRET_ACCESS_KEY);
-    parsePairs(env.CREDENTIALS, m);
-    parsePairs(await readSecret(env.CREDENTIALS_SECRET, undefined), m);
+    parsePairs(await readSecret(env.CREDENTIALS_SECRET, env.CREDENTIALS), m);
     return m;
   };
   return async (ak) => {
