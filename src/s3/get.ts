@@ -65,7 +65,11 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
   } catch (e) {
     throw integrityFailure(ctx, e);
   }
-  return new Response(length ? body : null, { status, headers });
+  if (!length) return new Response(null, { status, headers });
+  // A stream of declared length keeps Content-Length on the wire (and cuts short a body that falls short).
+  const fixed = new FixedLengthStream(length);
+  body.pipeTo(fixed.writable).catch(() => {});
+  return new Response(fixed.readable, { status, headers });
 }
 
 /** Refuses reads whose SSE-C parameters do not fit the object. */

@@ -72,6 +72,8 @@ export async function verifyCos(req: Request, lookup: SecretLookup, now = new Da
   const headers = new Map<string, string>();
   req.headers.forEach((v, k) => headers.set(uriEncode(k.toLowerCase()), uriEncode(v.trim())));
   if (!headers.has('host')) headers.set('host', uriEncode(url.host));
+  // The runtime drops "Content-Length: 0" from bodiless requests that COS SDKs sign (HEAD, GET).
+  if (!headers.has('content-length') && req.body === null) headers.set('content-length', '0');
 
   const path = decode(url.pathname, false) || '/';
   const httpString = [req.method.toLowerCase(), path, signedPart(f['q-url-param-list'], params), signedPart(f['q-header-list'], headers), ''].join('\n');

@@ -1,0 +1,194 @@
+// Clients configured for the gateway started by setup.ts, and small test utilities.
+
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import COS from 'cos-nodejs-sdk-v5';
+
+export const gateway = () => ({
+  endpoint: inject('endpoint'),
+  port: inject('port'),
+  accessKeyId: inject('accessKeyId'),
+  secretAccessKey: inject('secretAccessKey'),
+  cosBaseDomain: inject('cosBaseDomain'),
+  persistDir: inject('persistDir'),
+  logFile: inject('logFile'),
+});
+
+// ---------------------------------------------------------------- AWS SDK v3
+
+/**
+ * An S3Client with the SDK's default settings apart from where to go and who
+ * to be. The defaults matter: uploads use aws-chunked bodies with CRC32 trailers.
+ */
+export function s3Client(overrides: Partial<S3ClientConfig> = {}): S3Client {
+  const g = gateway();
+  return new S3Client({
+    endpoint: g.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey },
+    forcePathStyle: true,
+    ...overrides,
+  });
+}
+
+// ---------------------------------------------------------------- COS SDK
+
+export const COS_APPID = '1250000000';
+export const COS_REGION = 'ap-guangzhou';
+
+/**
+ * A cos-nodejs-sdk-v5 client. Version 3 of the SDK refuses `ForcePathStyle`
+ * ("ForcePathStyle is not supported"; it only does virtual-hosted style), so it
+ * builds "http://<bucket-appid>.cos.e2e.test:<port>/<key>" from `Domain`
+ * (the gateway runs with BASE_DOMAINS=cos.e2e.test) and its `Ip` option sends
+ * each request to 127.0.0.1:<port> with that name in the Host header, which is
+ * also the host it signs.
+ */
+export function cosClient(opts: { secretKey?: string } = {}): COS {
+  const g = gateway();
+  return new COS({
+    SecretId: g.accessKeyId,
+    SecretKey: opts.secretKey ?? g.secretAccessKey,
+    Domain: `{Bucket}.${g.cosBaseDomain}:${g.port}`,
+    Ip: `127.0.0.1:${g.port}`,
+    Protocol: 'http:',
+    Timeout: 60_000,
+  });
+}
+
+// ---------------------------------------------------------------- aws CLI
+
+export const AWS_BIN = findAws();
+export const hasAws = AWS_BIN !== undefined;
+
+function findAws(): string | undefined {
+  try {
+    const p = execFileSync('sh', ['-c', 'command -v aws'], { encoding: 'utf8', timeout: 10_000 }).trim();
+    return p || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `aws --endpoint-url <gateway> ...args` with the test credentials in the
+ * environment and user configuration shut out (config and credentials files
+ * point at /dev/null unless `configFile` names a config to use).
+ */
+export function aws(args: string[], opts: { configFile?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const g = gateway();
+  if (!AWS_BIN) throw new Error('aws CLI not found on PATH');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LANG: 'C.UTF-8',
+    AWS_ACCESS_KEY_ID: g.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: g.secretAccessKey,
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: opts.configFile ?? '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_PAGER: '',
+    AWS_MAX_ATTEMPTS: '1',
+  };
+  // pyenv shims need these to find the interpreter.
+  for (const k of ['PYENV_ROOT', 'PYENV_VERSION']) if (process.env[k]) env[k] = process.env[k];
+  return new Promise((resolve) => {
+    execFile(
+      AWS_BIN!,
+      ['--endpoint-url', g.endpoint, ...args],
+      { env, timeout: opts.timeoutMs ?? 90_000, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+// ---------------------------------------------------------------- data
+
+export const random = (n: number): Buffer => randomBytes(n);
+export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+export const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
+export const uniq = (p: string): string => `${p}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+
+export function tempDir(prefix = 'sealbucket-e2e-files-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export { writeFileSync, readFileSync };
+
+/** Every regular file below dir (recursively), with its size. */
+export function filesUnder(dir: string): { path: string; size: number }[] {
+  const out: { path: string; size: number }[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push({ path: p, size: statSync(p).size });
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** The files below dir whose raw bytes contain needle. */
+export function filesContaining(dir: string, needle: Uint8Array): string[] {
+  return filesUnder(dir)
+    .filter((f) => readFileSync(f.path).indexOf(needle) >= 0)
+    .map((f) => f.path);
+}
+
+/**
+ * CRC-64/ECMA-182 as COS reports it in x-cos-hash-crc64ecma (reflected, init
+ * and xorout all ones: the CRC-64/XZ parameters), as an unsigned decimal string.
+ */
+export function crc64ecma(b: Uint8Array): string {
+  let crc = 0xffffffffffffffffn;
+  for (const byte of b) crc = CRC64_TABLE[Number((crc ^ BigInt(byte)) & 0xffn)] ^ (crc >> 8n);
+  return (crc ^ 0xffffffffffffffffn).toString();
+}
+
+const CRC64_TABLE: bigint[] = (() => {
+  const poly = 0xc96c5795d7870f42n;
+  const t: bigint[] = [];
+  for (let i = 0; i < 256; i++) {
+    let c = BigInt(i);
+    for (let k = 0; k < 8; k++) c = c & 1n ? (c >> 1n) ^ poly : c >> 1n;
+    t.push(c);
+  }
+  return t;
+})();
+
+/** GET a URL with node:http, sending `host` as the Host header (for virtual-hosted names that do not resolve). */
+export function httpGet(url: string, host: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const g = gateway();
+    const req = httpRequest(
+      { host: '127.0.0.1', port: g.port, method: 'GET', path: u.pathname + u.search, headers: { ...headers, host }, timeout: 30_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}

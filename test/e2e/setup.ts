@@ -1,0 +1,176 @@
+// Global setup for the e2e project: serves the real gateway with `wrangler dev`
+// on a free loopback port, with fresh R2 state in a temp dir and test-only
+// credentials passed as `--var` flags.
+//
+// wrangler dev always watches its sources and reloads the Worker when they
+// change (answering 503 meanwhile), so it serves a snapshot of src/ and
+// wrangler.toml copied into the temp dir at setup: edits made to src/ while the
+// suite runs cannot disturb it. The snapshot has no .dev.vars beside its
+// config, so a developer's .dev.vars is neither read nor written.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** http://127.0.0.1:<port> */
+    endpoint: string;
+    port: number;
+    accessKeyId: string;
+    secretAccessKey: string;
+    /** Base domain for virtual-hosted addressing (BASE_DOMAINS), used by the COS SDK. */
+    cosBaseDomain: string;
+    /** The --persist-to directory: R2 state lives below it. */
+    persistDir: string;
+    /** The gateway's captured stdout and stderr. */
+    logFile: string;
+  }
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const READY_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => (port ? resolve(port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** A timer that never keeps the process alive on its own. */
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+function tail(file: string, n = 40): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-n).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Ends the whole process group (wrangler's node process and its workerd child). */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  signal('SIGTERM');
+  await Promise.race([exited, sleep(STOP_TIMEOUT_MS)]);
+  signal('SIGKILL'); // whatever is left in the group (no-op when all are gone)
+  await Promise.race([exited, sleep(2_000)]);
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dir = mkdtempSync(join(tmpdir(), 'sealbucket-e2e-'));
+  const app = join(dir, 'app');
+  mkdirSync(app);
+  cpSync(join(root, 'src'), join(app, 'src'), { recursive: true });
+  for (const f of ['wrangler.toml', 'tsconfig.json', 'package.json']) if (existsSync(join(root, f))) copyFileSync(join(root, f), join(app, f));
+  symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'), 'dir');
+  const persistDir = join(dir, 'state');
+  const logFile = join(dir, 'gateway.log');
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const accessKeyId = 'AKIDE2E' + randomBytes(6).toString('hex').toUpperCase();
+  const secretAccessKey = randomBytes(24).toString('base64url');
+  const cosBaseDomain = 'cos.e2e.test';
+  const vars: Record<string, string> = {
+    ACCESS_KEY_ID: accessKeyId,
+    SECRET_ACCESS_KEY: secretAccessKey,
+    MASTER_KEYRING: `k1:${randomBytes(32).toString('base64')}`,
+    SSE_C_ALLOW_HTTP: 'true',
+    DEFAULT_SSE: 'AES256',
+    REGION: 'us-east-1',
+    // The COS SDK (v3) only speaks virtual-hosted style: "<bucket-appid>.cos.e2e.test".
+    BASE_DOMAINS: cosBaseDomain,
+  };
+
+  const log = createWriteStream(logFile);
+  const args = [
+    join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'),
+    'dev',
+    '--config', join(app, 'wrangler.toml'),
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--persist-to', persistDir,
+    '--show-interactive-dev-session=false',
+    ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: app,
+    detached: true, // own process group, so teardown can end workerd too
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  let exitInfo: string | undefined;
+  child.once('exit', (code, sig) => (exitInfo = `exited with ${code ?? sig}`));
+  const onExit = () => {
+    if (child.pid !== undefined && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  process.once('exit', onExit);
+
+  const teardown = async () => {
+    await stop(child);
+    process.off('exit', onExit);
+    await new Promise<void>((r) => log.end(r));
+    if (!process.env.E2E_KEEP) rmSync(dir, { recursive: true, force: true });
+    else console.log(`e2e: kept gateway state and log in ${dir}`);
+  };
+
+  // Ready when an unsigned request is refused with 403 by the gateway itself.
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let ready = false;
+  while (Date.now() < deadline && !exitInfo) {
+    try {
+      const r = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(2_000) });
+      await r.arrayBuffer();
+      if (r.status === 403 && r.headers.get('server') === 'sealbucket') {
+        ready = true;
+        break;
+      }
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(250);
+  }
+  if (!ready) {
+    const why = exitInfo ?? `not ready after ${READY_TIMEOUT_MS / 1000} s`;
+    await teardown();
+    throw new Error(`e2e: wrangler dev ${why}. Log tail:\n${tail(logFile)}`);
+  }
+
+  project.provide('endpoint', endpoint);
+  project.provide('port', port);
+  project.provide('accessKeyId', accessKeyId);
+  project.provide('secretAccessKey', secretAccessKey);
+  project.provide('cosBaseDomain', cosBaseDomain);
+  project.provide('persistDir', persistDir);
+  project.provide('logFile', logFile);
+  return teardown;
+}
