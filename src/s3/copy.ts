@@ -79,8 +79,7 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
   const directive = (h.get('x-amz-metadata-directive') ?? h.get('x-cos-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { fields: { ArgumentName: 'x-amz-metadata-directive' } });
   const sse = await parseSse(headerGetter(h), { dialect: ctx.dialect, op: 'write', secure: ctx.secure, allowInsecureSseC: ctx.config.sseCAllowHttp });
-  const mode = writeMode(ctx, sse);
-  await requireBucket(ctx.store, ctx.bucket);
+  const mode = await writeMode(ctx, sse);
   const meta = directive === 'REPLACE' ? userMetadata(h) : src.rec.meta;
   const http = directive === 'REPLACE' ? httpMetaFrom(h) : src.rec.http;
 

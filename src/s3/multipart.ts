@@ -42,8 +42,7 @@ const sseOf = (ctx: Ctx) =>
 export async function createUpload(ctx: Ctx): Promise<Response> {
   checkKey(ctx.key);
   const sse = await sseOf(ctx);
-  const mode = writeMode(ctx, sse);
-  await requireBucket(ctx.store, ctx.bucket);
+  const mode = await writeMode(ctx, sse);
   const id = crypto.randomUUID().replace(/-/g, '');
   const env = mode ? await ctx.sse.initUpload({ bucket: ctx.bucket, key: ctx.key }, mode, sse) : undefined;
   const meta = userMetadata(ctx.req.headers);

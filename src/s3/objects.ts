@@ -8,6 +8,7 @@ import { decodePayload } from './chunked';
 import type { Ctx } from './context';
 import { S3Error } from './errors';
 import { hashTap } from './hashing';
+import { bucketEncryption, bucketRecord } from './encryption';
 import { bucketKey, dataKey, MULTIPART_DATA, objectKey, recordFromStored, recordToCustom, type Manifest, type ManifestPart, type ObjectRecord } from './record';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
@@ -61,9 +62,18 @@ export const httpMetaFrom = (h: Headers): HttpMeta => ({
   expires: h.get('expires') ?? undefined,
 });
 
-/** The mode a write uses: what the request asked for, else the gateway default. */
-export function writeMode(ctx: Ctx, sse: SseRequest): Mode | undefined {
-  const m = sse.mode ?? ctx.config.defaultSse;
+/**
+ * The mode a write uses: what the request asked for, else the bucket's default
+ * encryption, else the gateway default. Also checks that the bucket exists and
+ * that the mode is not one the bucket blocks.
+ */
+export async function writeMode(ctx: Ctx, sse: SseRequest, bucket = ctx.bucket): Promise<Mode | undefined> {
+  const cfg = bucketEncryption((await bucketRecord(ctx, bucket)).custom);
+  const m = sse.mode ?? cfg?.mode ?? ctx.config.defaultSse;
+  const blocked = m === 'c' ? 'SSE-C' : m === 'none' ? 'NONE' : undefined;
+  if (blocked && cfg?.blocked.includes(blocked)) {
+    throw new S3Error('AccessDenied', `This bucket blocks ${blocked === 'NONE' ? 'unencrypted writes' : 'SSE-C'} (BlockedEncryptionTypes).`);
+  }
   if (m === 'kms') throw new S3Error('NotImplemented', 'SSE-KMS is not available on this gateway yet.');
   return m === 'none' ? undefined : m;
 }

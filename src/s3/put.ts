@@ -17,9 +17,8 @@ export async function putObject(ctx: Ctx): Promise<Response> {
   checkKey(ctx.key);
   const h = ctx.req.headers;
   const sse = await parseSse(headerGetter(h), { dialect: ctx.dialect, op: 'write', secure: ctx.secure, allowInsecureSseC: ctx.config.sseCAllowHttp });
-  const mode = writeMode(ctx, sse);
   const length = plainLength(h);
-  await requireBucket(ctx.store, ctx.bucket);
+  const mode = await writeMode(ctx, sse);
   const rec = await writeObject(ctx, {
     bucket: ctx.bucket,
     key: ctx.key,

@@ -6,6 +6,7 @@ import { deleteMany, deleteOne } from './delete';
 import { S3Error } from './errors';
 import { getObject } from './get';
 import { listObjects } from './list';
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './encryption';
 import { putObject } from './put';
 import { copyObject } from './copy';
 import { abortUpload, completeUpload, createUpload, listParts, listUploads, uploadPart } from './multipart';
@@ -30,7 +31,7 @@ function decodePath(p: string): string {
 }
 
 // Subresources we do not serve yet: answer 501 rather than misreading them as plain object calls.
-const UNSUPPORTED = ['acl', 'policy', 'cors', 'lifecycle', 'versioning', 'versions', 'tagging', 'website', 'logging', 'notification', 'replication', 'encryption', 'object-lock', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'ownershipControls', 'publicAccessBlock', 'attributes'];
+const UNSUPPORTED = ['acl', 'policy', 'cors', 'lifecycle', 'versioning', 'versions', 'tagging', 'website', 'logging', 'notification', 'replication', 'object-lock', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'ownershipControls', 'publicAccessBlock', 'attributes'];
 
 export async function dispatch(ctx: Ctx): Promise<Response> {
   const m = ctx.req.method;
@@ -47,6 +48,11 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
     if (m === 'DELETE') return deleteBucket(ctx);
     if (m === 'POST' && q.has('delete')) return deleteMany(ctx);
     if (m === 'GET' && q.has('location')) return bucketLocation(ctx);
+    if (q.has('encryption')) {
+      if (m === 'GET') return getBucketEncryption(ctx);
+      if (m === 'PUT') return putBucketEncryption(ctx);
+      if (m === 'DELETE') return deleteBucketEncryption(ctx);
+    }
     if (m === 'GET' && q.has('uploads')) return listUploads(ctx);
     if (m === 'GET') return listObjects(ctx);
     throw new S3Error('MethodNotAllowed');

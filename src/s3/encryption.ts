@@ -1,0 +1,73 @@
+// Bucket default encryption: PUT / GET / DELETE /<bucket>?encryption, in the
+// COS form (SSEAlgorithm AES256|KMS) and the S3 form (AES256|aws:kms, with
+// BucketKeyEnabled and BlockedEncryptionTypes). Kept on the bucket's record.
+
+import type { Ctx } from './context';
+import { xmlResponse } from './delete';
+import { S3Error } from './errors';
+import { bucketKey } from './record';
+import { list, parseXml, text, xmlDocument } from './xml';
+
+export interface BucketEncryption {
+  mode: 'cos' | 'kms';
+  kmsKeyId?: string;
+  bucketKeyEnabled?: boolean;
+  /** Encryption types writes may not use: 'SSE-C' and/or 'NONE'. */
+  blocked: string[];
+}
+
+/** The bucket's record; NoSuchBucket when it does not exist. */
+export async function bucketRecord(ctx: Ctx, bucket = ctx.bucket) {
+  const rec = await ctx.store.head(bucketKey(bucket));
+  if (!rec) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: bucket } });
+  return rec;
+}
+
+export function bucketEncryption(custom: Record<string, string>): BucketEncryption | undefined {
+  return custom.sse ? (JSON.parse(custom.sse) as BucketEncryption) : undefined;
+}
+
+const notFound = (ctx: Ctx) =>
+  ctx.dialect === 'cos'
+    ? new S3Error('NoSuchEncryptionConfiguration', 'The server side encryption configuration was not found.', { status: 404 })
+    : new S3Error('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found', { status: 404, fields: { BucketName: ctx.bucket } });
+
+export async function getBucketEncryption(ctx: Ctx): Promise<Response> {
+  const cfg = bucketEncryption((await bucketRecord(ctx)).custom);
+  if (!cfg) throw notFound(ctx);
+  const alg = cfg.mode === 'cos' ? 'AES256' : ctx.dialect === 'cos' ? 'KMS' : 'aws:kms';
+  const rule: Record<string, unknown> = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: alg, KMSMasterKeyID: cfg.kmsKeyId } };
+  if (ctx.dialect === 'amz') {
+    rule.BucketKeyEnabled = cfg.bucketKeyEnabled ?? false;
+    if (cfg.blocked.length) rule.BlockedEncryptionTypes = { EncryptionType: cfg.blocked };
+  }
+  return xmlResponse(xmlDocument('ServerSideEncryptionConfiguration', { Rule: rule as never }, ctx.dialect === 'cos' ? '' : undefined));
+}
+
+export async function putBucketEncryption(ctx: Ctx): Promise<Response> {
+  const rec = await bucketRecord(ctx);
+  const doc = parseXml(await ctx.req.text(), 'ServerSideEncryptionConfiguration');
+  const rules = list(doc, 'Rule');
+  if (rules.length !== 1) throw new S3Error('MalformedXML');
+  const apply = list(rules[0], 'ApplyServerSideEncryptionByDefault')[0];
+  const alg = text(apply, 'SSEAlgorithm');
+  let mode: BucketEncryption['mode'];
+  if (alg === 'AES256') mode = 'cos';
+  else if (alg === 'KMS' || alg === 'aws:kms' || alg === 'aws:kms:dsse') mode = 'kms';
+  else throw new S3Error(alg === undefined ? 'MalformedXML' : 'InvalidArgument', alg === undefined ? undefined : 'The encryption method specified is not supported', { fields: alg === undefined ? {} : { ArgumentName: 'SSEAlgorithm' } });
+  const kmsKeyId = text(apply, 'KMSMasterKeyID') || undefined;
+  if (kmsKeyId && mode !== 'kms') throw new S3Error('InvalidArgument', 'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms', { fields: { ArgumentName: 'ApplyServerSideEncryptionByDefault' } });
+  if (mode === 'kms') throw new S3Error('NotImplemented', 'SSE-KMS is not available on this gateway yet.');
+  const blocked = list(list(rules[0], 'BlockedEncryptionTypes')[0], 'EncryptionType').map(String);
+  for (const b of blocked) if (b !== 'SSE-C' && b !== 'NONE') throw new S3Error('InvalidArgument', `Unknown encryption type ${b}`, { fields: { ArgumentName: 'EncryptionType' } });
+  const cfg: BucketEncryption = { mode, kmsKeyId, bucketKeyEnabled: text(rules[0], 'BucketKeyEnabled') === 'true', blocked };
+  await ctx.store.put(bucketKey(ctx.bucket), null, 0, { custom: { ...rec.custom, sse: JSON.stringify(cfg) } });
+  return new Response(null, { status: 200 });
+}
+
+export async function deleteBucketEncryption(ctx: Ctx): Promise<Response> {
+  const rec = await bucketRecord(ctx);
+  const { sse: _, ...rest } = rec.custom;
+  await ctx.store.put(bucketKey(ctx.bucket), null, 0, { custom: rest });
+  return new Response(null, { status: 204 });
+}
