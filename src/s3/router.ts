@@ -43,16 +43,17 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
     throw new S3Error('MethodNotAllowed');
   }
   if (!ctx.key) {
+    if (q.has('encryption')) {
+      if (m === 'GET') return getBucketEncryption(ctx);
+      if (m === 'PUT') return putBucketEncryption(ctx);
+      if (m === 'DELETE') return deleteBucketEncryption(ctx);
+      throw new S3Error('MethodNotAllowed');
+    }
     if (m === 'PUT') return createBucket(ctx);
     if (m === 'HEAD') return headBucket(ctx);
     if (m === 'DELETE') return deleteBucket(ctx);
     if (m === 'POST' && q.has('delete')) return deleteMany(ctx);
     if (m === 'GET' && q.has('location')) return bucketLocation(ctx);
-    if (q.has('encryption')) {
-      if (m === 'GET') return getBucketEncryption(ctx);
-      if (m === 'PUT') return putBucketEncryption(ctx);
-      if (m === 'DELETE') return deleteBucketEncryption(ctx);
-    }
     if (m === 'GET' && q.has('uploads')) return listUploads(ctx);
     if (m === 'GET') return listObjects(ctx);
     throw new S3Error('MethodNotAllowed');
