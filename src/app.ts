@@ -5,7 +5,9 @@ import { credentialLookup, readConfig, type Config, type Env } from './config';
 import { authenticate } from './s3/auth';
 import { sniffDialect, type Dialect } from './s3/dialect';
 import { S3Error } from './s3/errors';
+import { isPostObject, postObject } from './s3/post-object';
 import { address, dispatch } from './s3/router';
+import { admin, ADMIN_PREFIX } from './admin';
 import { xmlDocument } from './s3/xml';
 import { Sse } from './sse';
 import { keyringFrom } from './sse/keyring';
@@ -13,6 +15,12 @@ import { readSecret } from './secrets';
 import { sseC } from './sse/sse-c';
 import { sseCos } from './sse/sse-cos';
 import { R2Store } from './store/r2';
+
+/** The store and SSE services for one request or one scheduled run. */
+export function services(env: Env, config = readConfig(env)) {
+  const keyring = async () => keyringFrom(await readSecret(env.MASTER_KEYRING_SECRET, env.MASTER_KEYRING));
+  return { config, keyring, store: new R2Store(env.STORE), sse: new Sse({ cos: sseCos(keyring), c: sseC }, config.segmentSize) };
+}
 
 type Vars = { requestId: string; dialect: Dialect; config: Config };
 
@@ -54,22 +62,13 @@ app.all('*', async (c) => {
   const config = readConfig(env);
   const req = c.req.raw;
   const url = new URL(req.url);
+  const { store, sse, keyring } = services(env, config);
+  const base = { req, url, env, config, requestId: c.get('requestId'), store, sse, secure: url.protocol === 'https:' };
+  const where = () => address(url, req.headers.get('host') ?? url.host, config.baseDomains);
+  // POST Object (browser form upload) is authenticated by the form's signed policy, not by the request.
+  if (isPostObject(req, url)) return postObject({ ...base, ...where() }, credentialLookup(env), (d) => c.set('dialect', d));
   const auth = await authenticate(req, credentialLookup(env));
   c.set('dialect', auth.dialect);
-  const { bucket, key } = address(url, req.headers.get('host') ?? url.host, config.baseDomains);
-  const keyring = async () => keyringFrom(await readSecret(env.MASTER_KEYRING_SECRET, env.MASTER_KEYRING));
-  return dispatch({
-    req,
-    url,
-    env,
-    config,
-    auth,
-    dialect: auth.dialect,
-    requestId: c.get('requestId'),
-    bucket,
-    key,
-    store: new R2Store(env.STORE),
-    sse: new Sse({ cos: sseCos(keyring), c: sseC }, config.segmentSize),
-    secure: url.protocol === 'https:',
-  });
+  if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, url, store, sse, await keyring());
+  return dispatch({ ...base, ...where(), auth, dialect: auth.dialect });
 });

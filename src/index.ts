@@ -1,3 +1,14 @@
-import { app } from './app';
+import { app, services } from './app';
+import type { Env } from './config';
+import { rotateBatch } from './s3/rotation';
 
-export default app;
+export default {
+  fetch: app.fetch,
+  // Cron trigger (wrangler.toml): one bounded, resumable batch of master-key rotation.
+  async scheduled(_event: ScheduledController, env: Env, ctx: ExecutionContext) {
+    const { store, sse, keyring } = services(env);
+    ctx.waitUntil(
+      rotateBatch(store, sse, await keyring(), 500).then((s) => console.log(JSON.stringify({ event: 'rotation-batch', ...s }))),
+    );
+  },
+} satisfies ExportedHandler<Env>;

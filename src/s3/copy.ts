@@ -11,9 +11,9 @@ import { userMetadata } from './dialect';
 import { xmlResponse } from './delete';
 import { S3Error } from './errors';
 import { checkConditions } from './get';
-import { httpMetaFrom, integrityFailure, loadRecord, openObject, requireBucket, writeMode, writeObject, type ObjectReader } from './objects';
+import { conflict, httpMetaFrom, integrityFailure, loadRecord, openObject, requireBucket, writeMode, writeObject, type ObjectReader } from './objects';
 import { checkKey } from './put';
-import { objectKey, recordToCustom, type ObjectRecord } from './record';
+import { manifestBytes, objectKey, recordBody, recordToCustom, type ObjectRecord } from './record';
 import { headerGetter, parseSse, sseHeaders } from './sse-params';
 import { xmlDocument } from './xml';
 import { opaqueEtag } from '../sse';
@@ -96,16 +96,19 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
     const envelope = await ctx.sse.rewrap({ bucket: ctx.bucket, key: ctx.key }, env, src.sse, mode, sse);
     const etag = mode === 'c' ? opaqueEtag(envelope) + (src.rec.etag.match(/-\d+$/)?.[0] ?? '') : src.rec.etag;
     rec = { ...src.rec, envelope, etag, meta, http };
+    // Swap the record only if it is still the one the envelope was read from.
     const current = await ctx.store.get(objectKey(ctx.bucket, ctx.key));
-    const body = current ? new Uint8Array(await new Response(current.body).arrayBuffer()) : null;
-    const stored = current && (await ctx.store.put(objectKey(ctx.bucket, ctx.key), body, body!.length, { custom: recordToCustom(rec), http, ifEtag: current.object.etag }));
-    if (!stored || current.object.custom['sb-data'] !== src.rec.data) {
-      throw new S3Error('OperationAborted', 'A conflicting write to this object happened during the copy. Please try again.', { status: 409 });
+    if (!current || current.object.etag !== src.rec.storeEtag) {
+      await current?.body.cancel();
+      throw conflict();
     }
+    const body = recordBody(manifestBytes(new Uint8Array(await new Response(current.body).arrayBuffer())));
+    const stored = await ctx.store.put(objectKey(ctx.bucket, ctx.key), body, body.length, { custom: recordToCustom(rec), http, ifEtag: src.rec.storeEtag });
+    if (!stored) throw conflict();
     rec.uploaded = stored.uploaded;
   } else {
     const body = await src.reader.read(0, src.rec.size - 1);
-    rec = await writeObject(ctx, { bucket: ctx.bucket, key: ctx.key, body, length: src.rec.size, mode, sse, meta, http });
+    rec = await writeObject(ctx, { bucket: ctx.bucket, key: ctx.key, body, length: src.rec.size, mode, sse, meta, http, ifRecord: self ? src.rec.storeEtag : undefined });
   }
   const res = xmlResponse(xmlDocument('CopyObjectResult', { ETag: `"${rec.etag}"`, LastModified: rec.uploaded.toISOString() }));
   for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, rec.envelope, sse))) res.headers.set(k, v);

@@ -18,7 +18,7 @@ import { dropReplaced, httpMetaFrom, MAX_OBJECT_SIZE, plainLength, requestBody, 
 import { checkKey } from './put';
 import { copySource } from './copy';
 import {
-  dataKey, MULTIPART_DATA, objectKey, partKey, partPrefix, recordToCustom, uploadKey, uploadPrefix,
+  dataKey, MULTIPART_DATA, objectKey, partKey, partPrefix, recordBody, recordToCustom, uploadKey, uploadPrefix,
   type Manifest, type ManifestPart,
 } from './record';
 import { headerGetter, parseSse, sseHeaders } from './sse-params';
@@ -51,7 +51,8 @@ export async function createUpload(ctx: Ctx): Promise<Response> {
   const custom: Record<string, string> = { key: ctx.key };
   if (env) custom['sb-env'] = encodeEnvelope(env);
   for (const [k, v] of Object.entries(meta)) custom[`m-${k}`] = v;
-  await ctx.store.put(uploadKey(ctx.bucket, id), null, 0, { custom, http: httpMetaFrom(ctx.req.headers) });
+  const body = recordBody();
+  await ctx.store.put(uploadKey(ctx.bucket, id), body, body.length, { custom, http: httpMetaFrom(ctx.req.headers) });
   const res = xmlResponse(xmlDocument('InitiateMultipartUploadResult', { Bucket: ctx.bucket, Key: ctx.key, UploadId: id }));
   for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, env, sse))) res.headers.set(k, v);
   return res;
@@ -198,7 +199,8 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
 
   const previous = await ctx.store.head(objectKey(ctx.bucket, ctx.key));
   const custom = recordToCustom({ size, etag, crc64: '', data: MULTIPART_DATA + up.id, manifest: toB64url(digest), envelope: env, meta: up.meta });
-  await ctx.store.put(objectKey(ctx.bucket, ctx.key), body, body.length, { custom, http: up.stored.http });
+  const recBody = recordBody(body);
+  await ctx.store.put(objectKey(ctx.bucket, ctx.key), recBody, recBody.length, { custom, http: up.stored.http });
 
   // The object is visible; now tidy up the upload's bookkeeping.
   const used = new Set(parts.map((p) => p.data));

@@ -9,7 +9,7 @@ import type { Ctx } from './context';
 import { S3Error } from './errors';
 import { hashTap } from './hashing';
 import { bucketEncryption, bucketRecord } from './encryption';
-import { bucketKey, dataKey, MULTIPART_DATA, objectKey, recordFromStored, recordToCustom, type Manifest, type ManifestPart, type ObjectRecord } from './record';
+import { bucketKey, dataKey, manifestBytes, MULTIPART_DATA, recordBody, objectKey, recordFromStored, recordToCustom, type Manifest, type ManifestPart, type ObjectRecord } from './record';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 
@@ -87,7 +87,11 @@ export interface WriteInput {
   sse: SseRequest;
   meta: Record<string, string>;
   http: HttpMeta;
+  /** Replace the record only if it still has this store etag (copy onto itself, encrypt-in-place). */
+  ifRecord?: string;
 }
+
+export const conflict = () => new S3Error('OperationAborted', 'A conflicting write to this object happened at the same time. Please try again.', { status: 409 });
 
 /**
  * Streams a plaintext body into a fresh data object (sealed when mode is set),
@@ -111,9 +115,14 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
   }
   const { md5, crc64 } = await tap.result();
   const rec = { ...probe, etag: sealing?.envelope.mode === 'c' ? opaqueEtag(sealing.envelope) : md5, crc64 };
-  const stored = await ctx.store.put(objectKey(w.bucket, w.key), null, 0, { custom: recordToCustom(rec), http: w.http });
+  const body = recordBody();
+  const stored = await ctx.store.put(objectKey(w.bucket, w.key), body, body.length, { custom: recordToCustom(rec), http: w.http, ifEtag: w.ifRecord });
+  if (!stored) {
+    await ctx.store.delete([dataKey(rec.data)]);
+    throw conflict();
+  }
   await dropReplaced(ctx.store, await previous.catch(() => null), rec.data);
-  return { ...rec, http: w.http, uploaded: stored.uploaded };
+  return { ...rec, http: w.http, uploaded: stored.uploaded, storeEtag: stored.etag };
 }
 
 function uploadError(e: unknown): unknown {
@@ -149,7 +158,7 @@ async function dataKeysOf(data: string | undefined, body: ReadableStream<Uint8Ar
     return [dataKey(data)];
   }
   try {
-    const m = JSON.parse(await new Response(body).text()) as Manifest;
+    const m = JSON.parse(new TextDecoder().decode(manifestBytes(new Uint8Array(await new Response(body).arrayBuffer())))) as Manifest;
     return m.parts.map((p) => dataKey(p.data));
   } catch {
     return [];
@@ -207,7 +216,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
     (manifest ??= (async () => {
       const got = await store.get(objectKey(bucket, key));
       if (!got) throw missingData(ctx, bucket, key);
-      const body = new Uint8Array(await new Response(got.body).arrayBuffer());
+      const body = manifestBytes(new Uint8Array(await new Response(got.body).arrayBuffer()));
       if (!equalBytes(new Uint8Array(await crypto.subtle.digest('SHA-256', body)), digest)) throw new IntegrityError('manifest digest mismatch');
       const m = JSON.parse(new TextDecoder().decode(body)) as Manifest;
       let offset = 0;

@@ -20,6 +20,24 @@ export const partKey = (uploadId: string, part: number): string => `p/${uploadId
 /** `sb-data` of a multipart object: its parts are listed in the record's body. */
 export const MULTIPART_DATA = 'mp:';
 
+/**
+ * A record's body: a fresh random line, so every write of a record has its own
+ * store etag (conditional swaps rely on it), then the manifest of a multipart object.
+ */
+export function recordBody(manifest: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const nonce = new TextEncoder().encode(crypto.randomUUID().replace(/-/g, '') + '\n');
+  const out = new Uint8Array(nonce.length + manifest.length);
+  out.set(nonce);
+  out.set(manifest, nonce.length);
+  return out;
+}
+
+/** The manifest bytes of a record body (empty for single-stream objects). */
+export function manifestBytes(body: Uint8Array): Uint8Array {
+  const nl = body.indexOf(10);
+  return nl < 0 ? new Uint8Array(0) : body.subarray(nl + 1);
+}
+
 /** The body of a multipart object's record. */
 export interface Manifest {
   v: 1;
@@ -50,9 +68,11 @@ export interface ObjectRecord {
   meta: Record<string, string>;
   http: HttpMeta;
   uploaded: Date;
+  /** The record's own store etag, for conditional swaps. */
+  storeEtag?: string;
 }
 
-export function recordToCustom(r: Omit<ObjectRecord, 'uploaded' | 'http'>): Record<string, string> {
+export function recordToCustom(r: Omit<ObjectRecord, 'uploaded' | 'http' | 'storeEtag'>): Record<string, string> {
   const c: Record<string, string> = { 'sb-size': String(r.size), 'sb-etag': r.etag, 'sb-crc64': r.crc64, 'sb-data': r.data };
   if (r.manifest) c['sb-manifest'] = r.manifest;
   if (r.envelope) c['sb-env'] = encodeEnvelope(r.envelope);
@@ -79,5 +99,6 @@ export function recordFromStored(o: StoredObject): ObjectRecord | null {
     meta,
     http: o.http,
     uploaded: o.uploaded,
+    storeEtag: o.etag,
   };
 }

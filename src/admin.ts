@@ -1,0 +1,45 @@
+// Operator endpoints under /-/admin/ (bucket names cannot start with "-"), for
+// any configured credential: master-key status and rotation batches.
+
+import { S3Error } from './s3/errors';
+import { keyUsage, rotateBatch } from './s3/rotation';
+import type { Sse } from './sse';
+import type { Keyring } from './sse/keyring';
+import type { Store } from './store/types';
+
+export const ADMIN_PREFIX = '/-/admin/';
+
+const json = (body: unknown, status = 200) => new Response(JSON.stringify(body, null, 2) + '\n', { status, headers: { 'content-type': 'application/json' } });
+
+export async function admin(req: Request, url: URL, store: Store, sse: Sse, ring: Keyring): Promise<Response> {
+  const op = url.pathname.slice(ADMIN_PREFIX.length);
+  if (op === 'keyring' && req.method === 'GET') {
+    const usage = await keyUsage(store);
+    const versions = Object.fromEntries(ring.ids().map((id) => [id, usage[`master:${id}`] ?? 0]));
+    const unknown = Object.keys(usage).filter((k) => k.startsWith('master:') && !ring.get(k.slice(7)));
+    return json({ active: ring.active.id, versions, missingVersions: unknown.map((k) => k.slice(7)), usage });
+  }
+  if (op === 'rotate' && req.method === 'POST') {
+    const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 200) || 200, 1), 1000);
+    return json(await rotateBatch(store, sse, ring, limit));
+  }
+  if (op === 'retire' && req.method === 'POST') {
+    // The keyring lives in the secret store, so retiring means the operator drops the version
+    // from the secret; this answers whether that is safe now.
+    const version = url.searchParams.get('version') ?? '';
+    if (!ring.get(version)) throw new S3Error('InvalidArgument', `Master key version ${version} is not in the keyring.`);
+    if (version === ring.active.id) return json({ version, retirable: false, reason: 'it is the active version' }, 409);
+    const left = (await keyUsage(store))[`master:${version}`] ?? 0;
+    if (left) return json({ version, retirable: false, reason: `${left} records still need it; run the rotation first` }, 409);
+    return json({ version, retirable: true, keyring: ring.ids().filter((id) => id !== version) });
+  }
+  if (op === 'raw' && req.method === 'GET') {
+    // The escape hatch against lock-in: any store entry exactly as stored, with its custom
+    // metadata, for scripts/export.mjs and the offline scripts/recover.mjs.
+    const got = await store.get(url.searchParams.get('key') ?? '');
+    if (!got) throw new S3Error('NoSuchKey');
+    const meta = btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(got.object.custom))));
+    return new Response(got.body, { headers: { 'content-type': 'application/octet-stream', 'x-sealbucket-metadata': meta } });
+  }
+  throw new S3Error('MethodNotAllowed', 'Unknown admin operation.');
+}
