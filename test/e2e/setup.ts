@@ -30,6 +30,7 @@ declare module 'vitest' {
     persistDir: string;
     /** The gateway's captured stdout and stderr. */
     logFile: string;
+    masterKeyring: string;
   }
 }
 
@@ -78,30 +79,46 @@ async function stop(child: ChildProcess): Promise<void> {
   await Promise.race([exited, sleep(2_000)]);
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export interface Gateway {
+  endpoint: string;
+  port: number;
+  accessKeyId: string;
+  secretAccessKey: string;
+  cosBaseDomain: string;
+  persistDir: string;
+  logFile: string;
+  vars: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `wrangler dev` on a copy of the source with fresh state and credentials.
+ * The suite shares one (below); a test that needs other settings starts its own.
+ */
+export async function startGateway(overrides: Record<string, string> = {}, opts: { persistDir?: string } = {}): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), 'sealbucket-e2e-'));
   const app = join(dir, 'app');
   mkdirSync(app);
   cpSync(join(root, 'src'), join(app, 'src'), { recursive: true });
   for (const f of ['wrangler.toml', 'tsconfig.json', 'package.json']) if (existsSync(join(root, f))) copyFileSync(join(root, f), join(app, f));
   symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'), 'dir');
-  const persistDir = join(dir, 'state');
+  const persistDir = opts.persistDir ?? join(dir, 'state');
   const logFile = join(dir, 'gateway.log');
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const accessKeyId = 'AKIDE2E' + randomBytes(6).toString('hex').toUpperCase();
-  const secretAccessKey = randomBytes(24).toString('base64url');
   const cosBaseDomain = 'cos.e2e.test';
   const vars: Record<string, string> = {
-    ACCESS_KEY_ID: accessKeyId,
-    SECRET_ACCESS_KEY: secretAccessKey,
+    ACCESS_KEY_ID: 'AKIDE2E' + randomBytes(6).toString('hex').toUpperCase(),
+    SECRET_ACCESS_KEY: randomBytes(24).toString('base64url'),
     MASTER_KEYRING: `k1:${randomBytes(32).toString('base64')}`,
     SSE_C_ALLOW_HTTP: 'true',
     DEFAULT_SSE: 'AES256',
     REGION: 'us-east-1',
     // The COS SDK (v3) only speaks virtual-hosted style: "<bucket-appid>.cos.e2e.test".
     BASE_DOMAINS: cosBaseDomain,
+    ...overrides,
   };
+  const { ACCESS_KEY_ID: accessKeyId, SECRET_ACCESS_KEY: secretAccessKey } = vars;
 
   const log = createWriteStream(logFile);
   const args = [
@@ -165,6 +182,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw new Error(`e2e: wrangler dev ${why}. Log tail:\n${tail(logFile)}`);
   }
 
+  return { endpoint, port, accessKeyId, secretAccessKey, cosBaseDomain, persistDir, logFile, vars, stop: teardown };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { endpoint, port, accessKeyId, secretAccessKey, cosBaseDomain, persistDir, logFile, vars, stop: teardown } = await startGateway();
   project.provide('endpoint', endpoint);
   project.provide('port', port);
   project.provide('accessKeyId', accessKeyId);
@@ -172,5 +194,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('cosBaseDomain', cosBaseDomain);
   project.provide('persistDir', persistDir);
   project.provide('logFile', logFile);
+  project.provide('masterKeyring', vars.MASTER_KEYRING);
   return teardown;
 }
