@@ -273,8 +273,30 @@ export async function readForm(body: ReadableStream<Uint8Array> | null, contentT
       fields.push([head.name, dec.decode(value)]);
     }
   } catch (e) {
-    await reader.cancel().catch(() => {});
+    await drain(reader);
     throw e;
+  }
+}
+
+/** Body bytes read and discarded after an error, so that the client (a browser) sees the error response. */
+export const DRAIN_LIMIT = 1024 * 1024;
+
+/**
+ * Reads and discards the rest of a refused body, up to DRAIN_LIMIT bytes,
+ * then cancels it. Browsers that are still sending when the server answers
+ * and closes often show a connection reset instead of the error document.
+ */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let n = 0;
+  try {
+    while (n <= DRAIN_LIMIT) {
+      const r = await reader.read();
+      if (r.done) return;
+      n += r.value.length;
+    }
+    await reader.cancel();
+  } catch {
+    /* the body is gone either way */
   }
 }
 
@@ -401,11 +423,11 @@ function fileStream(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint
             if (take(ctl, r.value)) return;
           }
         } catch (e) {
-          await reader.cancel().catch(() => {});
+          await drain(reader);
           throw e;
         }
       },
-      cancel: (reason) => reader.cancel(reason),
+      cancel: () => drain(reader),
     },
     { highWaterMark: 0 },
   );

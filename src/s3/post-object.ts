@@ -221,8 +221,9 @@ function objectUrl(url: URL, key: string): string {
 }
 
 function redirectTo(target: string, bucket: string, key: string, etag: string): string | undefined {
+  // Only absolute http(s) URLs; anything else is ignored as S3 does with an unusable redirect.
   try {
-    new URL(target);
+    if (!/^https?:$/.test(new URL(target).protocol)) return undefined;
   } catch {
     return undefined;
   }
