@@ -13,8 +13,21 @@ export function checkKey(key: string) {
   if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
 }
 
+/**
+ * As COS documents, SSE cannot be chosen through a presigned URL's query string
+ * (headers signed into the URL still work); such uploads get the default.
+ */
+function refuseQuerySse(url: URL) {
+  for (const name of url.searchParams.keys()) {
+    if (/^x-(amz|cos)-server-side-encryption/i.test(name)) {
+      throw new S3Error('InvalidArgument', 'Server-side encryption cannot be requested in the query string of a presigned URL; send it as a header, or rely on the default encryption.', { fields: { ArgumentName: name } });
+    }
+  }
+}
+
 export async function putObject(ctx: Ctx): Promise<Response> {
   checkKey(ctx.key);
+  refuseQuerySse(ctx.url);
   const h = ctx.req.headers;
   const sse = await parseSse(headerGetter(h), { dialect: ctx.dialect, op: 'write', secure: ctx.secure, allowInsecureSseC: ctx.config.sseCAllowHttp });
   const length = plainLength(h);

@@ -335,3 +335,21 @@ function indexOf(hay: Uint8Array, needle: Uint8Array): number {
   }
   return -1;
 }
+
+describe('presigned PUT', () => {
+  it('uploads, and the gateway default seals the object', async () => {
+    const r = await s3('PUT', `/${B}/presigned-put.txt?X-Amz-Expires=60`, { body: 'through a presigned URL', signQuery: true });
+    expect(r.status, await r.clone().text()).toBe(200);
+    const h = await s3('HEAD', `/${B}/presigned-put.txt`);
+    expect(h.headers.get('x-amz-server-side-encryption')).toBe('AES256');
+    expect(await (await s3('GET', `/${B}/presigned-put.txt`)).text()).toBe('through a presigned URL');
+  });
+
+  it('refuses SSE requested through the presigned query string', async () => {
+    for (const q of ['x-amz-server-side-encryption=AES256', 'x-cos-server-side-encryption=AES256']) {
+      const r = await s3('PUT', `/${B}/presigned-sse.txt?${q}&X-Amz-Expires=60`, { body: 'x', signQuery: true });
+      expect(r.status).toBe(400);
+      expect(await errorCode(r)).toBe('InvalidArgument');
+    }
+  });
+});
