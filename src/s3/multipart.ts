@@ -25,7 +25,8 @@ import { headerGetter, parseSse, sseHeaders } from './sse-params';
 import { list, parseXml, text, xmlDocument } from './xml';
 import { LengthError, opaqueEtag } from '../sse';
 
-const MIN_PART = 5 * 1024 * 1024;
+// S3 wants parts of at least 5 MiB but the last; COS allows 1 MB (its SDKs slice at 1 MiB).
+const MIN_PART = { amz: 5 * 1024 * 1024, cos: 1024 * 1024 };
 const MAX_PART = 5 * 1024 ** 3;
 
 interface Upload {
@@ -183,9 +184,10 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     }
     return { n, size: Number(r.custom.size), data: r.custom.data, etag, ...(r.custom.salt ? { salt: r.custom.salt, commit: r.custom.commit } : {}) };
   });
-  const small = parts.slice(0, -1).find((p) => p.size < MIN_PART);
+  const minPart = MIN_PART[ctx.dialect];
+  const small = parts.slice(0, -1).find((p) => p.size < minPart);
   if (small) {
-    throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { fields: { PartNumber: String(small.n), ProposedSize: String(small.size), MinSizeAllowed: String(MIN_PART) } });
+    throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { fields: { PartNumber: String(small.n), ProposedSize: String(small.size), MinSizeAllowed: String(minPart) } });
   }
   const size = parts.reduce((a, p) => a + p.size, 0);
   const manifest: Manifest = { v: 1, upload: up.id, parts };
