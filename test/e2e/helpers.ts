@@ -1,6 +1,7 @@
 // Clients configured for the gateway started by setup.ts, and small test utilities.
 
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { AwsClient } from 'aws4fetch';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -191,4 +192,110 @@ export function httpGet(url: string, host: string, headers: Record<string, strin
     req.on('error', reject);
     req.end();
   });
+}
+
+// ---------------------------------------------------------------- raw signed requests
+
+/**
+ * A SigV4-signed request (aws4fetch, UNSIGNED-PAYLOAD) straight to the gateway,
+ * for requests the SDKs will not produce (malformed SSE-C headers and the like).
+ * `path` starts with "/<bucket>".
+ */
+export async function signedFetch(method: string, path: string, init: { headers?: Record<string, string>; body?: Uint8Array | string } = {}): Promise<Response> {
+  const g = gateway();
+  const client = new AwsClient({ accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey, service: 's3', region: 'us-east-1' });
+  const req = await client.sign(g.endpoint + path, { method, headers: init.headers, body: init.body ?? null });
+  return fetch(req);
+}
+
+/** The <Code> of an S3/COS XML error body. */
+export const xmlErrorCode = (xml: string): string | undefined => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+
+/** The S3 error an @aws-sdk/client-s3 call fails with (name = S3 error code, and the HTTP status). */
+export async function s3Error(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof S3ServiceException) return { name: e.name, status: e.$metadata.httpStatusCode, message: e.message };
+    throw e;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+/** The error a cos-nodejs-sdk-v5 call fails with. */
+export async function cosError(p: Promise<unknown>): Promise<{ statusCode?: number; code?: string; message?: string; headers?: Record<string, string> }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as { statusCode?: number; code?: string; message?: string };
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+/** The whole body of a GetObject answer. */
+export const sdkBody = async (r: { Body?: { transformToByteArray(): Promise<Uint8Array> } }): Promise<Buffer> => Buffer.from(await r.Body!.transformToByteArray());
+
+// ---------------------------------------------------------------- SSE-C keys
+
+export interface SseCKey {
+  /** The 32 key bytes. */
+  raw: Buffer;
+  /** base64 of the key, as the x-*-customer-key header carries it. */
+  b64: string;
+  /** base64 of the MD5 of the key, as the x-*-customer-key-MD5 header carries it. */
+  md5: string;
+}
+
+/** An SSE-C key: 32 random bytes, or the bytes of a 32-character string (the aws CLI's `--sse-c-key` form). */
+export function sseCKey(raw: Buffer | string = randomBytes(32)): SseCKey {
+  const b = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+  if (b.length !== 32) throw new Error('an SSE-C key is 32 bytes');
+  return { raw: b, b64: b.toString('base64'), md5: createHash('md5').update(b).digest('base64') };
+}
+
+/** The three SSE-C request headers for a key; prefix "x-amz-" / "x-cos-" (or "x-amz-copy-source-" for a copy source). */
+export function sseCHeaders(k: SseCKey, prefix = 'x-amz-'): Record<string, string> {
+  return {
+    [`${prefix}server-side-encryption-customer-algorithm`]: 'AES256',
+    [`${prefix}server-side-encryption-customer-key`]: k.b64,
+    [`${prefix}server-side-encryption-customer-key-MD5`]: k.md5,
+  };
+}
+
+/**
+ * Every encoding a leaked key could be written in: the raw bytes (also what a
+ * 32-character `--sse-c-key` string is), base64 (with and without padding),
+ * base64url, and hex in both cases.
+ */
+export function keyEncodings(k: SseCKey): { name: string; bytes: Buffer }[] {
+  const b64 = k.raw.toString('base64');
+  return [
+    { name: 'raw', bytes: k.raw },
+    { name: 'base64', bytes: Buffer.from(b64) },
+    { name: 'base64 unpadded', bytes: Buffer.from(b64.replace(/=+$/, '')) },
+    { name: 'base64url', bytes: Buffer.from(k.raw.toString('base64url')) },
+    { name: 'hex', bytes: Buffer.from(k.raw.toString('hex')) },
+    { name: 'HEX', bytes: Buffer.from(k.raw.toString('hex').toUpperCase()) },
+  ];
+}
+
+/**
+ * Searches every file below dir (recursively, raw bytes, one file in memory at
+ * a time) for each needle; returns "<what> in <path>" for every hit. A file
+ * that disappears between listing and reading (SQLite -shm/-wal files come and
+ * go while the gateway runs) is skipped; any other read error fails.
+ */
+export function findInFiles(dir: string, needles: { what: string; bytes: Buffer }[]): string[] {
+  const hits: string[] = [];
+  for (const f of filesUnder(dir)) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(f.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw e;
+    }
+    for (const n of needles) if (bytes.includes(n.bytes)) hits.push(`${n.what} in ${f.path}`);
+  }
+  return hits;
 }
