@@ -74,7 +74,9 @@ export async function writeMode(ctx: Ctx, sse: SseRequest, bucket = ctx.bucket):
   if (blocked && cfg?.blocked.includes(blocked)) {
     throw new S3Error('AccessDenied', `This bucket blocks ${blocked === 'NONE' ? 'unencrypted writes' : 'SSE-C'} (BlockedEncryptionTypes).`);
   }
-  if (m === 'kms') throw new S3Error('NotImplemented', 'SSE-KMS is not available on this gateway yet.');
+  // A write that names no encryption takes the bucket default's CMK with its mode;
+  // one that asks for SSE-KMS without a key id gets the default CMK (as S3 does).
+  if (m === 'kms' && sse.mode === undefined && cfg?.kmsKeyId && sse.kmsKeyId === undefined) sse.kmsKeyId = cfg.kmsKeyId;
   return m === 'none' ? undefined : m;
 }
 
@@ -134,8 +136,29 @@ function uploadError(e: unknown): unknown {
 
 /** The plaintext body of an upload request, de-chunked and checked as it streams. */
 export function requestBody(ctx: Ctx): ReadableStream<Uint8Array> {
-  const body = ctx.req.body ?? new ReadableStream({ start: (c) => c.close() });
-  return decodePayload(body, ctx.auth.payload, ctx.req.headers);
+  return decodePayload(untilRead(ctx.req), ctx.auth.payload, ctx.req.headers);
+}
+
+/**
+ * The request body, not touched until the first read. A write refused before it
+ * needs its body (a disabled SSE-KMS key, metadata over budget) then answers
+ * cleanly to a client still waiting on `Expect: 100-continue` (the aws CLI);
+ * under `wrangler dev` a body that was started and abandoned turns into a 503.
+ */
+function untilRead(req: Request): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        reader ??= (req.body ?? emptyStream()).getReader();
+        const r = await reader.read();
+        if (r.done) c.close();
+        else c.enqueue(r.value);
+      },
+      cancel: (reason) => (reader ?? req.body)?.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 /** Deletes an object's record and then its data; a missing key is not an error. */
@@ -177,6 +200,8 @@ export async function dropReplaced(store: Store, old: StoredObject | null, keep:
 }
 
 export interface ObjectReader {
+  /** True when read() hands back the store's own stream (unsealed, single part): nothing to check. */
+  direct: boolean;
   /** Plaintext bytes [start, end] (end < start: none), authenticated as they stream. */
   read(start: number, end: number): Promise<ReadableStream<Uint8Array>>;
   /** Multipart objects: the plaintext range of part n and the part count. */
@@ -193,6 +218,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
   if (!rec.data.startsWith(MULTIPART_DATA)) {
     const opening = rec.envelope ? await ctx.sse.open(obj, rec.size, rec.envelope, sse) : undefined;
     return {
+      direct: !opening,
       part: async () => null,
       async read(start, end) {
         if (!opening) {
@@ -239,6 +265,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
   };
 
   return {
+    direct: false,
     async part(n) {
       // partNumber counts the parts of the completed object from 1, as listed in its manifest.
       const { parts } = await load();
