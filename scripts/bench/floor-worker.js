@@ -1,0 +1,66 @@
+// The platform floor for the gateway figures: the same `wrangler dev` + local R2, with no
+// gateway in between. PUT /r2/<key> stores the request body as is; GET /r2/<key> returns it;
+// PUT /drain reads and discards the body. No auth, no hashing, no crypto.
+// PUT /tap and /tap-r2 add the gateway's own hashTap (src/s3/hashing.ts: MD5 + CRC-64) to the
+// drain and to the R2 put, to split the gateway's PUT cost.
+import { hashTap } from './src/s3/hashing';
+
+async function drain(s) {
+  let n = 0;
+  for await (const c of s) n += c.length;
+  return n;
+}
+
+export default {
+  async fetch(req, env) {
+    const url = new URL(req.url);
+    if (url.pathname === '/drain') {
+      let n = 0;
+      for await (const c of req.body ?? []) n += c.length;
+      return new Response(String(n));
+    }
+    if (url.pathname === '/tap' || url.pathname === '/tap-r2') {
+      const tap = hashTap();
+      const s = req.body.pipeThrough(tap.stream);
+      let n;
+      if (url.pathname === '/tap') n = await drain(s);
+      else {
+        const fixed = new FixedLengthStream(Number(req.headers.get('content-length')));
+        const [, o] = await Promise.all([s.pipeTo(fixed.writable), env.STORE.put('tap', fixed.readable)]);
+        n = o.size;
+      }
+      const t = await tap.result();
+      return new Response(`${n} ${t.md5} ${t.crc64}`);
+    }
+    if (url.pathname === '/crc') {
+      // CRC-64 alone over the request body, to time it on the platform's own chunks.
+      const { Crc64Ecma } = await import('./src/s3/checksum');
+      const c = new Crc64Ecma();
+      let n = 0;
+      for await (const x of req.body) { c.update(x); n += x.length; }
+      return new Response(`${n} ${c.digestDecimal()}`);
+    }
+    if (url.pathname === '/chunks') {
+      // How the platform hands a request body to a Worker: chunk count and sizes.
+      const sizes = [];
+      for await (const c of req.body ?? []) sizes.push(c.length);
+      const sorted = [...sizes].sort((a, b) => a - b);
+      return Response.json({ chunks: sizes.length, bytes: sizes.reduce((a, b) => a + b, 0), min: sorted[0], median: sorted[sorted.length >> 1], max: sorted[sorted.length - 1] });
+    }
+    if (url.pathname.startsWith('/r2/')) {
+      const key = url.pathname.slice(4);
+      if (req.method === 'PUT') {
+        const o = await env.STORE.put(key, req.body);
+        return new Response(String(o.size));
+      }
+      if (req.method === 'GET') {
+        const r = req.headers.get('range');
+        const m = r && /^bytes=(\d+)-(\d+)$/.exec(r);
+        const o = await env.STORE.get(key, m ? { range: { offset: Number(m[1]), length: Number(m[2]) - Number(m[1]) + 1 } } : undefined);
+        if (!o) return new Response('missing', { status: 404 });
+        return new Response(o.body, { status: m ? 206 : 200 });
+      }
+    }
+    return new Response('floor', { status: 403, headers: { server: 'sealbucket' } });
+  },
+};

@@ -1,0 +1,65 @@
+// CPU profile of the gateway's Worker while it serves a large PUT and GET, through wrangler's
+// inspector (Chrome DevTools Protocol). Not part of `npm run bench`; run it when a figure needs
+// explaining:  node scripts/bench/profile.mjs [--mib 64] [--sse AES256|none]
+// Prints the functions with the most self time and writes bench-out/<sse>-<op>.cpuprofile
+// (open it in Chrome DevTools).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { root, s3, startGateway } from './gateway.mjs';
+
+const arg = (n, d) => (process.argv.indexOf(`--${n}`) > 0 ? process.argv[process.argv.indexOf(`--${n}`) + 1] : d);
+const MIB = Number(arg('mib', 64));
+const SSE = arg('sse', 'AES256');
+
+async function cdp(port) {
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
+  const t = targets.find((x) => x.webSocketDebuggerUrl) ?? targets[0];
+  const ws = new WebSocket(t.webSocketDebuggerUrl);
+  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+  let id = 0;
+  const waiting = new Map();
+  ws.on('message', (m) => {
+    const msg = JSON.parse(m);
+    if (msg.id && waiting.has(msg.id)) { waiting.get(msg.id)(msg); waiting.delete(msg.id); }
+  });
+  const send = (method, params = {}) => new Promise((r) => { const i = ++id; waiting.set(i, r); ws.send(JSON.stringify({ id: i, method, params })); });
+  return { send, close: () => ws.close(), title: t.title };
+}
+
+function top(profile, n = 15) {
+  const byId = new Map(profile.nodes.map((x) => [x.id, x]));
+  const self = new Map();
+  const dt = profile.timeDeltas;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = byId.get(profile.samples[i]);
+    const f = node.callFrame;
+    const name = `${f.functionName || '(anonymous)'} ${f.url ? f.url.split('/').slice(-2).join('/') : ''}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+    self.set(name, (self.get(name) ?? 0) + (dt[i] ?? 0));
+  }
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  return { totalMs: total / 1000, rows: [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, +(v / 1000).toFixed(1), +((100 * v) / total).toFixed(1)]) };
+}
+
+const gw = await startGateway(`profile-${SSE}`, { DEFAULT_SSE: SSE });
+const inspectorPort = gw.inspectorPort;
+mkdirSync(join(root, 'bench-out'), { recursive: true });
+try {
+  await s3(gw, 'PUT', '/bench');
+  const chunk = Buffer.alloc(1 << 20, 0x33);
+  const c = await cdp(inspectorPort);
+  await c.send('Profiler.enable');
+  await c.send('Profiler.setSamplingInterval', { interval: 200 });
+  for (const op of ['PUT', 'GET']) {
+    await c.send('Profiler.start');
+    const r = await s3(gw, op, '/bench/p', { body: op === 'PUT' ? { bytes: MIB << 20, chunk } : null });
+    const { result } = await c.send('Profiler.stop');
+    writeFileSync(join(root, 'bench-out', `${SSE}-${op}.cpuprofile`), JSON.stringify(result.profile));
+    const t = top(result.profile);
+    console.log(`\n${SSE} ${op} ${MIB} MiB: ${r.ms.toFixed(0)} ms wall, ${t.totalMs.toFixed(0)} ms sampled in the Worker's isolate (${c.title})`);
+    for (const [name, ms, pct] of t.rows) console.log(`${String(ms).padStart(8)} ms ${String(pct).padStart(5)} %  ${name}`);
+  }
+  c.close();
+} finally {
+  await gw.stop();
+}

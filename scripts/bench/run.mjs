@@ -1,0 +1,303 @@
+// `npm run bench`: every benchmark in one bounded run; prints a table and regenerates
+// docs/BENCHMARKS.md and docs/bench-throughput.svg.
+//
+//   node scripts/bench/run.mjs [--runs 3] [--gib-runs 1] [--budget 570] [--quick] [--no-write]
+//
+// --quick: small sizes and one run, to check the plumbing (does not write the docs).
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runPipeline } from './pipeline.mjs';
+import { awsEsdk, nodeSegmented, opensslSpeed, plaintext } from './ciphers.mjs';
+import { BuildFailed, cpuDelta, cpuTimes, io, live, request, root, s3, signed, snapshotSource, startGateway, withPeak } from './gateway.mjs';
+import { writeReport } from './report.mjs';
+
+const argv = process.argv.slice(2);
+const flag = (n) => argv.includes(`--${n}`);
+const opt = (n, d) => (argv.indexOf(`--${n}`) >= 0 ? Number(argv[argv.indexOf(`--${n}`) + 1]) : d);
+const QUICK = flag('quick');
+const RUNS = opt('runs', QUICK ? 1 : 3);
+const GIB_RUNS = opt('gib-runs', QUICK ? 0 : 1);
+const BUDGET_S = opt('budget', 585);
+const CRYPTO_MIB = QUICK ? 8 : 64;
+const SMALL_SECONDS = QUICK ? 1 : 2;
+const SEGMENTS = [16384, 65536, 262144, 1048576];
+const KiB = 1024, MiB = 1 << 20, GiB = 1 << 30;
+
+const t0 = Date.now();
+const elapsed = () => (Date.now() - t0) / 1000;
+const log = (...a) => console.log(`[${elapsed().toFixed(0).padStart(3)} s]`, ...a);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000);
+
+// ---- bounded: a watchdog ends everything (gateways included) if the budget runs out ----
+let failed, snapshot;
+async function teardown() {
+  await Promise.allSettled([...live].map((g) => g.stop()));
+  snapshot?.remove();
+}
+const watchdog = setTimeout(async () => {
+  console.error(`bench: over the ${BUDGET_S} s budget; stopping the gateways and giving up`);
+  await teardown();
+  process.exit(2);
+}, BUDGET_S * 1000);
+watchdog.unref();
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, async () => { await teardown(); process.exit(130); });
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const flags = /^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1].split(' ') ?? [];
+  const pkg = (p) => { try { return JSON.parse(readFileSync(join(root, 'node_modules', p, 'package.json'), 'utf8')).version; } catch { return '?'; } };
+  return {
+    model, cores: cpus().length, aesni: flags.includes('aes'), memGiB: +(totalmem() / GiB).toFixed(1),
+    node: process.version, wrangler: pkg('wrangler'), miniflare: pkg('miniflare'),
+    workerd: [pkg('miniflare/node_modules/@cloudflare/workerd-linux-64'), pkg('miniflare/node_modules/workerd'), pkg('workerd')].find((v) => v !== '?') ?? '?',
+    openssl: execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim(),
+    esdk: pkg('@aws-crypto/client-node'),
+    date: new Date().toISOString(), loadStart: loadavg().map((x) => +x.toFixed(2)),
+  };
+}
+
+// ---- 1 + 2: crypto ceilings and the peer ----
+async function crypto(R) {
+  log(`pipeline in workerd: ${CRYPTO_MIB} MiB x ${RUNS} runs per segment size`);
+  R.pipeline = await runPipeline({ mib: CRYPTO_MIB, runs: Math.max(RUNS, 3), segments: SEGMENTS });
+  log('openssl speed -evp aes-256-gcm');
+  R.openssl = opensslSpeed({ sizes: SEGMENTS, runs: RUNS, seconds: 1 });
+  const pt = plaintext(CRYPTO_MIB);
+  log('node:crypto, segmented');
+  R.node = nodeSegmented({ pt, segments: SEGMENTS, runs: Math.max(RUNS, 3) });
+  log('AWS Encryption SDK (framed, raw AES keyring)');
+  R.esdk = await awsEsdk({ pt, frames: SEGMENTS.slice(1), runs: RUNS });
+}
+
+// ---- 3 + 6: large objects through the gateway, with workerd CPU and peak memory ----
+const chunk = Buffer.alloc(MiB);
+for (let i = 0; i < MiB; i++) chunk[i] = (i * 2654435761) >>> 24; // incompressible enough; generated, never the object
+
+async function measured(gw, fn) {
+  const c0 = cpuTimes(gw);
+  const p = await withPeak(gw, fn);
+  const cpu = cpuDelta(c0, cpuTimes(gw));
+  return { ...p.result, peakKiB: p.peakKiB, baseKiB: p.baseKiB, peakSource: p.source, cpuS: +Object.values(cpu).reduce((a, b) => a + b, 0).toFixed(2) };
+}
+
+async function large(R, gws, size, n) {
+  {
+    for (let i = 0; i < n; i++) {
+      // Interleaved: sealed PUT, unsealed PUT, sealed GET, unsealed GET (then the floor).
+      for (const op of ['PUT', 'GET']) {
+        for (const gw of gws) {
+          const path = gw.floor ? `/r2/o-${size}` : `/bench/o-${size}`;
+          const body = op === 'PUT' ? { bytes: size, chunk } : null;
+          const r = await measured(gw, () => (gw.floor ? request(gw, op, path, {}, body) : s3(gw, op, path, { body })));
+          if (r.status >= 300) throw new Error(`${gw.name} ${op} ${path}: ${r.status}`);
+          if (op === 'GET' && r.bytes !== size) throw new Error(`${gw.name} GET ${path}: ${r.bytes} of ${size} bytes`);
+          R.large.push({ gw: gw.name, op, size, run: i, ms: r.ms, ttfb: r.ttfb, MBps: mbps(size, r.ms), cpuS: r.cpuS, peakKiB: r.peakKiB, baseKiB: r.baseKiB, peakSource: r.peakSource });
+          log(`${gw.name.padEnd(8)} ${op} ${fmtSize(size).padStart(7)}: ${mbps(size, r.ms).toFixed(1).padStart(6)} MB/s, workerd CPU ${r.cpuS} s, peak RSS ${(r.peakKiB / 1024).toFixed(0)} MiB`);
+        }
+      }
+    }
+  }
+}
+
+// ---- 4: 4 KiB objects at concurrency 16 ----
+async function small(R, gws, { concurrency = 16, seconds, keys = 64 }) {
+  const body = Buffer.alloc(4 * KiB, 0x5a);
+  const presigned = {};
+  for (const gw of gws) {
+    // UNSIGNED-PAYLOAD makes the signature independent of the body, so each key's PUT and GET
+    // headers are signed once, before the clock starts; the gateway still verifies every request.
+    presigned[gw.name] = [];
+    for (let k = 0; k < keys; k++) {
+      const path = gw.floor ? `/r2/small-${k}` : `/bench/small-${k}`;
+      presigned[gw.name].push(gw.floor ? { path, PUT: {}, GET: {} } : { path, PUT: await signed(gw, 'PUT', path), GET: await signed(gw, 'GET', path) });
+      await request(gw, 'PUT', path, presigned[gw.name][k].PUT, body); // so GETs find every key
+    }
+  }
+  const once = async (gw, op) => {
+    const lat = [];
+    let errors = 0, next = 0;
+    const statuses = {};
+    const end = performance.now() + seconds * 1000;
+    const worker = async () => {
+      while (performance.now() < end) {
+        const p = presigned[gw.name][next++ % keys];
+        const r = await request(gw, op, p.path, p[op], op === 'PUT' ? body : null);
+        if (r.status !== 200 || (op === 'GET' && r.bytes !== body.length)) {
+          errors++;
+          statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+        }
+        lat.push(r.ms);
+      }
+    };
+    const t = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const ms = performance.now() - t;
+    return { rps: lat.length / (ms / 1000), p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length, errors, statuses };
+  };
+  for (const gw of gws) await once(gw, 'GET'); // warm-up
+  for (let i = 0; i < RUNS; i++) {
+    for (const op of ['PUT', 'GET']) {
+      for (const gw of gws) {
+        const r = await once(gw, op);
+        R.small.push({ gw: gw.name, op, run: i, ...r });
+        log(`${gw.name.padEnd(8)} 4 KiB ${op} x${concurrency}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms${r.errors ? `, ${r.errors} errors` : ''}`);
+      }
+    }
+  }
+}
+
+// ---- where a PUT's time goes: the floor worker with pieces of the gateway's write path ----
+async function breakdown(R, floor, bytes) {
+  const routes = [
+    ['/drain', 'read the body, drop it'],
+    ['/crc', 'CRC-64 (src/s3/checksum.ts) over the body'],
+    ['/tap', 'hashTap (src/s3/hashing.ts: MD5 + CRC-64) in a TransformStream, then drop'],
+    ['/r2/bd', 'R2 put of request.body as is'],
+    ['/tap-r2', 'hashTap, then pipeTo a FixedLengthStream into R2 put (the unsealed gateway\'s path minus auth)'],
+  ];
+  const rows = Object.fromEntries(routes.map(([p, what]) => [p, { path: p, what, ms: [], cpuS: [] }]));
+  for (let i = 0; i < RUNS; i++) {
+    for (const [p] of routes) {
+      const c0 = cpuTimes(floor);
+      const r = await request(floor, 'PUT', p, {}, { bytes, chunk }, true);
+      if (r.status !== 200) throw new Error(`floor ${p}: ${r.status}`);
+      rows[p].ms.push(r.ms);
+      rows[p].cpuS.push(Object.values(cpuDelta(c0, cpuTimes(floor))).reduce((a, b) => a + b, 0));
+    }
+  }
+  R.breakdown = { bytes, rows: Object.values(rows).map((r) => ({ path: r.path, what: r.what, MBps: mbps(bytes, median(r.ms)), cpuS: +median(r.cpuS).toFixed(2), n: r.ms.length })) };
+  for (const r of R.breakdown.rows) log(`floor ${r.path.padEnd(7)} ${fmtSize(bytes)}: ${r.MBps.toFixed(1)} MB/s, workerd CPU ${r.cpuS} s`);
+}
+
+// ---- 5: ranged reads from the middle of the 1 GiB object ----
+async function ranges(R, gws, size, seg) {
+  const mid = Math.floor(size / 2) + 12345; // not segment-aligned
+  const cases = [
+    { name: '1 byte', start: mid, end: mid },
+    { name: '1 MiB', start: mid, end: mid + MiB - 1 },
+  ];
+  const reps = QUICK ? 3 : 9;
+  for (const c of cases) {
+    const span = segmentSpan(size, seg, c.start, c.end);
+    for (const gw of gws) {
+      const sealed = gw.name === 'sealed';
+      const lat = [], rchar = [];
+      for (let i = 0; i < reps; i++) {
+        const a = io(gw.workerd);
+        const r = await s3(gw, 'GET', `/bench/o-${size}`, { headers: { range: `bytes=${c.start}-${c.end}` } });
+        const b = io(gw.workerd);
+        if (r.status !== 206 || r.bytes !== c.end - c.start + 1) throw new Error(`range ${c.name} on ${gw.name}: ${r.status}, ${r.bytes} bytes`);
+        lat.push(r.ms);
+        if (a && b) rchar.push(b.rchar - a.rchar);
+      }
+      R.ranges.push({
+        gw: gw.name, range: c.name, bytes: c.end - c.start + 1,
+        computedStoreBytes: sealed ? span.length : c.end - c.start + 1, segments: sealed ? span.last - span.first + 1 : 0,
+        p50: median(lat), p99: pct(lat, 99), rcharMedian: rchar.length ? median(rchar) : null, reps,
+      });
+      log(`${gw.name.padEnd(8)} range ${c.name}: ${median(lat).toFixed(1)} ms, computed store read ${sealed ? span.length : c.end - c.start + 1} B, workerd rchar ${rchar.length ? median(rchar) : '?'} B`);
+    }
+  }
+  // Calibration: what the same accounting shows for an empty-range request (the fixed cost).
+  for (const gw of gws) {
+    const xs = [];
+    for (let i = 0; i < reps; i++) {
+      const a = io(gw.workerd);
+      await s3(gw, 'HEAD', `/bench/o-${size}`);
+      const b = io(gw.workerd);
+      if (a && b) xs.push(b.rchar - a.rchar);
+    }
+    R.rangeFixed[gw.name] = xs.length ? median(xs) : null;
+  }
+}
+
+// Same arithmetic as src/crypto/stream.ts segmentSpan (docs/FORMAT.md), kept here so the bench
+// states what the format says independently of the code it measures.
+function segmentSpan(plainLen, seg, start, end) {
+  const n = Math.max(1, Math.ceil(plainLen / seg));
+  const first = Math.floor(start / seg), last = Math.floor(end / seg);
+  let length = 0;
+  for (let i = first; i <= last; i++) length += (i < n - 1 ? seg : plainLen - (n - 1) * seg) + 16;
+  return { first, last, offset: first * (seg + 16), length };
+}
+
+function fmtSize(b) {
+  return b >= GiB ? `${b / GiB} GiB` : b >= MiB ? `${b / MiB} MiB` : `${b / KiB} KiB`;
+}
+
+// ---- main ----
+if (flag('render')) {
+  // Re-render the docs from the last run's raw results (after editing report.mjs).
+  const R = JSON.parse(readFileSync(join(root, 'bench-out', 'results.json'), 'utf8'));
+  const { table, wrote } = writeReport(R, { write: true });
+  console.log(table);
+  console.log(`wrote ${wrote.join(', ')}`);
+  process.exit(0);
+}
+const R = { machine: machine(), quick: QUICK, runs: RUNS, gibRuns: GIB_RUNS, cryptoMiB: CRYPTO_MIB, smallSeconds: SMALL_SECONDS, large: [], small: [], ranges: [], rangeFixed: {}, stages: {} };
+const stage = async (name, fn) => { const s = elapsed(); await fn(); R.stages[name] = +(elapsed() - s).toFixed(0); };
+try {
+  log(`machine: ${R.machine.model}, ${R.machine.cores} cores; load ${R.machine.loadStart.join(' ')}`);
+  await stage('crypto', () => crypto(R));
+  log('starting gateways: sealed (DEFAULT_SSE=AES256), unsealed (DEFAULT_SSE=none), floor (bare R2 worker)');
+  let gws;
+  await stage('start', async () => {
+    // src/ may be mid-edit by someone else: if the snapshot does not build, take another.
+    for (let attempt = 1; ; attempt++) {
+      snapshot = snapshotSource();
+      const source = snapshot.dir;
+      const started = await Promise.allSettled([startGateway('sealed', { DEFAULT_SSE: 'AES256' }, { source }), startGateway('unsealed', { DEFAULT_SSE: 'none' }, { source }), startGateway('floor', {}, { floor: true, source })]);
+      const bad = started.find((s) => s.status === 'rejected');
+      if (!bad) { gws = started.map((s) => s.value); break; }
+      await Promise.allSettled(started.filter((s) => s.status === 'fulfilled').map((s) => s.value.stop()));
+      snapshot.remove();
+      if (!(bad.reason instanceof BuildFailed) || attempt >= 3) throw bad.reason;
+      log(`the snapshot of src/ did not build (attempt ${attempt}); taking another in 15 s`);
+      await new Promise((r) => setTimeout(r, 15_000));
+    }
+    gws[2].floor = true;
+    for (const gw of gws.slice(0, 2)) await s3(gw, 'PUT', '/bench');
+    R.segmentSize = Number(gws[0].vars.SEGMENT_SIZE ?? /SEGMENT_SIZE\s*=\s*"(\d+)"/.exec(readFileSync(join(root, 'wrangler.toml'), 'utf8'))?.[1] ?? 262144);
+  });
+  const [sealed, unsealed] = gws;
+  await stage('large', async () => {
+    await large(R, gws, MiB, QUICK ? 1 : Math.max(5, RUNS)); // cheap, so more runs
+    await large(R, gws, QUICK ? 8 * MiB : 64 * MiB, RUNS);
+  });
+  await stage('breakdown', () => breakdown(R, gws[2], QUICK ? 8 * MiB : 32 * MiB));
+  await stage('small', () => small(R, gws, { seconds: SMALL_SECONDS }));
+  // The 1 GiB runs are the longest part by far (local R2 ingests at ~10 MB/s). If this run's
+  // 64 MiB speeds say they would not fit in the budget, fall back to the largest size that does,
+  // and the report says so.
+  let bigSize = QUICK ? 64 * MiB : GiB;
+  const m64 = (gw, op) => median(R.large.filter((x) => x.gw === gw && x.op === op && x.size === (QUICK ? 8 * MiB : 64 * MiB)).map((x) => x.MBps));
+  const perByte = ['sealed', 'unsealed'].reduce((a, gw) => a + 1 / m64(gw, 'PUT') + 1 / m64(gw, 'GET'), 0) / 1e6; // s per byte, both gateways
+  const left = BUDGET_S - elapsed() - 40; // ranges, teardown, report
+  while (bigSize > 64 * MiB && bigSize * perByte * 1.1 * Math.max(1, GIB_RUNS) > left) bigSize /= 2;
+  if (bigSize !== (QUICK ? 64 * MiB : GiB)) {
+    R.bigSizeNote = `This run's 64 MiB speeds predicted that ${fmtSize(GiB)} objects would not fit in the ${BUDGET_S} s budget (about ${Math.round(GiB * perByte * 1.1)} s needed, ${Math.round(left)} s left), so the largest objects are ${fmtSize(bigSize)}.`;
+    log(R.bigSizeNote);
+  }
+  // The floor skips 1 GiB: it costs as much as a gateway run, and 64 MiB already shows it.
+  await stage('gib', () => large(R, [sealed, unsealed], bigSize, Math.max(1, GIB_RUNS)));
+  R.bigSize = bigSize;
+  await stage('range', () => ranges(R, [sealed, unsealed], bigSize, R.segmentSize));
+} catch (e) {
+  failed = e;
+  console.error(e);
+} finally {
+  await stage('teardown', teardown);
+  clearTimeout(watchdog);
+}
+R.machine.loadEnd = loadavg().map((x) => +x.toFixed(2));
+R.elapsedS = +elapsed().toFixed(0);
+const { table, wrote } = writeReport(R, { write: !QUICK && !flag('no-write') && !failed });
+console.log(table);
+if (wrote.length) log(`wrote ${wrote.join(', ')}`);
+log(`done in ${R.elapsedS} s`);
+process.exit(failed ? 1 : 0);
