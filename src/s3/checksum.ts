@@ -250,3 +250,37 @@ export function createChecksum(alg: ChecksumAlgorithm | 'md5'): Checksum {
       return new StreamDigest('MD5');
   }
 }
+
+/**
+ * CRC-64/ECMA (XZ) of A‖B from the CRCs of A and B and B's length, as zlib's
+ * crc32_combine does for CRC-32: multipart objects get their whole-object CRC
+ * from their parts' without reading the data again. Decimal strings in and out.
+ */
+export function crc64EcmaCombine(crcA: string, crcB: string, lengthB: number): string {
+  const POLY = 0xc96c5795d7870f42n; // reflected ECMA-182
+  const MASK = (1n << 64n) - 1n;
+  const times = (mat: bigint[], vec: bigint) => {
+    let sum = 0n;
+    for (let i = 0; vec; i++, vec >>= 1n) if (vec & 1n) sum ^= mat[i];
+    return sum;
+  };
+  const square = (mat: bigint[]) => mat.map((row) => times(mat, row));
+  let crc = BigInt(crcA);
+  let len = BigInt(lengthB);
+  if (len === 0n) return crcA;
+  // odd: the operator for one zero bit; squared twice, four zero bits.
+  let odd = [POLY, ...Array.from({ length: 63 }, (_, n) => (1n << BigInt(n)) & MASK)];
+  let even = square(odd);
+  odd = square(even);
+  for (;;) {
+    even = square(odd); // advance by one zero byte, then doubling
+    if (len & 1n) crc = times(even, crc);
+    len >>= 1n;
+    if (!len) break;
+    odd = square(even);
+    if (len & 1n) crc = times(odd, crc);
+    len >>= 1n;
+    if (!len) break;
+  }
+  return ((crc ^ BigInt(crcB)) & MASK).toString();
+}

@@ -14,6 +14,7 @@ import { userMetadata } from './dialect';
 import { xmlResponse } from './delete';
 import { S3Error } from './errors';
 import { hashTap } from './hashing';
+import { crc64EcmaCombine } from './checksum';
 import { dropReplaced, httpMetaFrom, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, writeMode } from './objects';
 import { checkKey } from './put';
 import { copySource } from './copy';
@@ -121,9 +122,9 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   } catch (e) {
     throw e instanceof LengthError ? new S3Error('IncompleteBody') : e;
   }
-  const { md5 } = await tap.result();
+  const { md5, crc64 } = await tap.result();
   const etag = sealed && up.env?.mode === 'c' ? opaqueEtag({ ...up.env, commit: sealed.commit }) : md5;
-  const custom: Record<string, string> = { data, size: String(length), etag };
+  const custom: Record<string, string> = { data, size: String(length), etag, crc64 };
   if (sealed) Object.assign(custom, { salt: sealed.salt, commit: sealed.commit });
   await ctx.store.put(partKey(up.id, n), null, 0, { custom });
   const old = await previous.catch(() => null);
@@ -190,6 +191,9 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { fields: { PartNumber: String(small.n), ProposedSize: String(small.size), MinSizeAllowed: String(minPart) } });
   }
   const size = parts.reduce((a, p) => a + p.size, 0);
+  // The whole object's CRC-64 from its parts' (COS SDKs check it after sliced uploads).
+  const crcs = parts.map((p) => byNumber.get(p.n)!.custom.crc64);
+  const crc64 = crcs.every(Boolean) ? parts.slice(1).reduce((acc, p, i) => crc64EcmaCombine(acc, crcs[i + 1], p.size), crcs[0]) : '';
   const manifest: Manifest = { v: 1, upload: up.id, parts };
   const body = new TextEncoder().encode(JSON.stringify(manifest));
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
@@ -200,7 +204,7 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
   const etag = env?.mode === 'c' ? `${opaqueEtag(env)}-${parts.length}` : `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`;
 
   const previous = await ctx.store.head(objectKey(ctx.bucket, ctx.key));
-  const custom = recordToCustom({ size, etag, crc64: '', data: MULTIPART_DATA + up.id, manifest: toB64url(digest), envelope: env, meta: up.meta });
+  const custom = recordToCustom({ size, etag, crc64, data: MULTIPART_DATA + up.id, manifest: toB64url(digest), envelope: env, meta: up.meta });
   const recBody = recordBody(body);
   await ctx.store.put(objectKey(ctx.bucket, ctx.key), recBody, recBody.length, { custom, http: up.stored.http });
 

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bytes, errorCode, md5hex, rawStore, s3, sameBytes } from './helpers/s3';
+import { Crc64Ecma } from '../../src/s3/checksum';
 
 const B = 'mp-bucket';
 const MiB = 1024 * 1024;
@@ -58,6 +59,9 @@ describe('multipart upload', () => {
     expect(g.headers.get('etag')).toMatch(/^"[0-9a-f]{32}-3"$/);
     expect(g.headers.get('x-amz-server-side-encryption')).toBe('AES256');
     expect(g.headers.get('content-length')).toBe(String(data.length));
+    const crc = new Crc64Ecma();
+    crc.update(data);
+    expect(g.headers.get('x-cos-hash-crc64ecma')).toBe(crc.digestDecimal());
     expect(sameBytes(new Uint8Array(await g.arrayBuffer()), data)).toBe(true);
   });
 
