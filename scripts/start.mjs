@@ -1,6 +1,6 @@
 // `npm start`: install what is missing, create dev secrets in .dev.vars on first
 // run, and serve the gateway with local R2 state persisted under .wrangler/.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -21,12 +21,18 @@ if (!existsSync(varsFile)) {
     '# More credential pairs, "AK:SK,AK:SK" (set, even empty, so the Secrets Store is not consulted locally).',
     'CREDENTIALS=',
     `MASTER_KEYRING=k1:${randomBytes(32).toString('base64')}`,
+    '# SSE-KMS: the root key that wraps customer master keys (base64 of 32 bytes). Losing it loses every SSE-KMS object.',
+    `KMS_ROOT_KEY=${randomBytes(32).toString('base64')}`,
     '# SSE-C keys over plain HTTP are acceptable only on this loopback dev server.',
     'SSE_C_ALLOW_HTTP=true',
     '',
   ];
   writeFileSync(varsFile, lines.join('\n'), { mode: 0o600 });
   console.log('sealbucket: wrote new dev credentials and master key to .dev.vars');
+}
+// .dev.vars written before SSE-KMS existed: add its root key.
+if (!/^KMS_ROOT_KEY=/m.test(readFileSync(varsFile, 'utf8'))) {
+  appendFileSync(varsFile, `KMS_ROOT_KEY=${randomBytes(32).toString('base64')}\n`);
 }
 const vars = Object.fromEntries(
   readFileSync(varsFile, 'utf8')

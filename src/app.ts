@@ -14,12 +14,16 @@ import { keyringFrom } from './sse/keyring';
 import { readSecret } from './secrets';
 import { sseC } from './sse/sse-c';
 import { sseCos } from './sse/sse-cos';
+import { sseKms } from './sse/sse-kms';
+import { kmsStub } from './kms/durable';
+import { isKmsRequest, kmsApi } from './kms/api';
 import { R2Store } from './store/r2';
+import { consoleResponse, isConsoleRequest } from './console';
 
 /** The store and SSE services for one request or one scheduled run. */
 export function services(env: Env, config = readConfig(env)) {
   const keyring = async () => keyringFrom(await readSecret(env.MASTER_KEYRING_SECRET, env.MASTER_KEYRING));
-  return { config, keyring, store: new R2Store(env.STORE), sse: new Sse({ cos: sseCos(keyring), c: sseC }, config.segmentSize) };
+  return { config, keyring, store: new R2Store(env.STORE), sse: new Sse({ cos: sseCos(keyring), c: sseC, kms: sseKms(() => kmsStub(env)) }, config.segmentSize) };
 }
 
 type Vars = { requestId: string; dialect: Dialect; config: Config };
@@ -49,7 +53,7 @@ app.onError((err, c) => {
   const body =
     c.req.method === 'HEAD'
       ? null
-      : xmlDocument('Error', { Code: e.code, Message: e.message, ...e.fields, Resource: url.pathname, RequestId: requestId, ...(c.get('dialect') === 'cos' ? { TraceId: requestId } : {}) }, '');
+      : xmlDocument('Error', { Code: (c.get('dialect') === 'cos' && e.cosCode) || e.code, Message: e.message, ...e.fields, Resource: url.pathname, RequestId: requestId, ...(c.get('dialect') === 'cos' ? { TraceId: requestId } : {}) }, '');
   const res = new Response(body, { status: e.status, headers: { 'content-type': 'application/xml', ...e.headers } });
   const dialect = c.get('dialect') ?? 'amz';
   res.headers.set(dialect === 'cos' ? 'x-cos-request-id' : 'x-amz-request-id', requestId);
@@ -62,7 +66,11 @@ app.all('*', async (c) => {
   const config = readConfig(env);
   const req = c.req.raw;
   const url = new URL(req.url);
+  // The web console's static page and scripts are public (they hold no data; every call they make is signed).
+  if (isConsoleRequest(req, url, config)) return consoleResponse(req, url, config);
   const { store, sse, keyring } = services(env, config);
+  // The KMS JSON API (aws kms, @aws-sdk/client-kms) shares the endpoint; it signs for service "kms".
+  if (isKmsRequest(req)) return kmsApi(req, env, config, credentialLookup(env));
   const base = { req, url, env, config, requestId: c.get('requestId'), store, sse, secure: url.protocol === 'https:' };
   const where = () => address(url, req.headers.get('host') ?? url.host, config.baseDomains);
   // POST Object (browser form upload) is authenticated by the form's signed policy, not by the request.

@@ -10,8 +10,13 @@ export interface Env {
   /** Secrets Store bindings (production). */
   MASTER_KEYRING_SECRET?: Secret;
   CREDENTIALS_SECRET?: Secret;
+  KMS_ROOT_KEY_SECRET?: Secret;
+  /** SSE-KMS: the Durable Object that holds the CMKs (src/kms/durable.ts). */
+  KMS?: DurableObjectNamespace<import('./kms/durable').KmsStore>;
   /** Plain Worker secrets (local dev / fallback). */
   MASTER_KEYRING?: string;
+  /** base64 of the 32-byte root key that wraps CMK material (docs/FORMAT.md). */
+  KMS_ROOT_KEY?: string;
   ACCESS_KEY_ID?: string;
   SECRET_ACCESS_KEY?: string;
   /** More pairs: "AK:SK,AK:SK". */
@@ -24,6 +29,10 @@ export interface Env {
   /** "true" lets SSE-C keys arrive over plain HTTP (local dev only). */
   SSE_C_ALLOW_HTTP?: string;
   REGION?: string;
+  /** "off" hides the web console (src/console/); anything else serves it. */
+  CONSOLE?: string;
+  /** Where the web console is served (default "/-/console"). */
+  CONSOLE_PATH?: string;
 }
 
 export interface Config {
@@ -32,6 +41,8 @@ export interface Config {
   segmentSize: number;
   sseCAllowHttp: boolean;
   region: string;
+  /** The web console: served at `path` unless CONSOLE = "off". */
+  console: { enabled: boolean; path: string };
 }
 
 export function readConfig(env: Env): Config {
@@ -43,7 +54,16 @@ export function readConfig(env: Env): Config {
     segmentSize: seg,
     sseCAllowHttp: env.SSE_C_ALLOW_HTTP === 'true',
     region: env.REGION ?? 'us-east-1',
+    console: { enabled: (env.CONSOLE ?? 'on').toLowerCase() !== 'off', path: consolePath(env.CONSOLE_PATH) },
   };
+}
+
+/** "/-/console" unless CONSOLE_PATH names another absolute path (kept without a trailing slash). */
+function consolePath(spec: string | undefined): string {
+  const p = (spec ?? '').trim().replace(/\/+$/, '');
+  if (!p) return '/-/console';
+  if (!p.startsWith('/') || /[?#\s]/.test(p)) throw new Error('CONSOLE_PATH must be an absolute path such as /-/console');
+  return p;
 }
 
 function parsePairs(spec: string | undefined, into: Map<string, string>) {

@@ -2,6 +2,9 @@ import { app, services } from './app';
 import type { Env } from './config';
 import { rotateBatch } from './s3/rotation';
 
+// The Durable Object class that holds SSE-KMS customer master keys (wrangler.toml: KMS).
+export { KmsStore } from './kms/durable';
+
 export default {
   fetch: app.fetch,
   // Cron trigger (wrangler.toml): one bounded, resumable batch of master-key rotation.

@@ -249,5 +249,6 @@ export function decodePayload(body: ReadableStream<Uint8Array>, payload: Payload
     cancel(reason) {
       return reader.cancel(reason);
     },
-  });
+    // Nothing is read before the consumer asks (a write refused first leaves the body unread).
+  }, { highWaterMark: 0 });
 }

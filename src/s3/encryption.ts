@@ -6,6 +6,7 @@ import type { Ctx } from './context';
 import { xmlResponse } from './delete';
 import { S3Error } from './errors';
 import { bucketKey } from './record';
+import { parseKeyRef } from '../kms/ids';
 import { list, parseXml, text, xmlDocument } from './xml';
 
 export interface BucketEncryption {
@@ -57,7 +58,7 @@ export async function putBucketEncryption(ctx: Ctx): Promise<Response> {
   else throw new S3Error(alg === undefined ? 'MalformedXML' : 'InvalidArgument', alg === undefined ? undefined : 'The encryption method specified is not supported', { fields: alg === undefined ? {} : { ArgumentName: 'SSEAlgorithm' } });
   const kmsKeyId = text(apply, 'KMSMasterKeyID') || undefined;
   if (kmsKeyId && mode !== 'kms') throw new S3Error('InvalidArgument', 'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms', { fields: { ArgumentName: 'ApplyServerSideEncryptionByDefault' } });
-  if (mode === 'kms') throw new S3Error('NotImplemented', 'SSE-KMS is not available on this gateway yet.');
+  if (kmsKeyId && !parseKeyRef(kmsKeyId)) throw new S3Error('InvalidArgument', 'KMSMasterKeyID must be a key id, key ARN, alias name or alias ARN.', { fields: { ArgumentName: 'KMSMasterKeyID' } });
   const blocked = list(list(rules[0], 'BlockedEncryptionTypes')[0], 'EncryptionType').map(String);
   for (const b of blocked) if (b !== 'SSE-C' && b !== 'NONE') throw new S3Error('InvalidArgument', `Unknown encryption type ${b}`, { fields: { ArgumentName: 'EncryptionType' } });
   const cfg: BucketEncryption = { mode, kmsKeyId, bucketKeyEnabled: text(rules[0], 'BucketKeyEnabled') === 'true', blocked };

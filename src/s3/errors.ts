@@ -46,11 +46,14 @@ export class S3Error extends Error {
   readonly fields: Record<string, string>;
   /** HEAD responses and some 304/412 answers carry no body. */
   readonly headers: Record<string, string>;
+  /** The code COS clients see when it differs from S3's (e.g. KmsKeyDisabled for KMS.DisabledException). */
+  readonly cosCode?: string;
 
-  constructor(code: string, message?: string, opts: { status?: number; fields?: Record<string, string>; headers?: Record<string, string> } = {}) {
+  constructor(code: string, message?: string, opts: { status?: number; fields?: Record<string, string>; headers?: Record<string, string>; cosCode?: string } = {}) {
     const known = CATALOGUE[code];
     super(message ?? known?.[1] ?? code);
     this.code = code;
+    this.cosCode = opts.cosCode;
     this.status = opts.status ?? known?.[0] ?? 400;
     this.fields = opts.fields ?? {};
     this.headers = opts.headers ?? {};

@@ -111,6 +111,7 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
     ACCESS_KEY_ID: 'AKIDE2E' + randomBytes(6).toString('hex').toUpperCase(),
     SECRET_ACCESS_KEY: randomBytes(24).toString('base64url'),
     MASTER_KEYRING: `k1:${randomBytes(32).toString('base64')}`,
+    KMS_ROOT_KEY: randomBytes(32).toString('base64'),
     SSE_C_ALLOW_HTTP: 'true',
     DEFAULT_SSE: 'AES256',
     REGION: 'us-east-1',

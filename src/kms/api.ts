@@ -1,0 +1,75 @@
+// The AWS KMS JSON protocol on the gateway's own endpoint: POST with
+// `X-Amz-Target: TrentService.<Operation>` and an application/x-amz-json-1.1
+// body, signed with SigV4 for service "kms". Replies and errors are AWS JSON,
+// so `aws kms --endpoint-url ...` and @aws-sdk/client-kms work unchanged.
+
+import type { Config, Env } from '../config';
+import { verifySigV4 } from '../s3/auth/sigv4';
+import type { SecretLookup } from '../s3/auth/types';
+import { S3Error } from '../s3/errors';
+import { kmsStub } from './durable';
+import { KmsError } from './service';
+
+const TARGET_PREFIX = 'TrentService.';
+const MAX_BODY = 64 * 1024;
+
+export const isKmsRequest = (req: Request): boolean => (req.headers.get('x-amz-target') ?? '').startsWith(TARGET_PREFIX);
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/x-amz-json-1.1' } });
+
+export const kmsErrorResponse = (e: KmsError): Response => {
+  const r = json(e.status, { __type: e.type, message: e.message });
+  r.headers.set('x-amzn-errortype', e.type);
+  return r;
+};
+
+/** Authentication failures in the names AWS services use for them. */
+function authError(e: S3Error): KmsError {
+  switch (e.code) {
+    case 'SignatureDoesNotMatch':
+      return new KmsError('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
+    case 'RequestTimeTooSkewed':
+      return new KmsError('InvalidSignatureException', 'Signature expired: the request time is too far from the server time.');
+    case 'InvalidAccessKeyId':
+      return new KmsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+    case 'AuthorizationHeaderMalformed':
+      return new KmsError('IncompleteSignatureException', e.message);
+    default:
+      return new KmsError('AccessDeniedException', e.message);
+  }
+}
+
+export async function kmsApi(req: Request, env: Env, config: Config, lookup: SecretLookup): Promise<Response> {
+  try {
+    const op = req.headers.get('x-amz-target')!.slice(TARGET_PREFIX.length);
+    if (req.method !== 'POST') throw new KmsError('UnknownOperationException', 'KMS operations are POST requests.');
+    if (!(req.headers.get('authorization') ?? '').startsWith('AWS4-HMAC-SHA256')) {
+      throw new KmsError('MissingAuthenticationTokenException', 'Missing Authentication Token: KMS requests must be signed with SigV4 (service "kms").');
+    }
+    if (Number(req.headers.get('content-length') ?? 0) > MAX_BODY) throw new KmsError('ValidationException', 'The request body is too large.');
+    try {
+      await verifySigV4(req, lookup, { service: 'kms' });
+    } catch (e) {
+      if (e instanceof S3Error) throw authError(e);
+      throw e;
+    }
+    const text = await req.text();
+    let input: unknown;
+    try {
+      input = text.trim() ? JSON.parse(text) : {};
+    } catch {
+      throw new KmsError('SerializationException', 'The request body is not valid JSON.');
+    }
+    if (!input || typeof input !== 'object' || Array.isArray(input)) throw new KmsError('SerializationException', 'The request body must be a JSON object.');
+    const stub = kmsStub(env);
+    if (!stub) throw new KmsError('KMSInternalException', 'This gateway has no KMS Durable Object binding (KMS).', 500);
+    const reply = await stub.api(op, input as Record<string, unknown>, config.region);
+    if (!reply.ok) throw new KmsError(reply.type, reply.message, reply.status);
+    return new Response(reply.json, { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' } });
+  } catch (e) {
+    if (e instanceof KmsError) return kmsErrorResponse(e);
+    console.error(JSON.stringify({ event: 'kms-api-error', error: String(e instanceof Error ? e.message : e) }));
+    return kmsErrorResponse(new KmsError('KMSInternalException', 'The KMS encountered an internal error.', 500));
+  }
+}

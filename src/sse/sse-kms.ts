@@ -1,0 +1,82 @@
+// SSE-KMS: the data key is wrapped under the current version of a customer
+// master key (CMK) held by the KMS Durable Object (src/kms/), with the object's
+// identity and its encryption context bound into the wrap. The envelope records
+// the CMK id (kid), its version (kver) and the context (ctx, base64 of the
+// canonical JSON), so a GET needs no context and a rotated CMK still opens
+// objects wrapped under its older versions.
+
+import { fromB64, fromB64url, toB64, toB64url, utf8 } from '../crypto/bytes';
+import { IntegrityError } from '../crypto/stream';
+import type { Failure, UnwrapResult, WrapResult, WrapSubject } from '../kms/service';
+import { S3Error } from '../s3/errors';
+import type { Envelope, KeyMode, ObjectId, SseRequest, WrapFields } from './types';
+
+/** What SSE-KMS needs from the KMS: the RPC surface of KmsStore. */
+export interface KmsBackend {
+  wrapDataKey(ref: string | undefined, subject: WrapSubject, dataKey: Uint8Array): Promise<WrapResult>;
+  unwrapDataKey(kid: string, kver: string, subject: WrapSubject, wsalt: Uint8Array, wkey: Uint8Array): Promise<UnwrapResult>;
+}
+
+/** Canonical encryption context: members sorted by name (UTF-16 order), compact JSON. `{}` when there is none. */
+export function canonicalContext(c: Record<string, string> | undefined): string {
+  const entries = Object.entries(c ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+}
+
+/** The context bytes stay well inside the 2 KiB record metadata budget (base64 grows them by a third). */
+export const MAX_CONTEXT_BYTES = 1024;
+
+/** The S3 error (with its COS twin) for a CMK that cannot be used. */
+export function kmsFailure(f: Failure): Error {
+  switch (f.reason) {
+    case 'NotFound':
+      return new S3Error('KMS.NotFoundException', f.message, { status: 400, cosCode: 'KmsKeyNotExist' });
+    case 'Disabled':
+      return new S3Error('KMS.DisabledException', f.message, { status: 400, cosCode: 'KmsKeyDisabled' });
+    case 'InvalidState':
+      return new S3Error('KMS.KMSInvalidStateException', f.message, { status: 400, cosCode: 'KmsException' });
+    case 'Integrity':
+      return new IntegrityError(f.message);
+    default:
+      return new S3Error('KMS.KMSInternalException', f.message, { status: 500, cosCode: 'KmsInternalException' });
+  }
+}
+
+export function sseKms(kms: () => KmsBackend | undefined): KeyMode {
+  const backend = (): KmsBackend => {
+    const b = kms();
+    if (!b) throw new S3Error('KMS.KMSInternalException', 'SSE-KMS is not configured on this gateway (no KMS Durable Object binding).', { status: 500, cosCode: 'KmsInternalException' });
+    return b;
+  };
+  return {
+    async wrap(obj: ObjectId, dataKey: Uint8Array, req: SseRequest): Promise<WrapFields> {
+      const context = canonicalContext(req.context);
+      if (utf8(context).length > MAX_CONTEXT_BYTES) {
+        throw new S3Error('InvalidArgument', `The encryption context must be at most ${MAX_CONTEXT_BYTES} bytes of JSON.`, { fields: { ArgumentName: 'x-amz-server-side-encryption-context' } });
+      }
+      const r = await backend().wrapDataKey(req.kmsKeyId, { bucket: obj.bucket, key: obj.key, context }, dataKey);
+      if (!r.ok) throw kmsFailure(r);
+      return {
+        kid: r.kid,
+        kver: r.kver,
+        ...(context !== '{}' ? { ctx: toB64(utf8(context)) } : {}),
+        wsalt: toB64url(r.wsalt),
+        wkey: toB64url(r.wkey),
+      };
+    },
+    async unwrap(obj: ObjectId, env: Envelope): Promise<Uint8Array> {
+      if (!env.kid || !env.kver) throw new IntegrityError('SSE-KMS envelope without a CMK id and version');
+      let context = '{}';
+      if (env.ctx !== undefined) {
+        try {
+          context = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(fromB64(env.ctx));
+        } catch {
+          throw new IntegrityError('SSE-KMS envelope with a malformed context');
+        }
+      }
+      const r = await backend().unwrapDataKey(env.kid, env.kver, { bucket: obj.bucket, key: obj.key, context }, fromB64url(env.wsalt), fromB64url(env.wkey));
+      if (!r.ok) throw kmsFailure(r);
+      return r.dataKey;
+    },
+  };
+}
