@@ -14,30 +14,19 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   type GetObjectCommandOutput,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filesContaining, filesUnder, gateway, md5, random, s3Client, sha256, uniq } from './helpers';
+import { filesContaining, filesUnder, gateway, md5, random, s3Client, s3Error, sha256, uniq } from './helpers';
 
 const BUCKET = uniq('e2e-sdk').toLowerCase();
 let s3: S3Client;
 
 const bodyBytes = async (r: GetObjectCommandOutput): Promise<Buffer> => Buffer.from(await r.Body!.transformToByteArray());
 
-/** The S3 error a call fails with (name = S3 error code, and the HTTP status). */
-async function s3Error(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return { name: e.name, status: e.$metadata.httpStatusCode, message: e.message };
-    throw e;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}
 
 async function putAndCheck(client: S3Client, key: string, data: Buffer, extra: Partial<PutObjectCommandInput> = {}) {
   const put = await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: data, ...extra }));
