@@ -1,12 +1,12 @@
 // Computes the plaintext MD5 (the ETag) and CRC-64/ECMA (COS's x-cos-hash-crc64ecma)
 // as the body streams past. Request bodies arrive in small pieces (often 4 KiB),
-// and every stage after this one pays per chunk, so pieces are gathered into
-// chunks of at least 64 KiB here.
+// and every stage after this one pays per chunk (the store most of all), so
+// pieces are gathered into chunks of at least 256 KiB, as large as a sealed segment.
 
 import { toHex } from '../crypto/bytes';
 import { Crc64Ecma } from './checksum';
 
-const CHUNK = 64 * 1024;
+const CHUNK = 256 * 1024;
 
 export interface Tap {
   stream: TransformStream<Uint8Array, Uint8Array>;
