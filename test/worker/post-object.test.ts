@@ -337,6 +337,20 @@ describe('SSE on forms', () => {
     expect((await get(key, await customerKey(6, 'x-amz'), HTTPS)).status).toBe(403);
   });
 
+  it('the bucket default encryption applies: a bucket that blocks SSE-C refuses an SSE-C form with 403', async () => {
+    const key = 'ssec/blocked.bin';
+    const cfg = '<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>';
+    expect((await s3('PUT', `/${B}?encryption`, { body: cfg })).status).toBe(200);
+    try {
+      const ck = await customerKey(9, 'x-amz');
+      const r = await post({ key, ...ck, ...(await v4Form(basic(key, covering(ck)))) }, { data: bytes(100, 1) }, { origin: HTTPS });
+      await expectError(r, 403, 'AccessDenied');
+      expect((await get(key, {}, HTTPS)).status).toBe(404);
+    } finally {
+      await s3('DELETE', `/${B}?encryption`);
+    }
+  });
+
   it('SSE-C (COS form) with x-cos-* fields', async () => {
     const key = 'ssec/cos.bin';
     const data = bytes(5000, 22);
