@@ -3,6 +3,7 @@
 // BucketKeyEnabled and BlockedEncryptionTypes). Kept on the bucket's record.
 
 import type { Ctx } from './context';
+import { requireBucket } from './objects';
 import { xmlResponse } from './delete';
 import { S3Error } from './errors';
 import { bucketKey } from './record';
@@ -17,12 +18,6 @@ export interface BucketEncryption {
   blocked: string[];
 }
 
-/** The bucket's record; NoSuchBucket when it does not exist. */
-export async function bucketRecord(ctx: Ctx, bucket = ctx.bucket) {
-  const rec = await ctx.store.head(bucketKey(bucket));
-  if (!rec) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: bucket } });
-  return rec;
-}
 
 export function bucketEncryption(custom: Record<string, string>): BucketEncryption | undefined {
   return custom.sse ? (JSON.parse(custom.sse) as BucketEncryption) : undefined;
@@ -34,7 +29,7 @@ const notFound = (ctx: Ctx) =>
     : new S3Error('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found', { status: 404, fields: { BucketName: ctx.bucket } });
 
 export async function getBucketEncryption(ctx: Ctx): Promise<Response> {
-  const cfg = bucketEncryption((await bucketRecord(ctx)).custom);
+  const cfg = bucketEncryption((await requireBucket(ctx.store, ctx.bucket)).custom);
   if (!cfg) throw notFound(ctx);
   const alg = cfg.mode === 'cos' ? 'AES256' : ctx.dialect === 'cos' ? 'KMS' : 'aws:kms';
   const rule: Record<string, unknown> = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: alg, KMSMasterKeyID: cfg.kmsKeyId } };
@@ -46,7 +41,7 @@ export async function getBucketEncryption(ctx: Ctx): Promise<Response> {
 }
 
 export async function putBucketEncryption(ctx: Ctx): Promise<Response> {
-  const rec = await bucketRecord(ctx);
+  const rec = await requireBucket(ctx.store, ctx.bucket);
   const doc = parseXml(await ctx.req.text(), 'ServerSideEncryptionConfiguration');
   const rules = list(doc, 'Rule');
   if (rules.length !== 1) throw new S3Error('MalformedXML');
@@ -67,7 +62,7 @@ export async function putBucketEncryption(ctx: Ctx): Promise<Response> {
 }
 
 export async function deleteBucketEncryption(ctx: Ctx): Promise<Response> {
-  const rec = await bucketRecord(ctx);
+  const rec = await requireBucket(ctx.store, ctx.bucket);
   const { sse: _, ...rest } = rec.custom;
   await ctx.store.put(bucketKey(ctx.bucket), null, 0, { custom: rest });
   return new Response(null, { status: 204 });

@@ -8,13 +8,16 @@ import { decodePayload } from './chunked';
 import type { Ctx } from './context';
 import { S3Error } from './errors';
 import { hashTap } from './hashing';
-import { bucketEncryption, bucketRecord } from './encryption';
+import { bucketEncryption } from './encryption';
 import { bucketKey, dataKey, manifestBytes, MULTIPART_DATA, recordBody, objectKey, recordFromStored, recordToCustom, type Manifest, type ManifestPart, type ObjectRecord } from './record';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 
-export async function requireBucket(store: Store, bucket: string): Promise<void> {
-  if (!(await store.head(bucketKey(bucket)))) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: bucket } });
+/** The bucket's record (its default encryption lives there); NoSuchBucket when it does not exist. */
+export async function requireBucket(store: Store, bucket: string): Promise<StoredObject> {
+  const rec = await store.head(bucketKey(bucket));
+  if (!rec) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: bucket } });
+  return rec;
 }
 
 /** The object's record, or NoSuchKey / NoSuchBucket. */
@@ -68,7 +71,7 @@ export const httpMetaFrom = (h: Headers): HttpMeta => ({
  * that the mode is not one the bucket blocks.
  */
 export async function writeMode(ctx: Ctx, sse: SseRequest, bucket = ctx.bucket): Promise<Mode | undefined> {
-  const cfg = bucketEncryption((await bucketRecord(ctx, bucket)).custom);
+  const cfg = bucketEncryption((await requireBucket(ctx.store, bucket)).custom);
   const m = sse.mode ?? cfg?.mode ?? ctx.config.defaultSse;
   const blocked = m === 'c' ? 'SSE-C' : m === 'none' ? 'NONE' : undefined;
   if (blocked && cfg?.blocked.includes(blocked)) {

@@ -17,19 +17,23 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
+/** What tests learn about a running gateway. */
+export interface GatewayInfo {
+  /** http://127.0.0.1:<port> */
+  endpoint: string;
+  port: number;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Base domain for virtual-hosted addressing (BASE_DOMAINS), used by the COS SDK. */
+  cosBaseDomain: string;
+  /** The --persist-to directory: R2 state lives below it. */
+  persistDir: string;
+  /** The gateway's captured stdout and stderr. */
+  logFile: string;
+}
+
 declare module 'vitest' {
-  export interface ProvidedContext {
-    /** http://127.0.0.1:<port> */
-    endpoint: string;
-    port: number;
-    accessKeyId: string;
-    secretAccessKey: string;
-    /** Base domain for virtual-hosted addressing (BASE_DOMAINS), used by the COS SDK. */
-    cosBaseDomain: string;
-    /** The --persist-to directory: R2 state lives below it. */
-    persistDir: string;
-    /** The gateway's captured stdout and stderr. */
-    logFile: string;
+  export interface ProvidedContext extends GatewayInfo {
     masterKeyring: string;
   }
 }
@@ -79,14 +83,7 @@ async function stop(child: ChildProcess): Promise<void> {
   await Promise.race([exited, sleep(2_000)]);
 }
 
-export interface Gateway {
-  endpoint: string;
-  port: number;
-  accessKeyId: string;
-  secretAccessKey: string;
-  cosBaseDomain: string;
-  persistDir: string;
-  logFile: string;
+export interface Gateway extends GatewayInfo {
   vars: Record<string, string>;
   stop(): Promise<void>;
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
+import { AwsClient } from 'aws4fetch';
+import { TEST_BINDINGS } from './helpers/bindings';
 import { bytes, errorCode, sameBytes, md5hex, rawStore, s3, worker, ORIGIN } from './helpers/s3';
 
 const B = 'gw-bucket';
@@ -351,5 +353,22 @@ describe('presigned PUT', () => {
       expect(r.status).toBe(400);
       expect(await errorCode(r)).toBe('InvalidArgument');
     }
+  });
+});
+
+describe('several credential pairs', () => {
+  const as = (accessKeyId: string, secretAccessKey: string) => new AwsClient({ accessKeyId, secretAccessKey, service: 's3', region: 'us-east-1' });
+
+  it('accepts every configured pair and refuses wrong secrets and unknown keys', async () => {
+    await put('for-both.txt', 'shared');
+    const second = as('AKIDSECOND', 'second-secret-key-abcdefghijklmnop');
+    const r = await worker(await second.sign(`${ORIGIN}/${B}/for-both.txt`));
+    expect(r.status).toBe(200);
+    expect(await r.text()).toBe('shared');
+    // The second key with the first key's secret, and an unknown key.
+    const crossed = await worker(await as('AKIDSECOND', TEST_BINDINGS.SECRET_ACCESS_KEY).sign(`${ORIGIN}/${B}/for-both.txt`));
+    expect(await errorCode(crossed)).toBe('SignatureDoesNotMatch');
+    const unknown = await worker(await as('AKIDNOBODY', 'whatever-secret').sign(`${ORIGIN}/${B}/for-both.txt`));
+    expect(await errorCode(unknown)).toBe('InvalidAccessKeyId');
   });
 });
