@@ -1,5 +1,6 @@
 // Exports one object exactly as stored (record, envelope, ciphertext) through the
 // gateway's admin endpoint, into a folder scripts/recover.mjs can decrypt offline.
+// Works for R2 buckets and for buckets fronting an upstream alike.
 // Usage: node scripts/export.mjs <bucket> <key> <out-dir>
 import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -13,20 +14,21 @@ if (!out) {
   process.exit(2);
 }
 const { call } = gateway();
-const raw = async (storeKey) => {
-  const r = await call('GET', `/-/admin/raw?key=${encodeURIComponent(storeKey)}`);
-  if (r.status !== 200) throw new Error(`${storeKey}: ${r.status} ${await r.text()}`);
-  return { custom: JSON.parse(Buffer.from(r.headers.get('x-sealbucket-metadata'), 'base64').toString('utf8')), body: r.body };
-};
+const object = (part) => call('GET', `/-/admin/object?bucket=${encodeURIComponent(bucket)}&key=${encodeURIComponent(key)}${part === undefined ? '' : `&part=${part}`}`);
 
 mkdirSync(out, { recursive: true });
-const rec = await raw(`o/${bucket}/${key}`);
-const body = Buffer.from(await new Response(rec.body).arrayBuffer());
-writeFileSync(join(out, 'record.json'), JSON.stringify({ bucket, key, custom: rec.custom, body: body.toString('base64') }, null, 2));
-const data = rec.custom['sb-data'];
-const ids = data.startsWith('mp:') ? JSON.parse(body.subarray(body.indexOf(10) + 1).toString('utf8')).parts.map((p) => p.data) : [data];
-for (const id of ids) {
-  const d = await raw(`d/${id}`);
-  await pipeline(Readable.fromWeb(d.body), createWriteStream(join(out, id)));
+const r = await object();
+if (r.status !== 200) throw new Error(`${bucket}/${key}: ${r.status} ${await r.text()}`);
+const rec = await r.json();
+const manifest = rec.manifest ? Buffer.from(rec.manifest, 'base64') : Buffer.alloc(0);
+const count = manifest.length ? JSON.parse(manifest.toString('utf8')).parts.length : 1;
+const files = Array.from({ length: count }, (_, i) => `data-${i}`);
+// The record's body as FORMAT.md has it: a line, then the manifest (multipart only).
+const body = Buffer.concat([Buffer.from('\n'), manifest]);
+writeFileSync(join(out, 'record.json'), JSON.stringify({ bucket, key, custom: rec.custom, body: body.toString('base64'), files }, null, 2));
+for (const [i, name] of files.entries()) {
+  const d = await object(i);
+  if (d.status !== 200) throw new Error(`${bucket}/${key} part ${i}: ${d.status} ${await d.text()}`);
+  await pipeline(Readable.fromWeb(d.body), createWriteStream(join(out, name)));
 }
-console.log(`exported ${bucket}/${key}: record.json and ${ids.length} data file(s) in ${out}`);
+console.log(`exported ${bucket}/${key}: record.json and ${files.length} data file(s) in ${out}`);

@@ -1,5 +1,5 @@
 // Offline recovery: decrypts an object exported from the store (scripts/export.mjs
-// layout: record.json plus one file per data entry) with no gateway running.
+// layout: record.json plus one file per data stream, named in its `files`) with no gateway running.
 // Written from docs/FORMAT.md with node:crypto only; it shares no code with src/.
 // Usage: node scripts/recover.mjs <export-dir> --out <file> (--keyring "k1:base64,..." | --sse-c-key <base64>)
 import { createDecipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
@@ -65,9 +65,9 @@ if (c['sb-data'].startsWith('mp:')) {
   const uploadId = c['sb-data'].slice(3);
   const commit = hkdf(dataKey, b64u(env.salt), Buffer.concat([Buffer.from('sealbucket/v1 manifest'), F('multipart', rec.bucket, rec.key, uploadId, size, seg, digest)]), 32);
   if (!timingSafeEqual(commit, b64u(env.commit))) fail('manifest commitment mismatch');
-  streams = JSON.parse(manifest.toString('utf8')).parts.map((p) => ({ file: p.data, size: p.size, salt: p.salt, commit: p.commit, ctx: F('part', rec.bucket, rec.key, uploadId, p.n, p.size, seg) }));
+  streams = JSON.parse(manifest.toString('utf8')).parts.map((p, i) => ({ file: rec.files?.[i] ?? p.data, size: p.size, salt: p.salt, commit: p.commit, ctx: F('part', rec.bucket, rec.key, uploadId, p.n, p.size, seg) }));
 } else {
-  streams = [{ file: c['sb-data'], size, salt: env.salt, commit: env.commit, ctx: F('object', rec.bucket, rec.key, size, seg) }];
+  streams = [{ file: rec.files?.[0] ?? c['sb-data'], size, salt: env.salt, commit: env.commit, ctx: F('object', rec.bucket, rec.key, size, seg) }];
 }
 
 // 3. Open every segment in order, checking the final flag and that nothing follows.

@@ -2,7 +2,10 @@
 // any configured credential: master-key status and rotation batches.
 
 import { S3Error } from './s3/errors';
-import { keyUsage, rotateBatch } from './s3/rotation';
+import { keyUsage, rotateAll } from './s3/rotation';
+import type { Layouts } from './s3/layout/types';
+import { MULTIPART_DATA, recordToCustom, type Manifest } from './s3/record';
+import { toB64 } from './crypto/bytes';
 import type { Sse } from './sse';
 import type { Keyring } from './sse/keyring';
 import type { Store } from './store/types';
@@ -11,17 +14,17 @@ export const ADMIN_PREFIX = '/-/admin/';
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body, null, 2) + '\n', { status, headers: { 'content-type': 'application/json' } });
 
-export async function admin(req: Request, url: URL, store: Store, sse: Sse, ring: Keyring): Promise<Response> {
+export async function admin(req: Request, url: URL, layouts: Layouts, store: Store, sse: Sse, ring: Keyring): Promise<Response> {
   const op = url.pathname.slice(ADMIN_PREFIX.length);
   if (op === 'keyring' && req.method === 'GET') {
-    const usage = await keyUsage(store);
+    const usage = await keyUsage(layouts.all());
     const versions = Object.fromEntries(ring.ids().map((id) => [id, usage[`master:${id}`] ?? 0]));
     const unknown = Object.keys(usage).filter((k) => k.startsWith('master:') && !ring.get(k.slice(7)));
     return json({ active: ring.active.id, versions, missingVersions: unknown.map((k) => k.slice(7)), usage });
   }
   if (op === 'rotate' && req.method === 'POST') {
     const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 200) || 200, 1), 1000);
-    return json(await rotateBatch(store, sse, ring, limit));
+    return json(await rotateAll(layouts.all(), sse, ring, limit));
   }
   if (op === 'retire' && req.method === 'POST') {
     // The keyring lives in the secret store, so retiring means the operator drops the version
@@ -29,13 +32,32 @@ export async function admin(req: Request, url: URL, store: Store, sse: Sse, ring
     const version = url.searchParams.get('version') ?? '';
     if (!ring.get(version)) throw new S3Error('InvalidArgument', `Master key version ${version} is not in the keyring.`);
     if (version === ring.active.id) return json({ version, retirable: false, reason: 'it is the active version' }, 409);
-    const left = (await keyUsage(store))[`master:${version}`] ?? 0;
+    const left = (await keyUsage(layouts.all()))[`master:${version}`] ?? 0;
     if (left) return json({ version, retirable: false, reason: `${left} records still need it; run the rotation first` }, 409);
     return json({ version, retirable: true, keyring: ring.ids().filter((id) => id !== version) });
   }
+  if (op === 'object' && req.method === 'GET') {
+    // The escape hatch against lock-in, whatever the layout: an object's record (its custom
+    // metadata and manifest) as JSON, or with ?part=<i> its i-th data stream exactly as stored,
+    // for scripts/export.mjs and the offline scripts/recover.mjs.
+    const bucket = url.searchParams.get('bucket') ?? '';
+    const key = url.searchParams.get('key') ?? '';
+    const layout = layouts.of(bucket);
+    const rec = await layout.head(bucket, key);
+    if (!rec) throw new S3Error('NoSuchKey');
+    const multipart = rec.data.startsWith(MULTIPART_DATA);
+    const manifest = multipart ? await layout.manifest(bucket, key, rec) : null;
+    const part = url.searchParams.get('part');
+    if (part === null) return json({ bucket, key, custom: recordToCustom(rec), manifest: manifest && toB64(manifest) });
+    const parts = manifest ? (JSON.parse(new TextDecoder().decode(manifest)) as Manifest).parts : [];
+    const index = Number(part);
+    if (!Number.isInteger(index) || index < 0 || index >= (multipart ? parts.length : 1)) throw new S3Error('InvalidArgument', 'No such data stream.');
+    const body = await layout.read(bucket, key, rec, undefined, multipart ? { parts, index } : undefined);
+    if (!body) throw new S3Error('NoSuchKey');
+    return new Response(body, { headers: { 'content-type': 'application/octet-stream' } });
+  }
   if (op === 'raw' && req.method === 'GET') {
-    // The escape hatch against lock-in: any store entry exactly as stored, with its custom
-    // metadata, for scripts/export.mjs and the offline scripts/recover.mjs.
+    // Any R2 store entry exactly as stored, with its custom metadata.
     const got = await store.get(url.searchParams.get('key') ?? '');
     if (!got) throw new S3Error('NoSuchKey');
     const meta = btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(got.object.custom))));

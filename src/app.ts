@@ -18,12 +18,14 @@ import { sseKms } from './sse/sse-kms';
 import { kmsStub } from './kms/durable';
 import { isKmsRequest, kmsApi } from './kms/api';
 import { R2Store } from './store/r2';
+import { layoutsFor } from './s3/layout';
 import { consoleResponse, isConsoleRequest } from './console';
 
 /** The store and SSE services for one request or one scheduled run. */
 export function services(env: Env, config = readConfig(env)) {
   const keyring = async () => keyringFrom(await readSecret(env.MASTER_KEYRING_SECRET, env.MASTER_KEYRING));
-  return { config, keyring, store: new R2Store(env.STORE), sse: new Sse({ cos: sseCos(keyring), c: sseC, kms: sseKms(() => kmsStub(env)) }, config.segmentSize) };
+  const store = new R2Store(env.STORE);
+  return { config, keyring, store, layouts: layoutsFor(env, config, store), sse: new Sse({ cos: sseCos(keyring), c: sseC, kms: sseKms(() => kmsStub(env)) }, config.segmentSize) };
 }
 
 type Vars = { requestId: string; dialect: Dialect; config: Config };
@@ -68,15 +70,15 @@ app.all('*', async (c) => {
   const url = new URL(req.url);
   // The web console's static page and scripts are public (they hold no data; every call they make is signed).
   if (isConsoleRequest(req, url, config)) return consoleResponse(req, url, config);
-  const { store, sse, keyring } = services(env, config);
+  const { store, layouts, sse, keyring } = services(env, config);
   // The KMS JSON API (aws kms, @aws-sdk/client-kms) shares the endpoint; it signs for service "kms".
   if (isKmsRequest(req)) return kmsApi(req, env, config, credentialLookup(env));
-  const base = { req, url, env, config, requestId: c.get('requestId'), store, sse, secure: url.protocol === 'https:' };
+  const base = { req, url, env, config, requestId: c.get('requestId'), layouts, sse, secure: url.protocol === 'https:' };
   const where = () => address(url, req.headers.get('host') ?? url.host, config.baseDomains);
   // POST Object (browser form upload) is authenticated by the form's signed policy, not by the request.
   if (isPostObject(req, url)) return postObject({ ...base, ...where() }, credentialLookup(env), (d) => c.set('dialect', d));
   const auth = await authenticate(req, credentialLookup(env));
   c.set('dialect', auth.dialect);
-  if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, url, store, sse, await keyring());
+  if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, url, layouts, store, sse, await keyring());
   return dispatch({ ...base, ...where(), auth, dialect: auth.dialect });
 });

@@ -33,6 +33,35 @@ export interface Env {
   CONSOLE?: string;
   /** Where the web console is served (default "/-/console"). */
   CONSOLE_PATH?: string;
+  /** Buckets fronting upstream S3-compatible buckets: a [vars.UPSTREAMS] table, or its JSON. */
+  UPSTREAMS?: string | Record<string, UpstreamSpec>;
+}
+
+/** One [vars.UPSTREAMS.<gateway bucket>] table; the name "*" maps every bucket to a prefix. */
+export interface UpstreamSpec {
+  endpoint: string;
+  region?: string;
+  /** The upstream bucket. */
+  bucket: string;
+  /** Key prefix inside it; with the name "*" it must contain "{bucket}". */
+  prefix?: string;
+  path_style?: boolean;
+  /** Name of the secret (or Secrets Store binding) holding "AKID:SECRET". */
+  credentials: string;
+  /** Smallest non-final part the upstream accepts (S3: 5 MiB, COS: 1 MiB). */
+  min_part?: number;
+}
+
+export interface UpstreamMapping {
+  /** Gateway bucket name, or "*". */
+  name: string;
+  endpoint: string;
+  region: string;
+  bucket: string;
+  prefix: string;
+  pathStyle: boolean;
+  credentials: string;
+  minPart: number;
 }
 
 export interface Config {
@@ -43,6 +72,7 @@ export interface Config {
   region: string;
   /** The web console: served at `path` unless CONSOLE = "off". */
   console: { enabled: boolean; path: string };
+  upstreams: UpstreamMapping[];
 }
 
 export function readConfig(env: Env): Config {
@@ -55,7 +85,31 @@ export function readConfig(env: Env): Config {
     sseCAllowHttp: env.SSE_C_ALLOW_HTTP === 'true',
     region: env.REGION ?? 'us-east-1',
     console: { enabled: (env.CONSOLE ?? 'on').toLowerCase() !== 'off', path: consolePath(env.CONSOLE_PATH) },
+    upstreams: upstreams(env.UPSTREAMS, env.REGION ?? 'us-east-1'),
   };
+}
+
+function upstreams(spec: Env['UPSTREAMS'], region: string): UpstreamMapping[] {
+  if (!spec) return [];
+  const table = (typeof spec === 'string' ? JSON.parse(spec) : spec) as Record<string, UpstreamSpec>;
+  return Object.entries(table).map(([name, u]) => {
+    const where = `UPSTREAMS.${name}`;
+    if (!u || typeof u.endpoint !== 'string' || !/^https?:\/\/[^/]+\/?$/.test(u.endpoint)) throw new Error(`${where}.endpoint must be an http(s) origin`);
+    if (typeof u.bucket !== 'string' || !u.bucket) throw new Error(`${where}.bucket is required`);
+    if (typeof u.credentials !== 'string' || !u.credentials) throw new Error(`${where}.credentials must name a secret`);
+    const prefix = u.prefix ?? (name === '*' ? '{bucket}/' : '');
+    if (name === '*' && !prefix.endsWith('{bucket}/')) throw new Error(`${where}.prefix must end with {bucket}/`);
+    return {
+      name,
+      endpoint: u.endpoint.replace(/\/$/, ''),
+      region: u.region ?? region,
+      bucket: u.bucket,
+      prefix,
+      pathStyle: u.path_style ?? true,
+      credentials: u.credentials,
+      minPart: u.min_part ?? 5 * 1024 * 1024,
+    };
+  });
 }
 
 /** "/-/console" unless CONSOLE_PATH names another absolute path (kept without a trailing slash). */

@@ -1,17 +1,17 @@
 import { app, services } from './app';
 import type { Env } from './config';
-import { rotateBatch } from './s3/rotation';
+import { rotateAll } from './s3/rotation';
 
 // The Durable Object class that holds SSE-KMS customer master keys (wrangler.toml: KMS).
 export { KmsStore } from './kms/durable';
 
 export default {
   fetch: app.fetch,
-  // Cron trigger (wrangler.toml): one bounded, resumable batch of master-key rotation.
+  // Cron trigger (wrangler.toml): one bounded, resumable batch of master-key rotation per layout.
   async scheduled(_event: ScheduledController, env: Env, ctx: ExecutionContext) {
-    const { store, sse, keyring } = services(env);
+    const { layouts, sse, keyring } = services(env);
     ctx.waitUntil(
-      rotateBatch(store, sse, await keyring(), 500).then((s) => console.log(JSON.stringify({ event: 'rotation-batch', ...s }))),
+      rotateAll(layouts.all(), sse, await keyring(), 500).then((s) => console.log(JSON.stringify({ event: 'rotation-batch', ...s }))),
     );
   },
 } satisfies ExportedHandler<Env>;

@@ -1,10 +1,9 @@
 // ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
 
-import type { Ctx } from './context';
+import { layoutOf, type Ctx } from './context';
 import { xmlResponse } from './delete';
 import { S3Error } from './errors';
 import { requireBucket } from './objects';
-import { bucketKey, objectPrefix } from './record';
 import { parseXml, xmlDocument } from './xml';
 
 /** S3 bucket naming rules (which COS names, "name-appid", also satisfy). */
@@ -21,13 +20,12 @@ export function validBucketName(name: string): boolean {
 const owner = (ctx: Ctx) => ({ ID: ctx.auth.accessKeyId, DisplayName: ctx.auth.accessKeyId });
 
 export async function listBuckets(ctx: Ctx): Promise<Response> {
-  const buckets: { Name: string; CreationDate: string }[] = [];
-  let cursor: string | undefined;
-  do {
-    const r = await ctx.store.list({ prefix: 'b/', cursor, limit: 1000 });
-    for (const o of r.objects) buckets.push({ Name: o.key.slice(2), CreationDate: o.uploaded.toISOString() });
-    cursor = r.cursor;
-  } while (cursor);
+  // Each layout's buckets, less any name that another layout answers for.
+  const all = await Promise.all(ctx.layouts.all().map(async (l) => (await l.buckets()).filter((b) => ctx.layouts.of(b.name) === l)));
+  const buckets = all
+    .flat()
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((b) => ({ Name: b.name, CreationDate: b.created.toISOString() }));
   return xmlResponse(xmlDocument('ListAllMyBucketsResult', { Owner: owner(ctx), Buckets: { Bucket: buckets } }));
 }
 
@@ -35,26 +33,23 @@ export async function createBucket(ctx: Ctx): Promise<Response> {
   if (!validBucketName(ctx.bucket)) throw new S3Error('InvalidBucketName', undefined, { fields: { BucketName: ctx.bucket } });
   const body = await ctx.req.text();
   if (body.trim()) parseXml(body, 'CreateBucketConfiguration');
-  if (await ctx.store.head(bucketKey(ctx.bucket))) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { fields: { BucketName: ctx.bucket } });
-  await ctx.store.put(bucketKey(ctx.bucket), null, 0, { custom: { owner: ctx.auth.accessKeyId } });
+  if (!(await layoutOf(ctx).createBucket(ctx.bucket, ctx.auth.accessKeyId))) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { fields: { BucketName: ctx.bucket } });
   return new Response(null, { status: 200, headers: { location: `/${ctx.bucket}` } });
 }
 
 export async function headBucket(ctx: Ctx): Promise<Response> {
-  await requireBucket(ctx.store, ctx.bucket);
+  await requireBucket(ctx);
   return new Response(null, { status: 200, headers: { 'x-amz-bucket-region': ctx.config.region } });
 }
 
 export async function deleteBucket(ctx: Ctx): Promise<Response> {
-  await requireBucket(ctx.store, ctx.bucket);
-  const r = await ctx.store.list({ prefix: objectPrefix(ctx.bucket), limit: 1 });
-  if (r.objects.length) throw new S3Error('BucketNotEmpty', undefined, { fields: { BucketName: ctx.bucket } });
-  await ctx.store.delete([bucketKey(ctx.bucket)]);
+  await requireBucket(ctx);
+  if (!(await layoutOf(ctx).deleteBucket(ctx.bucket))) throw new S3Error('BucketNotEmpty', undefined, { fields: { BucketName: ctx.bucket } });
   return new Response(null, { status: 204 });
 }
 
 export async function bucketLocation(ctx: Ctx): Promise<Response> {
-  await requireBucket(ctx.store, ctx.bucket);
+  await requireBucket(ctx);
   const region = ctx.config.region === 'us-east-1' ? '' : ctx.config.region;
   return xmlResponse(`<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region}</LocationConstraint>`);
 }

@@ -2,7 +2,7 @@
 
 import type { Config, Env } from '../config';
 import type { Sse } from '../sse';
-import type { Store } from '../store/types';
+import type { Layout, Layouts } from './layout/types';
 import type { Auth, Dialect } from './auth/types';
 
 export interface Ctx {
@@ -16,8 +16,12 @@ export interface Ctx {
   /** '' when the request names no bucket / no key. */
   bucket: string;
   key: string;
-  store: Store;
+  /** Where each bucket's objects live (R2, or an upstream bucket the gateway fronts). */
+  layouts: Layouts;
   sse: Sse;
   /** Whether the client reached us over TLS. */
   secure: boolean;
 }
+
+/** The layout holding a bucket (the request's own by default). */
+export const layoutOf = (ctx: Ctx, bucket = ctx.bucket): Layout => ctx.layouts.of(bucket);

@@ -6,14 +6,14 @@
 // rewrites the record; everything else re-encrypts through the normal write path.
 
 import type { SseRequest } from '../sse/types';
-import type { Ctx } from './context';
+import { layoutOf, type Ctx } from './context';
 import { userMetadata } from './dialect';
 import { xmlResponse } from './delete';
 import { S3Error } from './errors';
 import { checkConditions } from './get';
 import { conflict, httpMetaFrom, integrityFailure, loadRecord, openObject, requireBucket, writeMode, writeObject, type ObjectReader } from './objects';
 import { checkKey } from './put';
-import { manifestBytes, objectKey, recordBody, recordToCustom, type ObjectRecord } from './record';
+import { recordToCustom, type ObjectRecord } from './record';
 import { headerGetter, parseSse, sseHeaders } from './sse-params';
 import { xmlDocument } from './xml';
 import { opaqueEtag } from '../sse';
@@ -96,16 +96,11 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
     const envelope = await ctx.sse.rewrap({ bucket: ctx.bucket, key: ctx.key }, env, src.sse, mode, sse);
     const etag = mode === 'c' ? opaqueEtag(envelope) + (src.rec.etag.match(/-\d+$/)?.[0] ?? '') : src.rec.etag;
     rec = { ...src.rec, envelope, etag, meta, http };
+    recordToCustom(rec);
     // Swap the record only if it is still the one the envelope was read from.
-    const current = await ctx.store.get(objectKey(ctx.bucket, ctx.key));
-    if (!current || current.object.etag !== src.rec.storeEtag) {
-      await current?.body.cancel();
-      throw conflict();
-    }
-    const body = recordBody(manifestBytes(new Uint8Array(await new Response(current.body).arrayBuffer())));
-    const stored = await ctx.store.put(objectKey(ctx.bucket, ctx.key), body, body.length, { custom: recordToCustom(rec), http, ifEtag: src.rec.storeEtag });
-    if (!stored) throw conflict();
-    rec.uploaded = stored.uploaded;
+    const swapped = await layoutOf(ctx).swap(ctx.bucket, ctx.key, rec, src.rec.storeEtag ?? '');
+    if (!swapped) throw conflict();
+    rec = swapped;
   } else {
     const body = await src.reader.read(0, src.rec.size - 1);
     rec = await writeObject(ctx, { bucket: ctx.bucket, key: ctx.key, body, length: src.rec.size, mode, sse, meta, http, ifRecord: self ? src.rec.storeEtag : undefined });

@@ -1,18 +1,18 @@
 // DeleteObject and DeleteObjects.
 
-import type { Ctx } from './context';
+import { layoutOf, type Ctx } from './context';
 import { S3Error } from './errors';
-import { deleteObject, requireBucket } from './objects';
+import { requireBucket } from './objects';
 import { list, parseXml, text, xmlDocument } from './xml';
 
 export async function deleteOne(ctx: Ctx): Promise<Response> {
-  await requireBucket(ctx.store, ctx.bucket);
-  await deleteObject(ctx.store, ctx.bucket, ctx.key);
+  await requireBucket(ctx);
+  await layoutOf(ctx).delete(ctx.bucket, ctx.key);
   return new Response(null, { status: 204 });
 }
 
 export async function deleteMany(ctx: Ctx): Promise<Response> {
-  await requireBucket(ctx.store, ctx.bucket);
+  await requireBucket(ctx);
   const doc = parseXml(await ctx.req.text(), 'Delete');
   const objects = list(doc, 'Object');
   if (objects.length > 1000) throw new S3Error('MalformedXML', 'The request must contain no more than 1000 keys.');
@@ -26,7 +26,7 @@ export async function deleteMany(ctx: Ctx): Promise<Response> {
   const errors: { Key: string; Code: string; Message: string }[] = [];
   for (const key of keys) {
     try {
-      await deleteObject(ctx.store, ctx.bucket, key);
+      await layoutOf(ctx).delete(ctx.bucket, key);
       if (!quiet) deleted.push({ Key: key });
     } catch (e) {
       errors.push({ Key: key, Code: 'InternalError', Message: e instanceof Error ? e.message : 'error' });

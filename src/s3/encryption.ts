@@ -2,11 +2,10 @@
 // COS form (SSEAlgorithm AES256|KMS) and the S3 form (AES256|aws:kms, with
 // BucketKeyEnabled and BlockedEncryptionTypes). Kept on the bucket's record.
 
-import type { Ctx } from './context';
+import { layoutOf, type Ctx } from './context';
 import { requireBucket } from './objects';
 import { xmlResponse } from './delete';
 import { S3Error } from './errors';
-import { bucketKey } from './record';
 import { parseKeyRef } from '../kms/ids';
 import { list, parseXml, text, xmlDocument } from './xml';
 
@@ -29,7 +28,7 @@ const notFound = (ctx: Ctx) =>
     : new S3Error('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found', { status: 404, fields: { BucketName: ctx.bucket } });
 
 export async function getBucketEncryption(ctx: Ctx): Promise<Response> {
-  const cfg = bucketEncryption((await requireBucket(ctx.store, ctx.bucket)).custom);
+  const cfg = bucketEncryption((await requireBucket(ctx)).custom);
   if (!cfg) throw notFound(ctx);
   const alg = cfg.mode === 'cos' ? 'AES256' : ctx.dialect === 'cos' ? 'KMS' : 'aws:kms';
   const rule: Record<string, unknown> = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: alg, KMSMasterKeyID: cfg.kmsKeyId } };
@@ -41,7 +40,7 @@ export async function getBucketEncryption(ctx: Ctx): Promise<Response> {
 }
 
 export async function putBucketEncryption(ctx: Ctx): Promise<Response> {
-  const rec = await requireBucket(ctx.store, ctx.bucket);
+  const rec = await requireBucket(ctx);
   const doc = parseXml(await ctx.req.text(), 'ServerSideEncryptionConfiguration');
   const rules = list(doc, 'Rule');
   if (rules.length !== 1) throw new S3Error('MalformedXML');
@@ -57,13 +56,13 @@ export async function putBucketEncryption(ctx: Ctx): Promise<Response> {
   const blocked = list(list(rules[0], 'BlockedEncryptionTypes')[0], 'EncryptionType').map(String);
   for (const b of blocked) if (b !== 'SSE-C' && b !== 'NONE') throw new S3Error('InvalidArgument', `Unknown encryption type ${b}`, { fields: { ArgumentName: 'EncryptionType' } });
   const cfg: BucketEncryption = { mode, kmsKeyId, bucketKeyEnabled: text(rules[0], 'BucketKeyEnabled') === 'true', blocked };
-  await ctx.store.put(bucketKey(ctx.bucket), null, 0, { custom: { ...rec.custom, sse: JSON.stringify(cfg) } });
+  await layoutOf(ctx).setBucketCustom(ctx.bucket, { ...rec.custom, sse: JSON.stringify(cfg) });
   return new Response(null, { status: 200 });
 }
 
 export async function deleteBucketEncryption(ctx: Ctx): Promise<Response> {
-  const rec = await requireBucket(ctx.store, ctx.bucket);
+  const rec = await requireBucket(ctx);
   const { sse: _, ...rest } = rec.custom;
-  await ctx.store.put(bucketKey(ctx.bucket), null, 0, { custom: rest });
+  await layoutOf(ctx).setBucketCustom(ctx.bucket, rest);
   return new Response(null, { status: 204 });
 }

@@ -60,4 +60,7 @@ export class S3Error extends Error {
   }
 }
 
+/** Whether `code` is one this gateway knows (and so can answer with). */
+export const isKnownCode = (code: string): boolean => Object.hasOwn(CATALOGUE, code);
+
 export const isS3Error = (e: unknown): e is S3Error => e instanceof S3Error;

@@ -1,15 +1,14 @@
 // ListObjects (V1) and ListObjectsV2.
 
 import { fromB64url, toB64url, utf8 } from '../crypto/bytes';
-import type { StoredObject } from '../store/types';
-import type { Ctx } from './context';
+import { layoutOf, type Ctx } from './context';
+import type { Listed } from './layout/types';
 import { xmlResponse } from './delete';
 import { S3Error } from './errors';
 import { requireBucket } from './objects';
-import { objectPrefix, recordFromStored } from './record';
 import { xmlDocument, type Node } from './xml';
 
-type Entry = { key: string; object?: StoredObject };
+type Entry = { key: string; object?: Listed };
 
 export async function listObjects(ctx: Ctx): Promise<Response> {
   const q = ctx.url.searchParams;
@@ -30,23 +29,20 @@ export async function listObjects(ctx: Ctx): Promise<Response> {
       throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { fields: { ArgumentName: 'continuation-token' } });
     }
   }
-  await requireBucket(ctx.store, ctx.bucket);
+  await requireBucket(ctx);
   const { entries, truncated } = await collect(ctx, prefix, delimiter, after, maxKeys);
 
   const enc = (s: string) => (encoding ? encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+') : s);
   const owner = { ID: ctx.auth.accessKeyId, DisplayName: ctx.auth.accessKeyId };
   const withOwner = !v2 || q.get('fetch-owner') === 'true';
-  const contents = entries.filter((e) => e.object).map((e) => {
-    const rec = recordFromStored(e.object!);
-    return {
-      Key: enc(e.key),
-      LastModified: e.object!.uploaded.toISOString(),
-      ETag: `"${rec?.etag ?? ''}"`,
-      Size: rec?.size ?? 0,
-      StorageClass: 'STANDARD',
-      Owner: withOwner ? owner : undefined,
-    };
-  });
+  const contents = entries.filter((e) => e.object).map((e) => ({
+    Key: enc(e.key),
+    LastModified: e.object!.uploaded.toISOString(),
+    ETag: `"${e.object!.etag}"`,
+    Size: e.object!.size,
+    StorageClass: 'STANDARD',
+    Owner: withOwner ? owner : undefined,
+  }));
   const prefixes = entries.filter((e) => !e.object).map((e) => ({ Prefix: enc(e.key) }));
   const last = entries[entries.length - 1]?.key;
   const common: { [k: string]: Node } = { Name: ctx.bucket, Prefix: enc(prefix) };
@@ -80,17 +76,16 @@ export async function listObjects(ctx: Ctx): Promise<Response> {
 
 /** Up to maxKeys keys and common prefixes after `after`, in key order. */
 async function collect(ctx: Ctx, prefix: string, delimiter: string | undefined, after: string, maxKeys: number) {
-  const base = objectPrefix(ctx.bucket);
   // A marker that is itself a common prefix resumes after everything under it.
   const skipUnder = delimiter && after.startsWith(prefix) && after.endsWith(delimiter) && after.length > prefix.length;
-  const startAfter = after ? base + after + (skipUnder ? '\u{10FFFF}' : '') : undefined;
+  const startAfter = after ? after + (skipUnder ? '\u{10FFFF}' : '') : undefined;
   const entries: Entry[] = [];
   let cursor: string | undefined;
   let more = maxKeys > 0;
   while (more && entries.length <= maxKeys) {
-    const r = await ctx.store.list({ prefix: base + prefix, delimiter, startAfter, cursor, limit: 1000, withMeta: true });
-    for (const o of r.objects) entries.push({ key: o.key.slice(base.length), object: o });
-    for (const p of r.prefixes) entries.push({ key: p.slice(base.length) });
+    const r = await layoutOf(ctx).list(ctx.bucket, { prefix, delimiter, startAfter, cursor, limit: 1000 });
+    for (const o of r.objects) entries.push({ key: o.key, object: o });
+    for (const p of r.prefixes) entries.push({ key: p });
     cursor = r.cursor;
     more = r.truncated && !!cursor;
   }

@@ -1,27 +1,23 @@
 // Multipart upload: Create, UploadPart, Complete, Abort, ListParts, ListMultipartUploads.
 //
-// Each part is stored as its own data entry, sealed as its own stream under the
-// upload's data key, so parts of any size are accepted (R2's native multipart
-// would demand equal sizes). Complete writes the object record with the list of
-// parts (the manifest) as its body; the record is what makes the object visible.
+// Each part is sealed as its own stream under the upload's data key (a fresh salt
+// per attempt), so parts of any size are accepted. Complete commits to the list
+// of parts (the manifest); the layout decides where parts and manifest are kept.
 
 import { fromHex, toB64url, toHex } from '../crypto/bytes';
 import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
 import type { Envelope, SseRequest } from '../sse/types';
-import type { StoredObject } from '../store/types';
-import type { Ctx } from './context';
+import { layoutOf, type Ctx } from './context';
+import type { PartInfo, UploadInfo } from './layout/types';
 import { userMetadata } from './dialect';
 import { xmlResponse } from './delete';
 import { S3Error } from './errors';
 import { hashTap } from './hashing';
 import { crc64EcmaCombine } from './checksum';
-import { dropReplaced, httpMetaFrom, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, writeMode } from './objects';
+import { httpMetaFrom, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, writeMode } from './objects';
 import { checkKey } from './put';
 import { copySource } from './copy';
-import {
-  dataKey, MULTIPART_DATA, objectKey, partKey, partPrefix, recordBody, recordToCustom, uploadKey, uploadPrefix,
-  type Manifest, type ManifestPart,
-} from './record';
+import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart } from './record';
 import { headerGetter, parseSse, sseHeaders } from './sse-params';
 import { list, parseXml, text, xmlDocument } from './xml';
 import { LengthError, opaqueEtag } from '../sse';
@@ -35,7 +31,7 @@ interface Upload {
   key: string;
   env?: Envelope;
   meta: Record<string, string>;
-  stored: StoredObject;
+  info: UploadInfo;
 }
 
 const sseOf = (ctx: Ctx) =>
@@ -50,25 +46,24 @@ export async function createUpload(ctx: Ctx): Promise<Response> {
   const meta = userMetadata(ctx.req.headers);
   // The completed record must fit the metadata budget: check now, not after the upload.
   recordToCustom({ size: MAX_OBJECT_SIZE, etag: '0'.repeat(32) + '-10000', crc64: '', data: MULTIPART_DATA + id, manifest: '0'.repeat(43), envelope: env && { ...env, salt: '0'.repeat(22), commit: '0'.repeat(43) }, meta });
-  const custom: Record<string, string> = { key: ctx.key };
+  const custom: Record<string, string> = {};
   if (env) custom['sb-env'] = encodeEnvelope(env);
   for (const [k, v] of Object.entries(meta)) custom[`m-${k}`] = v;
-  const body = recordBody();
-  await ctx.store.put(uploadKey(ctx.bucket, id), body, body.length, { custom, http: httpMetaFrom(ctx.req.headers) });
+  await layoutOf(ctx).createUpload(ctx.bucket, ctx.key, id, custom, httpMetaFrom(ctx.req.headers));
   const res = xmlResponse(xmlDocument('InitiateMultipartUploadResult', { Bucket: ctx.bucket, Key: ctx.key, UploadId: id }));
   for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, env, sse))) res.headers.set(k, v);
   return res;
 }
 
 async function loadUpload(ctx: Ctx, id: string): Promise<Upload> {
-  const stored = /^[0-9a-f]{32}$/.test(id) ? await ctx.store.head(uploadKey(ctx.bucket, id)) : null;
-  if (!stored || stored.custom.key !== ctx.key) {
-    await requireBucket(ctx.store, ctx.bucket);
+  const info = /^[0-9a-f]{32}$/.test(id) ? await layoutOf(ctx).upload(ctx.bucket, id) : null;
+  if (!info || info.key !== ctx.key) {
+    await requireBucket(ctx);
     throw new S3Error('NoSuchUpload', undefined, { fields: { UploadId: id } });
   }
   const meta: Record<string, string> = {};
-  for (const [k, v] of Object.entries(stored.custom)) if (k.startsWith('m-')) meta[k.slice(2)] = v;
-  return { id, key: stored.custom.key, env: stored.custom['sb-env'] ? decodeEnvelope(stored.custom['sb-env']) : undefined, meta, stored };
+  for (const [k, v] of Object.entries(info.custom)) if (k.startsWith('m-')) meta[k.slice(2)] = v;
+  return { id, key: info.key, env: info.custom['sb-env'] ? decodeEnvelope(info.custom['sb-env']) : undefined, meta, info };
 }
 
 /** UploadPart must carry the same SSE-C key as the initiation, and only then. */
@@ -115,20 +110,19 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   const tap = hashTap();
   let stream = body.pipeThrough(tap.stream);
   if (sealed) stream = stream.pipeThrough(sealed.transform);
-  const data = crypto.randomUUID();
-  const previous = ctx.store.head(partKey(up.id, n));
+  let etag = '';
+  const finish = async () => {
+    const { md5, crc64 } = await tap.result();
+    etag = sealed && up.env?.mode === 'c' ? opaqueEtag({ ...up.env, commit: sealed.commit }) : md5;
+    const custom: Record<string, string> = { size: String(length), etag, crc64 };
+    if (sealed) Object.assign(custom, { salt: sealed.salt, commit: sealed.commit });
+    return custom;
+  };
   try {
-    await ctx.store.put(dataKey(data), stream, sealed ? sealed.storedLength : length, { custom: { object: `${ctx.bucket}/${ctx.key}`, upload: up.id } });
+    await layoutOf(ctx).writePart(ctx.bucket, up.info, n, { stream, length: sealed ? sealed.storedLength : length }, finish);
   } catch (e) {
     throw e instanceof LengthError ? new S3Error('IncompleteBody') : e;
   }
-  const { md5, crc64 } = await tap.result();
-  const etag = sealed && up.env?.mode === 'c' ? opaqueEtag({ ...up.env, commit: sealed.commit }) : md5;
-  const custom: Record<string, string> = { data, size: String(length), etag, crc64 };
-  if (sealed) Object.assign(custom, { salt: sealed.salt, commit: sealed.commit });
-  await ctx.store.put(partKey(up.id, n), null, 0, { custom });
-  const old = await previous.catch(() => null);
-  if (old?.custom.data && old.custom.data !== data) await ctx.store.delete([dataKey(old.custom.data)]);
   const res = copy
     ? xmlResponse(xmlDocument('CopyPartResult', { ETag: `"${etag}"`, LastModified: new Date().toISOString() }))
     : new Response(null, { status: 200, headers: { etag: `"${etag}"` } });
@@ -150,18 +144,6 @@ function copyRange(h: Headers, size: number): { start: number; end: number } {
   return { start, end };
 }
 
-async function listPartRecords(ctx: Ctx, id: string): Promise<StoredObject[]> {
-  const out: StoredObject[] = [];
-  let cursor: string | undefined;
-  do {
-    const r = await ctx.store.list({ prefix: partPrefix(id), cursor, limit: 1000, withMeta: true });
-    out.push(...r.objects);
-    cursor = r.cursor;
-  } while (cursor);
-  return out;
-}
-
-const partNo = (o: StoredObject) => Number(o.key.slice(o.key.lastIndexOf('/') + 1));
 const unquote = (s: string) => s.trim().replace(/^"(.*)"$/, '$1');
 
 export async function completeUpload(ctx: Ctx): Promise<Response> {
@@ -176,8 +158,8 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
   for (let i = 1; i < asked.length; i++) {
     if (asked[i].n <= asked[i - 1].n) throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
   }
-  const records = await listPartRecords(ctx, up.id);
-  const byNumber = new Map(records.map((r) => [partNo(r), r]));
+  const records = await layoutOf(ctx).parts(ctx.bucket, up.id);
+  const byNumber = new Map(records.map((r) => [r.n, r]));
   const parts: ManifestPart[] = asked.map(({ n, etag }) => {
     const r = byNumber.get(n);
     if (!r || r.custom.etag !== etag) {
@@ -185,7 +167,7 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     }
     return { n, size: Number(r.custom.size), data: r.custom.data, etag, ...(r.custom.salt ? { salt: r.custom.salt, commit: r.custom.commit } : {}) };
   });
-  const minPart = MIN_PART[ctx.dialect];
+  const minPart = Math.max(MIN_PART[ctx.dialect], layoutOf(ctx).minPart ?? 0);
   const small = parts.slice(0, -1).find((p) => p.size < minPart);
   if (small) {
     throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { fields: { PartNumber: String(small.n), ProposedSize: String(small.size), MinSizeAllowed: String(minPart) } });
@@ -203,16 +185,9 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
   parts.forEach((p, i) => md5s.set(fromHex(p.etag).subarray(0, 16), i * 16));
   const etag = env?.mode === 'c' ? `${opaqueEtag(env)}-${parts.length}` : `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`;
 
-  const previous = await ctx.store.head(objectKey(ctx.bucket, ctx.key));
-  const custom = recordToCustom({ size, etag, crc64, data: MULTIPART_DATA + up.id, manifest: toB64url(digest), envelope: env, meta: up.meta });
-  const recBody = recordBody(body);
-  await ctx.store.put(objectKey(ctx.bucket, ctx.key), recBody, recBody.length, { custom, http: up.stored.http });
-
-  // The object is visible; now tidy up the upload's bookkeeping.
-  const used = new Set(parts.map((p) => p.data));
-  await ctx.store.delete(records.filter((r) => !used.has(r.custom.data)).map((r) => dataKey(r.custom.data)));
-  await ctx.store.delete([...records.map((r) => r.key), uploadKey(ctx.bucket, up.id)]);
-  await dropReplaced(ctx.store, previous, MULTIPART_DATA + up.id);
+  const fields = { size, etag, crc64, data: MULTIPART_DATA + up.id, manifest: toB64url(digest), envelope: env, meta: up.meta };
+  recordToCustom(fields);
+  await layoutOf(ctx).complete(ctx.bucket, ctx.key, up.info, records, manifest, body, fields);
 
   const res = xmlResponse(xmlDocument('CompleteMultipartUploadResult', { Location: `${ctx.url.origin}/${ctx.bucket}/${ctx.key}`, Bucket: ctx.bucket, Key: ctx.key, ETag: `"${etag}"` }));
   for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, env, sse))) res.headers.set(k, v);
@@ -221,10 +196,7 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
 
 export async function abortUpload(ctx: Ctx): Promise<Response> {
   const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
-  const records = await listPartRecords(ctx, up.id);
-  await ctx.store.delete([uploadKey(ctx.bucket, up.id)]);
-  await ctx.store.delete(records.map((r) => dataKey(r.custom.data)));
-  await ctx.store.delete(records.map((r) => r.key));
+  await layoutOf(ctx).abort(ctx.bucket, up.info);
   return new Response(null, { status: 204 });
 }
 
@@ -235,7 +207,7 @@ export async function listParts(ctx: Ctx): Promise<Response> {
   const q = ctx.url.searchParams;
   const maxParts = Math.min(Number(q.get('max-parts') ?? 1000) || 1000, 1000);
   const marker = Number(q.get('part-number-marker') ?? 0) || 0;
-  const all = (await listPartRecords(ctx, up.id)).filter((r) => partNo(r) > marker).sort((a, b) => partNo(a) - partNo(b));
+  const all = (await layoutOf(ctx).parts(ctx.bucket, up.id)).filter((r) => r.n > marker).sort((a, b) => a.n - b.n);
   const page = all.slice(0, maxParts);
   const truncated = all.length > maxParts;
   return xmlResponse(
@@ -247,29 +219,23 @@ export async function listParts(ctx: Ctx): Promise<Response> {
       Owner: owner(ctx),
       StorageClass: 'STANDARD',
       PartNumberMarker: marker,
-      NextPartNumberMarker: page.length ? partNo(page[page.length - 1]) : marker,
+      NextPartNumberMarker: page.length ? page[page.length - 1].n : marker,
       MaxParts: maxParts,
       IsTruncated: truncated,
-      Part: page.map((r) => ({ PartNumber: partNo(r), LastModified: r.uploaded.toISOString(), ETag: `"${r.custom.etag}"`, Size: Number(r.custom.size) })),
+      Part: page.map((r: PartInfo) => ({ PartNumber: r.n, LastModified: r.uploaded.toISOString(), ETag: `"${r.custom.etag}"`, Size: Number(r.custom.size) })),
     }),
   );
 }
 
 export async function listUploads(ctx: Ctx): Promise<Response> {
-  await requireBucket(ctx.store, ctx.bucket);
+  await requireBucket(ctx);
   const q = ctx.url.searchParams;
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') || undefined;
   const keyMarker = q.get('key-marker') ?? '';
   const idMarker = q.get('upload-id-marker') ?? '';
   const max = Math.min(Number(q.get('max-uploads') ?? 1000) || 1000, 1000);
-  const uploads: { key: string; id: string; initiated: Date }[] = [];
-  let cursor: string | undefined;
-  do {
-    const r = await ctx.store.list({ prefix: uploadPrefix(ctx.bucket), cursor, limit: 1000, withMeta: true });
-    for (const o of r.objects) uploads.push({ key: o.custom.key ?? '', id: o.key.slice(o.key.lastIndexOf('/') + 1), initiated: o.uploaded });
-    cursor = r.cursor;
-  } while (cursor);
+  const uploads = await layoutOf(ctx).uploads(ctx.bucket);
   const after = (u: { key: string; id: string }) => u.key > keyMarker || (u.key === keyMarker && !!idMarker && u.id > idMarker);
   const sorted = uploads
     .filter((u) => u.key.startsWith(prefix) && (!keyMarker || after(u)))

@@ -1,42 +1,39 @@
-// Reading and writing object records and their data, shared by the object
-// handlers: one place that knows the record/data layout and the SSE calls.
+// Reading and writing objects, shared by the object handlers: the SSE calls over
+// the bucket's layout (layout/), which alone knows how records and data are stored.
 
 import { IntegrityError, LengthError, opaqueEtag, type Mode, type SseRequest } from '../sse';
-import type { HttpMeta, Store, StoredObject } from '../store/types';
+import type { HttpMeta } from '../store/types';
+import type { BucketInfo } from './layout/types';
 import { equalBytes, fromB64url } from '../crypto/bytes';
 import { decodePayload } from './chunked';
-import type { Ctx } from './context';
+import { layoutOf, type Ctx } from './context';
 import { S3Error } from './errors';
 import { hashTap } from './hashing';
 import { bucketEncryption } from './encryption';
-import { bucketKey, dataKey, manifestBytes, MULTIPART_DATA, recordBody, objectKey, recordFromStored, recordToCustom, type Manifest, type ManifestPart, type ObjectRecord } from './record';
+import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart, type ObjectRecord } from './record';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 
-/** The bucket's record (its default encryption lives there); NoSuchBucket when it does not exist. */
-export async function requireBucket(store: Store, bucket: string): Promise<StoredObject> {
-  const rec = await store.head(bucketKey(bucket));
-  if (!rec) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: bucket } });
-  return rec;
+/** The bucket (its default encryption lives in its settings); NoSuchBucket when it does not exist. */
+export async function requireBucket(ctx: Ctx, bucket = ctx.bucket): Promise<BucketInfo> {
+  const info = await layoutOf(ctx, bucket).bucket(bucket);
+  if (!info) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: bucket } });
+  return info;
 }
 
 /** The object's record, or NoSuchKey / NoSuchBucket. */
 export async function loadRecord(ctx: Ctx, bucket = ctx.bucket, key = ctx.key): Promise<ObjectRecord> {
-  const stored = await ctx.store.head(objectKey(bucket, key));
-  const rec = stored ? parseRecord(ctx, stored, bucket, key) : null;
-  if (!rec) {
-    await requireBucket(ctx.store, bucket);
-    throw new S3Error('NoSuchKey', undefined, { fields: { Key: key } });
-  }
-  return rec;
-}
-
-function parseRecord(ctx: Ctx, stored: Parameters<typeof recordFromStored>[0], bucket: string, key: string): ObjectRecord | null {
+  let rec: ObjectRecord | null;
   try {
-    return recordFromStored(stored);
+    rec = await layoutOf(ctx, bucket).head(bucket, key);
   } catch (e) {
     throw integrityFailure(ctx, e, bucket, key);
   }
+  if (!rec) {
+    await requireBucket(ctx, bucket);
+    throw new S3Error('NoSuchKey', undefined, { fields: { Key: key } });
+  }
+  return rec;
 }
 
 /** Logs an integrity failure (never key material) and returns the client's error. */
@@ -71,7 +68,7 @@ export const httpMetaFrom = (h: Headers): HttpMeta => ({
  * that the mode is not one the bucket blocks.
  */
 export async function writeMode(ctx: Ctx, sse: SseRequest, bucket = ctx.bucket): Promise<Mode | undefined> {
-  const cfg = bucketEncryption((await requireBucket(ctx.store, bucket)).custom);
+  const cfg = bucketEncryption((await requireBucket(ctx, bucket)).custom);
   const m = sse.mode ?? cfg?.mode ?? ctx.config.defaultSse;
   const blocked = m === 'c' ? 'SSE-C' : m === 'none' ? 'NONE' : undefined;
   if (blocked && cfg?.blocked.includes(blocked)) {
@@ -112,22 +109,18 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
 
   let stream = w.body.pipeThrough(tap.stream);
   if (sealing) stream = stream.pipeThrough(sealing.transform);
-  const previous = ctx.store.head(objectKey(w.bucket, w.key));
+  const finish = async () => {
+    const { md5, crc64 } = await tap.result();
+    return { ...probe, etag: sealing?.envelope.mode === 'c' ? opaqueEtag(sealing.envelope) : md5, crc64 };
+  };
+  let rec: ObjectRecord | null;
   try {
-    await ctx.store.put(dataKey(probe.data), stream, sealing ? sealing.storedLength : w.length, { custom: { object: `${w.bucket}/${w.key}` } });
+    rec = await layoutOf(ctx, w.bucket).write(w.bucket, w.key, { stream, length: sealing ? sealing.storedLength : w.length }, finish, { http: w.http, ifRecord: w.ifRecord });
   } catch (e) {
     throw uploadError(e);
   }
-  const { md5, crc64 } = await tap.result();
-  const rec = { ...probe, etag: sealing?.envelope.mode === 'c' ? opaqueEtag(sealing.envelope) : md5, crc64 };
-  const body = recordBody();
-  const stored = await ctx.store.put(objectKey(w.bucket, w.key), body, body.length, { custom: recordToCustom(rec), http: w.http, ifEtag: w.ifRecord });
-  if (!stored) {
-    await ctx.store.delete([dataKey(rec.data)]);
-    throw conflict();
-  }
-  await dropReplaced(ctx.store, await previous.catch(() => null), rec.data);
-  return { ...rec, http: w.http, uploaded: stored.uploaded, storeEtag: stored.etag };
+  if (!rec) throw conflict();
+  return rec;
 }
 
 function uploadError(e: unknown): unknown {
@@ -164,44 +157,6 @@ function untilRead(req: Request): ReadableStream<Uint8Array> {
   );
 }
 
-/** Deletes an object's record and then its data; a missing key is not an error. */
-export async function deleteObject(store: Store, bucket: string, key: string): Promise<void> {
-  const got = await store.get(objectKey(bucket, key));
-  if (!got) return;
-  const data = await dataKeysOf(got.object.custom['sb-data'], got.body);
-  await store.delete([objectKey(bucket, key)]);
-  await store.delete(data);
-}
-
-/** The data entries an object record points to (one, or one per part). */
-async function dataKeysOf(data: string | undefined, body: ReadableStream<Uint8Array> | null): Promise<string[]> {
-  if (!data) {
-    await body?.cancel();
-    return [];
-  }
-  if (!data.startsWith(MULTIPART_DATA)) {
-    await body?.cancel();
-    return [dataKey(data)];
-  }
-  try {
-    const m = JSON.parse(new TextDecoder().decode(manifestBytes(new Uint8Array(await new Response(body).arrayBuffer())))) as Manifest;
-    return m.parts.map((p) => dataKey(p.data));
-  } catch {
-    return [];
-  }
-}
-
-/** Drops the data an overwritten record pointed to. */
-export async function dropReplaced(store: Store, old: StoredObject | null, keep: string): Promise<void> {
-  const data = old?.custom['sb-data'];
-  if (!data || data === keep) return;
-  if (!data.startsWith(MULTIPART_DATA)) return store.delete([dataKey(data)]);
-  const got = await store.get(old!.key);
-  // Only if the record still names the same upload: a newer write may have replaced it since.
-  if (got && got.object.custom['sb-data'] === data) await store.delete(await dataKeysOf(data, got.body));
-  else await got?.body.cancel();
-}
-
 export interface ObjectReader {
   /** True when read() hands back the store's own stream (unsealed, single part): nothing to check. */
   direct: boolean;
@@ -217,7 +172,12 @@ export interface ObjectReader {
  */
 export async function openObject(ctx: Ctx, bucket: string, key: string, rec: ObjectRecord, sse: SseRequest): Promise<ObjectReader> {
   const obj = { bucket, key };
-  const store = ctx.store;
+  const layout = layoutOf(ctx, bucket);
+  const stored = async (range: { offset: number; length: number } | undefined, part?: { parts: ManifestPart[]; index: number }) => {
+    const body = await layout.read(bucket, key, rec, range, part);
+    if (!body) throw missingData(ctx, bucket, key);
+    return body;
+  };
   if (!rec.data.startsWith(MULTIPART_DATA)) {
     const opening = rec.envelope ? await ctx.sse.open(obj, rec.size, rec.envelope, sse) : undefined;
     return {
@@ -225,14 +185,11 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
       part: async () => null,
       async read(start, end) {
         if (!opening) {
-          const got = await store.get(dataKey(rec.data), end >= start ? { offset: start, length: end - start + 1 } : undefined);
-          if (!got) throw missingData(ctx, bucket, key);
-          return end >= start ? got.body : (await got.body.cancel(), emptyStream());
+          if (end < start) return emptyStream();
+          return stored({ offset: start, length: end - start + 1 });
         }
         const span = opening.span(start, Math.max(start, end));
-        const got = await store.get(dataKey(rec.data), { offset: span.offset, length: span.length });
-        if (!got) throw missingData(ctx, bucket, key);
-        return got.body.pipeThrough(opening.decrypt(end >= start ? span : { ...span, take: 0 }));
+        return (await stored({ offset: span.offset, length: span.length })).pipeThrough(opening.decrypt(end >= start ? span : { ...span, take: 0 }));
       },
     };
   }
@@ -240,55 +197,49 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
   const uploadId = rec.data.slice(MULTIPART_DATA.length);
   const digest = fromB64url(rec.manifest ?? '');
   const opener = rec.envelope ? await ctx.sse.openMultipart(obj, rec.envelope, sse, uploadId, rec.size, digest) : undefined;
-  let manifest: Promise<{ parts: (ManifestPart & { offset: number })[] }> | undefined;
+  let manifest: Promise<{ parts: ManifestPart[]; offsets: number[] }> | undefined;
   const load = () =>
     (manifest ??= (async () => {
-      const got = await store.get(objectKey(bucket, key));
-      if (!got) throw missingData(ctx, bucket, key);
-      const body = manifestBytes(new Uint8Array(await new Response(got.body).arrayBuffer()));
+      const body = await layout.manifest(bucket, key, rec);
+      if (!body) throw missingData(ctx, bucket, key);
       if (!equalBytes(new Uint8Array(await crypto.subtle.digest('SHA-256', body)), digest)) throw new IntegrityError('manifest digest mismatch');
       const m = JSON.parse(new TextDecoder().decode(body)) as Manifest;
       let offset = 0;
-      const parts = m.parts.map((p) => ({ ...p, offset: (offset += p.size) - p.size }));
+      const offsets = m.parts.map((p) => (offset += p.size) - p.size);
       if (offset !== rec.size || m.upload !== uploadId) throw new IntegrityError('manifest does not match the record');
-      return { parts };
+      return { parts: m.parts, offsets };
     })());
 
-  const readPart = async (p: ManifestPart, start: number, end: number): Promise<ReadableStream<Uint8Array>> => {
-    if (!opener) {
-      const got = await store.get(dataKey(p.data), { offset: start, length: end - start + 1 });
-      if (!got) throw missingData(ctx, bucket, key);
-      return got.body;
-    }
+  const readPart = async (parts: ManifestPart[], index: number, start: number, end: number): Promise<ReadableStream<Uint8Array>> => {
+    const p = parts[index];
+    if (!opener) return stored({ offset: start, length: end - start + 1 }, { parts, index });
     const opening = await opener.part(p.n, p.size, { salt: p.salt ?? '', commit: p.commit ?? '' });
     const span = opening.span(start, end);
-    const got = await store.get(dataKey(p.data), { offset: span.offset, length: span.length });
-    if (!got) throw missingData(ctx, bucket, key);
-    return got.body.pipeThrough(opening.decrypt(span));
+    return (await stored({ offset: span.offset, length: span.length }, { parts, index })).pipeThrough(opening.decrypt(span));
   };
 
   return {
     direct: false,
     async part(n) {
       // partNumber counts the parts of the completed object from 1, as listed in its manifest.
-      const { parts } = await load();
+      const { parts, offsets } = await load();
       const p = parts[n - 1];
-      return p ? { start: p.offset, end: p.offset + p.size - 1, count: parts.length } : null;
+      return p ? { start: offsets[n - 1], end: offsets[n - 1] + p.size - 1, count: parts.length } : null;
     },
     async read(start, end) {
-      const { parts } = await load();
-      const wanted = parts.filter((p) => p.size > 0 && p.offset <= end && p.offset + p.size - 1 >= start);
+      const { parts, offsets } = await load();
+      const wanted = parts.map((_, i) => i).filter((i) => parts[i].size > 0 && offsets[i] <= end && offsets[i] + parts[i].size - 1 >= start);
       let i = 0;
       let current: ReadableStreamDefaultReader<Uint8Array> | undefined;
       return new ReadableStream<Uint8Array>({
         async pull(ctl) {
           for (;;) {
             if (!current) {
-              const p = wanted[i++];
-              if (!p) return ctl.close();
-              const s = Math.max(start, p.offset) - p.offset;
-              const e = Math.min(end, p.offset + p.size - 1) - p.offset;
-              current = (await readPart(p, s, e)).getReader();
+              const index = wanted[i++];
+              if (index === undefined) return ctl.close();
+              const s = Math.max(start, offsets[index]) - offsets[index];
+              const e = Math.min(end, offsets[index] + parts[index].size - 1) - offsets[index];
+              current = (await readPart(parts, index, s, e)).getReader();
             }
             const r = await current.read();
             if (!r.done) return ctl.enqueue(r.value);

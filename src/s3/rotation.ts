@@ -5,19 +5,16 @@
 // record is swapped only if it is unchanged since it was read, so a concurrent
 // overwrite always wins.
 
-import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
 import type { Sse } from '../sse';
 import type { Keyring } from '../sse/keyring';
-import type { Store, StoredObject } from '../store/types';
-import { manifestBytes, recordBody } from './record';
+import type { Layout } from './layout/types';
 
-const STATE_KEY = 's/rotation';
-const PHASES = ['o/', 'u/'];
+const STATE = 'rotation';
 
 export interface RotationState {
   /** The active version this pass re-wraps to. */
   active: string;
-  /** Last store key handled; absent before the first batch. */
+  /** Where the next batch resumes; absent before the first batch. */
   cursor?: string;
   rewrapped: number;
   /** Records that changed under us (their new version already uses the active key). */
@@ -28,81 +25,65 @@ export interface RotationState {
 
 export interface RotationHooks {
   /** Called after a record is read and before it is swapped (tests use it to race a writer). */
-  beforeSwap?(storeKey: string): Promise<void>;
+  beforeSwap?(ref: string): Promise<void>;
 }
 
-async function loadState(store: Store, active: string): Promise<RotationState> {
-  const s = await store.head(STATE_KEY);
-  const saved = s?.custom.state ? (JSON.parse(s.custom.state) as RotationState) : undefined;
+async function loadState(layout: Layout, active: string): Promise<RotationState> {
+  const s = await layout.loadState(STATE);
+  const saved = s ? (JSON.parse(s) as RotationState) : undefined;
   return saved?.active === active ? saved : { active, rewrapped: 0, skipped: 0, failed: 0, done: false };
 }
 
-/** The object (or upload) a record belongs to, from its store key and metadata. */
-function identity(o: StoredObject): { bucket: string; key: string } {
-  const rest = o.key.slice(2);
-  const i = rest.indexOf('/');
-  const bucket = rest.slice(0, i);
-  return { bucket, key: o.key.startsWith('u/') ? (o.custom.key ?? '') : rest.slice(i + 1) };
-}
-
-/** Re-wraps up to `limit` records; returns the saved progress. */
-export async function rotateBatch(store: Store, sse: Sse, ring: Keyring, limit = 200, hooks: RotationHooks = {}): Promise<RotationState> {
-  const state = await loadState(store, ring.active.id);
+/** Re-wraps what one bounded scan of up to `limit` records finds; returns the saved progress. */
+export async function rotateBatch(layout: Layout, sse: Sse, ring: Keyring, limit = 200, hooks: RotationHooks = {}): Promise<RotationState> {
+  const state = await loadState(layout, ring.active.id);
   if (state.done) return state;
-  let handled = 0;
-  while (handled < limit) {
-    const phase = PHASES.find((p) => !state.cursor || state.cursor.startsWith(p) || state.cursor < p) ?? PHASES[PHASES.length - 1];
-    const page = await store.list({ prefix: phase, startAfter: state.cursor?.startsWith(phase) ? state.cursor : undefined, limit: Math.min(1000, limit - handled), withMeta: true });
-    for (const o of page.objects) {
-      handled++;
-      state.cursor = o.key;
-      const env = o.custom['sb-env'] ? decodeEnvelope(o.custom['sb-env']) : undefined;
-      if (env?.mode !== 'cos' || env.kid === ring.active.id) continue;
-      try {
-        await hooks.beforeSwap?.(o.key);
-        const current = await store.get(o.key);
-        if (!current || current.object.etag !== o.etag) {
-          await current?.body.cancel();
-          state.skipped++;
-          continue;
-        }
-        // A new record body gives the swapped record a new store etag.
-        const body = o.key.startsWith('o/') ? recordBody(manifestBytes(new Uint8Array(await new Response(current.body).arrayBuffer()))) : recordBody();
-        const rewrapped = await sse.rewrap(identity(o), env, {}, 'cos', {});
-        const swapped = await store.put(o.key, body, body.length, { custom: { ...o.custom, 'sb-env': encodeEnvelope(rewrapped) }, http: o.http, ifEtag: o.etag });
-        if (swapped) state.rewrapped++;
-        else state.skipped++;
-      } catch (e) {
-        state.failed++;
-        console.error(JSON.stringify({ event: 'rotation-failure', record: o.key, reason: e instanceof Error ? e.message : String(e) }));
-      }
-    }
-    if (!page.truncated) {
-      const next = PHASES[PHASES.indexOf(phase) + 1];
-      if (!next) {
-        state.done = true;
-        break;
-      }
-      state.cursor = next;
+  const { items, next } = await layout.sealed(state.cursor, limit);
+  for (const item of items) {
+    if (item.env.mode !== 'cos' || item.env.kid === ring.active.id) continue;
+    try {
+      await hooks.beforeSwap?.(item.ref);
+      const rewrapped = await sse.rewrap({ bucket: item.bucket, key: item.key }, item.env, {}, 'cos', {});
+      if (await layout.rewrap(item, rewrapped)) state.rewrapped++;
+      else state.skipped++;
+    } catch (e) {
+      state.failed++;
+      console.error(JSON.stringify({ event: 'rotation-failure', layout: layout.name, record: item.ref, reason: e instanceof Error ? e.message : String(e) }));
     }
   }
-  await store.put(STATE_KEY, null, 0, { custom: { state: JSON.stringify(state) } });
+  state.cursor = next;
+  state.done = next === undefined;
+  await layout.saveState(STATE, JSON.stringify(state));
   return state;
 }
 
+/** One batch on every layout, summed (what the cron trigger and the admin endpoint run). */
+export async function rotateAll(layouts: Layout[], sse: Sse, ring: Keyring, limit = 200): Promise<RotationState & { layouts: Record<string, RotationState> }> {
+  const states: Record<string, RotationState> = {};
+  for (const l of layouts) {
+    // One unreachable upstream must not hold up the rest.
+    states[l.name] = await rotateBatch(l, sse, ring, limit).catch((e) => {
+      console.error(JSON.stringify({ event: 'rotation-failure', layout: l.name, reason: e instanceof Error ? e.message : String(e) }));
+      return { active: ring.active.id, rewrapped: 0, skipped: 0, failed: 1, done: false };
+    });
+  }
+  const all = Object.values(states);
+  const sum = (f: 'rewrapped' | 'skipped' | 'failed') => all.reduce((a, s) => a + s[f], 0);
+  return { active: ring.active.id, rewrapped: sum('rewrapped'), skipped: sum('skipped'), failed: sum('failed'), done: all.every((s) => s.done), layouts: states };
+}
+
 /** How many records still need each master key version (SSE-COS), and other modes. */
-export async function keyUsage(store: Store): Promise<Record<string, number>> {
+export async function keyUsage(layouts: Layout[]): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const prefix of PHASES) {
+  for (const layout of layouts) {
     let cursor: string | undefined;
     do {
-      const page = await store.list({ prefix, cursor, limit: 1000, withMeta: true });
-      for (const o of page.objects) {
-        const env = o.custom['sb-env'] ? decodeEnvelope(o.custom['sb-env']) : undefined;
-        const label = !env ? 'unencrypted' : env.mode === 'cos' ? `master:${env.kid}` : env.mode === 'c' ? 'sse-c' : `kms:${env.kid}`;
+      const page = await layout.sealed(cursor, 1000);
+      for (const { env } of page.items) {
+        const label = env.mode === 'cos' ? `master:${env.kid}` : env.mode === 'c' ? 'sse-c' : `kms:${env.kid}`;
         counts[label] = (counts[label] ?? 0) + 1;
       }
-      cursor = page.cursor;
+      cursor = page.next;
     } while (cursor);
   }
   return counts;

@@ -10,6 +10,13 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import COS from 'cos-nodejs-sdk-v5';
+import { proxyVars } from './setup';
+
+/** Settings for a test's own gateway, on the suite's backend (a fresh upstream root for the proxy). */
+export function backendVars(): Record<string, string> {
+  const u = inject('upstream');
+  return u ? proxyVars(u.endpoint, uniq('gw')) : {};
+}
 
 export const gateway = () => ({
   endpoint: inject('endpoint'),
@@ -150,6 +157,14 @@ export function filesUnder(dir: string): { path: string; size: number }[] {
 export function filesContaining(dir: string, needle: Uint8Array): string[] {
   return filesUnder(dir)
     .filter((f) => readFileSync(f.path).indexOf(needle) >= 0)
+    .map((f) => f.path);
+}
+
+/** The files below dir that name `text` in their path or hold it in their bytes (s3rver keeps keys in file names, R2 in its database). */
+export function filesNaming(dir: string, text: string): string[] {
+  const rel = (p: string) => p.slice(dir.length);
+  return filesUnder(dir)
+    .filter((f) => rel(f.path).includes(text) || readFileSync(f.path).indexOf(Buffer.from(text)) >= 0)
     .map((f) => f.path);
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import vectors from '../vectors/format-v1.json';
 import { startGateway, type Gateway } from './setup';
-import { gateway, s3Client, sdkBody, sha256, sseCKey, uniq } from './helpers';
+import { backendVars, gateway, s3Client, sdkBody, sha256, sseCKey, uniq } from './helpers';
 
 const root = join(__dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'sealbucket-ops-'));
@@ -72,7 +72,7 @@ describe('offline recovery (scripts/recover.mjs)', () => {
     expect(wrong.out).toContain('not the one the object was stored with');
     const sdir = join(work, 'export-single.bin');
     const rec = JSON.parse(readFileSync(join(sdir, 'record.json'), 'utf8'));
-    const dataFile = join(sdir, rec.custom['sb-data']);
+    const dataFile = join(sdir, rec.files[0]);
     const bytes = readFileSync(dataFile);
     bytes[400_000] ^= 1;
     writeFileSync(dataFile, bytes);
@@ -87,7 +87,7 @@ describe('encrypt-in-place (scripts/encrypt-in-place.mjs)', () => {
   afterAll(async () => plain?.stop());
 
   it('seals every plaintext object under a prefix with identical content and metadata, and skips the rest', async () => {
-    plain = await startGateway({ DEFAULT_SSE: 'none' });
+    plain = await startGateway({ ...backendVars(), DEFAULT_SSE: 'none' });
     const s3 = clientFor(plain);
     await s3.send(new CreateBucketCommand({ Bucket: 'legacy' }));
     const objects = new Map<string, Buffer>();
@@ -126,7 +126,8 @@ describe('master-key rotation across restarts (scripts/rotate.mjs)', () => {
     const k2 = `k2:${randomBytes(32).toString('base64')}`;
     const objects = new Map<string, Buffer>();
 
-    const first = await startGateway({ MASTER_KEYRING: k1 }, { persistDir: state });
+    const backend = backendVars();
+    const first = await startGateway({ ...backend, MASTER_KEYRING: k1 }, { persistDir: state });
     const creds = { ACCESS_KEY_ID: first.accessKeyId, SECRET_ACCESS_KEY: first.secretAccessKey };
     try {
       const s3 = clientFor(first);
@@ -140,7 +141,7 @@ describe('master-key rotation across restarts (scripts/rotate.mjs)', () => {
       await first.stop();
     }
 
-    const second = await startGateway({ ...creds, MASTER_KEYRING: `${k2},${k1}` }, { persistDir: state });
+    const second = await startGateway({ ...backend, ...creds, MASTER_KEYRING: `${k2},${k1}` }, { persistDir: state });
     try {
       const early = await script('rotate.mjs', ['--retire', 'k1'], second);
       expect(early.code).toBe(1);
@@ -155,7 +156,7 @@ describe('master-key rotation across restarts (scripts/rotate.mjs)', () => {
       await second.stop();
     }
 
-    const third = await startGateway({ ...creds, MASTER_KEYRING: k2 }, { persistDir: state });
+    const third = await startGateway({ ...backend, ...creds, MASTER_KEYRING: k2 }, { persistDir: state });
     try {
       const s3 = clientFor(third);
       for (const [key, data] of objects) {

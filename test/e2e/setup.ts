@@ -1,6 +1,8 @@
-// Global setup for the e2e project: serves the real gateway with `wrangler dev`
+// Global setup for the e2e projects: serves the real gateway with `wrangler dev`
 // on a free loopback port, with fresh R2 state in a temp dir and test-only
-// credentials passed as `--var` flags.
+// credentials passed as `--var` flags. The e2e-proxy project runs the same
+// tests with every bucket fronting an upstream bucket on a real S3-compatible
+// server (s3rver, started here as its own process): the proxy layout.
 //
 // wrangler dev always watches its sources and reloads the Worker when they
 // change (answering 503 meanwhile), so it serves a snapshot of src/ and
@@ -16,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { startUpstream, type UpstreamServer } from './upstream-server';
 
 /** What tests learn about a running gateway. */
 export interface GatewayInfo {
@@ -26,7 +29,7 @@ export interface GatewayInfo {
   secretAccessKey: string;
   /** Base domain for virtual-hosted addressing (BASE_DOMAINS), used by the COS SDK. */
   cosBaseDomain: string;
-  /** The --persist-to directory: R2 state lives below it. */
+  /** Where object data rests: R2 state (the --persist-to directory), or the upstream server's files. */
   persistDir: string;
   /** The gateway's captured stdout and stderr. */
   logFile: string;
@@ -35,7 +38,31 @@ export interface GatewayInfo {
 declare module 'vitest' {
   export interface ProvidedContext extends GatewayInfo {
     masterKeyring: string;
+    backend: 'r2' | 'proxy';
+    /** The upstream server behind the proxy backend (null for R2). */
+    upstream: UpstreamInfo | null;
   }
+}
+
+export interface UpstreamInfo {
+  endpoint: string;
+  port: number;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** The upstream bucket; the suite's gateway keeps bucket B under "main/B/". */
+  bucket: string;
+  dir: string;
+}
+
+export const UPSTREAM_BUCKET = 'sealbucket-e2e';
+
+/** Gateway settings that put every bucket on the upstream, under "<root>/<bucket>/" (one root per gateway). */
+export function proxyVars(endpoint: string, root: string, credentials = 'S3RVER:S3RVER'): Record<string, string> {
+  return {
+    // COS upstreams take 1 MiB parts; so must this one, for the COS SDK's sliced uploads.
+    UPSTREAMS: JSON.stringify({ '*': { endpoint, bucket: UPSTREAM_BUCKET, prefix: `${root}/{bucket}/`, credentials: 'UPSTREAM_CREDENTIALS', min_part: 1048576 } }),
+    UPSTREAM_CREDENTIALS: credentials,
+  };
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -184,14 +211,29 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const { endpoint, port, accessKeyId, secretAccessKey, cosBaseDomain, persistDir, logFile, vars, stop: teardown } = await startGateway();
-  project.provide('endpoint', endpoint);
-  project.provide('port', port);
-  project.provide('accessKeyId', accessKeyId);
-  project.provide('secretAccessKey', secretAccessKey);
-  project.provide('cosBaseDomain', cosBaseDomain);
-  project.provide('persistDir', persistDir);
-  project.provide('logFile', logFile);
-  project.provide('masterKeyring', vars.MASTER_KEYRING);
-  return teardown;
+  const proxy = project.name === 'e2e-proxy';
+  let upstream: UpstreamServer | undefined;
+  let backendVars: Record<string, string> = {};
+  if (proxy) {
+    upstream = await startUpstream({ buckets: [UPSTREAM_BUCKET] });
+    backendVars = proxyVars(upstream.endpoint, 'main');
+  }
+  const g = await startGateway(backendVars).catch(async (e) => {
+    await upstream?.stop();
+    throw e;
+  });
+  project.provide('endpoint', g.endpoint);
+  project.provide('port', g.port);
+  project.provide('accessKeyId', g.accessKeyId);
+  project.provide('secretAccessKey', g.secretAccessKey);
+  project.provide('cosBaseDomain', g.cosBaseDomain);
+  project.provide('persistDir', upstream ? upstream.dir : g.persistDir);
+  project.provide('logFile', g.logFile);
+  project.provide('masterKeyring', g.vars.MASTER_KEYRING);
+  project.provide('backend', proxy ? 'proxy' : 'r2');
+  project.provide('upstream', upstream ? { endpoint: upstream.endpoint, port: upstream.port, accessKeyId: upstream.accessKeyId, secretAccessKey: upstream.secretAccessKey, bucket: UPSTREAM_BUCKET, dir: upstream.dir } : null);
+  return async () => {
+    await g.stop();
+    await upstream?.stop();
+  };
 }

@@ -1,0 +1,535 @@
+// The proxy layout: an existing S3-compatible bucket that the gateway fronts.
+// Objects keep their own keys, so what was there before stays readable and what
+// the gateway writes sits where operators expect it:
+//
+//   <p><key>                        the object: ciphertext (or plaintext); record fields in x-amz-meta-sb-*
+//   <p>.sealbucket/bucket           bucket settings (default encryption); under "*": <root>.sealbucket/b/<bucket>
+//   <p>.sealbucket/i/<k> <etag>     listing index of a sealed object: its plaintext ETag in the name,
+//                                   (stored - plaintext size) zero bytes as the body; <k> is the key
+//                                   with " " written "!!" and "!" written "!\"", so index order is key order
+//   <p>.sealbucket/t/<uuid>         a single upload in flight, copied onto <key> once its record is known
+//   <p>.sealbucket/m/<upload>       a multipart object's manifest (body) and record fields (metadata)
+//   <p>.sealbucket/u/<upload>       an upload in progress; .../p/<upload>/<part> its parts' records
+//   <root>.sealbucket/s/<name>      rotation state
+//
+// An object without x-amz-meta-sb-data was put there by someone else: it is served
+// as it is and reported unencrypted. A listing page costs one more listing (of the
+// index), never a request per object.
+
+import type { UpstreamMapping } from '../../config';
+import { toB64, fromB64, utf8 } from '../../crypto/bytes';
+import { IntegrityError } from '../../sse';
+import { decodeEnvelope, encodeEnvelope } from '../../sse/envelope';
+import type { Envelope } from '../../sse/types';
+import type { HttpMeta } from '../../store/types';
+import { Upstream, UpstreamError, type UpstreamObject } from '../../store/upstream';
+import { isKnownCode, S3Error } from '../errors';
+import { MULTIPART_DATA, recordFromStored, recordToCustom, type Manifest, type ObjectRecord } from '../record';
+import type { Body, BucketInfo, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
+
+const HIDDEN = '.sealbucket/';
+/** sb-data of a single-stream object: the data is the object itself. */
+const SELF = '=';
+/** Record fields of a multipart object, kept with its manifest (the object's own metadata is fixed at CreateMultipartUpload). */
+const SIDECAR_FIELDS = ['sb-size', 'sb-etag', 'sb-crc64', 'sb-manifest', 'sb-env'];
+/** Rotation reads and swaps records one request at a time: keep a batch well inside a Worker's subrequest budget. */
+const SCAN_LIMIT = 100;
+
+export class ProxyLayout implements Layout {
+  readonly name: string;
+  readonly minPart: number;
+  private client?: Promise<Upstream>;
+
+  constructor(
+    private readonly u: UpstreamMapping,
+    private readonly secret: () => Promise<string | undefined>,
+  ) {
+    this.name = `proxy:${u.name}`;
+    this.minPart = u.minPart;
+  }
+
+  // --- buckets ---
+
+  async bucket(name: string): Promise<BucketInfo | null> {
+    if (!this.answers(name)) return null;
+    const o = await this.call((up) => up.head(this.settingsKey(name)));
+    if (o) return { name, created: o.lastModified, custom: decodeMeta(o.meta) };
+    // A named mapping exists by configuration; under "*" a bucket exists once created.
+    return this.u.name === '*' ? null : { name, created: new Date(0), custom: {} };
+  }
+
+  async buckets(): Promise<BucketInfo[]> {
+    if (this.u.name !== '*') return [(await this.bucket(this.u.name))!];
+    const dir = this.settingsKey('');
+    return (await this.all(dir)).map((o) => ({ name: o.key.slice(dir.length), created: o.lastModified, custom: {} }));
+  }
+
+  async createBucket(name: string, owner: string): Promise<boolean> {
+    if (await this.bucket(name)) return false;
+    await this.setBucketCustom(name, { owner });
+    return true;
+  }
+
+  async deleteBucket(name: string): Promise<boolean> {
+    if (this.u.name !== '*') throw new S3Error('MethodNotAllowed', 'This bucket fronts an upstream bucket configured in wrangler.toml; it is not deleted through the gateway.');
+    const base = this.base(name);
+    const r = await this.call((up) => up.list({ prefix: base, delimiter: '/', limit: 2 }));
+    if (r.objects.length || r.prefixes.some((p) => p !== base + HIDDEN)) return false;
+    for (;;) {
+      const left = await this.call((up) => up.list({ prefix: base + HIDDEN, limit: 1000 }));
+      if (!left.objects.length) break;
+      await this.call((up) => up.delete(left.objects.map((o) => o.key)));
+    }
+    await this.call((up) => up.delete([this.settingsKey(name)]));
+    return true;
+  }
+
+  async setBucketCustom(name: string, custom: Record<string, string>): Promise<void> {
+    await this.call((up) => up.put(this.settingsKey(name), null, 0, { meta: encodeMeta(custom) }));
+  }
+
+  // --- objects ---
+
+  async head(bucket: string, key: string): Promise<ObjectRecord | null> {
+    if (key.startsWith(HIDDEN)) return null;
+    const o = await this.call((up) => up.head(this.at(bucket, key)));
+    return o && this.toRecord(bucket, key, o);
+  }
+
+  async write(bucket: string, key: string, body: Body, finish: () => Promise<RecordFields>, opts: { http: HttpMeta; ifRecord?: string }): Promise<ObjectRecord | null> {
+    writable(key);
+    const target = this.at(bucket, key);
+    const tmp = this.hidden(bucket, `t/${crypto.randomUUID()}`);
+    const previous = this.call((up) => up.head(target));
+    previous.catch(() => {});
+    // Into a hidden key first: the object only changes once its record is known (after the last byte).
+    await this.call((up) => up.put(tmp, body.stream, body.length));
+    try {
+      const fields = { ...(await finish()), data: SELF };
+      const meta = encodeMeta({ ...recordToCustom(fields), 'sb-ce': opts.http.contentEncoding ?? '' });
+      const now = opts.ifRecord === undefined ? await previous.catch(() => null) : await this.call((up) => up.head(target));
+      if (opts.ifRecord !== undefined && now?.etag !== opts.ifRecord) return null;
+      const settle = await this.reindex(bucket, key, fields.envelope && { etag: fields.etag, delta: body.length - fields.size });
+      const done = await this.call((up) => up.copy(tmp, target, { meta, http: storedHttp(opts.http) }));
+      await settle(!!done);
+      if (!done) return null;
+      await this.dropSidecar(bucket, now, fields.data);
+      return { ...fields, http: opts.http, uploaded: done.lastModified, storeEtag: done.etag };
+    } finally {
+      await this.call((up) => up.delete([tmp])).catch(() => {});
+    }
+  }
+
+  async swap(bucket: string, key: string, rec: ObjectRecord, ifRecord: string): Promise<ObjectRecord | null> {
+    const target = this.at(bucket, key);
+    const now = await this.call((up) => up.head(target));
+    if (!now || now.etag !== ifRecord) return null;
+    const custom = recordToCustom(rec);
+    // An SSE-C re-key changes the ETag, and so the object's index entry.
+    const settle = await this.reindex(bucket, key, rec.envelope && { etag: rec.etag, delta: now.size - rec.size });
+    if (!rec.data.startsWith(MULTIPART_DATA)) {
+      const done = await this.call((up) => up.copy(target, target, { meta: encodeMeta({ ...custom, 'sb-ce': rec.http.contentEncoding ?? '' }), http: storedHttp(rec.http), ifMatch: ifRecord }));
+      await settle(!!done);
+      return done && { ...rec, uploaded: done.lastModified, storeEtag: done.etag };
+    }
+    // Multipart: the envelope lives with the manifest; the object itself changes only if its metadata does.
+    const side = this.hidden(bucket, `m/${rec.data.slice(MULTIPART_DATA.length)}`);
+    await this.call((up) => up.copy(side, side, { meta: encodeMeta(pick(custom, SIDECAR_FIELDS)) }));
+    await settle(true);
+    const own = encodeMeta({ ...omit(custom, SIDECAR_FIELDS), 'sb-ce': rec.http.contentEncoding ?? '' });
+    if (sameRecord(own, now.meta) && sameHttp(storedHttp(rec.http), now.http)) return { ...rec, storeEtag: now.etag };
+    const done = await this.call((up) => up.copy(target, target, { meta: own, http: storedHttp(rec.http), ifMatch: ifRecord }));
+    return done && { ...rec, uploaded: done.lastModified, storeEtag: done.etag };
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    if (key.startsWith(HIDDEN)) return;
+    const now = await this.call((up) => up.head(this.at(bucket, key)));
+    const settle = await this.reindex(bucket, key, undefined);
+    await this.call((up) => up.delete([this.at(bucket, key)]));
+    await settle(true);
+    await this.dropSidecar(bucket, now, '');
+  }
+
+  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: Manifest['parts']; index: number }) {
+    let offset = range?.offset ?? 0;
+    let length = range?.length;
+    if (part) {
+      // Parts lie end to end in the upstream object; a part's `data` is its stored length.
+      offset += part.parts.slice(0, part.index).reduce((a, p) => a + Number(p.data), 0);
+      length ??= Number(part.parts[part.index].data);
+    }
+    const got = await this.call((up) => up.get(this.at(bucket, key), length === undefined ? undefined : { offset, length }));
+    return got && retryableOnFailure(got.body, this.name);
+  }
+
+  async manifest(bucket: string, key: string, rec: ObjectRecord): Promise<Uint8Array | null> {
+    const got = await this.call((up) => up.get(this.hidden(bucket, `m/${rec.data.slice(MULTIPART_DATA.length)}`)));
+    return got && new Uint8Array(await new Response(got.body).arrayBuffer());
+  }
+
+  async list(bucket: string, o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number }): Promise<Listing> {
+    const base = this.base(bucket);
+    const after = o.cursor ?? o.startAfter;
+    const r = await this.call((up) => up.list({ prefix: base + o.prefix, delimiter: o.delimiter, startAfter: after ? base + after : undefined, limit: o.limit }));
+    const bookkeeping = base + HIDDEN;
+    const objects = r.objects.filter((x) => !x.key.startsWith(bookkeeping));
+    const prefixes = r.prefixes.filter((p) => !p.startsWith(bookkeeping)).map((p) => p.slice(base.length));
+    // Resume after the last thing this page saw (past everything under it, for a common prefix).
+    const lastKey = r.objects[r.objects.length - 1]?.key ?? '';
+    const lastPrefix = r.prefixes[r.prefixes.length - 1] ?? '';
+    const cursor = !r.truncated ? undefined : lastPrefix > lastKey ? lastPrefix.slice(base.length) + '\u{10FFFF}' : lastKey.slice(base.length);
+    const index = objects.length ? await this.indexed(bucket, o.prefix, o.delimiter, after, objects[objects.length - 1].key.slice(base.length)) : new Map<string, Entry[]>();
+    return {
+      objects: await mapLimit(objects, 8, async (x) => {
+        const key = x.key.slice(base.length);
+        const found = index.get(key) ?? [];
+        if (found.length === 1 && found[0].delta <= x.size) return { key, size: x.size - found[0].delta, etag: found[0].etag, uploaded: x.lastModified };
+        // Two entries: a write of this key is under way (or died half-way); its own record decides.
+        const rec = found.length > 1 ? await this.head(bucket, key).catch(() => null) : null;
+        return { key, size: rec?.size ?? x.size, etag: rec?.etag ?? x.etag, uploaded: x.lastModified };
+      }),
+      prefixes,
+      truncated: r.truncated,
+      cursor,
+    };
+  }
+
+  // --- multipart ---
+
+  async createUpload(bucket: string, key: string, id: string, custom: Record<string, string>, http: HttpMeta): Promise<void> {
+    writable(key);
+    const own = encodeMeta({ ...omit(custom, ['sb-env']), 'sb-data': MULTIPART_DATA + id, 'sb-ce': http.contentEncoding ?? '' });
+    const upstreamId = await this.call((up) => up.createMultipart(this.at(bucket, key), { meta: own, http: storedHttp(http) }));
+    await this.call((up) => up.put(this.hidden(bucket, `u/${id}`), null, 0, { meta: encodeMeta({ ...custom, key: encodeURIComponent(key), 'sb-up': upstreamId, 'sb-ce': http.contentEncoding ?? '' }), http: storedHttp(http) }));
+  }
+
+  async upload(bucket: string, id: string): Promise<UploadInfo | null> {
+    const o = await this.call((up) => up.head(this.hidden(bucket, `u/${id}`)));
+    return o && toUpload(id, o);
+  }
+
+  async writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<Record<string, string>>): Promise<void> {
+    const etag = await this.call((c) => c.uploadPart(this.at(bucket, up.key), up.custom['sb-up'], n, body.stream, body.length));
+    const custom = { ...(await finish()), data: String(body.length), 'sb-part-etag': etag };
+    await this.call((c) => c.put(this.hidden(bucket, `p/${up.id}/${String(n).padStart(5, '0')}`), null, 0, { meta: custom }));
+  }
+
+  async parts(bucket: string, id: string): Promise<PartInfo[]> {
+    const dir = this.hidden(bucket, `p/${id}/`);
+    const keys = (await this.all(dir)).map((o) => o.key);
+    const heads = await mapLimit(keys, 8, (k) => this.call((up) => up.head(k)));
+    return heads.flatMap((h, i) => (h ? [{ n: Number(keys[i].slice(dir.length)), custom: h.meta, uploaded: h.lastModified }] : []));
+  }
+
+  async complete(bucket: string, key: string, up: UploadInfo, parts: PartInfo[], manifest: Manifest, manifestBody: Uint8Array, fields: RecordFields): Promise<ObjectRecord> {
+    const target = this.at(bucket, key);
+    const rec = { ...fields, data: MULTIPART_DATA + up.id };
+    const byNumber = new Map(parts.map((p) => [p.n, p]));
+    const previous = await this.call((c) => c.head(target));
+    await this.call((c) => c.put(this.hidden(bucket, `m/${up.id}`), manifestBody, manifestBody.length, { meta: encodeMeta(pick(recordToCustom(rec), SIDECAR_FIELDS)) }));
+    const stored = manifest.parts.reduce((a, p) => a + Number(p.data), 0);
+    const settle = await this.reindex(bucket, key, rec.envelope && { etag: rec.etag, delta: stored - rec.size });
+    const done = await this.call((c) => c.completeMultipart(target, up.custom['sb-up'], manifest.parts.map((p) => ({ part: p.n, etag: byNumber.get(p.n)!.custom['sb-part-etag'] })))).catch(async (e) => {
+      await settle(false);
+      throw e;
+    });
+    await settle(true);
+    await this.dropSidecar(bucket, previous, rec.data);
+    await this.forget(bucket, up.id, parts);
+    return { ...rec, http: up.http, uploaded: new Date(), storeEtag: done.etag };
+  }
+
+  async abort(bucket: string, up: UploadInfo): Promise<void> {
+    const parts = await this.parts(bucket, up.id);
+    await this.call((c) => c.abortMultipart(this.at(bucket, up.key), up.custom['sb-up']));
+    await this.forget(bucket, up.id, parts);
+  }
+
+  async uploads(bucket: string): Promise<UploadInfo[]> {
+    const dir = this.hidden(bucket, 'u/');
+    const keys = (await this.all(dir)).map((o) => o.key);
+    const heads = await mapLimit(keys, 8, (k) => this.call((up) => up.head(k)));
+    return heads.flatMap((h, i) => (h ? [toUpload(keys[i].slice(dir.length), h)] : []));
+  }
+
+  // --- rotation ---
+
+  async sealed(after: string | undefined, limit: number): Promise<{ items: Sealed[]; next?: string }> {
+    const names = this.u.name === '*' ? (await this.buckets()).map((b) => b.name).sort() : [this.u.name];
+    let [bucket, phase, last] = after ? after.split('\n') : [names[0], 'i/', ''];
+    const items: Sealed[] = [];
+    let scanned = 0;
+    limit = Math.min(limit, SCAN_LIMIT);
+    while (bucket !== undefined && scanned < limit) {
+      const dir = this.hidden(bucket, phase);
+      const page = await this.call((up) => up.list({ prefix: dir, startAfter: last ? dir + last : undefined, limit: limit - scanned }));
+      for (const m of page.objects) {
+        scanned++;
+        last = m.key.slice(dir.length);
+        const item = phase === 'i/' ? await this.sealedObject(bucket, unescapeKey(last.slice(0, last.lastIndexOf(' ')))) : await this.sealedUpload(bucket, last);
+        if (item) items.push(item);
+      }
+      if (!page.truncated) {
+        [phase, last] = ['u/', ''];
+        if (dir.endsWith('/u/')) [bucket, phase] = [names[names.indexOf(bucket) + 1], 'i/'];
+      }
+    }
+    return { items, next: bucket === undefined ? undefined : [bucket, phase, last].join('\n') };
+  }
+
+  async rewrap(item: Sealed, env: Envelope): Promise<boolean> {
+    const target = item.ref;
+    const now = await this.call((up) => up.head(target));
+    if (!now || now.etag !== item.version) return false;
+    const done = await this.call((up) => up.copy(target, target, { meta: { ...now.meta, 'sb-env': encodeEnvelope(env) }, http: now.http, ifMatch: item.version }));
+    return !!done;
+  }
+
+  async loadState(name: string): Promise<string | undefined> {
+    return (await this.call((up) => up.head(this.stateKey(name))))?.meta.state;
+  }
+
+  async saveState(name: string, value: string): Promise<void> {
+    await this.call((up) => up.put(this.stateKey(name), null, 0, { meta: { state: value } }));
+  }
+
+  // --- helpers ---
+
+  private answers(bucket: string): boolean {
+    return this.u.name === '*' || bucket === this.u.name;
+  }
+
+  private base(bucket: string): string {
+    return this.u.name === '*' ? this.u.prefix.replaceAll('{bucket}', bucket) : this.u.prefix;
+  }
+
+  private at(bucket: string, key: string): string {
+    return this.base(bucket) + key;
+  }
+
+  private hidden(bucket: string, rest: string): string {
+    return this.base(bucket) + HIDDEN + rest;
+  }
+
+  /** Under "*", where gateway buckets begin; else the mapping's prefix. */
+  private root(): string {
+    return this.u.name === '*' ? this.u.prefix.slice(0, this.u.prefix.indexOf('{bucket}')) : this.u.prefix;
+  }
+
+  private stateKey(name: string): string {
+    return `${this.root()}${HIDDEN}s/${name}`;
+  }
+
+  /** Under "*" a flat registry of buckets (found with one listing); else the bucket's own. */
+  private settingsKey(bucket: string): string {
+    return this.u.name === '*' ? `${this.root()}${HIDDEN}b/${bucket}` : `${this.u.prefix}${HIDDEN}bucket`;
+  }
+
+  private up(): Promise<Upstream> {
+    this.client ??= this.secret().then((s) => {
+      const i = s?.indexOf(':') ?? -1;
+      if (!s || i <= 0) {
+        this.client = undefined;
+        throw new S3Error('InternalError', `The credentials for upstream ${this.u.name} are not configured.`);
+      }
+      const u = this.u;
+      return new Upstream({ endpoint: u.endpoint, region: u.region, bucket: u.bucket, pathStyle: u.pathStyle, accessKeyId: s.slice(0, i), secretAccessKey: s.slice(i + 1) });
+    });
+    return this.client;
+  }
+
+  /** Every upstream call goes through here, so every upstream failure becomes an S3 error. */
+  private async call<T>(f: (up: Upstream) => Promise<T>): Promise<T> {
+    const up = await this.up();
+    try {
+      return await f(up);
+    } catch (e) {
+      throw upstreamFailure(this.name, e);
+    }
+  }
+
+  private async toRecord(bucket: string, key: string, o: UpstreamObject): Promise<ObjectRecord> {
+    const meta = decodeMeta(o.meta);
+    const http = { ...o.http };
+    if (meta['sb-data'] === undefined) {
+      // Put there by someone else: served as it is, reported unencrypted.
+      return { size: o.size, etag: o.etag, crc64: '', data: SELF, meta, http, uploaded: o.lastModified, storeEtag: o.etag };
+    }
+    if ('sb-ce' in meta) http.contentEncoding = meta['sb-ce'] || undefined;
+    let custom = meta;
+    if (meta['sb-data'].startsWith(MULTIPART_DATA)) {
+      const side = await this.call((up) => up.head(this.hidden(bucket, `m/${meta['sb-data'].slice(MULTIPART_DATA.length)}`)));
+      if (!side) throw new IntegrityError('the manifest of a multipart object is missing');
+      custom = { ...meta, ...pick(decodeMeta(side.meta), SIDECAR_FIELDS) };
+    }
+    const rec = recordFromStored({ key, size: o.size, etag: o.etag, uploaded: o.lastModified, custom, http });
+    if (!rec) throw new IntegrityError('the object metadata is incomplete');
+    return rec;
+  }
+
+  /**
+   * Puts the index entry a sealed object is listed by (before the object becomes
+   * visible, so a visible sealed object always has one) and returns how to settle:
+   * once the write has landed, drop the key's other entries; if it failed, the new one.
+   */
+  private async reindex(bucket: string, key: string, next: { etag: string; delta: number } | undefined): Promise<(landed: boolean) => Promise<void>> {
+    const dir = this.hidden(bucket, 'i/');
+    const old = (await this.all(`${dir}${escapeKey(key)} `)).map((o) => o.key);
+    const entry = next && `${dir}${escapeKey(key)} ${next.etag}`;
+    if (next && entry) await this.call((up) => up.put(entry, new Uint8Array(next.delta), next.delta));
+    return async (landed) => {
+      const drop = landed ? old.filter((k) => k !== entry) : entry && !old.includes(entry) ? [entry] : [];
+      if (drop.length) await this.call((up) => up.delete(drop));
+    };
+  }
+
+  /** Index entries for the keys of one listing page (ending at `last`), by key. */
+  private async indexed(bucket: string, prefix: string, delimiter: string | undefined, after: string | undefined, last: string): Promise<Map<string, Entry[]>> {
+    const dir = this.hidden(bucket, 'i/');
+    // A delimiter that could occur inside an entry's " <etag>" tail would fold entries away: list those flat.
+    const folding = delimiter && /[^0-9a-f -]/.test(delimiter) ? escapeKey(delimiter) : undefined;
+    const out = new Map<string, Entry[]>();
+    let from = after !== undefined ? dir + escapeKey(after) : undefined;
+    for (;;) {
+      const r = await this.call((up) => up.list({ prefix: dir + escapeKey(prefix), delimiter: folding, startAfter: from, limit: 1000 }));
+      let end = '';
+      for (const m of r.objects) {
+        const name = m.key.slice(dir.length);
+        const i = name.lastIndexOf(' ');
+        if (i < 0) continue;
+        const key = unescapeKey(name.slice(0, i));
+        out.set(key, [...(out.get(key) ?? []), { etag: name.slice(i + 1), delta: m.size }]);
+        end = key;
+      }
+      const lastPrefix = r.prefixes[r.prefixes.length - 1];
+      const lastObject = r.objects[r.objects.length - 1]?.key;
+      if (!r.truncated || end >= last || (!lastObject && !lastPrefix)) return out;
+      from = lastPrefix && (!lastObject || lastPrefix > lastObject) ? lastPrefix + '\u{10FFFF}' : lastObject;
+    }
+  }
+
+  private async dropSidecar(bucket: string, old: UpstreamObject | null, keep: string): Promise<void> {
+    const data = old?.meta['sb-data'];
+    if (data && data !== keep && data.startsWith(MULTIPART_DATA)) await this.call((up) => up.delete([this.hidden(bucket, `m/${data.slice(MULTIPART_DATA.length)}`)]));
+  }
+
+  private async forget(bucket: string, id: string, parts: PartInfo[]): Promise<void> {
+    await this.call((up) => up.delete([...parts.map((p) => this.hidden(bucket, `p/${id}/${String(p.n).padStart(5, '0')}`)), this.hidden(bucket, `u/${id}`)]));
+  }
+
+  private async all(prefix: string): Promise<{ key: string; size: number; lastModified: Date }[]> {
+    const out: { key: string; size: number; lastModified: Date }[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.call((up) => up.list({ prefix, token, limit: 1000 }));
+      out.push(...r.objects);
+      token = r.truncated ? r.token : undefined;
+    } while (token);
+    return out;
+  }
+
+  private async sealedObject(bucket: string, key: string): Promise<Sealed | null> {
+    const o = await this.call((up) => up.head(this.at(bucket, key)));
+    const data = o?.meta['sb-data'];
+    if (!o || !data) return null;
+    if (!data.startsWith(MULTIPART_DATA)) return o.meta['sb-env'] ? { ref: this.at(bucket, key), bucket, key, env: decodeEnvelope(o.meta['sb-env']), version: o.etag } : null;
+    const ref = this.hidden(bucket, `m/${data.slice(MULTIPART_DATA.length)}`);
+    const side = await this.call((up) => up.head(ref));
+    return side?.meta['sb-env'] ? { ref, bucket, key, env: decodeEnvelope(side.meta['sb-env']), version: side.etag } : null;
+  }
+
+  private async sealedUpload(bucket: string, id: string): Promise<Sealed | null> {
+    const ref = this.hidden(bucket, `u/${id}`);
+    const o = await this.call((up) => up.head(ref));
+    return o?.meta['sb-env'] ? { ref, bucket, key: decodeURIComponent(o.meta.key ?? ''), env: decodeEnvelope(o.meta['sb-env']), version: o.etag } : null;
+  }
+}
+
+interface Entry {
+  etag: string;
+  delta: number;
+}
+
+/** Order-preserving and prefix-free: " " sorts below every character of an escaped key. */
+export const escapeKey = (k: string) => k.replace(/[ !]/g, (c) => (c === ' ' ? '!!' : '!"'));
+export const unescapeKey = (k: string) => k.replace(/!(.)/g, (_, c: string) => (c === '!' ? ' ' : '!'));
+
+function writable(key: string) {
+  if (key.startsWith(HIDDEN)) throw new S3Error('InvalidArgument', `Keys under ${HIDDEN} are reserved for the gateway's bookkeeping in this bucket.`, { fields: { ArgumentName: 'key' } });
+}
+
+function toUpload(id: string, o: UpstreamObject): UploadInfo {
+  const { key = '', 'sb-ce': ce, ...custom } = decodeMeta(o.meta);
+  const http = { ...o.http };
+  if (ce !== undefined) http.contentEncoding = ce || undefined;
+  return { id, key: decodeURIComponent(key), custom, http, initiated: o.lastModified };
+}
+
+/** Content-Encoding stays in metadata: an upstream (or fetch) must never try to decode ciphertext. */
+const storedHttp = (h: HttpMeta): HttpMeta => ({ ...h, contentEncoding: undefined });
+
+const pick = (m: Record<string, string>, keys: string[]) => Object.fromEntries(Object.entries(m).filter(([k]) => keys.includes(k)));
+const omit = (m: Record<string, string>, keys: string[]) => Object.fromEntries(Object.entries(m).filter(([k]) => !keys.includes(k)));
+const sameRecord = (a: Record<string, string>, b: Record<string, string>) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+const sameHttp = (a: HttpMeta, b: HttpMeta) => sameRecord(clean(a), clean(b));
+const clean = (h: HttpMeta): Record<string, string> => Object.fromEntries(Object.entries(h).filter(([, v]) => v !== undefined && v !== ''));
+
+/** Metadata values travel as header values: anything but printable ASCII goes RFC 2047-encoded, as S3 itself returns it. */
+function encodeMeta(m: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, /^[\x20-\x7e]*$/.test(v) && !v.startsWith('=?') ? v : `=?UTF-8?B?${toB64(utf8(v))}?=`]));
+}
+
+function decodeMeta(m: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(m).map(([k, v]) => {
+      const b = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i.exec(v);
+      return [k, b ? new TextDecoder().decode(fromB64(b[1])) : v];
+    }),
+  );
+}
+
+const DENIED = new Set(['AccessDenied', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'ExpiredToken', 'RequestTimeTooSkewed', 'AuthorizationHeaderMalformed']);
+
+/** An upstream failure as the client sees it: retryable ones as 503 SlowDown, others by their S3 code; never the upstream's own words. */
+function upstreamFailure(layout: string, e: unknown): unknown {
+  if (!(e instanceof UpstreamError)) return e;
+  console.error(JSON.stringify({ event: 'upstream-failure', layout, status: e.status, code: e.code, retryable: e.retryable }));
+  if (e.retryable) return new S3Error('SlowDown', 'The upstream store is unavailable or overloaded; please try again.', { status: 503 });
+  // The gateway's own credentials for the upstream: the client did nothing wrong with theirs.
+  if (DENIED.has(e.code) || e.status === 403) return new S3Error('AccessDenied', 'The upstream store refused the gateway.');
+  if (e.status >= 400 && e.status < 500 && isKnownCode(e.code)) return new S3Error(e.code);
+  return new S3Error('InternalError', 'The upstream store answered unexpectedly.');
+}
+
+/** An upstream body that breaks off (connection lost) fails as 503 SlowDown, which clients retry. */
+function retryableOnFailure(body: ReadableStream<Uint8Array>, layout: string): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      try {
+        const r = await reader.read();
+        if (r.done) ctl.close();
+        else ctl.enqueue(r.value);
+      } catch (e) {
+        console.error(JSON.stringify({ event: 'upstream-failure', layout, reason: 'body broke off', error: e instanceof Error ? e.message : String(e) }));
+        ctl.error(new S3Error('SlowDown', 'The upstream store broke off the object data; please try again.', { status: 503 }));
+      }
+    },
+    cancel: (why) => reader.cancel(why),
+  });
+}
+
+async function mapLimit<T, R>(items: T[], n: number, f: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await f(items[i]);
+      }
+    }),
+  );
+  return out;
+}

@@ -1,0 +1,126 @@
+// How a bucket's objects, uploads and settings sit in a backing store. The
+// handlers speak only this interface; two layouts implement it:
+//   records.ts  an R2 bucket of our own: a record entry per object plus data entries
+//   proxy.ts    an existing S3-compatible bucket: ciphertext at the object's own key,
+//               the envelope in its user metadata, bookkeeping under a hidden prefix
+
+import type { HttpMeta } from '../../store/types';
+import type { Envelope } from '../../sse/types';
+import type { Manifest, ManifestPart, ObjectRecord } from '../record';
+
+export interface BucketInfo {
+  name: string;
+  created: Date;
+  /** Bucket settings (default encryption lives under `sse`). */
+  custom: Record<string, string>;
+}
+
+/** A record before it is stored: what the layout writes, less what the store decides. */
+export type RecordFields = Omit<ObjectRecord, 'uploaded' | 'http' | 'storeEtag'>;
+
+export interface Listed {
+  key: string;
+  size: number;
+  etag: string;
+  uploaded: Date;
+}
+
+export interface Listing {
+  objects: Listed[];
+  prefixes: string[];
+  truncated: boolean;
+  cursor?: string;
+}
+
+export interface UploadInfo {
+  id: string;
+  key: string;
+  /** sb-env (the upload's envelope) and m-<name> user metadata. */
+  custom: Record<string, string>;
+  http: HttpMeta;
+  initiated: Date;
+}
+
+export interface PartInfo {
+  n: number;
+  /** size, etag, crc64 (plaintext), salt and commit when sealed, data: where the layout keeps it. */
+  custom: Record<string, string>;
+  uploaded: Date;
+}
+
+export interface Body {
+  stream: ReadableStream<Uint8Array>;
+  /** Bytes the store receives (ciphertext length when sealed). */
+  length: number;
+}
+
+/** A sealed record as rotation sees it. */
+export interface Sealed {
+  /** Opaque position, also the resume cursor. */
+  ref: string;
+  bucket: string;
+  key: string;
+  env: Envelope;
+  /** Store version the envelope was read from, for a conditional swap. */
+  version: string;
+}
+
+export interface Layout {
+  /** Short name for logs and admin output: "r2" or "proxy:<bucket>". */
+  readonly name: string;
+  /** Smallest non-final part the backing store accepts, when it imposes one. */
+  readonly minPart?: number;
+
+  bucket(name: string): Promise<BucketInfo | null>;
+  /** Buckets this layout answers for, for ListBuckets. */
+  buckets(): Promise<BucketInfo[]>;
+  /** False when it already exists. */
+  createBucket(name: string, owner: string): Promise<boolean>;
+  /** False when it still holds objects. */
+  deleteBucket(name: string): Promise<boolean>;
+  setBucketCustom(name: string, custom: Record<string, string>): Promise<void>;
+
+  head(bucket: string, key: string): Promise<ObjectRecord | null>;
+  /**
+   * Stores the body, then makes it visible with the record `finish` returns (called
+   * once the body is stored); drops what it replaced. Null when `ifRecord` no longer
+   * matches the current record.
+   */
+  write(bucket: string, key: string, body: Body, finish: () => Promise<RecordFields>, opts: { http: HttpMeta; ifRecord?: string }): Promise<ObjectRecord | null>;
+  /** Replaces the record (a new envelope or metadata) over the same data, if still at `ifRecord`. */
+  swap(bucket: string, key: string, rec: ObjectRecord, ifRecord: string): Promise<ObjectRecord | null>;
+  /** Deletes an object; a missing one is not an error. */
+  delete(bucket: string, key: string): Promise<void>;
+  /** Stored bytes of a single-stream object, or of one part of a multipart object. */
+  read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ManifestPart[]; index: number }): Promise<ReadableStream<Uint8Array> | null>;
+  /** A multipart object's manifest bytes (as committed to by the record). */
+  manifest(bucket: string, key: string, rec: ObjectRecord): Promise<Uint8Array | null>;
+  list(bucket: string, o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number }): Promise<Listing>;
+
+  createUpload(bucket: string, key: string, id: string, custom: Record<string, string>, http: HttpMeta): Promise<void>;
+  upload(bucket: string, id: string): Promise<UploadInfo | null>;
+  /** Stores one part, then its record from `finish`; replaces an earlier attempt. */
+  writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<Record<string, string>>): Promise<void>;
+  parts(bucket: string, id: string): Promise<PartInfo[]>;
+  /** Makes the object visible from the chosen parts; tidies the upload away. */
+  complete(bucket: string, key: string, up: UploadInfo, parts: PartInfo[], manifest: Manifest, manifestBody: Uint8Array, rec: RecordFields): Promise<ObjectRecord>;
+  abort(bucket: string, up: UploadInfo): Promise<void>;
+  uploads(bucket: string): Promise<UploadInfo[]>;
+
+  /**
+   * Sealed records (objects and uploads in progress) after cursor `after`, scanning at
+   * most `limit` entries; `next` resumes the scan and is absent once it is complete.
+   */
+  sealed(after: string | undefined, limit: number): Promise<{ items: Sealed[]; next?: string }>;
+  /** Puts a re-wrapped envelope in place if the record is unchanged; false when it changed. */
+  rewrap(item: Sealed, env: Envelope): Promise<boolean>;
+  /** Small persistent state (the rotation cursor). */
+  loadState(name: string): Promise<string | undefined>;
+  saveState(name: string, value: string): Promise<void>;
+}
+
+/** Resolves a bucket name to the layout that holds it. */
+export interface Layouts {
+  of(bucket: string): Layout;
+  all(): Layout[];
+}
