@@ -189,7 +189,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
           return stored({ offset: start, length: end - start + 1 });
         }
         const span = opening.span(start, Math.max(start, end));
-        return (await stored({ offset: span.offset, length: span.length })).pipeThrough(opening.decrypt(end >= start ? span : { ...span, take: 0 }));
+        return opening.read(await stored({ offset: span.offset, length: span.length }), end >= start ? span : { ...span, take: 0 });
       },
     };
   }
@@ -215,7 +215,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
     if (!opener) return stored({ offset: start, length: end - start + 1 }, { parts, index });
     const opening = await opener.part(p.n, p.size, { salt: p.salt ?? '', commit: p.commit ?? '' });
     const span = opening.span(start, end);
-    return (await stored({ offset: span.offset, length: span.length }, { parts, index })).pipeThrough(opening.decrypt(span));
+    return opening.read(await stored({ offset: span.offset, length: span.length }, { parts, index }), span);
   };
 
   return {

@@ -12,7 +12,7 @@
 
 import { concat, equalBytes, fields, fromB64url, randomBytes, toB64url, toHex, utf8 } from '../crypto/bytes';
 import { hkdf } from '../crypto/kdf';
-import { cipherLength, decryptStream, deriveStream, encryptStream, IntegrityError, segmentSpan, type SegmentSpan } from '../crypto/stream';
+import { cipherLength, decryptBody, decryptStream, deriveStream, encryptStream, IntegrityError, segmentSpan, type SegmentSpan } from '../crypto/stream';
 import type { Envelope, KeyMode, Mode, ObjectId, SseRequest } from './types';
 
 export type { Envelope, Mode, ObjectId, SseRequest } from './types';
@@ -39,6 +39,8 @@ export interface Opening {
   /** Ciphertext bytes and trimming for plaintext bytes [start, end]. */
   span(start: number, end: number): SegmentSpan;
   decrypt(span: SegmentSpan): TransformStream<Uint8Array, Uint8Array>;
+  /** The plaintext of `stored` (the span's ciphertext bytes), authenticated as it streams. */
+  read(stored: ReadableStream<Uint8Array>, span: SegmentSpan): ReadableStream<Uint8Array>;
 }
 
 /**
@@ -75,6 +77,7 @@ export class Sse {
     return {
       span: (start, end) => segmentSpan(plainLen, env.seg, start, end),
       decrypt: (span) => decryptStream(key, plainLen, env.seg, span),
+      read: (stored, span) => decryptBody(key, plainLen, env.seg, span, stored),
     };
   }
 
@@ -116,6 +119,7 @@ export class Sse {
         return {
           span: (start, end) => segmentSpan(plainLen, env.seg, start, end),
           decrypt: (span) => decryptStream(key, plainLen, env.seg, span),
+          read: (stored, span) => decryptBody(key, plainLen, env.seg, span, stored),
         };
       },
     };

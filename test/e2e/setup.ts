@@ -12,13 +12,13 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { startUpstream, type UpstreamServer } from './upstream-server';
+import { freePort, sleep, tail } from './process';
 
 /** What tests learn about a running gateway. */
 export interface GatewayInfo {
@@ -69,29 +69,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 10_000;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** A timer that never keeps the process alive on its own. */
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-
-function tail(file: string, n = 40): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-n).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
 /** Ends the whole process group (wrangler's node process and its workerd child). */
 async function stop(child: ChildProcess): Promise<void> {

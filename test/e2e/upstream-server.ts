@@ -9,11 +9,11 @@
 // provider (without it every truncated listing answers 500).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, sleep, tail } from './process';
 
 export interface UpstreamServer {
   /** http://127.0.0.1:<port> */
@@ -42,29 +42,6 @@ const S3RVER = join(root, 'test', 'e2e', 's3rver.cjs');
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** A timer that never keeps the process alive on its own. */
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-
-function tail(file: string, n = 30): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-n).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
 const running = (c: ChildProcess | undefined): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import vectors from '../vectors/format-v1.json';
 import { fields, fromHex, toHex } from '../../src/crypto/bytes';
-import { cipherLength, decryptStream, deriveStream, encryptStream, IntegrityError, LengthError, plainLength, segmentSpan } from '../../src/crypto/stream';
+import { cipherLength, decryptBody, decryptStream, deriveStream, encryptStream, IntegrityError, LengthError, plainLength, segmentSpan } from '../../src/crypto/stream';
 import { Sse } from '../../src/sse';
 import { parseKeyring } from '../../src/sse/keyring';
 import { sseCos } from '../../src/sse/sse-cos';
@@ -22,6 +22,23 @@ async function pump(t: TransformStream<Uint8Array, Uint8Array>, data: Uint8Array
     },
   });
   return new Uint8Array(await new Response(src.pipeThrough(t)).arrayBuffer());
+}
+
+/** `data` as a byte stream (like R2's and fetch's bodies) in chunks cut at random points, through decryptBody. */
+async function pumpBody(open: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>, data: Uint8Array, seed = 11): Promise<Uint8Array> {
+  let x = seed;
+  const rnd = () => (x = (x * 1103515245 + 12345) & 0x7fffffff);
+  let o = 0;
+  const src = new ReadableStream({
+    type: 'bytes',
+    pull(c) {
+      if (o >= data.length) return c.close();
+      const n = Math.min(data.length - o, 1 + (rnd() % 3000));
+      c.enqueue(data.slice(o, o + n));
+      o += n;
+    },
+  }) as ReadableStream<Uint8Array>;
+  return new Uint8Array(await new Response(open(src)).arrayBuffer());
 }
 
 const random = (n: number) => {
@@ -104,6 +121,40 @@ describe('segmented stream', () => {
     const { key } = await sealed(new Uint8Array(0));
     await expect(pump(encryptStream(key, 10, SEG), random(11))).rejects.toBeInstanceOf(LengthError);
     await expect(pump(encryptStream(key, 10, SEG), random(9))).rejects.toBeInstanceOf(LengthError);
+  });
+
+  describe('reading whole segments from a byte stream (decryptBody)', () => {
+    for (const len of [0, 1, SEG + 1, 3 * SEG + 5, 50_000]) {
+      it(`round-trips ${len} bytes and serves ranges`, async () => {
+        const plain = random(len);
+        const { key, ct } = await sealed(plain);
+        expect(await pumpBody((b) => decryptBody(key, len, SEG, full(len), b), ct)).toEqual(plain);
+        if (len > 2) {
+          const span = segmentSpan(len, SEG, 1, len - 2);
+          expect(await pumpBody((b) => decryptBody(key, len, SEG, span, b), ct.slice(span.offset, span.offset + span.length))).toEqual(plain.slice(1, len - 1));
+        }
+      });
+    }
+
+    it('refuses a flipped bit, truncation and appended bytes', async () => {
+      const len = 3 * SEG + 10;
+      const { key, ct } = await sealed(random(len));
+      const open = (bytes: Uint8Array) => pumpBody((b) => decryptBody(key, len, SEG, full(len), b), bytes);
+      const flipped = ct.slice();
+      flipped[SEG + 40] ^= 1;
+      const longer = new Uint8Array(ct.length + 1);
+      longer.set(ct);
+      for (const bad of [flipped, ct.slice(0, ct.length - 1), ct.slice(0, 3 * (SEG + 16)), longer, new Uint8Array(0)]) {
+        await expect(open(bad)).rejects.toBeInstanceOf(IntegrityError);
+      }
+    });
+
+    it('falls back to framing for a stream that is not a byte stream', async () => {
+      const plain = random(2 * SEG + 3);
+      const { key, ct } = await sealed(plain);
+      const src = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(ct), c.close()) });
+      expect(new Uint8Array(await new Response(decryptBody(key, plain.length, SEG, full(plain.length), src)).arrayBuffer())).toEqual(plain);
+    });
   });
 
   describe('detects tampering', () => {

@@ -102,20 +102,24 @@ export class ProxyLayout implements Layout {
     const tmp = this.hidden(bucket, `t/${crypto.randomUUID()}`);
     const previous = this.call((up) => up.head(target));
     previous.catch(() => {});
-    // Into a hidden key first: the object only changes once its record is known (after the last byte).
-    await this.call((up) => up.put(tmp, body.stream, body.length));
     try {
+      // Into a hidden key first: the object only changes once its record is known (after the last byte).
+      await this.call((up) => up.put(tmp, body.stream, body.length));
       const fields = { ...(await finish()), data: SELF };
       const meta = encodeMeta({ ...recordToCustom(fields), 'sb-ce': opts.http.contentEncoding ?? '' });
       const now = opts.ifRecord === undefined ? await previous.catch(() => null) : await this.call((up) => up.head(target));
       if (opts.ifRecord !== undefined && now?.etag !== opts.ifRecord) return null;
       const settle = await this.reindex(bucket, key, fields.envelope && { etag: fields.etag, delta: body.length - fields.size });
-      const done = await this.call((up) => up.copy(tmp, target, { meta, http: storedHttp(opts.http) }));
+      const done = await this.call((up) => up.copy(tmp, target, { meta, http: storedHttp(opts.http) })).catch(async (e) => {
+        await settle(false);
+        throw e;
+      });
       await settle(!!done);
       if (!done) return null;
       await this.dropSidecar(bucket, now, fields.data);
       return { ...fields, http: opts.http, uploaded: done.lastModified, storeEtag: done.etag };
     } finally {
+      // Also after a failed upload: some servers keep what arrived of a body cut short.
       await this.call((up) => up.delete([tmp])).catch(() => {});
     }
   }
@@ -128,7 +132,10 @@ export class ProxyLayout implements Layout {
     // An SSE-C re-key changes the ETag, and so the object's index entry.
     const settle = await this.reindex(bucket, key, rec.envelope && { etag: rec.etag, delta: now.size - rec.size });
     if (!rec.data.startsWith(MULTIPART_DATA)) {
-      const done = await this.call((up) => up.copy(target, target, { meta: encodeMeta({ ...custom, 'sb-ce': rec.http.contentEncoding ?? '' }), http: storedHttp(rec.http), ifMatch: ifRecord }));
+      const done = await this.call((up) => up.copy(target, target, { meta: encodeMeta({ ...custom, 'sb-ce': rec.http.contentEncoding ?? '' }), http: storedHttp(rec.http), ifMatch: ifRecord })).catch(async (e) => {
+        await settle(false);
+        throw e;
+      });
       await settle(!!done);
       return done && { ...rec, uploaded: done.lastModified, storeEtag: done.etag };
     }
