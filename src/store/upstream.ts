@@ -137,10 +137,13 @@ async function sha256(data: Uint8Array): Promise<string> {
 function exact(body: ReadableStream<Uint8Array>, length: number, seen: { error?: unknown }): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let n = 0;
+  let cancelled = false;
   return new ReadableStream<Uint8Array>({
     async pull(ctl) {
       try {
         const r = await reader.read();
+        // Cancelled by the request failing: that failure, not a short body, is what happened.
+        if (cancelled) return;
         n += r.done ? 0 : r.value.byteLength;
         if (n > length || (r.done && n < length)) throw new Error(`body has ${r.done ? n : 'more than ' + length} bytes, declared ${length}`);
         if (r.done) ctl.close();
@@ -151,7 +154,10 @@ function exact(body: ReadableStream<Uint8Array>, length: number, seen: { error?:
         throw error;
       }
     },
-    cancel: (why) => reader.cancel(why),
+    cancel: (why) => {
+      cancelled = true;
+      return reader.cancel(why);
+    },
   });
 }
 
@@ -285,16 +291,21 @@ export class Upstream {
       const body = exact(c.body, length, seen);
       const FixedLength = (globalThis as unknown as { FixedLengthStream?: new (n: number) => TransformStream<Uint8Array, Uint8Array> }).FixedLengthStream;
       let init: Record<string, unknown>;
+      // A failed request must not leave the body's pipeline waiting on a connection that is gone.
+      const stop = new AbortController();
       if (FixedLength) {
         // workerd sends a Content-Length with a stream body only for a FixedLengthStream.
         const fixed = new FixedLength(length);
-        body.pipeTo(fixed.writable).catch(() => {});
+        body.pipeTo(fixed.writable, { signal: stop.signal }).catch(() => {});
         init = { body: fixed.readable };
       } else {
         headers.set('content-length', String(length));
         init = { body, duplex: 'half' };
       }
-      return this.attempt(method, url, headers, init, c.ok, read, 0).catch((e) => Promise.reject(seen.error ?? e));
+      return this.attempt(method, url, headers, init, c.ok, read, 0).catch((e) => {
+        stop.abort(e);
+        return Promise.reject(seen.error ?? e);
+      });
     }
     headers.set('x-amz-content-sha256', await sha256(c.body ?? new Uint8Array(0)));
     for (let attempt = 0; ; attempt++) {

@@ -5,7 +5,7 @@
 // (The rest of the e2e suite also runs against this backend: project e2e-proxy.)
 
 import {
-  CopyObjectCommand, CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command,
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, UploadPartCommand, DeleteBucketCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command,
   PutObjectCommand, S3Client, type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -136,20 +136,27 @@ interface Wire {
   endpoint: string;
   seen: { method: string; url: string; headers: IncomingHttpHeaders; sent: number; received: number }[];
   failing: boolean;
+  /** Drop the connection of every server-side copy (the step that makes a single PUT visible). */
+  dropCopies: boolean;
   close(): Promise<void>;
 }
 
 async function wire(target: UpstreamServer): Promise<Wire> {
-  const w: Wire = { endpoint: '', seen: [], failing: false, close: async () => {} };
+  const w: Wire = { endpoint: '', seen: [], failing: false, dropCopies: false, close: async () => {} };
   const server: Server = createServer((req, res) => {
     const rec = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, sent: 0, received: 0 };
     w.seen.push(rec);
+    if (w.dropCopies && req.headers['x-amz-copy-source']) {
+      req.socket.destroy();
+      return;
+    }
     if (w.failing) {
       req.resume();
       req.on('end', () => res.writeHead(503, { 'content-type': 'application/xml' }).end('<Error><Code>SlowDown</Code><Message>injected</Message></Error>'));
       return;
     }
-    const out = request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+    // A fresh connection each time: a pooled one may point at an upstream process that was killed.
+    const out = request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers, agent: false }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.on('data', (c: Buffer) => (rec.received += c.length));
       r.pipe(res);
@@ -180,7 +187,8 @@ describe('a deployment mixing R2 buckets with a bucket fronting an upstream, see
   });
   // What the gateway logged, when a test here fails (its log goes with it at teardown).
   afterEach(({ task }) => {
-    if (task.result?.state === 'fail') console.log(readFileSync(g.logFile, 'utf8').split('\n').slice(-60).join('\n'));
+    if (task.result?.state !== 'fail') return;
+    for (const f of [g.logFile, upstream.logFile]) console.log(`--- ${f}\n` + readFileSync(f, 'utf8').split('\n').slice(-40).join('\n'));
   });
   afterAll(async () => {
     s3?.destroy();
@@ -270,23 +278,38 @@ describe('a deployment mixing R2 buckets with a bucket fronting an upstream, see
     expect(await (await s3.send(new GetObjectCommand({ Bucket: 'fronted', Key: 'flaky' }))).Body!.transformToString()).toBe('still here');
   });
 
-  it('when the upstream dies mid-upload, the client gets a retryable error and nothing partial becomes visible', async () => {
+  it('when the upstream fails mid-upload, the client gets a retryable error and nothing partial becomes visible', async () => {
     const old = random(1000);
     await s3.send(new PutObjectCommand({ Bucket: 'fronted', Key: 'victim', Body: old }));
-    const size = 6 * 1024 * 1024;
-    const started = { n: 0 };
-    // A raw signed PUT whose body trickles in, so the upstream can be killed half-way.
-    const status = await slowPut(g, 'fronted', 'victim', size, started, async () => upstream.kill());
-    expect([500, 503]).toContain(status);
-    await upstream.restart();
-    const got = await s3.send(new GetObjectCommand({ Bucket: 'fronted', Key: 'victim' }));
-    expect(sha256(await sdkBody(got))).toBe(sha256(old));
-    const status2 = await slowPut(g, 'fronted', 'fresh', size, { n: 0 }, async () => upstream.kill());
-    expect([500, 503]).toContain(status2);
-    await upstream.restart();
-    expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: 'fronted', Key: 'fresh' })))).toMatchObject({ status: 404 });
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'fronted' }));
-    expect(listed.Contents?.map((c) => c.Key)).not.toContain('fresh');
+    const once = gatewayClient(g, 1);
+    try {
+      // A single PUT whose last step, the server-side copy that makes it visible, loses its connection.
+      w.dropCopies = true;
+      const e = await s3Error(once.send(new PutObjectCommand({ Bucket: 'fronted', Key: 'victim', Body: random(300_000) })));
+      expect(e).toMatchObject({ name: 'SlowDown', status: 503 });
+      w.dropCopies = false;
+      expect(sha256(await sdkBody(await s3.send(new GetObjectCommand({ Bucket: 'fronted', Key: 'victim' }))))).toBe(sha256(old));
+
+      // A multipart upload whose upstream process is killed between parts.
+      const part1 = random(5 * 1024 * 1024);
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'fronted', Key: 'mp' }));
+      const e1 = (await s3.send(new UploadPartCommand({ Bucket: 'fronted', Key: 'mp', UploadId, PartNumber: 1, Body: part1 }))).ETag!;
+      await upstream.kill();
+      const part2 = await s3Error(once.send(new UploadPartCommand({ Bucket: 'fronted', Key: 'mp', UploadId, PartNumber: 2, Body: random(1000) })));
+      expect(part2).toMatchObject({ name: 'SlowDown', status: 503 });
+      const complete = await s3Error(once.send(new CompleteMultipartUploadCommand({ Bucket: 'fronted', Key: 'mp', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }] } })));
+      expect(complete).toMatchObject({ name: 'SlowDown', status: 503 });
+      await upstream.restart();
+      expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: 'fronted', Key: 'mp' })))).toMatchObject({ status: 404 });
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'fronted' }));
+      expect(listed.Contents?.map((c) => c.Key)).toEqual(expect.not.arrayContaining(['mp']));
+      // Nothing was lost either: once the upstream is back, the upload completes.
+      await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'fronted', Key: 'mp', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }] } }));
+      expect(sha256(await sdkBody(await s3.send(new GetObjectCommand({ Bucket: 'fronted', Key: 'mp' }))))).toBe(sha256(part1));
+    } finally {
+      w.dropCopies = false;
+      once.destroy();
+    }
   });
 });
 
@@ -312,40 +335,3 @@ describe('upstream refusals', () => {
     }
   });
 });
-
-/** PUTs `size` bytes with a signed header (UNSIGNED-PAYLOAD), slowly; calls `midway` after a third. Resolves with the status. */
-async function slowPut(g: Gateway, bucket: string, key: string, size: number, started: { n: number }, midway: () => Promise<void>): Promise<number> {
-  const { AwsClient } = await import('aws4fetch');
-  const signer = new AwsClient({ accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey, service: 's3', region: 'us-east-1' });
-  const url = `${g.endpoint}/${bucket}/${encodeURIComponent(key)}`;
-  const signed = await signer.sign(url, { method: 'PUT', headers: { 'content-length': String(size), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
-  const headers: Record<string, string> = {};
-  signed.headers.forEach((v, k) => (headers[k] = v));
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    let answered = false;
-    const req = request({ host: u.hostname, port: u.port, method: 'PUT', path: u.pathname, headers }, (res) => {
-      answered = true;
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    // The gateway may answer (and close) before the whole body is sent; no answer at all resolves 0.
-    req.on('error', () => !answered && resolve(0));
-    const chunk = Buffer.alloc(256 * 1024, 7);
-    let killed = false;
-    const pump = async () => {
-      while (started.n < size && !answered) {
-        if (!killed && started.n >= size / 3) {
-          killed = true;
-          await midway();
-        }
-        const n = Math.min(chunk.length, size - started.n);
-        started.n += n;
-        if (!req.write(chunk.subarray(0, n))) await new Promise((r) => req.once('drain', r));
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      if (!answered) req.end();
-    };
-    pump().catch(() => req.destroy());
-  });
-}
