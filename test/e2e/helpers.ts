@@ -108,7 +108,6 @@ export function aws(args: string[], opts: { configFile?: string; timeoutMs?: num
     AWS_CONFIG_FILE: opts.configFile ?? '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     AWS_PAGER: '',
-    AWS_MAX_ATTEMPTS: '1',
   };
   // pyenv shims need these to find the interpreter.
   for (const k of ['PYENV_ROOT', 'PYENV_VERSION']) if (process.env[k]) env[k] = process.env[k];
