@@ -100,14 +100,15 @@ export class ProxyLayout implements Layout {
     writable(key);
     const target = this.at(bucket, key);
     const tmp = this.hidden(bucket, `t/${crypto.randomUUID()}`);
-    const previous = this.call((up) => up.head(target));
-    previous.catch(() => {});
+    // What this write replaces (for its multipart manifest); a conditional write looks again just before the copy.
+    const previous = opts.ifRecord === undefined ? this.call((up) => up.head(target)) : undefined;
+    previous?.catch(() => {});
     try {
       // Into a hidden key first: the object only changes once its record is known (after the last byte).
       await this.call((up) => up.put(tmp, body.stream, body.length));
       const fields = { ...(await finish()), data: SELF };
       const meta = encodeMeta({ ...recordToCustom(fields), 'sb-ce': opts.http.contentEncoding ?? '' });
-      const now = opts.ifRecord === undefined ? await previous.catch(() => null) : await this.call((up) => up.head(target));
+      const now = previous ? await previous.catch(() => null) : await this.call((up) => up.head(target));
       if (opts.ifRecord !== undefined && now?.etag !== opts.ifRecord) return null;
       const settle = await this.reindex(bucket, key, fields.envelope && { etag: fields.etag, delta: body.length - fields.size });
       const done = await this.call((up) => up.copy(tmp, target, { meta, http: storedHttp(opts.http) })).catch(async (e) => {
@@ -167,7 +168,8 @@ export class ProxyLayout implements Layout {
       length ??= Number(part.parts[part.index].data);
     }
     const got = await this.call((up) => up.get(this.at(bucket, key), length === undefined ? undefined : { offset, length }));
-    return got && retryableOnFailure(got.body, this.name);
+    // The raw body: a byte stream, so the decryptor can read whole segments from it.
+    return got && got.body;
   }
 
   async manifest(bucket: string, key: string, rec: ObjectRecord): Promise<Uint8Array | null> {
@@ -507,24 +509,6 @@ function upstreamFailure(layout: string, e: unknown): unknown {
   if (DENIED.has(e.code) || e.status === 403) return new S3Error('AccessDenied', 'The upstream store refused the gateway.');
   if (e.status >= 400 && e.status < 500 && isKnownCode(e.code)) return new S3Error(e.code);
   return new S3Error('InternalError', 'The upstream store answered unexpectedly.');
-}
-
-/** An upstream body that breaks off (connection lost) fails as 503 SlowDown, which clients retry. */
-function retryableOnFailure(body: ReadableStream<Uint8Array>, layout: string): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(ctl) {
-      try {
-        const r = await reader.read();
-        if (r.done) ctl.close();
-        else ctl.enqueue(r.value);
-      } catch (e) {
-        console.error(JSON.stringify({ event: 'upstream-failure', layout, reason: 'body broke off', error: e instanceof Error ? e.message : String(e) }));
-        ctl.error(new S3Error('SlowDown', 'The upstream store broke off the object data; please try again.', { status: 503 }));
-      }
-    },
-    cancel: (why) => reader.cancel(why),
-  });
 }
 
 async function mapLimit<T, R>(items: T[], n: number, f: (t: T) => Promise<R>): Promise<R[]> {

@@ -56,7 +56,7 @@ export interface Body {
 
 /** A sealed record as rotation sees it. */
 export interface Sealed {
-  /** Opaque position, also the resume cursor. */
+  /** Opaque identity of the record, for logs and test hooks. */
   ref: string;
   bucket: string;
   key: string;
