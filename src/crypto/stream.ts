@@ -158,12 +158,17 @@ export function decryptStream(sk: SegmentKey, plainLen: number, seg: number, spa
   });
 }
 
+/** Plaintext bytes decryptBody hands on per chunk (whole segments, at least one). */
+export const READ_BATCH = 1 << 20;
+
 /**
- * decryptStream applied to `body`. A byte stream (R2's, fetch's) is read a whole
- * segment at a time, straight into the buffer that is decrypted: one read per
- * segment instead of one per small chunk the store hands out (4 KiB locally).
+ * decryptStream applied to `body`. A byte stream (R2's, fetch's) is read whole
+ * segments at a time (`batch` bytes of plaintext's worth per read) straight into
+ * the buffer that is decrypted, and each read leaves as one chunk: in workerd every chunk that
+ * crosses between JavaScript and the platform costs far more than its bytes, and
+ * stores hand bodies out in small chunks (4 KiB locally).
  */
-export function decryptBody(sk: SegmentKey, plainLen: number, seg: number, span: SegmentSpan, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+export function decryptBody(sk: SegmentKey, plainLen: number, seg: number, span: SegmentSpan, body: ReadableStream<Uint8Array>, batch = READ_BATCH): ReadableStream<Uint8Array> {
   let reader: ReadableStreamBYOBReader;
   try {
     reader = body.getReader({ mode: 'byob' });
@@ -171,18 +176,27 @@ export function decryptBody(sk: SegmentKey, plainLen: number, seg: number, span:
     return body.pipeThrough(decryptStream(sk, plainLen, seg, span));
   }
   const opener = segmentOpener(sk, plainLen, seg, span);
+  const most = Math.max(1, Math.floor(batch / seg));
+  let spare: ArrayBuffer | null = null;
   return new ReadableStream<Uint8Array>({
     async pull(ctl) {
       for (;;) {
-        const size = opener.size();
-        if (!size) {
+        const sizes: number[] = [];
+        for (let s = opener.size(0); s && sizes.length < most; s = opener.size(sizes.length)) sizes.push(s);
+        if (!sizes.length) {
           const after = await reader.read(new Uint8Array(1));
           if (!after.done) throw new IntegrityError('data after the final segment');
           return ctl.close();
         }
-        const got = await reader.readAtLeast(size, new Uint8Array(size));
+        const size = sizes.reduce((a, b) => a + b, 0);
+        // The last read's buffer is free once opened: reuse it rather than allocate a fresh one.
+        const into = spare && spare.byteLength >= size ? new Uint8Array(spare, 0, size) : new Uint8Array(size);
+        const got = await reader.readAtLeast(size, into);
         if (got.done || !got.value || got.value.length < size) throw new IntegrityError('ciphertext truncated');
-        const out = await opener.open(got.value);
+        const outs: Uint8Array[] = [];
+        for (let o = 0, i = 0; i < sizes.length; o += sizes[i++]) outs.push(await opener.open(got.value.subarray(o, o + sizes[i])));
+        spare = got.value.buffer;
+        const out = outs.length === 1 ? outs[0] : concat(...outs);
         if (out.length) return ctl.enqueue(out);
       }
     },
@@ -197,8 +211,8 @@ function segmentOpener(sk: SegmentKey, plainLen: number, seg: number, span: Segm
   let skip = span.skip;
   let left = span.take;
   return {
-    /** Stored size of the next segment; 0 once the span is done. */
-    size: () => (index <= span.last ? plainSegSize(index, n, plainLen, seg) + TAG_SIZE : 0),
+    /** Stored size of the segment `ahead` after the next one; 0 past the span. */
+    size: (ahead = 0) => (index + ahead <= span.last ? plainSegSize(index + ahead, n, plainLen, seg) + TAG_SIZE : 0),
     finished: () => index === span.last + 1,
     async open(ct: Uint8Array): Promise<Uint8Array> {
       const iv = nonce(sk.prefix, index, index === n - 1);

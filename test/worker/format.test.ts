@@ -136,6 +136,34 @@ describe('segmented stream', () => {
       });
     }
 
+    it('reads several segments at once and splits them back exactly, at every batch size', async () => {
+      const len = 7 * SEG + 5;
+      const plain = random(len);
+      const { key, ct } = await sealed(plain);
+      for (const batch of [1, SEG + 16, 2 * (SEG + 16), 3 * (SEG + 16) + 7, 1 << 20]) {
+        expect(await pumpBody((b) => decryptBody(key, len, SEG, full(len), b, batch), ct)).toEqual(plain);
+        // ranges starting and ending inside batches, and one spanning a batch boundary
+        for (const [s, e] of [[SEG + 3, 4 * SEG + 9], [2 * SEG - 1, 2 * SEG], [6 * SEG + 1, len - 1]]) {
+          const span = segmentSpan(len, SEG, s, e);
+          expect(await pumpBody((b) => decryptBody(key, len, SEG, span, b, batch), ct.slice(span.offset, span.offset + span.length))).toEqual(plain.slice(s, e + 1));
+        }
+        const flipped = ct.slice();
+        flipped[5 * (SEG + 16) + 3] ^= 1;
+        await expect(pumpBody((b) => decryptBody(key, len, SEG, full(len), b, batch), flipped)).rejects.toBeInstanceOf(IntegrityError);
+        await expect(pumpBody((b) => decryptBody(key, len, SEG, full(len), b, batch), ct.slice(0, ct.length - 1))).rejects.toBeInstanceOf(IntegrityError);
+      }
+    });
+
+    it('hands each read on as one chunk', async () => {
+      const len = 9 * SEG;
+      const plain = random(len);
+      const { key, ct } = await sealed(plain);
+      const r = decryptBody(key, len, SEG, full(len), new Blob([ct]).stream(), 4 * (SEG + 16)).getReader();
+      const sizes: number[] = [];
+      for (let x = await r.read(); !x.done; x = await r.read()) sizes.push(x.value.length);
+      expect(sizes).toEqual([4 * SEG, 4 * SEG, SEG]);
+    });
+
     it('refuses a flipped bit, truncation and appended bytes', async () => {
       const len = 3 * SEG + 10;
       const { key, ct } = await sealed(random(len));

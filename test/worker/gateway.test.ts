@@ -286,15 +286,19 @@ describe('tampering never yields plaintext', () => {
     expect(await errorCode(g)).toBe('InternalError');
   };
 
-  it('a flipped byte in the first segment: 500 before any byte is sent', async () => {
+  it('a flipped byte in the first read: 500 before any byte is sent', async () => {
     await put('t-flip', bytes(100_000, 3));
     await rewriteData('t-flip', (b) => ((b[10] ^= 0x80), b));
     await failsWith500('t-flip');
+    await put('t-flip-4th', bytes(5 * SEG, 3));
+    await rewriteData('t-flip-4th', (b) => ((b[3 * (SEG + 16) + 10] ^= 0x80), b));
+    await failsWith500('t-flip-4th');
   });
 
-  it('a flipped byte in a later segment: the body aborts', async () => {
-    await put('t-flip-late', bytes(2 * SEG + 100, 4));
-    await rewriteData('t-flip-late', (b) => ((b[SEG + 5000] ^= 1), b));
+  it('a flipped byte in a segment after the first read: the body aborts', async () => {
+    // GET reads 1 MiB of plaintext's worth of segments before the status line (READ_BATCH)
+    await put('t-flip-late', bytes(5 * SEG + 100, 4));
+    await rewriteData('t-flip-late', (b) => ((b[4 * (SEG + 16) + 5000] ^= 1), b));
     const g = await s3('GET', `/${B}/t-flip-late`);
     expect(g.status).toBe(200);
     await expect(g.arrayBuffer()).rejects.toThrow();
