@@ -2,113 +2,42 @@
 // gateway in between. PUT /r2/<key> stores the request body as is; GET /r2/<key> returns it;
 // PUT /drain reads and discards the body. No auth, no hashing, no crypto.
 // PUT /tap and /tap-r2 add the gateway's own hashTap (src/s3/hashing.ts: MD5 + CRC-64) to the
-// drain and to the R2 put, to split the gateway's PUT cost.
+// drain and to the R2 put, to split the gateway's PUT cost; PUT /sealed/<key> and GET
+// /plumb/, /plumb4/, /decrypt/ split a sealed GET's.
 import { hashTap } from './src/s3/hashing';
 import { deriveStream, encryptStream, decryptBody, segmentSpan, cipherLength } from './src/crypto/stream';
 
 const SEG = 262144;
 const benchKey = () => deriveStream(new Uint8Array(32), new Uint8Array(16), new Uint8Array(0));
 
-/** The GET path's pieces, over an object sealed by PUT /sealed/<key> (fixed test key). */
+/**
+ * The GET path's pieces, over an object sealed by PUT /sealed/<key> (fixed test key):
+ * plumb: whole stored segments read with BYOB readAtLeast and handed on unchanged through a
+ * ReadableStream into a FixedLengthStream, `per` segments per chunk; decrypt: the gateway's
+ * decryptBody (src/crypto/stream.ts) into a FixedLengthStream.
+ */
 async function sealedGet(how, env, key) {
   const o = await env.STORE.get(key);
   if (!o) return new Response('missing', { status: 404 });
   const plain = Number(o.customMetadata.plain);
-  const { key: sk } = await benchKey();
-  const span = segmentSpan(plain, SEG, 0, plain - 1);
   let body;
-  if (how === 'readonly' || how === 'readonly-reuse') {
-    const reader = o.body.getReader({ mode: 'byob' });
-    let left = o.size, n = 0;
-    let buf = new Uint8Array(SEG + 16);
-    while (left) {
-      const size = Math.min(left, SEG + 16);
-      const got = await reader.readAtLeast(size, how === 'readonly' ? new Uint8Array(size) : new Uint8Array(buf.buffer, 0, size));
-      if (how !== 'readonly') buf = new Uint8Array(got.value.buffer);
-      left -= size; n += got.value.length;
-    }
-    return new Response(String(n));
-  }
-  if (how === 'writer' || how === 'writer-dec') {
-    const reader = o.body.getReader({ mode: 'byob' });
-    const fixed = new FixedLengthStream(how === 'writer' ? o.size : plain);
-    const w = fixed.writable.getWriter();
-    (async () => {
-      let left = o.size, i = 0;
-      const n = Math.ceil(plain / SEG);
-      while (left) {
-        const size = Math.min(left, SEG + 16);
-        const got = await reader.readAtLeast(size, new Uint8Array(size));
-        left -= size;
-        if (how === 'writer') { await w.write(got.value); continue; }
-        const iv = new Uint8Array(12);
-        iv.set(sk.prefix);
-        new DataView(iv.buffer).setUint32(7, i);
-        iv[11] = i === n - 1 ? 1 : 0;
-        i++;
-        await w.write(new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, sk.key, got.value)));
-      }
-      await w.close();
-    })().catch((e) => w.abort(e));
-    return new Response(fixed.readable);
-  }
-  if (how.startsWith('batch')) {
-    // B segments per read and per write: B decrypt calls, outputs copied into one chunk
-    const B = Number(how.slice(5));
-    const reader = o.body.getReader({ mode: 'byob' });
-    const fixed = new FixedLengthStream(plain);
-    const w = fixed.writable.getWriter();
-    (async () => {
-      let left = o.size, i = 0;
-      const n = Math.ceil(plain / SEG);
-      while (left) {
-        const size = Math.min(left, (SEG + 16) * B);
-        const got = await reader.readAtLeast(size, new Uint8Array(size));
-        left -= size;
-        const ct = got.value;
-        const out = new Uint8Array(size - Math.ceil(size / (SEG + 16)) * 16);
-        let po = 0;
-        for (let off = 0; off < ct.length; off += SEG + 16) {
-          const iv = new Uint8Array(12);
-          iv.set(sk.prefix);
-          new DataView(iv.buffer).setUint32(7, i);
-          iv[11] = i === n - 1 ? 1 : 0;
-          i++;
-          const pt = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, sk.key, ct.subarray(off, Math.min(ct.length, off + SEG + 16))));
-          out.set(pt, po); po += pt.length;
-        }
-        await w.write(out);
-      }
-      await w.close();
-    })().catch((e) => w.abort(e));
-    return new Response(fixed.readable);
-  }
-  if (how === 'decrypt') body = decryptBody(sk, plain, SEG, span, o.body);
-  else if (how.startsWith('plumb')) {
-    // whole stored segments read with BYOB readAtLeast, enqueued (decrypted or not)
+  if (how === 'decrypt') {
+    const { key: sk } = await benchKey();
+    body = decryptBody(sk, plain, SEG, segmentSpan(plain, SEG, 0, plain - 1), o.body);
+  } else {
+    const per = how === 'plumb4' ? 4 : 1;
     const reader = o.body.getReader({ mode: 'byob' });
     let left = o.size;
-    let i = 0;
-    const n = Math.ceil(plain / SEG);
     body = new ReadableStream({
       async pull(ctl) {
         if (!left) return ctl.close();
-        const size = Math.min(left, (SEG + 16) * (how === 'plumb4' ? 4 : how === 'plumb16k' ? 1 / 16 : 1));
-        const got = await reader.readAtLeast(size, new Uint8Array(size));
+        const size = Math.min(left, (SEG + 16) * per);
         left -= size;
-        if (how !== 'plumb-dec') return ctl.enqueue(got.value);
-        const iv = new Uint8Array(12);
-        iv.set(sk.prefix);
-        new DataView(iv.buffer).setUint32(7, i);
-        iv[11] = i === n - 1 ? 1 : 0;
-        i++;
-        ctl.enqueue(new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, sk.key, got.value)));
+        ctl.enqueue((await reader.readAtLeast(size, new Uint8Array(size))).value);
       },
     });
   }
-  if (how === 'plumb-raw') return new Response(body);
-  if (how === 'plumb-cl') return new Response(body, { headers: { 'content-length': String(o.size) } });
-  const fixed = new FixedLengthStream(how.startsWith('plumb') && how !== 'plumb-dec' ? o.size : plain);
+  const fixed = new FixedLengthStream(how === 'decrypt' ? plain : o.size);
   body.pipeTo(fixed.writable).catch(() => {});
   return new Response(fixed.readable);
 }
@@ -162,15 +91,9 @@ export default {
       const [, o] = await Promise.all([req.body.pipeThrough(encryptStream(sk, plain, SEG)).pipeTo(fixed.writable), env.STORE.put(url.pathname.slice(8), fixed.readable, { customMetadata: { plain: String(plain) } })]);
       return new Response(String(o.size));
     }
-    if (url.pathname.startsWith('/get-')) {
-      const [how, key] = url.pathname.slice(5).split('/');
-      if (how === 'native') return new Response((await env.STORE.get(key)).body);
+    if (/^\/(plumb|plumb4|decrypt)\//.test(url.pathname) && req.method === 'GET') {
+      const [, how, key] = url.pathname.split('/');
       return sealedGet(how, env, key);
-    }
-    if (url.pathname === '/fetch') {
-      const r = await fetch(url.searchParams.get('u'), { headers: req.headers.get('range') ? { range: req.headers.get('range') } : {} });
-      if (url.searchParams.get('drain')) { let n = 0; for await (const c of r.body) n += c.length; return new Response(String(n)); }
-      return new Response(r.body, { status: r.status });
     }
     if (url.pathname.startsWith('/r2/')) {
       const key = url.pathname.slice(4);

@@ -47,10 +47,6 @@ function groupProcesses(pgid) {
 export const live = new Set(); // gateways not yet stopped, for the emergency teardown
 
 /**
- * Starts `wrangler dev` on a copy of the source. Returns the endpoint, credentials,
- * the workerd pid (for memory and I/O accounting) and stop().
- */
-/**
  * One copy of src/ and the config, taken once, that every gateway of a run starts from: the
  * sealed and unsealed gateways then run the same code even while others edit src/.
  */
@@ -62,9 +58,15 @@ export function snapshotSource() {
 }
 
 export class BuildFailed extends Error {}
+
+/**
+ * Starts `wrangler dev` on a copy of the source (or, with inspector: false, the same local
+ * runtime without DevTools, through scripts/bench/serve.mjs). Returns the endpoint,
+ * credentials, the workerd pid (for memory and I/O accounting) and stop().
+ */
 const readLog = (f) => { try { return readFileSync(f, 'utf8'); } catch { return ''; } };
 
-export async function startGateway(name, overrides = {}, { floor = false, source } = {}) {
+export async function startGateway(name, overrides = {}, { floor = false, source, inspector = true } = {}) {
   const src = source ?? root;
   const dir = mkdtempSync(join(tmpdir(), `sealbucket-bench-${name}-`));
   const app = join(dir, 'app');
@@ -91,7 +93,7 @@ export async function startGateway(name, overrides = {}, { floor = false, source
   };
   const logFile = join(dir, 'gateway.log');
   const log = createWriteStream(logFile);
-  const args = [
+  const args = !inspector ? [join(root, 'scripts', 'bench', 'serve.mjs'), join(app, 'wrangler.toml'), String(port), join(dir, 'state'), JSON.stringify(floor ? {} : vars)] : [
     join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev',
     '--config', join(app, 'wrangler.toml'),
     '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
@@ -151,6 +153,39 @@ export async function startGateway(name, overrides = {}, { floor = false, source
   // wrangler runs one workerd; if ever more, take the one with the most memory (the user worker's).
   gw.workerd = procs.map((p) => ({ ...p, rss: status(p.pid).VmRSS ?? 0 })).sort((a, b) => b.rss - a.rss)[0].pid;
   return gw;
+}
+
+/**
+ * s3rver (the e2e suite's S3-compatible server, test/e2e/s3rver.cjs) with one bucket
+ * "upstream", as the store behind a proxy-layout gateway.
+ */
+export async function startUpstream() {
+  const dir = mkdtempSync(join(tmpdir(), 'sealbucket-bench-s3rver-'));
+  const port = await freePort();
+  const log = createWriteStream(join(dir, 's3rver.log'));
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', join(root, 'test', 'e2e', 's3rver.cjs'), '--address', '127.0.0.1', '--port', String(port), '--directory', join(dir, 'data'), '--configure-bucket', 'upstream'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  const up = {
+    endpoint: `http://127.0.0.1:${port}`, bucket: 'upstream', pid: child.pid,
+    async stop() {
+      live.delete(up);
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      await new Promise((r) => log.end(r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  live.add(up);
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`${up.endpoint}/`, { signal: AbortSignal.timeout(1000) });
+      await r.arrayBuffer();
+      if (r.ok) return up;
+    } catch { /* not yet */ }
+    await sleep(100);
+  }
+  await up.stop();
+  throw new Error('s3rver did not start');
 }
 
 /** /proc/<pid>/status fields in KiB (VmRSS, VmHWM). */

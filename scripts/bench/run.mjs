@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from './pipeline.mjs';
 import { awsEsdk, nodeSegmented, opensslSpeed, plaintext } from './ciphers.mjs';
-import { BuildFailed, cpuDelta, cpuTimes, io, live, request, root, s3, signed, snapshotSource, startGateway, withPeak } from './gateway.mjs';
+import { BuildFailed, cpuDelta, cpuTimes, io, live, request, root, s3, signed, snapshotSource, startGateway, startUpstream, withPeak } from './gateway.mjs';
 import { writeReport } from './report.mjs';
 
 const argv = process.argv.slice(2);
@@ -172,6 +172,66 @@ async function breakdown(R, floor, bytes) {
   }
   R.breakdown = { bytes, rows: Object.values(rows).map((r) => ({ path: r.path, what: r.what, MBps: mbps(bytes, median(r.ms)), cpuS: +median(r.cpuS).toFixed(2), n: r.ms.length })) };
   for (const r of R.breakdown.rows) log(`floor ${r.path.padEnd(7)} ${fmtSize(bytes)}: ${r.MBps.toFixed(1)} MB/s, workerd CPU ${r.cpuS} s`);
+
+  // A sealed GET's pieces, on an object sealed by the floor worker with a fixed test key.
+  const put = await request(floor, 'PUT', '/sealed/g', {}, { bytes, chunk }, true);
+  if (put.status !== 200) throw new Error(`floor /sealed/g: ${put.status}`);
+  const gets = [
+    ['/r2/bd', 'R2 body returned as is (the unsealed gateway\'s GET)'],
+    ['/plumb/g', 'stored segments read whole (BYOB readAtLeast), handed on unchanged, one segment (256 KiB) per chunk, into a FixedLengthStream'],
+    ['/plumb4/g', 'the same, four segments (1 MiB) per chunk'],
+    ['/decrypt/g', 'decryptBody (src/crypto/stream.ts: 1 MiB of segments per read, each decrypted, one chunk out) into a FixedLengthStream (the sealed gateway\'s GET minus auth)'],
+  ];
+  const grows = Object.fromEntries(gets.map(([p, what]) => [p, { path: p, what, ms: [], cpuS: [] }]));
+  for (let i = 0; i < RUNS; i++) {
+    for (const [p] of gets) {
+      const c0 = cpuTimes(floor);
+      const r = await request(floor, 'GET', p, {});
+      if (r.status !== 200 || r.bytes < bytes) throw new Error(`floor GET ${p}: ${r.status}, ${r.bytes} bytes`);
+      grows[p].ms.push(r.ms);
+      grows[p].cpuS.push(Object.values(cpuDelta(c0, cpuTimes(floor))).reduce((a, b) => a + b, 0));
+    }
+  }
+  R.breakdownGet = { bytes, rows: Object.values(grows).map((r) => ({ path: r.path, what: r.what, MBps: mbps(bytes, median(r.ms)), cpuS: +median(r.cpuS).toFixed(2), n: r.ms.length })) };
+  for (const r of R.breakdownGet.rows) log(`floor GET ${r.path.padEnd(10)} ${fmtSize(bytes)}: ${r.MBps.toFixed(1)} MB/s, workerd CPU ${r.cpuS} s`);
+}
+
+// ---- 7: the proxy layout: the gateway in front of an S3-compatible server (s3rver) ----
+// The store is then another process, so workerd's memory is the gateway's alone. These
+// gateways run without wrangler's DevTools inspector (scripts/bench/serve.mjs): under the
+// CLI's inspector proxy every chunk of an upstream response becomes a message to wrangler's
+// Node process; one CLI-started gateway shows what that costs.
+async function proxied(R, source, big) {
+  const up = await startUpstream();
+  const gws = [];
+  try {
+    const conf = (root) => ({ UPSTREAMS: JSON.stringify({ '*': { endpoint: up.endpoint, bucket: up.bucket, prefix: `${root}/{bucket}/`, credentials: 'UPSTREAM_CREDENTIALS' } }), UPSTREAM_CREDENTIALS: 'S3RVER:S3RVER' });
+    const started = await Promise.allSettled([
+      startGateway('proxy-sealed', { DEFAULT_SSE: 'AES256', ...conf('sealed') }, { source, inspector: false }),
+      startGateway('proxy-unsealed', { DEFAULT_SSE: 'none', ...conf('unsealed') }, { source, inspector: false }),
+      startGateway('proxy-cli', { DEFAULT_SSE: 'AES256', ...conf('cli') }, { source }),
+    ]);
+    gws.push(...started.filter((x) => x.status === 'fulfilled').map((x) => x.value));
+    const bad = started.find((x) => x.status === 'rejected');
+    if (bad) throw bad.reason;
+    for (const gw of gws) await s3(gw, 'PUT', '/bench');
+    const [sealed, unsealed, cli] = gws;
+    R.proxy = [];
+    const one = async (gw, op, size, run) => {
+      const r = await measured(gw, () => s3(gw, op, `/bench/p-${size}`, { body: op === 'PUT' ? { bytes: size, chunk } : null }));
+      if (op === 'GET' && r.bytes !== size) throw new Error(`${gw.name} GET: ${r.bytes} of ${size} bytes`);
+      R.proxy.push({ gw: gw.name, op, size, run, ms: r.ms, MBps: mbps(size, r.ms), cpuS: r.cpuS, peakKiB: r.peakKiB, baseKiB: r.baseKiB });
+      log(`${gw.name.padEnd(14)} ${op} ${fmtSize(size).padStart(7)}: ${mbps(size, r.ms).toFixed(1).padStart(6)} MB/s, workerd CPU ${r.cpuS} s, peak RSS ${(r.peakKiB / 1024).toFixed(0)} MiB`);
+    };
+    const mid = QUICK ? 8 * MiB : 64 * MiB;
+    for (let i = 0; i < RUNS; i++) for (const op of ['PUT', 'GET']) for (const gw of [sealed, unsealed]) await one(gw, op, mid, i);
+    for (const op of ['PUT', 'GET']) await one(cli, op, mid, 0);
+    for (const op of ['PUT', 'GET']) await one(sealed, op, big, 0);
+    R.proxyBig = big;
+  } finally {
+    await Promise.allSettled(gws.map((g) => g.stop()));
+    await up.stop();
+  }
 }
 
 // ---- 5: ranged reads from the middle of the 1 GiB object ----
@@ -271,6 +331,7 @@ try {
   });
   await stage('breakdown', () => breakdown(R, gws[2], QUICK ? 8 * MiB : 32 * MiB));
   await stage('small', () => small(R, gws, { seconds: SMALL_SECONDS }));
+  await stage('proxy', () => proxied(R, snapshot.dir, QUICK ? 64 * MiB : GiB));
   // The 1 GiB runs are the longest part by far (local R2 ingests at ~10 MB/s). If this run's
   // 64 MiB speeds say they would not fit in the budget, fall back to the largest size that does,
   // and the report says so.
