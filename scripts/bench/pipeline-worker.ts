@@ -74,6 +74,19 @@ export default {
       }
       return new Response(String(total));
     }
+    if (op === 'alloc' || op === 'touch') {
+      // What a fresh output buffer per segment costs (WebCrypto returns a new ArrayBuffer per
+      // call): allocate and fill one per segment, against refilling a single buffer.
+      const n = Math.ceil(bytes / seg);
+      let one = new Uint8Array(seg + 16);
+      let t = 0;
+      for (let i = 0; i < n; i++) {
+        if (op === 'alloc') one = new Uint8Array(seg + 16);
+        one.fill(i & 0xff);
+        t += one.length;
+      }
+      return new Response(String(t));
+    }
     if (op === 'baseline') return new Response(String(await drain(source(bytes).pipeThrough(new TransformStream()))));
     if (op === 'encrypt') return new Response(String(await drain(source(bytes).pipeThrough(encryptStream(key, bytes, seg)))));
     if (op === 'decrypt') {

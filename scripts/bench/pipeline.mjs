@@ -35,8 +35,13 @@ export async function runPipeline({ mib = 64, runs = 5, segments = SEGMENTS } = 
         senc.push(await time(`/subtle-encrypt?seg=${seg}&mib=${mib}`));
         sdec.push(await time(`/subtle-decrypt?seg=${seg}&mib=${mib}`));
       }
+      const alloc = [], touch = [];
+      for (let i = 0; i < runs; i++) {
+        alloc.push(await time(`/alloc?seg=${seg}&mib=${mib}`));
+        touch.push(await time(`/touch?seg=${seg}&mib=${mib}`));
+      }
       const mbps = (ms) => (mib * 1.048576) / (ms / 1000);
-      rows.push({ seg, baselineMBps: mbps(median(base)), encryptMBps: mbps(median(enc)), decryptMBps: mbps(median(dec)), subtleEncryptMBps: mbps(median(senc)), subtleDecryptMBps: mbps(median(sdec)) });
+      rows.push({ seg, baselineMBps: mbps(median(base)), encryptMBps: mbps(median(enc)), decryptMBps: mbps(median(dec)), subtleEncryptMBps: mbps(median(senc)), subtleDecryptMBps: mbps(median(sdec)), allocMs: median(alloc), touchMs: median(touch), subtleEncryptMs: median(senc) });
     }
     return rows;
   } finally {

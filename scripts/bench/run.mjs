@@ -173,11 +173,15 @@ async function breakdown(R, floor, bytes) {
   R.breakdown = { bytes, rows: Object.values(rows).map((r) => ({ path: r.path, what: r.what, MBps: mbps(bytes, median(r.ms)), cpuS: +median(r.cpuS).toFixed(2), n: r.ms.length })) };
   for (const r of R.breakdown.rows) log(`floor ${r.path.padEnd(7)} ${fmtSize(bytes)}: ${r.MBps.toFixed(1)} MB/s, workerd CPU ${r.cpuS} s`);
 
-  // A sealed GET's pieces, on an object sealed by the floor worker with a fixed test key.
+  // A sealed GET's pieces, on an object sealed by the floor worker with a fixed test key; 4x the
+  // size, since /proc CPU figures come in 10 ms ticks and a GET costs a small fraction of a PUT.
+  bytes *= 4;
   const put = await request(floor, 'PUT', '/sealed/g', {}, { bytes, chunk }, true);
   if (put.status !== 200) throw new Error(`floor /sealed/g: ${put.status}`);
+  const plain = await request(floor, 'PUT', '/r2/bg', {}, { bytes, chunk }, true);
+  if (plain.status !== 200) throw new Error(`floor /r2/bg: ${plain.status}`);
   const gets = [
-    ['/r2/bd', 'R2 body returned as is (the unsealed gateway\'s GET)'],
+    ['/r2/bg', 'R2 body returned as is (the unsealed gateway\'s GET)'],
     ['/plumb/g', 'stored segments read whole (BYOB readAtLeast), handed on unchanged, one segment (256 KiB) per chunk, into a FixedLengthStream'],
     ['/plumb4/g', 'the same, four segments (1 MiB) per chunk'],
     ['/decrypt/g', 'decryptBody (src/crypto/stream.ts: 1 MiB of segments per read, each decrypted, one chunk out) into a FixedLengthStream (the sealed gateway\'s GET minus auth)'],
