@@ -151,53 +151,46 @@ async function small(R, gws, { concurrency = 16, seconds, keys = 64 }) {
   }
 }
 
-// ---- where a PUT's time goes: the floor worker with pieces of the gateway's write path ----
+// ---- where a PUT's and a sealed GET's time go: the floor worker with pieces of the gateway ----
+/** Each route RUNS times, interleaved; median MB/s and workerd CPU per route. */
+async function routeRuns(floor, method, routes, bytes) {
+  const rows = Object.fromEntries(routes.map(([p, what]) => [p, { path: p, what, ms: [], cpuS: [] }]));
+  for (let i = 0; i < RUNS; i++) {
+    for (const [p] of routes) {
+      const c0 = cpuTimes(floor);
+      const r = await request(floor, method, p, {}, method === 'PUT' ? { bytes, chunk } : null, method === 'PUT');
+      if (r.status !== 200 || (method === 'GET' && r.bytes < bytes)) throw new Error(`floor ${method} ${p}: ${r.status}, ${r.bytes} bytes`);
+      rows[p].ms.push(r.ms);
+      rows[p].cpuS.push(Object.values(cpuDelta(c0, cpuTimes(floor))).reduce((a, b) => a + b, 0));
+    }
+  }
+  const out = { bytes, rows: Object.values(rows).map((r) => ({ path: r.path, what: r.what, MBps: mbps(bytes, median(r.ms)), cpuS: +median(r.cpuS).toFixed(2), n: r.ms.length })) };
+  for (const r of out.rows) log(`floor ${method} ${r.path.padEnd(10)} ${fmtSize(bytes)}: ${r.MBps.toFixed(1)} MB/s, workerd CPU ${r.cpuS} s`);
+  return out;
+}
+
 async function breakdown(R, floor, bytes) {
-  const routes = [
+  R.breakdown = await routeRuns(floor, 'PUT', [
     ['/drain', 'read the body, drop it'],
     ['/crc', 'CRC-64 (src/s3/checksum.ts) over the body'],
     ['/tap', 'hashTap (src/s3/hashing.ts: MD5 + CRC-64) in a TransformStream, then drop'],
     ['/r2/bd', 'R2 put of request.body as is'],
     ['/tap-r2', 'hashTap, then pipeTo a FixedLengthStream into R2 put (the unsealed gateway\'s path minus auth)'],
-  ];
-  const rows = Object.fromEntries(routes.map(([p, what]) => [p, { path: p, what, ms: [], cpuS: [] }]));
-  for (let i = 0; i < RUNS; i++) {
-    for (const [p] of routes) {
-      const c0 = cpuTimes(floor);
-      const r = await request(floor, 'PUT', p, {}, { bytes, chunk }, true);
-      if (r.status !== 200) throw new Error(`floor ${p}: ${r.status}`);
-      rows[p].ms.push(r.ms);
-      rows[p].cpuS.push(Object.values(cpuDelta(c0, cpuTimes(floor))).reduce((a, b) => a + b, 0));
-    }
-  }
-  R.breakdown = { bytes, rows: Object.values(rows).map((r) => ({ path: r.path, what: r.what, MBps: mbps(bytes, median(r.ms)), cpuS: +median(r.cpuS).toFixed(2), n: r.ms.length })) };
-  for (const r of R.breakdown.rows) log(`floor ${r.path.padEnd(7)} ${fmtSize(bytes)}: ${r.MBps.toFixed(1)} MB/s, workerd CPU ${r.cpuS} s`);
+  ], bytes);
 
   // A sealed GET's pieces, on an object sealed by the floor worker with a fixed test key; 4x the
   // size, since /proc CPU figures come in 10 ms ticks and a GET costs a small fraction of a PUT.
   bytes *= 4;
-  const put = await request(floor, 'PUT', '/sealed/g', {}, { bytes, chunk }, true);
-  if (put.status !== 200) throw new Error(`floor /sealed/g: ${put.status}`);
-  const plain = await request(floor, 'PUT', '/r2/bg', {}, { bytes, chunk }, true);
-  if (plain.status !== 200) throw new Error(`floor /r2/bg: ${plain.status}`);
-  const gets = [
+  for (const p of ['/sealed/g', '/r2/bg']) {
+    const put = await request(floor, 'PUT', p, {}, { bytes, chunk }, true);
+    if (put.status !== 200) throw new Error(`floor PUT ${p}: ${put.status}`);
+  }
+  R.breakdownGet = await routeRuns(floor, 'GET', [
     ['/r2/bg', 'R2 body returned as is (the unsealed gateway\'s GET)'],
     ['/plumb/g', 'stored segments read whole (BYOB readAtLeast), handed on unchanged, one segment (256 KiB) per chunk, into a FixedLengthStream'],
     ['/plumb4/g', 'the same, four segments (1 MiB) per chunk'],
     ['/decrypt/g', 'decryptBody (src/crypto/stream.ts: 1 MiB of segments per read, each decrypted, one chunk out) into a FixedLengthStream (the sealed gateway\'s GET minus auth)'],
-  ];
-  const grows = Object.fromEntries(gets.map(([p, what]) => [p, { path: p, what, ms: [], cpuS: [] }]));
-  for (let i = 0; i < RUNS; i++) {
-    for (const [p] of gets) {
-      const c0 = cpuTimes(floor);
-      const r = await request(floor, 'GET', p, {});
-      if (r.status !== 200 || r.bytes < bytes) throw new Error(`floor GET ${p}: ${r.status}, ${r.bytes} bytes`);
-      grows[p].ms.push(r.ms);
-      grows[p].cpuS.push(Object.values(cpuDelta(c0, cpuTimes(floor))).reduce((a, b) => a + b, 0));
-    }
-  }
-  R.breakdownGet = { bytes, rows: Object.values(grows).map((r) => ({ path: r.path, what: r.what, MBps: mbps(bytes, median(r.ms)), cpuS: +median(r.cpuS).toFixed(2), n: r.ms.length })) };
-  for (const r of R.breakdownGet.rows) log(`floor GET ${r.path.padEnd(10)} ${fmtSize(bytes)}: ${r.MBps.toFixed(1)} MB/s, workerd CPU ${r.cpuS} s`);
+  ], bytes);
 }
 
 // ---- 7: the proxy layout: the gateway in front of an S3-compatible server (s3rver) ----
