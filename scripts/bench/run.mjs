@@ -291,6 +291,10 @@ function fmtSize(b) {
 if (flag('render')) {
   // Re-render the docs from the last run's raw results (after editing report.mjs).
   const R = JSON.parse(readFileSync(join(root, 'bench-out', 'results.json'), 'utf8'));
+  if (R.quick) {
+    console.error('bench-out/results.json is from a --quick run, which never writes the docs; run `npm run bench`');
+    process.exit(1);
+  }
   const { table, wrote } = writeReport(R, { write: true });
   console.log(table);
   console.log(`wrote ${wrote.join(', ')}`);
