@@ -164,9 +164,9 @@ export const READ_BATCH = 1 << 20;
 /**
  * decryptStream applied to `body`. A byte stream (R2's, fetch's) is read whole
  * segments at a time (`batch` bytes of plaintext's worth per read) straight into
- * the buffer that is decrypted, and each read leaves as one chunk: in workerd every chunk that
- * crosses between JavaScript and the platform costs far more than its bytes, and
- * stores hand bodies out in small chunks (4 KiB locally).
+ * the buffer that is decrypted, and each read leaves as one chunk: in workerd
+ * every chunk that crosses between JavaScript and the platform costs far more
+ * than its bytes, and stores hand bodies out in small chunks (4 KiB locally).
  */
 export function decryptBody(sk: SegmentKey, plainLen: number, seg: number, span: SegmentSpan, body: ReadableStream<Uint8Array>, batch = READ_BATCH): ReadableStream<Uint8Array> {
   let reader: ReadableStreamBYOBReader;

@@ -62,7 +62,7 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
 
   let body: ReadableStream<Uint8Array> | null;
   try {
-    // Authenticate the first segment before committing to a status line.
+    // Authenticate the first read (up to READ_BATCH of segments) before committing to a status line.
     body = await primed(await reader.read(start, end), length, (e) => integrityFailure(ctx, e));
   } catch (e) {
     throw integrityFailure(ctx, e);
@@ -134,11 +134,12 @@ function preconditions(h: Headers, rec: ObjectRecord): Response | null {
 }
 
 /**
- * `src` behind a FixedLengthStream of `length` bytes (null when empty), which keeps Content-Length on
- * the wire and cuts short a body that falls short. The first chunk is read before
- * returning, so a failure there becomes an error response; later failures abort
- * the body and are logged via onError. The rest is piped straight on: every
- * JavaScript stream hop per chunk costs a sealed GET measurable CPU in workerd.
+ * `src` behind a FixedLengthStream of `length` bytes (null when empty), which
+ * keeps Content-Length on the wire and cuts short a body that falls short. The
+ * first chunk is read before returning, so a failure there becomes an error
+ * response; later failures abort the body and are logged via onError. The rest
+ * is piped straight on: every JavaScript stream hop per chunk costs a sealed GET
+ * measurable CPU in workerd.
  */
 async function primed(src: ReadableStream<Uint8Array>, length: number, onError: (e: unknown) => unknown): Promise<ReadableStream<Uint8Array> | null> {
   const reader = src.getReader();
