@@ -12,7 +12,7 @@
 
 import { concat, equalBytes, fields, fromB64url, randomBytes, toB64url, toHex, utf8 } from '../crypto/bytes';
 import { hkdf } from '../crypto/kdf';
-import { cipherLength, decryptBody, decryptStream, deriveStream, encryptStream, IntegrityError, segmentSpan, type SegmentSpan } from '../crypto/stream';
+import { cipherLength, decryptBody, deriveStream, encryptStream, IntegrityError, segmentSpan, type SegmentSpan } from '../crypto/stream';
 import type { Envelope, KeyMode, Mode, ObjectId, SseRequest } from './types';
 
 export type { Envelope, Mode, ObjectId, SseRequest } from './types';
@@ -38,7 +38,6 @@ export interface Sealing {
 export interface Opening {
   /** Ciphertext bytes and trimming for plaintext bytes [start, end]. */
   span(start: number, end: number): SegmentSpan;
-  decrypt(span: SegmentSpan): TransformStream<Uint8Array, Uint8Array>;
   /** The plaintext of `stored` (the span's ciphertext bytes), authenticated as it streams. */
   read(stored: ReadableStream<Uint8Array>, span: SegmentSpan): ReadableStream<Uint8Array>;
 }
@@ -76,7 +75,6 @@ export class Sse {
     if (!equalBytes(commitment, fromB64url(env.commit))) throw new IntegrityError('key commitment mismatch');
     return {
       span: (start, end) => segmentSpan(plainLen, env.seg, start, end),
-      decrypt: (span) => decryptStream(key, plainLen, env.seg, span),
       read: (stored, span) => decryptBody(key, plainLen, env.seg, span, stored),
     };
   }
@@ -118,8 +116,7 @@ export class Sse {
         if (!equalBytes(commitment, fromB64url(sealed.commit))) throw new IntegrityError(`part ${part} commitment mismatch`);
         return {
           span: (start, end) => segmentSpan(plainLen, env.seg, start, end),
-          decrypt: (span) => decryptStream(key, plainLen, env.seg, span),
-          read: (stored, span) => decryptBody(key, plainLen, env.seg, span, stored),
+              read: (stored, span) => decryptBody(key, plainLen, env.seg, span, stored),
         };
       },
     };

@@ -3,6 +3,7 @@
 
 import { AwsClient } from 'aws4fetch';
 import { XMLParser } from 'fast-xml-parser';
+import { toHex } from '../crypto/bytes';
 import type { HttpMeta } from './types';
 
 export interface UpstreamConfig {
@@ -128,10 +129,7 @@ function writeHeaders(w: WriteMeta = {}): Record<string, string> {
   return h;
 }
 
-async function sha256(data: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>));
-  return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
-}
+const sha256 = async (data: Uint8Array): Promise<string> => toHex(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>));
 
 /** `body`, failed unless exactly `length` bytes. Its error goes to `seen`, for the caller to get back rather than the fetch failure it causes. */
 function exact(body: ReadableStream<Uint8Array>, length: number, seen: { error?: unknown }): ReadableStream<Uint8Array> {

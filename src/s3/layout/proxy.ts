@@ -107,15 +107,12 @@ export class ProxyLayout implements Layout {
       // Into a hidden key first: the object only changes once its record is known (after the last byte).
       await this.call((up) => up.put(tmp, body.stream, body.length));
       const fields = { ...(await finish()), data: SELF };
-      const meta = encodeMeta({ ...recordToCustom(fields), 'sb-ce': opts.http.contentEncoding ?? '' });
+      const meta = stamped(recordToCustom(fields), opts.http);
       const now = previous ? await previous.catch(() => null) : await this.call((up) => up.head(target));
       if (opts.ifRecord !== undefined && now?.etag !== opts.ifRecord) return null;
-      const settle = await this.reindex(bucket, key, fields.envelope && { etag: fields.etag, delta: body.length - fields.size });
-      const done = await this.call((up) => up.copy(tmp, target, { meta, http: storedHttp(opts.http) })).catch(async (e) => {
-        await settle(false);
-        throw e;
-      });
-      await settle(!!done);
+      const done = await this.reindexed(bucket, key, fields.envelope && { etag: fields.etag, delta: body.length - fields.size }, () =>
+        this.call((up) => up.copy(tmp, target, { meta, http: storedHttp(opts.http) })),
+      );
       if (!done) return null;
       await this.dropSidecar(bucket, now, fields.data);
       return { ...fields, http: opts.http, uploaded: done.lastModified, storeEtag: done.etag };
@@ -131,20 +128,17 @@ export class ProxyLayout implements Layout {
     if (!now || now.etag !== ifRecord) return null;
     const custom = recordToCustom(rec);
     // An SSE-C re-key changes the ETag, and so the object's index entry.
-    const settle = await this.reindex(bucket, key, rec.envelope && { etag: rec.etag, delta: now.size - rec.size });
+    const entry = rec.envelope && { etag: rec.etag, delta: now.size - rec.size };
     if (!rec.data.startsWith(MULTIPART_DATA)) {
-      const done = await this.call((up) => up.copy(target, target, { meta: encodeMeta({ ...custom, 'sb-ce': rec.http.contentEncoding ?? '' }), http: storedHttp(rec.http), ifMatch: ifRecord })).catch(async (e) => {
-        await settle(false);
-        throw e;
-      });
-      await settle(!!done);
+      const done = await this.reindexed(bucket, key, entry, () =>
+        this.call((up) => up.copy(target, target, { meta: stamped(custom, rec.http), http: storedHttp(rec.http), ifMatch: ifRecord })),
+      );
       return done && { ...rec, uploaded: done.lastModified, storeEtag: done.etag };
     }
     // Multipart: the envelope lives with the manifest; the object itself changes only if its metadata does.
     const side = this.hidden(bucket, `m/${rec.data.slice(MULTIPART_DATA.length)}`);
-    await this.call((up) => up.copy(side, side, { meta: encodeMeta(pick(custom, SIDECAR_FIELDS)) }));
-    await settle(true);
-    const own = encodeMeta({ ...omit(custom, SIDECAR_FIELDS), 'sb-ce': rec.http.contentEncoding ?? '' });
+    await this.reindexed(bucket, key, entry, () => this.call((up) => up.copy(side, side, { meta: encodeMeta(pick(custom, SIDECAR_FIELDS)) })));
+    const own = stamped(omit(custom, SIDECAR_FIELDS), rec.http);
     if (sameRecord(own, now.meta) && sameHttp(storedHttp(rec.http), now.http)) return { ...rec, storeEtag: now.etag };
     const done = await this.call((up) => up.copy(target, target, { meta: own, http: storedHttp(rec.http), ifMatch: ifRecord }));
     return done && { ...rec, uploaded: done.lastModified, storeEtag: done.etag };
@@ -153,9 +147,7 @@ export class ProxyLayout implements Layout {
   async delete(bucket: string, key: string): Promise<void> {
     if (key.startsWith(HIDDEN)) return;
     const now = await this.call((up) => up.head(this.at(bucket, key)));
-    const settle = await this.reindex(bucket, key, undefined);
-    await this.call((up) => up.delete([this.at(bucket, key)]));
-    await settle(true);
+    await this.reindexed(bucket, key, undefined, () => this.call((up) => up.delete([this.at(bucket, key)])).then(() => true));
     await this.dropSidecar(bucket, now, '');
   }
 
@@ -208,9 +200,9 @@ export class ProxyLayout implements Layout {
 
   async createUpload(bucket: string, key: string, id: string, custom: Record<string, string>, http: HttpMeta): Promise<void> {
     writable(key);
-    const own = encodeMeta({ ...omit(custom, ['sb-env']), 'sb-data': MULTIPART_DATA + id, 'sb-ce': http.contentEncoding ?? '' });
+    const own = stamped({ ...omit(custom, ['sb-env']), 'sb-data': MULTIPART_DATA + id }, http);
     const upstreamId = await this.call((up) => up.createMultipart(this.at(bucket, key), { meta: own, http: storedHttp(http) }));
-    await this.call((up) => up.put(this.hidden(bucket, `u/${id}`), null, 0, { meta: encodeMeta({ ...custom, key: encodeURIComponent(key), 'sb-up': upstreamId, 'sb-ce': http.contentEncoding ?? '' }), http: storedHttp(http) }));
+    await this.call((up) => up.put(this.hidden(bucket, `u/${id}`), null, 0, { meta: stamped({ ...custom, key: encodeURIComponent(key), 'sb-up': upstreamId }, http), http: storedHttp(http) }));
   }
 
   async upload(bucket: string, id: string): Promise<UploadInfo | null> {
@@ -238,12 +230,9 @@ export class ProxyLayout implements Layout {
     const previous = await this.call((c) => c.head(target));
     await this.call((c) => c.put(this.hidden(bucket, `m/${up.id}`), manifestBody, manifestBody.length, { meta: encodeMeta(pick(recordToCustom(rec), SIDECAR_FIELDS)) }));
     const stored = manifest.parts.reduce((a, p) => a + Number(p.data), 0);
-    const settle = await this.reindex(bucket, key, rec.envelope && { etag: rec.etag, delta: stored - rec.size });
-    const done = await this.call((c) => c.completeMultipart(target, up.custom['sb-up'], manifest.parts.map((p) => ({ part: p.n, etag: byNumber.get(p.n)!.custom['sb-part-etag'] })))).catch(async (e) => {
-      await settle(false);
-      throw e;
-    });
-    await settle(true);
+    const done = await this.reindexed(bucket, key, rec.envelope && { etag: rec.etag, delta: stored - rec.size }, () =>
+      this.call((c) => c.completeMultipart(target, up.custom['sb-up'], manifest.parts.map((p) => ({ part: p.n, etag: byNumber.get(p.n)!.custom['sb-part-etag'] })))),
+    );
     await this.dropSidecar(bucket, previous, rec.data);
     await this.forget(bucket, up.id, parts);
     return { ...rec, http: up.http, uploaded: new Date(), storeEtag: done.etag };
@@ -378,19 +367,29 @@ export class ProxyLayout implements Layout {
   }
 
   /**
-   * Puts the index entry a sealed object is listed by (before the object becomes
-   * visible, so a visible sealed object always has one) and returns how to settle:
-   * once the write has landed, drop the key's other entries; if it failed, the new one.
+   * Runs `op`, the request that changes what `key` is, with the key's listing index
+   * kept true: the entry a sealed object is listed by (`next`) goes in first, so a
+   * visible sealed object always has one; once `op` lands the key's other entries
+   * go, and if it fails or is refused (null), the new one does.
    */
-  private async reindex(bucket: string, key: string, next: { etag: string; delta: number } | undefined): Promise<(landed: boolean) => Promise<void>> {
+  private async reindexed<T>(bucket: string, key: string, next: { etag: string; delta: number } | undefined, op: () => Promise<T>): Promise<T> {
     const dir = this.hidden(bucket, 'i/');
     const old = (await this.all(`${dir}${escapeKey(key)} `)).map((o) => o.key);
     const entry = next && `${dir}${escapeKey(key)} ${next.etag}`;
     if (next && entry) await this.call((up) => up.put(entry, new Uint8Array(next.delta), next.delta));
-    return async (landed) => {
+    const settle = async (landed: boolean) => {
       const drop = landed ? old.filter((k) => k !== entry) : entry && !old.includes(entry) ? [entry] : [];
       if (drop.length) await this.call((up) => up.delete(drop));
     };
+    let done: T;
+    try {
+      done = await op();
+    } catch (e) {
+      await settle(false);
+      throw e;
+    }
+    await settle(!!done);
+    return done;
   }
 
   /** Index entries for the keys of one listing page (ending at `last`), by key. */
@@ -477,6 +476,8 @@ function toUpload(id: string, o: UpstreamObject): UploadInfo {
 
 /** Content-Encoding stays in metadata: an upstream (or fetch) must never try to decode ciphertext. */
 const storedHttp = (h: HttpMeta): HttpMeta => ({ ...h, contentEncoding: undefined });
+/** Metadata to store, with the Content-Encoding that storedHttp leaves out. */
+const stamped = (m: Record<string, string>, h: HttpMeta) => encodeMeta({ ...m, 'sb-ce': h.contentEncoding ?? '' });
 
 const pick = (m: Record<string, string>, keys: string[]) => Object.fromEntries(Object.entries(m).filter(([k]) => keys.includes(k)));
 const omit = (m: Record<string, string>, keys: string[]) => Object.fromEntries(Object.entries(m).filter(([k]) => !keys.includes(k)));

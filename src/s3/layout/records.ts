@@ -68,14 +68,7 @@ export class RecordLayout implements Layout {
   }
 
   async swap(bucket: string, key: string, rec: ObjectRecord, ifRecord: string): Promise<ObjectRecord | null> {
-    const current = await this.store.get(objectKey(bucket, key));
-    if (!current || current.object.etag !== ifRecord) {
-      await current?.body.cancel();
-      return null;
-    }
-    // A fresh record body (same manifest) gives the swapped record a new store etag.
-    const body = recordBody(manifestBytes(new Uint8Array(await new Response(current.body).arrayBuffer())));
-    const stored = await this.store.put(objectKey(bucket, key), body, body.length, { custom: recordToCustom(rec), http: rec.http, ifEtag: ifRecord });
+    const stored = await this.replace(objectKey(bucket, key), ifRecord, () => ({ custom: recordToCustom(rec), http: rec.http }));
     return stored && { ...rec, uploaded: stored.uploaded, storeEtag: stored.etag };
   }
 
@@ -185,14 +178,7 @@ export class RecordLayout implements Layout {
   }
 
   async rewrap(item: Sealed, env: Envelope): Promise<boolean> {
-    const current = await this.store.get(item.ref);
-    if (!current || current.object.etag !== item.version) {
-      await current?.body.cancel();
-      return false;
-    }
-    const body = item.ref.startsWith('o/') ? recordBody(manifestBytes(new Uint8Array(await new Response(current.body).arrayBuffer()))) : (await current.body.cancel(), recordBody());
-    const swapped = await this.store.put(item.ref, body, body.length, { custom: { ...current.object.custom, 'sb-env': encodeEnvelope(env) }, http: current.object.http, ifEtag: item.version });
-    return !!swapped;
+    return !!(await this.replace(item.ref, item.version, (o) => ({ custom: { ...o.custom, 'sb-env': encodeEnvelope(env) }, http: o.http })));
   }
 
   async loadState(name: string): Promise<string | undefined> {
@@ -210,6 +196,20 @@ export class RecordLayout implements Layout {
       yield* r.objects;
       cursor = r.cursor;
     } while (cursor);
+  }
+
+  /**
+   * Rewrites a record entry (an object's or an upload's) if its store etag is still
+   * `ifEtag`. A fresh record body, same manifest, gives it a new store etag.
+   */
+  private async replace(storeKey: string, ifEtag: string, next: (o: StoredObject) => { custom: Record<string, string>; http: ObjectRecord['http'] }): Promise<StoredObject | null> {
+    const current = await this.store.get(storeKey);
+    if (!current || current.object.etag !== ifEtag) {
+      await current?.body.cancel();
+      return null;
+    }
+    const body = recordBody(manifestBytes(new Uint8Array(await new Response(current.body).arrayBuffer())));
+    return this.store.put(storeKey, body, body.length, { ...next(current.object), ifEtag });
   }
 
   /** The data entries a record points to (one, or one per part). */
