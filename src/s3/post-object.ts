@@ -6,6 +6,7 @@
 
 import type { SecretLookup } from './auth/types';
 import { deriveSigningKey } from './auth/sigv4';
+import { MAX_COS_WINDOW_S } from './auth/cos';
 import { digestHex, hmacHex, hmacKey, timingSafeEqual, uriEncode } from './auth/util';
 import type { Ctx } from './context';
 import { userMetadata, type Dialect } from './dialect';
@@ -88,6 +89,7 @@ async function verifyForm(f: Map<string, string>, dialect: Dialect, lookup: Secr
     need('policy');
     const m = /^(\d{1,12});(\d{1,12})$/.exec(keyTime);
     if (!m) throw new S3Error('InvalidArgument', 'q-key-time must be "<start>;<end>" in unix seconds.', { fields: { ArgumentName: 'q-key-time' } });
+    if (Number(m[2]) - Number(m[1]) > MAX_COS_WINDOW_S) throw new S3Error('InvalidArgument', `q-key-time may span at most ${MAX_COS_WINDOW_S} seconds (7 days).`, { fields: { ArgumentName: 'q-key-time' } });
     const t = Math.floor(now.getTime() / 1000);
     if (t < Number(m[1]) - MAX_SKEW_S || t > Number(m[2])) throw denied('Request has expired');
     const secret = await secretFor(ak);

@@ -3,16 +3,20 @@
 
 import { S3Error } from '../errors';
 import type { Auth, SecretLookup } from './types';
-import { digestHex, hmacHex, hmacKey, rawPairs, recode, timingSafeEqual, unescapeBytes, uriEncode } from './util';
+import { digestHex, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders, timingSafeEqual, unescapeBytes, uriEncode } from './util';
 
 const Q_PARAMS = ['q-sign-algorithm', 'q-ak', 'q-sign-time', 'q-key-time', 'q-header-list', 'q-url-param-list', 'q-signature'] as const;
 type Fields = Record<(typeof Q_PARAMS)[number], string>;
 const MAX_SKEW_S = 15 * 60;
+/** The longest q-key-time / q-sign-time window accepted: a week, as SigV4 caps presigned URLs. */
+export const MAX_COS_WINDOW_S = 7 * 24 * 3600;
 const decoder = new TextDecoder();
 const decode = (s: string, plusIsSpace: boolean) => decoder.decode(unescapeBytes(s, plusIsSpace));
 
 function parseFields(pairs: [string, string][], presigned: boolean): Fields {
   const bad = (m: string) => new S3Error(presigned ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed', m);
+  const twice = repeated(pairs.map(([k]) => k).filter((k) => (Q_PARAMS as readonly string[]).includes(k)));
+  if (twice) throw bad(`${twice} appears more than once.`);
   const got: Record<string, string> = {};
   for (const [k, v] of pairs) got[k] = v;
   for (const name of Q_PARAMS) if (got[name] === undefined) throw bad(`COS signature is missing ${name}.`);
@@ -22,9 +26,12 @@ function parseFields(pairs: [string, string][], presigned: boolean): Fields {
 }
 
 function window(value: string, presigned: boolean): [number, number] {
+  const bad = (m: string) => new S3Error(presigned ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed', m);
   const m = /^(\d{1,12});(\d{1,12})$/.exec(value);
-  if (!m) throw new S3Error(presigned ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed', 'q-sign-time and q-key-time must be "<start>;<end>" in unix seconds.');
-  return [Number(m[1]), Number(m[2])];
+  if (!m) throw bad('q-sign-time and q-key-time must be "<start>;<end>" in unix seconds.');
+  const [start, end] = [Number(m[1]), Number(m[2])];
+  if (end - start > MAX_COS_WINDOW_S) throw bad(`q-sign-time and q-key-time may span at most ${MAX_COS_WINDOW_S} seconds (7 days).`);
+  return [start, end];
 }
 
 /** Lowercased, encoded name → encoded value, as COS builds HttpParameters and HttpHeaders. */
@@ -85,5 +92,14 @@ export async function verifyCos(req: Request, lookup: SecretLookup, now = new Da
   const signKey = await hmacHex(await hmacKey(secret, 'SHA-1'), f['q-key-time']);
   const expected = await hmacHex(await hmacKey(signKey, 'SHA-1'), stringToSign);
   if (!timingSafeEqual(expected, f['q-signature'].toLowerCase())) throw new S3Error('SignatureDoesNotMatch');
+  // Every query parameter (a subresource, response-*, versionId, partNumber, uploadId...) and every
+  // behaviour-changing header must be covered: COS lets the client pick what it signs.
+  const signedParams = new Set(f['q-url-param-list'] ? f['q-url-param-list'].split(';').map((n) => n.toLowerCase()) : []);
+  const unsignedParams = [...params.keys()].filter((n) => !signedParams.has(n));
+  if (unsignedParams.length) {
+    throw new S3Error('AccessDenied', 'There were query parameters present in the request which were not signed', { fields: { ParametersNotSigned: unsignedParams.join(', ') } });
+  }
+  requireSignedHeaders(req.headers, f['q-header-list'] ? f['q-header-list'].split(';') : []);
+
   return { accessKeyId: f['q-ak'], dialect: 'cos', method: presigned ? 'cos-presigned' : 'cos', payload: { kind: 'unsigned' } };
 }

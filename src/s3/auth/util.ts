@@ -1,5 +1,7 @@
 // Small byte, hex and HMAC helpers shared by the signature verifiers.
 
+import { S3Error } from '../errors';
+
 const encoder = new TextEncoder();
 export const utf8 = (s: string): Uint8Array => encoder.encode(s);
 
@@ -88,4 +90,36 @@ export function rawPairs(search: string): [string, string][] {
     out.push(i < 0 ? [part, ''] : [part.slice(0, i), part.slice(i + 1)]);
   }
   return out;
+}
+
+/**
+ * Request headers that change what the gateway does (every x-amz-* and x-cos-* header:
+ * copy source, SSE, metadata, checksums, decoded length; and Content-MD5), so a
+ * signature must cover each one that is present. S3 refuses the same requests.
+ */
+export function unsignedHeaders(h: Headers, signed: Iterable<string>, exempt: readonly string[] = []): string[] {
+  const covered = new Set([...signed].map((n) => n.toLowerCase()));
+  const out: string[] = [];
+  h.forEach((_, name) => {
+    if ((name.startsWith('x-amz-') || name.startsWith('x-cos-') || name === 'content-md5') && !covered.has(name) && !exempt.includes(name)) out.push(name);
+  });
+  return out;
+}
+
+/** Refuses a request carrying behaviour-changing headers its signature does not cover. */
+export function requireSignedHeaders(h: Headers, signed: Iterable<string>, exempt: readonly string[] = []): void {
+  const missing = unsignedHeaders(h, signed, exempt);
+  if (missing.length) {
+    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', { fields: { HeadersNotSigned: missing.join(', ') } });
+  }
+}
+
+/** Names that occur more than once among `pairs` (auth parameters must be given once). */
+export function repeated(names: string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) return n;
+    seen.add(n);
+  }
+  return undefined;
 }
