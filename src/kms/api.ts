@@ -4,7 +4,9 @@
 // so `aws kms --endpoint-url ...` and @aws-sdk/client-kms work unchanged.
 
 import type { Config, Env } from '../config';
-import { verifySigV4 } from '../s3/auth/sigv4';
+import { precheckSigV4, verifySigV4 } from '../s3/auth/sigv4';
+import { toHex } from '../crypto/bytes';
+import { readAtMost } from '../s3/body';
 import type { SecretLookup } from '../s3/auth/types';
 import { S3Error } from '../s3/errors';
 import { kmsStub } from './durable';
@@ -35,8 +37,21 @@ function authError(e: S3Error): KmsError {
       return new KmsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
     case 'AuthorizationHeaderMalformed':
       return new KmsError('IncompleteSignatureException', e.message);
+    case 'XAmzContentSHA256Mismatch':
+      return new KmsError('InvalidSignatureException', 'The body does not match the signed x-amz-content-sha256.');
     default:
       return new KmsError('AccessDeniedException', e.message);
+  }
+}
+
+const tooLarge = () => new KmsError('ValidationException', `The request body is larger than ${MAX_BODY} bytes.`);
+
+/** Runs a signature check, answering its failures in KMS's own error names. */
+async function signed<T>(check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (e) {
+    throw e instanceof S3Error ? authError(e) : e;
   }
 }
 
@@ -47,14 +62,18 @@ export async function kmsApi(req: Request, env: Env, config: Config, lookup: Sec
     if (!(req.headers.get('authorization') ?? '').startsWith('AWS4-HMAC-SHA256')) {
       throw new KmsError('MissingAuthenticationTokenException', 'Missing Authentication Token: KMS requests must be signed with SigV4 (service "kms").');
     }
-    if (Number(req.headers.get('content-length') ?? 0) > MAX_BODY) throw new KmsError('ValidationException', 'The request body is too large.');
-    try {
-      await verifySigV4(req, lookup, { service: 'kms' });
-    } catch (e) {
-      if (e instanceof S3Error) throw authError(e);
-      throw e;
+    // Who is asking, and when, is checked before a single byte of the body is read.
+    await signed(() => precheckSigV4(req, lookup, { service: 'kms' }));
+    // Only a signed body is acted on: streaming and unsigned payloads are refused outright.
+    const declared = req.headers.get('x-amz-content-sha256');
+    if (declared !== null && !/^[0-9a-fA-F]{64}$/.test(declared)) {
+      throw new KmsError('InvalidSignatureException', 'KMS requests must sign their body: x-amz-content-sha256, when sent, must be its SHA-256.');
     }
-    const text = await req.text();
+    if (Number(req.headers.get('content-length') ?? 0) > MAX_BODY) throw tooLarge();
+    const body = await readAtMost(req.body, MAX_BODY, tooLarge);
+    const hash = toHex(await crypto.subtle.digest('SHA-256', body));
+    await signed(() => verifySigV4(req, lookup, { service: 'kms', payloadHash: hash }));
+    const text = new TextDecoder().decode(body);
     let input: unknown;
     try {
       input = text.trim() ? JSON.parse(text) : {};

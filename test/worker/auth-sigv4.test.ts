@@ -3,7 +3,7 @@ import { AwsV4Signer } from 'aws4fetch';
 import { verifyPresignedV4, verifySigV4, canonicalUri, canonicalQuery } from '../../src/s3/auth/sigv4';
 import { authenticate } from '../../src/s3/auth';
 import { decodePayload } from '../../src/s3/chunked';
-import { expectS3Error, lookupOf, readAll, enc } from './helpers/auth-helpers';
+import { expectS3Error, lookupOf, readAll, enc, sha256Hex } from './helpers/auth-helpers';
 
 // --- AWS SigV4 test suite -------------------------------------------------
 // Expected signatures: awslabs/aws-c-auth, tests/aws-signing-test-suite/v4/<case>/header-signed-request.txt
@@ -276,14 +276,17 @@ describe('round trips with aws4fetch', () => {
     expect(auth.payload).toMatchObject({ kind: 'chunked-signed', trailer: true, datetime, scope: '20260101/auto/s3/aws4_request' });
   });
 
-  it('service is a parameter (KMS-style JSON POST without x-amz-content-sha256)', async () => {
+  it('service is a parameter (KMS-style JSON POST without x-amz-content-sha256, its body hashed by the caller)', async () => {
     const body = JSON.stringify({ KeyId: 'alias/x', Plaintext: 'aGk=' });
     const signer = new AwsV4Signer({ url: 'https://kms.gateway.example/', method: 'POST', body, headers: { 'X-Amz-Target': 'TrentService.Encrypt', 'Content-Type': 'application/x-amz-json-1.1' }, accessKeyId: 'AKTEST', secretAccessKey: secret, service: 'kms', region: 'us-east-1', datetime });
     const s = await signer.sign();
     const req = new Request(s.url.toString(), { method: 'POST', headers: s.headers, body });
-    expect(await verifySigV4(req, lookup, { service: 'kms', now })).toMatchObject({ method: 'sigv4' });
-    expect(await req.text()).toBe(body); // the body is still readable after hashing
-    await expectS3Error(verifySigV4(new Request(s.url.toString(), { method: 'POST', headers: s.headers, body: body + ' ' }), lookup, { service: 'kms', now }), 'SignatureDoesNotMatch');
+    const payloadHash = await sha256Hex(body);
+    expect(await verifySigV4(req, lookup, { service: 'kms', now, payloadHash })).toMatchObject({ method: 'sigv4' });
+    expect(await req.text()).toBe(body); // the verifier never reads the body itself
+    await expectS3Error(verifySigV4(new Request(s.url.toString(), { method: 'POST', headers: s.headers, body: body + ' ' }), lookup, { service: 'kms', now, payloadHash: await sha256Hex(body + ' ') }), 'SignatureDoesNotMatch');
+    // A body the caller has not hashed is never read by the verifier.
+    await expectS3Error(verifySigV4(new Request(s.url.toString(), { method: 'POST', headers: s.headers, body }), lookup, { service: 'kms', now }), 'InvalidRequest');
     await expectS3Error(verifySigV4(new Request(s.url.toString(), { method: 'POST', headers: s.headers, body }), lookup, { now }), 'AuthorizationHeaderMalformed');
   });
 });

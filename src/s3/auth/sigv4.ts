@@ -3,12 +3,17 @@
 
 import { S3Error } from '../errors';
 import type { Auth, Payload, SecretLookup } from './types';
-import { EMPTY_SHA256, digestHex, hmac, hmacHex, hmacKey, rawPairs, recode, timingSafeEqual } from './util';
+import { EMPTY_SHA256, digestHex, hmac, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders, timingSafeEqual } from './util';
 
 export interface SigV4Options {
   /** Credential scope service; 's3' unless the KMS endpoint says otherwise. */
   service?: string;
   now?: Date;
+  /**
+   * The body's SHA-256 (hex), computed by a caller that reads small bodies whole
+   * (KMS): signed in place of x-amz-content-sha256, which such clients may omit.
+   */
+  payloadHash?: string;
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -93,7 +98,11 @@ function parseHeaderAuth(req: Request, service: string): Parsed {
   const fields: Record<string, string> = {};
   for (const part of header.slice(ALGORITHM.length).split(',')) {
     const i = part.indexOf('=');
-    if (i > 0) fields[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+    if (i <= 0) continue;
+    const name = part.slice(0, i).trim();
+    // A second Credential or Signature would leave it open which one was checked.
+    if (Object.hasOwn(fields, name)) throw bad(`${name} appears more than once.`);
+    fields[name] = part.slice(i + 1).trim();
   }
   const { Credential, SignedHeaders, Signature } = fields;
   if (!Credential || !SignedHeaders || !Signature) throw bad('it must contain Credential, SignedHeaders and Signature.');
@@ -114,6 +123,8 @@ function parseHeaderAuth(req: Request, service: string): Parsed {
 function parseQueryAuth(url: URL, service: string): Parsed & { expires: number; payloadHash: string } {
   const bad = (m: string) => new S3Error('AuthorizationQueryParametersError', m);
   const q = url.searchParams;
+  const twice = repeated([...q.keys()].filter((k) => k.toLowerCase().startsWith('x-amz-')));
+  if (twice) throw bad(`The query parameter ${twice} appears more than once.`);
   const get = (name: string) => {
     const v = q.get(name);
     if (!v) throw bad(`Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.`);
@@ -166,25 +177,46 @@ function payloadKind(hash: string): Payload['kind'] {
   });
 }
 
-/** Verifies `Authorization: AWS4-HMAC-SHA256 ...`. */
-export async function verifySigV4(req: Request, lookup: SecretLookup, opts: SigV4Options = {}): Promise<Auth> {
+/**
+ * The checks of a header-signed request that need no body: form, date, scope and a
+ * known access key. Callers that must read a body before verifying (KMS) run these
+ * first, so an unknown caller never gets a body read.
+ */
+export async function precheckSigV4(req: Request, lookup: SecretLookup, opts: SigV4Options = {}): Promise<void> {
   const service = opts.service ?? 's3';
-  const now = (opts.now ?? new Date()).getTime();
-  const url = new URL(req.url);
   const p = parseHeaderAuth(req, service);
+  checkSkew(p, (opts.now ?? new Date()).getTime());
+  await secretFor(lookup, p.accessKeyId);
+}
+
+function checkSkew(p: Parsed, now: number) {
   if (Math.abs(now - p.time) > MAX_SKEW_MS) {
     throw new S3Error('RequestTimeTooSkewed', undefined, { fields: { RequestTime: p.datetime, ServerTime: toAmzDate(now), MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS) } });
   }
+}
 
-  let hash = req.headers.get('x-amz-content-sha256');
-  if (hash == null) {
-    if (service === 's3') throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
-    // Other services (KMS) sign the body hash without sending it; their bodies are small JSON.
-    hash = req.body ? await digestHex('SHA-256', new Uint8Array(await req.clone().arrayBuffer())) : EMPTY_SHA256;
+/** Headers a header-signed request may carry unsigned: their values are bound by the scheme itself. */
+const BOUND_BY_SCHEME = ['x-amz-date', 'x-amz-content-sha256'];
+
+/** Verifies `Authorization: AWS4-HMAC-SHA256 ...`. */
+export async function verifySigV4(req: Request, lookup: SecretLookup, opts: SigV4Options = {}): Promise<Auth> {
+  const service = opts.service ?? 's3';
+  const url = new URL(req.url);
+  const p = parseHeaderAuth(req, service);
+  checkSkew(p, (opts.now ?? new Date()).getTime());
+
+  const sent = req.headers.get('x-amz-content-sha256');
+  // Services other than S3 sign the body hash without sending it; a bodyless request's is the empty hash.
+  const hash = sent ?? opts.payloadHash ?? (service !== 's3' && req.body === null ? EMPTY_SHA256 : undefined);
+  if (hash == null) throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  // A body hash the caller computed must be the one the client declared, when it declared one.
+  if (sent != null && opts.payloadHash !== undefined && sent.toLowerCase() !== opts.payloadHash) {
+    throw new S3Error('XAmzContentSHA256Mismatch', undefined, { fields: { ClientComputedContentSHA256: sent, S3ComputedContentSHA256: opts.payloadHash } });
   }
   const kind = payloadKind(hash);
   const secret = await secretFor(lookup, p.accessKeyId);
   const { key, scope } = await check(p, secret, service, canonicalRequest(req, url, p.signedHeaders, hash));
+  requireSignedHeaders(req.headers, p.signedHeaders, BOUND_BY_SCHEME);
 
   const payload: Payload =
     kind === 'chunked-signed'
@@ -208,6 +240,7 @@ export async function verifyPresignedV4(req: Request, lookup: SecretLookup, opts
   if (kind !== 'unsigned' && kind !== 'sha256') throw new S3Error('AuthorizationQueryParametersError', 'Presigned requests cannot use streaming payloads.');
   const secret = await secretFor(lookup, p.accessKeyId);
   await check(p, secret, service, canonicalRequest(req, url, p.signedHeaders, p.payloadHash, 'X-Amz-Signature'));
+  requireSignedHeaders(req.headers, p.signedHeaders);
   const payload: Payload = kind === 'sha256' ? { kind, hex: p.payloadHash.toLowerCase() } : { kind };
   return { accessKeyId: p.accessKeyId, dialect: 'amz', method: 'sigv4-presigned', payload, region: p.region };
 }
