@@ -3,7 +3,7 @@
 import { layoutOf, type Ctx } from './context';
 import { xmlResponse } from './delete';
 import { S3Error } from './errors';
-import { requireBucket } from './objects';
+import { MAX_CONFIG_BODY, requireBucket, wholeBody } from './objects';
 import { parseXml, xmlDocument } from './xml';
 
 /** S3 bucket naming rules (which COS names, "name-appid", also satisfy). */
@@ -31,7 +31,7 @@ export async function listBuckets(ctx: Ctx): Promise<Response> {
 
 export async function createBucket(ctx: Ctx): Promise<Response> {
   if (!validBucketName(ctx.bucket)) throw new S3Error('InvalidBucketName', undefined, { fields: { BucketName: ctx.bucket } });
-  const body = await ctx.req.text();
+  const body = await wholeBody(ctx, MAX_CONFIG_BODY);
   if (body.trim()) parseXml(body, 'CreateBucketConfiguration');
   if (!(await layoutOf(ctx).createBucket(ctx.bucket, ctx.auth.accessKeyId))) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { fields: { BucketName: ctx.bucket } });
   return new Response(null, { status: 200, headers: { location: `/${ctx.bucket}` } });

@@ -2,7 +2,7 @@
 
 import { layoutOf, type Ctx } from './context';
 import { S3Error } from './errors';
-import { requireBucket } from './objects';
+import { MAX_LIST_BODY, requireBucket, wholeBody } from './objects';
 import { list, parseXml, text, xmlDocument } from './xml';
 
 export async function deleteOne(ctx: Ctx): Promise<Response> {
@@ -13,7 +13,7 @@ export async function deleteOne(ctx: Ctx): Promise<Response> {
 
 export async function deleteMany(ctx: Ctx): Promise<Response> {
   await requireBucket(ctx);
-  const doc = parseXml(await ctx.req.text(), 'Delete');
+  const doc = parseXml(await wholeBody(ctx, MAX_LIST_BODY, { bound: true }), 'Delete');
   const objects = list(doc, 'Object');
   if (objects.length > 1000) throw new S3Error('MalformedXML', 'The request must contain no more than 1000 keys.');
   const quiet = text(doc, 'Quiet') === 'true';

@@ -3,7 +3,7 @@
 // BucketKeyEnabled and BlockedEncryptionTypes). Kept on the bucket's record.
 
 import { layoutOf, type Ctx } from './context';
-import { requireBucket } from './objects';
+import { MAX_CONFIG_BODY, requireBucket, wholeBody } from './objects';
 import { xmlResponse } from './delete';
 import { S3Error } from './errors';
 import { parseKeyRef } from '../kms/ids';
@@ -41,7 +41,7 @@ export async function getBucketEncryption(ctx: Ctx): Promise<Response> {
 
 export async function putBucketEncryption(ctx: Ctx): Promise<Response> {
   const rec = await requireBucket(ctx);
-  const doc = parseXml(await ctx.req.text(), 'ServerSideEncryptionConfiguration');
+  const doc = parseXml(await wholeBody(ctx, MAX_CONFIG_BODY), 'ServerSideEncryptionConfiguration');
   const rules = list(doc, 'Rule');
   if (rules.length !== 1) throw new S3Error('MalformedXML');
   const apply = list(rules[0], 'ApplyServerSideEncryptionByDefault')[0];

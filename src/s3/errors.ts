@@ -20,6 +20,7 @@ const CATALOGUE: Record<string, [number, string]> = {
   InvalidRequest: [400, 'Invalid Request'],
   InvalidObjectState: [403, 'The operation is not valid for the object\'s state'],
   KeyTooLongError: [400, 'Your key is too long.'],
+  MaxMessageLengthExceeded: [400, 'Your request was too big.'],
   MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
   MetadataTooLarge: [400, 'Your metadata headers exceed the maximum allowed metadata size.'],
   MethodNotAllowed: [405, 'The specified method is not allowed against this resource.'],

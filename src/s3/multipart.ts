@@ -14,7 +14,7 @@ import { xmlResponse } from './delete';
 import { S3Error } from './errors';
 import { hashTap } from './hashing';
 import { crc64EcmaCombine } from './checksum';
-import { httpMetaFrom, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, writeMode } from './objects';
+import { httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, wholeBody, writeMode } from './objects';
 import { checkKey } from './put';
 import { copySource } from './copy';
 import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart } from './record';
@@ -152,7 +152,7 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
   if (up.env?.mode === 'c' && sse.mode !== 'c') {
     throw new S3Error('InvalidRequest', 'The multipart upload initiate requested encryption. Completing it requires the same SSE-C parameters.');
   }
-  const doc = parseXml(await ctx.req.text(), 'CompleteMultipartUpload');
+  const doc = parseXml(await wholeBody(ctx, MAX_LIST_BODY), 'CompleteMultipartUpload');
   const asked = list(doc, 'Part').map((p) => ({ n: Number(text(p, 'PartNumber')), etag: unquote(text(p, 'ETag') ?? '') }));
   if (!asked.length || asked.some((p) => !Number.isInteger(p.n))) throw new S3Error('MalformedXML');
   for (let i = 1; i < asked.length; i++) {

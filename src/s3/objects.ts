@@ -6,6 +6,8 @@ import type { HttpMeta } from '../store/types';
 import type { BucketInfo } from './layout/types';
 import { equalBytes, fromB64url } from '../crypto/bytes';
 import { decodePayload } from './chunked';
+import { readAtMost } from './body';
+import { CHECKSUM_ALGORITHMS } from './checksum';
 import { layoutOf, type Ctx } from './context';
 import { S3Error } from './errors';
 import { hashTap } from './hashing';
@@ -133,6 +135,33 @@ function uploadError(e: unknown): unknown {
 /** The plaintext body of an upload request, de-chunked and checked as it streams. */
 export function requestBody(ctx: Ctx): ReadableStream<Uint8Array> {
   return decodePayload(untilRead(ctx.req), ctx.auth.payload, ctx.req.headers);
+}
+
+/** Caps on request bodies read whole, counted as the bytes arrive. */
+export const MAX_CONFIG_BODY = 64 * 1024;
+/** DeleteObjects (1,000 keys of up to 1,024 bytes) and CompleteMultipartUpload (10,000 parts). */
+export const MAX_LIST_BODY = 2 * 1024 * 1024;
+
+/**
+ * A small request body (XML) read whole, and only once it has passed every check
+ * the signature implies: the signed x-amz-content-sha256, chunk signatures,
+ * Content-MD5 and x-amz-checksum-* (decodePayload). Nothing is acted on before that.
+ * `bound` demands that an unsigned payload still carry a signed digest of the body
+ * (S3 requires Content-MD5 or a checksum on DeleteObjects).
+ */
+export async function wholeBody(ctx: Ctx, max: number, opts: { bound?: boolean } = {}): Promise<string> {
+  const h = ctx.req.headers;
+  const digest = h.has('content-md5') || CHECKSUM_ALGORITHMS.some((a) => h.has('x-amz-checksum-' + a));
+  const signed = ctx.auth.payload.kind === 'sha256' || ctx.auth.payload.kind === 'chunked-signed';
+  if (opts.bound && !signed && !digest) {
+    throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 (or an x-amz-checksum-* header), since the body is not signed.');
+  }
+  const bytes = await readAtMost(requestBody(ctx), max, () => new S3Error('MaxMessageLengthExceeded', `Your request was too big: this request's body may have at most ${max} bytes.`));
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new S3Error('MalformedXML', 'The request body is not valid UTF-8.');
+  }
 }
 
 /** Bytes asked of the request body per read: the hashing and sealing stages work in chunks this size. */

@@ -14,8 +14,11 @@ export const client = new AwsClient({
 
 export const worker = (req: Request): Promise<Response> => (exports as unknown as { default: { fetch(r: Request): Promise<Response> } }).default.fetch(req);
 
-export async function s3(method: string, path: string, init: { body?: BodyInit | null; headers?: Record<string, string>; signQuery?: boolean; origin?: string } = {}): Promise<Response> {
-  const req = await client.sign((init.origin ?? ORIGIN) + path, { method, body: init.body ?? null, headers: init.headers, aws: { signQuery: init.signQuery } });
+/** `signBody`: sign the payload's SHA-256 (x-amz-content-sha256), as SDKs do over plain HTTP, instead of aws4fetch's UNSIGNED-PAYLOAD. */
+export async function s3(method: string, path: string, init: { body?: BodyInit | null; headers?: Record<string, string>; signQuery?: boolean; origin?: string; signBody?: boolean } = {}): Promise<Response> {
+  const headers = { ...init.headers };
+  if (init.signBody) headers['x-amz-content-sha256'] = await sha256hex(typeof init.body === 'string' ? new TextEncoder().encode(init.body) : (init.body as Uint8Array | null) ?? new Uint8Array(0));
+  const req = await client.sign((init.origin ?? ORIGIN) + path, { method, body: init.body ?? null, headers, aws: { signQuery: init.signQuery } });
   return worker(req);
 }
 
@@ -33,6 +36,10 @@ export const bytes = (n: number, seed = 1): Uint8Array => {
 };
 
 export const errorCode = async (r: Response): Promise<string | undefined> => /<Code>([^<]+)<\/Code>/.exec(await r.text())?.[1];
+
+export async function sha256hex(b: Uint8Array): Promise<string> {
+  return [...new Uint8Array(await crypto.subtle.digest('SHA-256', b))].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
 
 export async function md5hex(b: Uint8Array): Promise<string> {
   return [...new Uint8Array(await crypto.subtle.digest('MD5', b))].map((x) => x.toString(16).padStart(2, '0')).join('');
