@@ -43,6 +43,7 @@ export async function admin(req: Request, url: URL, layouts: Layouts, store: Sto
     const bucket = url.searchParams.get('bucket') ?? '';
     const key = url.searchParams.get('key') ?? '';
     const layout = layouts.of(bucket);
+    layout.checkKey(bucket, key);
     const rec = await layout.head(bucket, key);
     if (!rec) throw new S3Error('NoSuchKey');
     const multipart = rec.data.startsWith(MULTIPART_DATA);

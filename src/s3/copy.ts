@@ -11,8 +11,7 @@ import { userMetadata } from './dialect';
 import { xmlResponse } from './delete';
 import { S3Error } from './errors';
 import { checkConditions } from './get';
-import { conflict, httpMetaFrom, integrityFailure, loadRecord, openObject, requireBucket, writeMode, writeObject, type ObjectReader } from './objects';
-import { checkKey } from './put';
+import { checkKey, conflict, httpMetaFrom, integrityFailure, loadRecord, openObject, requireBucket, writeMode, writeObject, type ObjectReader } from './objects';
 import { recordToCustom, type ObjectRecord } from './record';
 import { headerGetter, parseSse, sseHeaders } from './sse-params';
 import { xmlDocument } from './xml';
@@ -55,6 +54,7 @@ export async function copySource(ctx: Ctx): Promise<CopySource> {
     allowInsecureSseC: ctx.config.sseCAllowHttp,
     customerPrefix: 'copy-source-',
   });
+  checkKey(ctx, key, bucket);
   const rec = await loadRecord(ctx, bucket, key);
   const h = ctx.req.headers;
   const get = (s: string) => h.get(`x-amz-copy-source-${s}`) ?? h.get(`x-cos-copy-source-${s}`);
@@ -73,7 +73,6 @@ export async function copySource(ctx: Ctx): Promise<CopySource> {
 }
 
 export async function copyObject(ctx: Ctx): Promise<Response> {
-  checkKey(ctx.key);
   const src = await copySource(ctx);
   const h = ctx.req.headers;
   const directive = (h.get('x-amz-metadata-directive') ?? h.get('x-cos-metadata-directive') ?? 'COPY').toUpperCase();

@@ -2,7 +2,7 @@
 
 import { layoutOf, type Ctx } from './context';
 import { S3Error } from './errors';
-import { MAX_LIST_BODY, requireBucket, wholeBody } from './objects';
+import { checkKey, MAX_LIST_BODY, requireBucket, wholeBody } from './objects';
 import { list, parseXml, text, xmlDocument } from './xml';
 
 export async function deleteOne(ctx: Ctx): Promise<Response> {
@@ -26,10 +26,14 @@ export async function deleteMany(ctx: Ctx): Promise<Response> {
   const errors: { Key: string; Code: string; Message: string }[] = [];
   for (const key of keys) {
     try {
+      checkKey(ctx, key);
       await layoutOf(ctx).delete(ctx.bucket, key);
       if (!quiet) deleted.push({ Key: key });
     } catch (e) {
-      errors.push({ Key: key, Code: 'InternalError', Message: e instanceof Error ? e.message : 'error' });
+      // Per-key errors are S3's own codes and words; anything else is logged, never echoed.
+      if (!(e instanceof S3Error)) console.error(JSON.stringify({ event: 'delete-failure', requestId: ctx.requestId, bucket: ctx.bucket, key, error: String(e instanceof Error ? e.message : e) }));
+      const s3e = e instanceof S3Error ? e : new S3Error('InternalError');
+      errors.push({ Key: key, Code: s3e.code, Message: s3e.message });
     }
   }
   return xmlResponse(xmlDocument('DeleteResult', { Deleted: deleted, Error: errors }));

@@ -58,7 +58,13 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
   const status = range ? 206 : 200;
   if (head) return new Response(null, { status, headers });
   // An unsealed single object: R2's own body already has its length, and there is nothing to verify.
-  if (reader.direct) return new Response(length ? await reader.read(start, end) : null, { status, headers });
+  if (reader.direct) {
+    try {
+      return new Response(length ? await reader.read(start, end) : null, { status, headers });
+    } catch (e) {
+      throw integrityFailure(ctx, e);
+    }
+  }
 
   let body: ReadableStream<Uint8Array> | null;
   try {

@@ -12,7 +12,7 @@ import { layoutOf, type Ctx } from './context';
 import { S3Error } from './errors';
 import { hashTap } from './hashing';
 import { bucketEncryption } from './encryption';
-import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart, type ObjectRecord } from './record';
+import { MULTIPART_DATA, parseManifest, recordToCustom, type ManifestPart, type ObjectRecord } from './record';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 
@@ -21,6 +21,16 @@ export async function requireBucket(ctx: Ctx, bucket = ctx.bucket): Promise<Buck
   const info = await layoutOf(ctx, bucket).bucket(bucket);
   if (!info) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: bucket } });
   return info;
+}
+
+/** S3's own limit on key length, in UTF-8 bytes; a layout may allow less. */
+export const MAX_KEY_BYTES = 1024;
+
+/** Refuses a key no object can have here: empty, too long for S3 or for the bucket's layout. */
+export function checkKey(ctx: Pick<Ctx, 'layouts' | 'bucket' | 'key'>, key = ctx.key, bucket = ctx.bucket): void {
+  if (!key) throw new S3Error('InvalidArgument', 'An object key is required.');
+  if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
+  ctx.layouts.of(bucket).checkKey(bucket, key);
 }
 
 /** The object's record, or NoSuchKey / NoSuchBucket. */
@@ -215,8 +225,8 @@ export interface ObjectReader {
 export async function openObject(ctx: Ctx, bucket: string, key: string, rec: ObjectRecord, sse: SseRequest): Promise<ObjectReader> {
   const obj = { bucket, key };
   const layout = layoutOf(ctx, bucket);
-  const stored = async (range: { offset: number; length: number } | undefined, part?: { parts: ManifestPart[]; index: number }) => {
-    const body = await layout.read(bucket, key, rec, range, part);
+  const stored = async (range: { offset: number; length: number } | undefined, storedLength: number, part?: { parts: ManifestPart[]; index: number }) => {
+    const body = await layout.read(bucket, key, rec, range, part, storedLength);
     if (!body) throw missingData(ctx, bucket, key);
     return body;
   };
@@ -228,10 +238,10 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
       async read(start, end) {
         if (!opening) {
           if (end < start) return emptyStream();
-          return stored({ offset: start, length: end - start + 1 });
+          return stored({ offset: start, length: end - start + 1 }, rec.size);
         }
         const span = opening.span(start, Math.max(start, end));
-        return opening.read(await stored({ offset: span.offset, length: span.length }), end >= start ? span : { ...span, take: 0 });
+        return opening.read(await stored({ offset: span.offset, length: span.length }, opening.storedLength), end >= start ? span : { ...span, take: 0 });
       },
     };
   }
@@ -245,7 +255,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
       const body = await layout.manifest(bucket, key, rec);
       if (!body) throw missingData(ctx, bucket, key);
       if (!equalBytes(new Uint8Array(await crypto.subtle.digest('SHA-256', body)), digest)) throw new IntegrityError('manifest digest mismatch');
-      const m = JSON.parse(new TextDecoder().decode(body)) as Manifest;
+      const m = parseManifest(body);
       let offset = 0;
       const offsets = m.parts.map((p) => (offset += p.size) - p.size);
       if (offset !== rec.size || m.upload !== uploadId) throw new IntegrityError('manifest does not match the record');
@@ -254,10 +264,10 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
 
   const readPart = async (parts: ManifestPart[], index: number, start: number, end: number): Promise<ReadableStream<Uint8Array>> => {
     const p = parts[index];
-    if (!opener) return stored({ offset: start, length: end - start + 1 }, { parts, index });
+    if (!opener) return stored({ offset: start, length: end - start + 1 }, p.size, { parts, index });
     const opening = await opener.part(p.n, p.size, { salt: p.salt ?? '', commit: p.commit ?? '' });
     const span = opening.span(start, end);
-    return opening.read(await stored({ offset: span.offset, length: span.length }, { parts, index }), span);
+    return opening.read(await stored({ offset: span.offset, length: span.length }, opening.storedLength, { parts, index }), span);
   };
 
   return {

@@ -12,8 +12,7 @@ import type { Ctx } from './context';
 import { userMetadata, type Dialect } from './dialect';
 import { S3Error } from './errors';
 import { readForm, type Form } from './form';
-import { httpMetaFrom, MAX_OBJECT_SIZE, writeMode, writeObject } from './objects';
-import { checkKey } from './put';
+import { checkKey, httpMetaFrom, MAX_OBJECT_SIZE, writeMode, writeObject } from './objects';
 import { parseSse, sseHeaders, type FieldGetter } from './sse-params';
 import { xmlDocument } from './xml';
 
@@ -283,7 +282,7 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
   if (dialect === 'cos' && !values.has('q-sign-time')) values.set('q-sign-time', f.get('q-key-time')!);
   checkConditions(conds, values, new Set([...f.keys(), 'bucket']), SIGNATURE_FIELDS[dialect]);
   checkLength(conds, form.file.length);
-  checkKey(key);
+  checkKey(base, key);
 
   const get: FieldGetter = (s) => f.get(`x-amz-${s.toLowerCase()}`) ?? f.get(`x-cos-${s.toLowerCase()}`) ?? null;
   const sse = await parseSse(get, { dialect, op: 'write', secure: base.secure, allowInsecureSseC: base.config.sseCAllowHttp });

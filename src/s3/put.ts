@@ -3,15 +3,8 @@
 import type { Ctx } from './context';
 import { userMetadata } from './dialect';
 import { S3Error } from './errors';
-import { httpMetaFrom, plainLength, requestBody, requireBucket, writeMode, writeObject } from './objects';
+import { httpMetaFrom, plainLength, requestBody, writeMode, writeObject } from './objects';
 import { headerGetter, parseSse, sseHeaders } from './sse-params';
-
-export const MAX_KEY_BYTES = 1024;
-
-export function checkKey(key: string) {
-  if (!key) throw new S3Error('InvalidArgument', 'An object key is required.');
-  if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
-}
 
 /**
  * As COS documents, SSE cannot be chosen through a presigned URL's query string
@@ -26,7 +19,6 @@ function refuseQuerySse(url: URL) {
 }
 
 export async function putObject(ctx: Ctx): Promise<Response> {
-  checkKey(ctx.key);
   refuseQuerySse(ctx.url);
   const h = ctx.req.headers;
   const sse = await parseSse(headerGetter(h), { dialect: ctx.dialect, op: 'write', secure: ctx.secure, allowInsecureSseC: ctx.config.sseCAllowHttp });

@@ -7,6 +7,7 @@ import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
 import type { Envelope } from '../sse/types';
 import type { HttpMeta, StoredObject } from '../store/types';
 import { S3Error } from './errors';
+import { IntegrityError } from '../sse';
 
 export const bucketKey = (bucket: string): string => `b/${bucket}`;
 export const objectPrefix = (bucket: string): string => `o/${bucket}/`;
@@ -53,6 +54,21 @@ export interface ManifestPart {
   commit?: string;
 }
 
+/** A multipart object's manifest, checked field by field: anything else is an IntegrityError. */
+export function parseManifest(body: Uint8Array): Manifest {
+  let m: Manifest;
+  try {
+    m = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body)) as Manifest;
+  } catch {
+    throw new IntegrityError('the manifest is not JSON');
+  }
+  const ok =
+    m && m.v === 1 && typeof m.upload === 'string' && Array.isArray(m.parts) &&
+    m.parts.every((p) => p && Number.isInteger(p.n) && validSize(p.size) && typeof p.data === 'string' && typeof p.etag === 'string');
+  if (!ok) throw new IntegrityError('the manifest is malformed');
+  return m;
+}
+
 /** R2 keeps at most this many bytes of custom metadata (names plus values). */
 export const METADATA_LIMIT = 2048;
 
@@ -83,10 +99,20 @@ export function recordToCustom(r: Omit<ObjectRecord, 'uploaded' | 'http' | 'stor
   return c;
 }
 
-/** Null when the store entry is not an object record. Throws IntegrityError on a broken envelope. */
+/** A stored size: decimal digits, at most S3's 5 TiB object limit. */
+const SIZE = /^(0|[1-9]\d{0,12})$/;
+const MAX_SIZE = 5 * 1024 ** 4;
+const validSize = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_SIZE;
+
+/**
+ * Null when the store entry is not an object record. Throws IntegrityError on a
+ * broken envelope or a field no write of ours produces (a size that is not a decimal).
+ */
 export function recordFromStored(o: StoredObject): ObjectRecord | null {
   const c = o.custom;
   if (c['sb-data'] === undefined || c['sb-size'] === undefined) return null;
+  if (!SIZE.test(c['sb-size']) || Number(c['sb-size']) > MAX_SIZE) throw new IntegrityError('the record\'s size is malformed');
+  if (!c['sb-data']) throw new IntegrityError('the record names no data');
   const meta: Record<string, string> = {};
   for (const [k, v] of Object.entries(c)) if (k.startsWith('m-')) meta[k.slice(2)] = v;
   return {

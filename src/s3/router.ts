@@ -9,6 +9,7 @@ import { listObjects } from './list';
 import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './encryption';
 import { putObject } from './put';
 import { copyObject } from './copy';
+import { checkKey } from './objects';
 import { abortUpload, completeUpload, createUpload, listParts, listUploads, uploadPart } from './multipart';
 
 /** Bucket and key of a request, from the Host (virtual-hosted) or the path. */
@@ -58,6 +59,8 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
     if (m === 'GET') return listObjects(ctx);
     throw new S3Error('MethodNotAllowed');
   }
+  // Every object operation: a key no object can have here is refused before anything is read or stored.
+  checkKey(ctx);
   const copy = ctx.req.headers.has('x-amz-copy-source') || ctx.req.headers.has('x-cos-copy-source');
   if (q.has('uploadId')) {
     if (m === 'PUT') return uploadPart(ctx, copy);

@@ -72,7 +72,9 @@ export const list = (node: unknown, tag: string): unknown[] => {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 };
 
+/** The text of the child `tag`; an element where text belongs (or a repeated one) is MalformedXML. */
 export const text = (node: unknown, tag: string): string | undefined => {
   const v = node && typeof node === 'object' ? (node as Record<string, unknown>)[tag] : undefined;
-  return typeof v === 'string' ? v : v === undefined ? undefined : String(v);
+  if (v === undefined || typeof v === 'string') return v;
+  throw new S3Error('MalformedXML', `<${tag}> must hold text.`);
 };

@@ -36,6 +36,8 @@ export interface Sealing {
 }
 
 export interface Opening {
+  /** The stream's whole stored length: a stored entry of any other length has been tampered with. */
+  storedLength: number;
   /** Ciphertext bytes and trimming for plaintext bytes [start, end]. */
   span(start: number, end: number): SegmentSpan;
   /** The plaintext of `stored` (the span's ciphertext bytes), authenticated as it streams. */
@@ -74,6 +76,7 @@ export class Sse {
     const { key, commitment } = await deriveStream(dataKey, fromB64url(env.salt), streamContext(obj, plainLen, env.seg));
     if (!equalBytes(commitment, fromB64url(env.commit))) throw new IntegrityError('key commitment mismatch');
     return {
+      storedLength: cipherLength(plainLen, env.seg),
       span: (start, end) => segmentSpan(plainLen, env.seg, start, end),
       read: (stored, span) => decryptBody(key, plainLen, env.seg, span, stored),
     };
@@ -115,8 +118,9 @@ export class Sse {
         const { key, commitment } = await deriveStream(dataKey, fromB64url(sealed.salt), partContext(obj, uploadId, part, plainLen, env.seg));
         if (!equalBytes(commitment, fromB64url(sealed.commit))) throw new IntegrityError(`part ${part} commitment mismatch`);
         return {
+          storedLength: cipherLength(plainLen, env.seg),
           span: (start, end) => segmentSpan(plainLen, env.seg, start, end),
-              read: (stored, span) => decryptBody(key, plainLen, env.seg, span, stored),
+          read: (stored, span) => decryptBody(key, plainLen, env.seg, span, stored),
         };
       },
     };

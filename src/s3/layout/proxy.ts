@@ -34,6 +34,11 @@ const SELF = '=';
 const SIDECAR_FIELDS = ['sb-size', 'sb-etag', 'sb-crc64', 'sb-manifest', 'sb-env'];
 /** Rotation reads and swaps records one request at a time: keep a batch well inside a Worker's subrequest budget. */
 const SCAN_LIMIT = 100;
+/** S3's limit on key length; upstream keys carry the mapping's prefix too. */
+const UPSTREAM_KEY_BYTES = 1024;
+/** The longest ETag an index entry names: 32 hex digits and "-10000". */
+const INDEX_ETAG_BYTES = 38;
+const utf8Length = (s: string) => utf8(s).length;
 
 export class ProxyLayout implements Layout {
   readonly name: string;
@@ -89,6 +94,17 @@ export class ProxyLayout implements Layout {
   }
 
   // --- objects ---
+
+  checkKey(bucket: string, key: string): void {
+    // The key becomes a URL path: fetch resolves "." and ".." segments (also written %2E),
+    // so such a key would name another object upstream, even one outside this bucket's prefix.
+    if (key.split('/').some((s) => s === '.' || s === '..')) {
+      throw new S3Error('InvalidArgument', 'Object keys with "." or ".." path segments cannot be stored in a bucket that fronts an upstream bucket.', { fields: { ArgumentName: 'key' } });
+    }
+    // The longest upstream key an object needs: itself, or its listing index entry (key escaped, a space, an ETag).
+    const longest = Math.max(utf8Length(this.at(bucket, key)), utf8Length(this.hidden(bucket, `i/${escapeKey(key)} `)) + INDEX_ETAG_BYTES);
+    if (longest > UPSTREAM_KEY_BYTES) throw new S3Error('KeyTooLongError');
+  }
 
   async head(bucket: string, key: string): Promise<ObjectRecord | null> {
     if (key.startsWith(HIDDEN)) return null;
@@ -151,15 +167,21 @@ export class ProxyLayout implements Layout {
     await this.dropSidecar(bucket, now, '');
   }
 
-  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: Manifest['parts']; index: number }) {
+  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: Manifest['parts']; index: number }, storedLength?: number) {
     let offset = range?.offset ?? 0;
     let length = range?.length;
+    let whole = storedLength;
     if (part) {
       // Parts lie end to end in the upstream object; a part's `data` is its stored length.
       offset += part.parts.slice(0, part.index).reduce((a, p) => a + Number(p.data), 0);
       length ??= Number(part.parts[part.index].data);
+      if (whole !== undefined) whole = part.parts.reduce((a, p) => a + Number(p.data), 0);
     }
     const got = await this.call((up) => up.get(this.at(bucket, key), length === undefined ? undefined : { offset, length }));
+    if (got && whole !== undefined && got.object.size !== whole) {
+      await got.body.cancel();
+      throw new IntegrityError(`the upstream object holds ${got.object.size} bytes, the record says ${whole}`);
+    }
     // The raw body: a byte stream, so the decryptor can read whole segments from it.
     return got && got.body;
   }
