@@ -158,36 +158,41 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
   for (let i = 1; i < asked.length; i++) {
     if (asked[i].n <= asked[i - 1].n) throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
   }
-  const records = await layoutOf(ctx).parts(ctx.bucket, up.id);
-  const byNumber = new Map(records.map((r) => [r.n, r]));
-  const parts: ManifestPart[] = asked.map(({ n, etag }) => {
-    const r = byNumber.get(n);
-    if (!r || r.custom.etag !== etag) {
-      throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.', { fields: { PartNumber: String(n), ETag: etag } });
+  // The layout claims the upload before it lists the parts (so no part can change under
+  // the manifest), and releases the claim if building the manifest fails.
+  let env: Envelope | undefined;
+  let etag = '';
+  await layoutOf(ctx).complete(ctx.bucket, ctx.key, up.info, async (records) => {
+    const byNumber = new Map(records.map((r) => [r.n, r]));
+    const parts: ManifestPart[] = asked.map(({ n, etag }) => {
+      const r = byNumber.get(n);
+      if (!r || r.custom.etag !== etag) {
+        throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.', { fields: { PartNumber: String(n), ETag: etag } });
+      }
+      return { n, size: Number(r.custom.size), data: r.custom.data, etag, ...(r.custom.salt ? { salt: r.custom.salt, commit: r.custom.commit } : {}) };
+    });
+    const minPart = Math.max(MIN_PART[ctx.dialect], layoutOf(ctx).minPart ?? 0);
+    const small = parts.slice(0, -1).find((p) => p.size < minPart);
+    if (small) {
+      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { fields: { PartNumber: String(small.n), ProposedSize: String(small.size), MinSizeAllowed: String(minPart) } });
     }
-    return { n, size: Number(r.custom.size), data: r.custom.data, etag, ...(r.custom.salt ? { salt: r.custom.salt, commit: r.custom.commit } : {}) };
-  });
-  const minPart = Math.max(MIN_PART[ctx.dialect], layoutOf(ctx).minPart ?? 0);
-  const small = parts.slice(0, -1).find((p) => p.size < minPart);
-  if (small) {
-    throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { fields: { PartNumber: String(small.n), ProposedSize: String(small.size), MinSizeAllowed: String(minPart) } });
-  }
-  const size = parts.reduce((a, p) => a + p.size, 0);
-  // The whole object's CRC-64 from its parts' (COS SDKs check it after sliced uploads).
-  const crcs = parts.map((p) => byNumber.get(p.n)!.custom.crc64);
-  const crc64 = crcs.every(Boolean) ? parts.slice(1).reduce((acc, p, i) => crc64EcmaCombine(acc, crcs[i + 1], p.size), crcs[0]) : '';
-  const manifest: Manifest = { v: 1, upload: up.id, parts };
-  const body = new TextEncoder().encode(JSON.stringify(manifest));
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
-  const obj = { bucket: ctx.bucket, key: ctx.key };
-  const env = up.env ? await ctx.sse.completeUpload(obj, up.env, sse, up.id, size, digest).catch((e) => Promise.reject(mismatchedKey(e))) : undefined;
-  const md5s = new Uint8Array(parts.length * 16);
-  parts.forEach((p, i) => md5s.set(fromHex(p.etag).subarray(0, 16), i * 16));
-  const etag = env?.mode === 'c' ? `${opaqueEtag(env)}-${parts.length}` : `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`;
+    const size = parts.reduce((a, p) => a + p.size, 0);
+    // The whole object's CRC-64 from its parts' (COS SDKs check it after sliced uploads).
+    const crcs = parts.map((p) => byNumber.get(p.n)!.custom.crc64);
+    const crc64 = crcs.every(Boolean) ? parts.slice(1).reduce((acc, p, i) => crc64EcmaCombine(acc, crcs[i + 1], p.size), crcs[0]) : '';
+    const manifest: Manifest = { v: 1, upload: up.id, parts };
+    const body = new TextEncoder().encode(JSON.stringify(manifest));
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+    const obj = { bucket: ctx.bucket, key: ctx.key };
+    env = up.env ? await ctx.sse.completeUpload(obj, up.env, sse, up.id, size, digest).catch((e) => Promise.reject(mismatchedKey(e))) : undefined;
+    const md5s = new Uint8Array(parts.length * 16);
+    parts.forEach((p, i) => md5s.set(fromHex(p.etag).subarray(0, 16), i * 16));
+    etag = env?.mode === 'c' ? `${opaqueEtag(env)}-${parts.length}` : `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`;
 
-  const fields = { size, etag, crc64, data: MULTIPART_DATA + up.id, manifest: toB64url(digest), envelope: env, meta: up.meta };
-  recordToCustom(fields);
-  await layoutOf(ctx).complete(ctx.bucket, ctx.key, up.info, records, manifest, body, fields);
+    const fields = { size, etag, crc64, data: MULTIPART_DATA + up.id, manifest: toB64url(digest), envelope: env, meta: up.meta };
+    recordToCustom(fields);
+    return { manifest, manifestBody: body, fields };
+  });
 
   const res = xmlResponse(xmlDocument('CompleteMultipartUploadResult', { Location: `${ctx.url.origin}/${ctx.bucket}/${ctx.key}`, Bucket: ctx.bucket, Key: ctx.key, ETag: `"${etag}"` }));
   for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, env, sse))) res.headers.set(k, v);

@@ -45,11 +45,13 @@ export class R2Store implements Store {
     return o ? { object: toStored(o), body: o.body } : null;
   }
 
+  put(key: string, body: Uint8Array | null, length: number, meta: PutMeta & ({ ifEtag: string } | { ifAbsent: true })): Promise<StoredObject | null>;
   put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta?: PutMeta): Promise<StoredObject>;
-  put(key: string, body: Uint8Array | null, length: number, meta: PutMeta & { ifEtag: string }): Promise<StoredObject | null>;
   async put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta: PutMeta = {}): Promise<StoredObject | null> {
     const opts: R2PutOptions = { customMetadata: meta.custom, httpMetadata: toR2Http(meta.http) };
     if (meta.ifEtag) opts.onlyIf = { etagMatches: meta.ifEtag };
+    // "No entry yet": no etag matches "*" only when there is none (checked in test/worker/races.test.ts).
+    else if (meta.ifAbsent) opts.onlyIf = { etagDoesNotMatch: '*' };
     if (!(body instanceof ReadableStream)) {
       const o = await this.bucket.put(key, body ?? new Uint8Array(0), opts);
       return o ? toStored(o) : null;

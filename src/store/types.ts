@@ -38,6 +38,8 @@ export interface PutMeta {
   custom?: Record<string, string>;
   http?: HttpMeta;
   ifEtag?: string;
+  /** Store only if no entry exists at the key (else null): the first write of a compare-and-swap. */
+  ifAbsent?: boolean;
 }
 
 export interface Store {
@@ -45,10 +47,11 @@ export interface Store {
   get(key: string, range?: { offset: number; length: number }): Promise<{ object: StoredObject; body: ReadableStream<Uint8Array> } | null>;
   /**
    * Stores exactly `length` bytes; rejects (and leaves nothing) if the body errors.
-   * With `ifEtag`, stores only if the entry still has that store etag, else returns null.
+   * With `ifEtag`, stores only if the entry still has that store etag, else returns null;
+   * with `ifAbsent`, only if there is no entry yet.
    */
+  put(key: string, body: Uint8Array | null, length: number, meta: PutMeta & ({ ifEtag: string } | { ifAbsent: true })): Promise<StoredObject | null>;
   put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta?: PutMeta): Promise<StoredObject>;
-  put(key: string, body: Uint8Array | null, length: number, meta: PutMeta & { ifEtag: string }): Promise<StoredObject | null>;
   delete(keys: string[]): Promise<void>;
   list(opts: ListOptions): Promise<ListResult>;
 }

@@ -25,7 +25,7 @@ import type { HttpMeta } from '../../store/types';
 import { Upstream, UpstreamError, type UpstreamObject } from '../../store/upstream';
 import { isKnownCode, S3Error } from '../errors';
 import { MULTIPART_DATA, recordFromStored, recordToCustom, type Manifest, type ObjectRecord } from '../record';
-import type { Body, BucketInfo, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
+import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
 
 const HIDDEN = '.sealbucket/';
 /** sb-data of a single-stream object: the data is the object itself. */
@@ -34,6 +34,13 @@ const SELF = '=';
 const SIDECAR_FIELDS = ['sb-size', 'sb-etag', 'sb-crc64', 'sb-manifest', 'sb-env'];
 /** Rotation reads and swaps records one request at a time: keep a batch well inside a Worker's subrequest budget. */
 const SCAN_LIMIT = 100;
+/** Metadata of a claimed upload entry (`u/<upload>`): "completing" or "aborting"; absent while open. */
+const STATE = 'sb-state';
+/** How long an UploadPart that finds its upload claimed waits for the claim to resolve. */
+const WAIT_MS = 10_000;
+const POLL_MS = 50;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const noSuchUpload = (id: string) => new S3Error('NoSuchUpload', undefined, { fields: { UploadId: id } });
 /** S3's limit on key length; upstream keys carry the mapping's prefix too. */
 const UPSTREAM_KEY_BYTES = 1024;
 /** The longest ETag an index entry names: 32 hex digits and "-10000". */
@@ -80,6 +87,9 @@ export class ProxyLayout implements Layout {
     const base = this.base(name);
     const r = await this.call((up) => up.list({ prefix: base, delimiter: '/', limit: 2 }));
     if (r.objects.length || r.prefixes.some((p) => p !== base + HIDDEN)) return false;
+    // Uploads in progress count too (S3's BucketNotEmpty): the bucket made again must not inherit them.
+    const uploads = await this.call((up) => up.list({ prefix: this.hidden(name, 'u/'), limit: 1 }));
+    if (uploads.objects.length) return false;
     for (;;) {
       const left = await this.call((up) => up.list({ prefix: base + HIDDEN, limit: 1000 }));
       if (!left.objects.length) break;
@@ -229,13 +239,29 @@ export class ProxyLayout implements Layout {
 
   async upload(bucket: string, id: string): Promise<UploadInfo | null> {
     const o = await this.call((up) => up.head(this.hidden(bucket, `u/${id}`)));
-    return o && toUpload(id, o);
+    return o && !o.meta[STATE] ? toUpload(id, o) : null;
   }
 
+  /**
+   * The upstream keeps the part; its record follows. Then a second look at the upload:
+   * claimed by a Complete or Abort, or gone, the part is refused and its record dropped
+   * (the upstream discards parts a completion does not name, and all of an aborted upload).
+   */
   async writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<Record<string, string>>): Promise<void> {
     const etag = await this.call((c) => c.uploadPart(this.at(bucket, up.key), up.custom['sb-up'], n, body.stream, body.length));
     const custom = { ...(await finish()), data: String(body.length), 'sb-part-etag': etag };
-    await this.call((c) => c.put(this.hidden(bucket, `p/${up.id}/${String(n).padStart(5, '0')}`), null, 0, { meta: custom }));
+    const record = this.hidden(bucket, `p/${up.id}/${String(n).padStart(5, '0')}`);
+    await this.call((c) => c.put(record, null, 0, { meta: custom }));
+    const deadline = Date.now() + WAIT_MS;
+    let o = await this.call((c) => c.head(this.hidden(bucket, `u/${up.id}`)));
+    while (o?.meta[STATE] && Date.now() < deadline) {
+      await sleep(POLL_MS);
+      o = await this.call((c) => c.head(this.hidden(bucket, `u/${up.id}`)));
+    }
+    if (o && !o.meta[STATE]) return;
+    if (o) throw new S3Error('OperationAborted', 'The upload is being completed or aborted. Please try again.', { status: 409 });
+    await this.call((c) => c.delete([record]));
+    throw noSuchUpload(up.id);
   }
 
   async parts(bucket: string, id: string): Promise<PartInfo[]> {
@@ -245,23 +271,36 @@ export class ProxyLayout implements Layout {
     return heads.flatMap((h, i) => (h ? [{ n: Number(keys[i].slice(dir.length)), custom: h.meta, uploaded: h.lastModified }] : []));
   }
 
-  async complete(bucket: string, key: string, up: UploadInfo, parts: PartInfo[], manifest: Manifest, manifestBody: Uint8Array, fields: RecordFields): Promise<ObjectRecord> {
+  async complete(bucket: string, key: string, up: UploadInfo, build: (parts: PartInfo[]) => Promise<Completion>): Promise<ObjectRecord> {
     const target = this.at(bucket, key);
+    const rec0 = await this.claimed(bucket, up, 'completing', async () => {
+      const parts = await this.parts(bucket, up.id);
+      return { parts, ...(await build(parts)) };
+    });
+    const { parts, manifest, manifestBody, fields } = rec0;
     const rec = { ...fields, data: MULTIPART_DATA + up.id };
     const byNumber = new Map(parts.map((p) => [p.n, p]));
-    const previous = await this.call((c) => c.head(target));
-    await this.call((c) => c.put(this.hidden(bucket, `m/${up.id}`), manifestBody, manifestBody.length, { meta: encodeMeta(pick(recordToCustom(rec), SIDECAR_FIELDS)) }));
-    const stored = manifest.parts.reduce((a, p) => a + Number(p.data), 0);
-    const done = await this.reindexed(bucket, key, rec.envelope && { etag: rec.etag, delta: stored - rec.size }, () =>
-      this.call((c) => c.completeMultipart(target, up.custom['sb-up'], manifest.parts.map((p) => ({ part: p.n, etag: byNumber.get(p.n)!.custom['sb-part-etag'] })))),
-    );
+    let done: { etag: string };
+    let previous: UpstreamObject | null;
+    try {
+      previous = await this.call((c) => c.head(target));
+      await this.call((c) => c.put(this.hidden(bucket, `m/${up.id}`), manifestBody, manifestBody.length, { meta: encodeMeta(pick(recordToCustom(rec), SIDECAR_FIELDS)) }));
+      const stored = manifest.parts.reduce((a, p) => a + Number(p.data), 0);
+      done = await this.reindexed(bucket, key, rec.envelope && { etag: rec.etag, delta: stored - rec.size }, () =>
+        this.call((c) => c.completeMultipart(target, up.custom['sb-up'], manifest.parts.map((p) => ({ part: p.n, etag: byNumber.get(p.n)!.custom['sb-part-etag'] })))),
+      );
+    } catch (e) {
+      // The upstream did not complete it (if it did, its upload is gone and so is any retry): open again.
+      await this.release(bucket, up.id).catch(() => {});
+      throw e;
+    }
     await this.dropSidecar(bucket, previous, rec.data);
     await this.forget(bucket, up.id, parts);
     return { ...rec, http: up.http, uploaded: new Date(), storeEtag: done.etag };
   }
 
   async abort(bucket: string, up: UploadInfo): Promise<void> {
-    const parts = await this.parts(bucket, up.id);
+    const parts = await this.claimed(bucket, up, 'aborting', () => this.parts(bucket, up.id));
     await this.call((c) => c.abortMultipart(this.at(bucket, up.key), up.custom['sb-up']));
     await this.forget(bucket, up.id, parts);
   }
@@ -270,7 +309,7 @@ export class ProxyLayout implements Layout {
     const dir = this.hidden(bucket, 'u/');
     const keys = (await this.all(dir)).map((o) => o.key);
     const heads = await mapLimit(keys, 8, (k) => this.call((up) => up.head(k)));
-    return heads.flatMap((h, i) => (h ? [toUpload(keys[i].slice(dir.length), h)] : []));
+    return heads.flatMap((h, i) => (h && !h.meta[STATE] ? [toUpload(keys[i].slice(dir.length), h)] : []));
   }
 
   // --- rotation ---
@@ -439,6 +478,38 @@ export class ProxyLayout implements Layout {
     }
   }
 
+  /**
+   * Claims an upload for Complete or Abort by rewriting its entry with `sb-state`, then runs
+   * `then`; releases the claim if `then` throws. The upstream offers no conditional PUT
+   * (and a zero-byte entry's ETag never changes), so this is check-then-write, not atomic:
+   * two claims at the very same moment can both pass. What still holds then is the
+   * upstream's own: one CompleteMultipartUpload (or Abort) of an upload wins and the
+   * other gets NoSuchUpload, and a part sent after either fails upstream. What the claim
+   * adds is that a part record written later is noticed (writePart) and that a second
+   * Complete or Abort normally sees NoSuchUpload before it touches anything.
+   */
+  private async claimed<T>(bucket: string, up: UploadInfo, state: 'completing' | 'aborting', then: () => Promise<T>): Promise<T> {
+    const ref = this.hidden(bucket, `u/${up.id}`);
+    const o = await this.call((c) => c.head(ref));
+    if (!o || o.meta[STATE]) throw noSuchUpload(up.id);
+    // The metadata as stored (already encoded), plus the state.
+    await this.call((c) => c.put(ref, null, 0, { meta: { ...o.meta, [STATE]: state }, http: o.http }));
+    try {
+      return await then();
+    } catch (e) {
+      await this.release(bucket, up.id).catch(() => {});
+      throw e;
+    }
+  }
+
+  private async release(bucket: string, id: string): Promise<void> {
+    const ref = this.hidden(bucket, `u/${id}`);
+    const o = await this.call((c) => c.head(ref));
+    if (!o?.meta[STATE]) return;
+    const { [STATE]: _, ...meta } = o.meta;
+    await this.call((c) => c.put(ref, null, 0, { meta, http: o.http }));
+  }
+
   private async dropSidecar(bucket: string, old: UpstreamObject | null, keep: string): Promise<void> {
     const data = old?.meta['sb-data'];
     if (data && data !== keep && data.startsWith(MULTIPART_DATA)) await this.call((up) => up.delete([this.hidden(bucket, `m/${data.slice(MULTIPART_DATA.length)}`)]));
@@ -490,7 +561,7 @@ function writable(key: string) {
 }
 
 function toUpload(id: string, o: UpstreamObject): UploadInfo {
-  const { key = '', 'sb-ce': ce, ...custom } = decodeMeta(o.meta);
+  const { key = '', 'sb-ce': ce, [STATE]: _, ...custom } = decodeMeta(o.meta);
   const http = { ...o.http };
   if (ce !== undefined) http.contentEncoding = ce || undefined;
   return { id, key: decodeURIComponent(key), custom, http, initiated: o.lastModified };

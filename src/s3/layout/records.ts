@@ -1,17 +1,50 @@
 // The R2 layout: each object is a record entry `o/<bucket>/<key>` (sizes, ETag,
 // CRC-64, envelope, user metadata; a multipart manifest as its body) naming data
 // entries `d/<uuid>`. The record is written last, so nothing half-written shows.
+//
+// Concurrency. R2 has conditional puts but no conditional delete, so every change of a
+// record entry is a compare-and-swap: read the entry with what it references (its data,
+// or every part of its manifest), put the new entry only if the store etag is still the
+// one read (or only if there is none), retry on a conflict, and on success delete exactly
+// what the replaced entry referenced. Concurrent writers of one key thus each delete what
+// they alone replaced, and a loser's data goes with the winner's next swap. A DELETE
+// swaps the record for a tombstone first (so it knows what it deletes), then removes
+// the tombstone; writers wait for a tombstone to go rather than replace it, so that
+// unconditional removal can only remove the tombstone.
+// Multipart: Complete and Abort first claim the upload (a conditional rewrite of its
+// `u/` entry with `sb-state`); only the claimer goes on, and parts are listed only
+// after the claim. A part that lands on a claimed or finished upload cleans up after
+// itself without touching what the completed object references (see writePart).
 
 import { decodeEnvelope, encodeEnvelope } from '../../sse/envelope';
 import type { Envelope } from '../../sse/types';
-import type { Store, StoredObject } from '../../store/types';
+import type { PutMeta, Store, StoredObject } from '../../store/types';
 import {
   bucketKey, dataKey, manifestBytes, MULTIPART_DATA, objectKey, objectPrefix, partKey, partPrefix, recordBody, recordFromStored, recordToCustom,
   uploadKey, uploadPrefix, type Manifest, type ObjectRecord,
 } from '../record';
-import type { Body, BucketInfo, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
+import { S3Error } from '../errors';
+import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
 
 const STATE_PREFIX = 's/';
+/** Conflicting swaps of one entry before the client is told to retry (409 OperationAborted). */
+const MAX_TRIES = 10;
+/** How long a writer waits for a DELETE's tombstone, or an UploadPart for a claim, to resolve. */
+const WAIT_MS = 10_000;
+const POLL_MS = 25;
+/** Custom metadata of a tombstone: the `sb-data` of the record it replaced (its manifest stays in the body). */
+const DELETING = 'sb-deleting';
+/** Custom metadata of a claimed upload entry: "completing" or "aborting". Absent while the upload is open. */
+const STATE = 'sb-state';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const conflict = () => new S3Error('OperationAborted', 'A conflicting write to this object happened at the same time. Please try again.', { status: 409 });
+const noSuchUpload = (id: string) => new S3Error('NoSuchUpload', undefined, { fields: { UploadId: id } });
+
+/** A record entry as a swap sees it: its store etag and the data entries it references. */
+interface Current {
+  etag: string;
+  refs: string[];
+}
 /** Rotation walks object records, then uploads in progress. */
 const SEALED_PHASES = ['o/', 'u/'];
 
@@ -37,8 +70,9 @@ export class RecordLayout implements Layout {
   }
 
   async deleteBucket(name: string): Promise<boolean> {
-    const r = await this.store.list({ prefix: objectPrefix(name), limit: 1 });
-    if (r.objects.length) return false;
+    // Uploads in progress count (S3 answers BucketNotEmpty): a bucket made again under the name must not inherit them.
+    const [objects, uploads] = await Promise.all([this.store.list({ prefix: objectPrefix(name), limit: 1 }), this.store.list({ prefix: uploadPrefix(name), limit: 1 })]);
+    if (objects.objects.length || uploads.objects.length) return false;
     await this.store.delete([bucketKey(name)]);
     return true;
   }
@@ -54,17 +88,17 @@ export class RecordLayout implements Layout {
 
   async write(bucket: string, key: string, body: Body, finish: () => Promise<RecordFields>, opts: { http: ObjectRecord['http']; ifRecord?: string }): Promise<ObjectRecord | null> {
     const data = crypto.randomUUID();
-    const previous = this.store.head(objectKey(bucket, key));
     await this.store.put(dataKey(data), body.stream, body.length, { custom: { object: `${bucket}/${key}` } });
-    const rec = { ...(await finish()), data };
-    const rb = recordBody();
-    const stored = await this.store.put(objectKey(bucket, key), rb, rb.length, { custom: recordToCustom(rec), http: opts.http, ifEtag: opts.ifRecord });
-    if (!stored) {
-      await this.store.delete([dataKey(data)]);
-      return null;
+    let stored: StoredObject | null = null;
+    try {
+      const rec = { ...(await finish()), data };
+      const rb = recordBody();
+      stored = await this.commit(objectKey(bucket, key), rb, { custom: recordToCustom(rec), http: opts.http }, opts.ifRecord);
+      return stored && { ...rec, http: opts.http, uploaded: stored.uploaded, storeEtag: stored.etag };
+    } finally {
+      // Refused, lost every retry, or failed: nothing references the new data.
+      if (!stored) await this.store.delete([dataKey(data)]);
     }
-    await this.dropReplaced(await previous.catch(() => null), data);
-    return { ...rec, http: opts.http, uploaded: stored.uploaded, storeEtag: stored.etag };
   }
 
   async swap(bucket: string, key: string, rec: ObjectRecord, ifRecord: string): Promise<ObjectRecord | null> {
@@ -73,11 +107,24 @@ export class RecordLayout implements Layout {
   }
 
   async delete(bucket: string, key: string): Promise<void> {
-    const got = await this.store.get(objectKey(bucket, key));
-    if (!got) return;
-    const data = await this.dataKeysOf(got.object.custom['sb-data'], got.body);
-    await this.store.delete([objectKey(bucket, key)]);
-    await this.store.delete(data);
+    const k = objectKey(bucket, key);
+    for (let i = 0; i < MAX_TRIES; i++) {
+      const got = await this.store.get(k);
+      if (!got) return;
+      const bytes = new Uint8Array(await new Response(got.body).arrayBuffer());
+      // Another DELETE is removing it already.
+      if (got.object.custom[DELETING] !== undefined) return;
+      const data = got.object.custom['sb-data'];
+      // The tombstone keeps what it replaced (sb-data, manifest), so a writer that finds one left
+      // behind by a DELETE that died can still drop that data when it replaces it.
+      const tomb = recordBody(manifestBytes(bytes));
+      if (!(await this.store.put(k, tomb, tomb.length, { custom: { [DELETING]: data ?? '' }, ifEtag: got.object.etag }))) continue;
+      // Writers wait for a tombstone to go instead of replacing it: this removes the tombstone only.
+      await this.store.delete([k]);
+      await this.store.delete(await this.dataKeysOf(data, bytes));
+      return;
+    }
+    throw conflict();
   }
 
   async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: Manifest['parts']; index: number }) {
@@ -93,7 +140,7 @@ export class RecordLayout implements Layout {
   async list(bucket: string, o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number }): Promise<Listing> {
     const base = objectPrefix(bucket);
     const r = await this.store.list({ prefix: base + o.prefix, delimiter: o.delimiter, startAfter: o.startAfter && base + o.startAfter, cursor: o.cursor, limit: o.limit, withMeta: true });
-    const objects = r.objects.map((s) => {
+    const objects = r.objects.filter((s) => s.custom[DELETING] === undefined).map((s) => {
       const rec = recordFromStored(s);
       return { key: s.key.slice(base.length), size: rec?.size ?? 0, etag: rec?.etag ?? '', uploaded: s.uploaded };
     });
@@ -107,16 +154,30 @@ export class RecordLayout implements Layout {
 
   async upload(bucket: string, id: string): Promise<UploadInfo | null> {
     const o = await this.store.head(uploadKey(bucket, id));
-    return o && toUpload(id, o);
+    return o && !o.custom[STATE] ? toUpload(id, o) : null;
   }
 
+  /**
+   * Data, then the part record (a swap: the attempt it replaced is known exactly), then a
+   * second look at the upload. Still open: any later Complete claims after this record
+   * was written and so lists it, and the replaced attempt can go. Claimed or gone: a
+   * Complete may have listed either attempt, so wait for the claim to resolve, then keep
+   * whatever the committed object's manifest references and drop the rest.
+   */
   async writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<Record<string, string>>): Promise<void> {
     const data = crypto.randomUUID();
-    const previous = this.store.head(partKey(up.id, n));
     await this.store.put(dataKey(data), body.stream, body.length, { custom: { object: `${bucket}/${up.key}`, upload: up.id } });
-    await this.store.put(partKey(up.id, n), null, 0, { custom: { ...(await finish()), data } });
-    const old = await previous.catch(() => null);
-    if (old?.custom.data && old.custom.data !== data) await this.store.delete([dataKey(old.custom.data)]);
+    let stored: StoredObject | null = null;
+    let replaced: string[] = [];
+    try {
+      const rb = recordBody();
+      stored = await this.swapIn(partKey(up.id, n), rb, { custom: { ...(await finish()), data } }, async (r) => {
+        replaced = r;
+      });
+    } finally {
+      if (!stored) await this.store.delete([dataKey(data)]);
+    }
+    await this.settlePart(bucket, up, n, data, replaced);
   }
 
   async parts(bucket: string, id: string): Promise<PartInfo[]> {
@@ -125,29 +186,41 @@ export class RecordLayout implements Layout {
     return out;
   }
 
-  async complete(bucket: string, key: string, up: UploadInfo, parts: PartInfo[], manifest: Manifest, manifestBody: Uint8Array, fields: RecordFields): Promise<ObjectRecord> {
-    const previous = await this.store.head(objectKey(bucket, key));
-    const rec = { ...fields, data: MULTIPART_DATA + up.id };
-    const body = recordBody(manifestBody);
-    const stored = await this.store.put(objectKey(bucket, key), body, body.length, { custom: recordToCustom(rec), http: up.http });
-    // The object is visible; now tidy up the upload's bookkeeping.
-    const used = new Set(manifest.parts.map((p) => p.data));
-    await this.store.delete(parts.filter((p) => !used.has(p.custom.data)).map((p) => dataKey(p.custom.data)));
-    await this.store.delete([...parts.map((p) => partKey(up.id, p.n)), uploadKey(bucket, up.id)]);
-    await this.dropReplaced(previous, rec.data);
-    return { ...rec, http: up.http, uploaded: stored.uploaded, storeEtag: stored.etag };
+  async complete(bucket: string, key: string, up: UploadInfo, build: (parts: PartInfo[]) => Promise<Completion>): Promise<ObjectRecord> {
+    await this.claim(bucket, up.id, 'completing');
+    let parts: PartInfo[];
+    let stored: StoredObject | null = null;
+    let done: Completion;
+    try {
+      parts = await this.parts(bucket, up.id);
+      done = await build(parts);
+      const rec = { ...done.fields, data: MULTIPART_DATA + up.id };
+      const body = recordBody(done.manifestBody);
+      stored = await this.commit(objectKey(bucket, key), body, { custom: recordToCustom(rec), http: up.http });
+    } finally {
+      // Not committed (invalid parts, a failure, lost every retry): the upload is open again as it was.
+      if (!stored) await this.release(bucket, up.id);
+    }
+    // The object is visible; now tidy up the upload's bookkeeping, its entry last (a waiting UploadPart watches it).
+    const used = new Set(done.manifest.parts.map((p) => p.data));
+    await this.store.delete(parts.filter((p) => p.custom.data && !used.has(p.custom.data)).map((p) => dataKey(p.custom.data)));
+    await this.store.delete(parts.map((p) => partKey(up.id, p.n)));
+    await this.store.delete([uploadKey(bucket, up.id)]);
+    return { ...done.fields, data: MULTIPART_DATA + up.id, http: up.http, uploaded: stored!.uploaded, storeEtag: stored!.etag };
   }
 
   async abort(bucket: string, up: UploadInfo): Promise<void> {
+    await this.claim(bucket, up.id, 'aborting');
+    // Listed after the claim: a part that lands later finds the upload claimed or gone and drops itself.
     const parts = await this.parts(bucket, up.id);
-    await this.store.delete([uploadKey(bucket, up.id)]);
-    await this.store.delete(parts.map((p) => dataKey(p.custom.data)));
+    await this.store.delete(parts.filter((p) => p.custom.data).map((p) => dataKey(p.custom.data)));
     await this.store.delete(parts.map((p) => partKey(up.id, p.n)));
+    await this.store.delete([uploadKey(bucket, up.id)]);
   }
 
   async uploads(bucket: string): Promise<UploadInfo[]> {
     const out: UploadInfo[] = [];
-    for await (const o of this.each(uploadPrefix(bucket), true)) out.push(toUpload(o.key.slice(o.key.lastIndexOf('/') + 1), o));
+    for await (const o of this.each(uploadPrefix(bucket), true)) if (!o.custom[STATE]) out.push(toUpload(o.key.slice(o.key.lastIndexOf('/') + 1), o));
     return out;
   }
 
@@ -212,33 +285,122 @@ export class RecordLayout implements Layout {
     return this.store.put(storeKey, body, body.length, { ...next(current.object), ifEtag });
   }
 
-  /** The data entries a record points to (one, or one per part). */
-  private async dataKeysOf(data: string | undefined, body: ReadableStream<Uint8Array> | null): Promise<string[]> {
-    if (!data || !data.startsWith(MULTIPART_DATA)) {
-      await body?.cancel();
-      return data ? [dataKey(data)] : [];
-    }
+  /** The data entries a record points to (one, or one per part of the manifest in `body`, a record's whole body). */
+  private async dataKeysOf(data: string | undefined, body: Uint8Array): Promise<string[]> {
+    if (!data) return [];
+    if (!data.startsWith(MULTIPART_DATA)) return [dataKey(data)];
     try {
-      const m = JSON.parse(new TextDecoder().decode(manifestBytes(new Uint8Array(await new Response(body).arrayBuffer())))) as Manifest;
+      const m = JSON.parse(new TextDecoder().decode(manifestBytes(body))) as Manifest;
       return m.parts.map((p) => dataKey(p.data));
     } catch {
       return [];
     }
   }
 
-  /** Drops the data an overwritten record pointed to. */
-  private async dropReplaced(old: StoredObject | null, keep: string): Promise<void> {
-    const data = old?.custom['sb-data'];
-    if (!data || data === keep) return;
-    if (!data.startsWith(MULTIPART_DATA)) return this.store.delete([dataKey(data)]);
-    const got = await this.store.get(old!.key);
-    // Only if the record still names the same upload: a newer write may have replaced it since.
-    if (got && got.object.custom['sb-data'] === data) await this.store.delete(await this.dataKeysOf(data, got.body));
-    else await got?.body.cancel();
+  /**
+   * Writes a record entry by compare-and-swap over whatever is there, then deletes what the
+   * replaced entry referenced. With `ifRecord` (copy onto itself, encrypt in place) only over
+   * that version, without retrying: null when it changed. Throws OperationAborted (409)
+   * after MAX_TRIES conflicts.
+   */
+  private async commit(storeKey: string, body: Uint8Array, meta: PutMeta, ifRecord?: string): Promise<StoredObject | null> {
+    // Once the new entry is in, the write has happened: a failure to drop what it replaced only leaks.
+    const drop = (replaced: string[]) => this.store.delete(replaced).catch((e) => console.error(JSON.stringify({ event: 'drop-failed', key: storeKey, error: String(e) })));
+    return this.swapIn(storeKey, body, meta, drop, ifRecord);
+  }
+
+  /** The swap loop of `commit`; `after` gets the data entries the replaced entry referenced. */
+  private async swapIn(storeKey: string, body: Uint8Array, meta: PutMeta, after: (replaced: string[]) => Promise<void>, ifRecord?: string): Promise<StoredObject | null> {
+    for (let i = 0; i < MAX_TRIES; i++) {
+      const cur = await this.current(storeKey);
+      if (ifRecord !== undefined && cur?.etag !== ifRecord) return null;
+      const stored = await this.store.put(storeKey, body, body.length, cur ? { ...meta, ifEtag: cur.etag } : { ...meta, ifAbsent: true });
+      if (stored) {
+        await after(cur?.refs ?? []);
+        return stored;
+      }
+      if (ifRecord !== undefined) return null;
+      await sleep(Math.random() * POLL_MS * (i + 1));
+    }
+    throw conflict();
+  }
+
+  /** An entry's store etag and references; waits while a DELETE's tombstone sits there. */
+  private async current(storeKey: string): Promise<Current | null> {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const got = await this.store.get(storeKey);
+      if (!got) return null;
+      const c = got.object.custom;
+      const bytes = new Uint8Array(await new Response(got.body).arrayBuffer());
+      const deleting = c[DELETING];
+      // A tombstone that outlived the wait was left by a DELETE that died: replace it, dropping what it held.
+      if (deleting !== undefined && Date.now() < deadline) {
+        await sleep(POLL_MS);
+        continue;
+      }
+      const data = deleting ?? c['sb-data'] ?? c.data;
+      return { etag: got.object.etag, refs: await this.dataKeysOf(data, bytes) };
+    }
+  }
+
+  /** Claims an open upload for Complete or Abort; NoSuchUpload when it is gone or already claimed. */
+  private async claim(bucket: string, id: string, state: 'completing' | 'aborting'): Promise<void> {
+    const k = uploadKey(bucket, id);
+    for (let i = 0; i < MAX_TRIES; i++) {
+      const o = await this.store.head(k);
+      if (!o || o.custom[STATE]) throw noSuchUpload(id);
+      // A fresh nonce body gives this version its own etag: of two claims on one version, one lands.
+      const rb = recordBody();
+      if (await this.store.put(k, rb, rb.length, { custom: { ...o.custom, [STATE]: state }, http: o.http, ifEtag: o.etag })) return;
+    }
+    throw conflict();
+  }
+
+  /** Opens a claimed upload again (keeping anything rotation re-wrapped meanwhile). */
+  private async release(bucket: string, id: string): Promise<void> {
+    const k = uploadKey(bucket, id);
+    for (let i = 0; i < MAX_TRIES; i++) {
+      const o = await this.store.head(k);
+      if (!o || !o.custom[STATE]) return;
+      const { [STATE]: _, ...custom } = o.custom;
+      const rb = recordBody();
+      if (await this.store.put(k, rb, rb.length, { custom, http: o.http, ifEtag: o.etag })) return;
+    }
+  }
+
+  /** writePart's second look at the upload, once its part record is in (`replaced`: the earlier attempt's data). */
+  private async settlePart(bucket: string, up: UploadInfo, n: number, data: string, replaced: string[]): Promise<void> {
+    const deadline = Date.now() + WAIT_MS;
+    let o = await this.store.head(uploadKey(bucket, up.id));
+    while (o?.custom[STATE] && Date.now() < deadline) {
+      await sleep(POLL_MS);
+      o = await this.store.head(uploadKey(bucket, up.id));
+    }
+    if (o && !o.custom[STATE]) {
+      // Open (again): no Complete committed, and any later one lists this record.
+      await this.store.delete(replaced.filter((k) => k !== dataKey(data)));
+      return;
+    }
+    // Still claimed after the wait: either attempt may end up in the object; leave both.
+    if (o) throw conflict();
+    // Gone: completed or aborted. Keep only what the object this upload became references; if
+    // the object at the key is another one (aborted, or replaced since, which dropped this
+    // upload's parts), nothing of it is referenced.
+    const got = await this.store.get(objectKey(bucket, up.key));
+    let used: string[] = [];
+    if (got) {
+      const bytes = new Uint8Array(await new Response(got.body).arrayBuffer());
+      const mine = MULTIPART_DATA + up.id;
+      if (got.object.custom['sb-data'] === mine || got.object.custom[DELETING] === mine) used = await this.dataKeysOf(mine, bytes);
+    }
+    await this.store.delete([...replaced, dataKey(data)].filter((k) => !used.includes(k)));
+    await this.store.delete([partKey(up.id, n)]);
+    throw noSuchUpload(up.id);
   }
 }
 
 function toUpload(id: string, o: StoredObject): UploadInfo {
-  const { key = '', ...custom } = o.custom;
+  const { key = '', [STATE]: _, ...custom } = o.custom;
   return { id, key, custom, http: o.http, initiated: o.uploaded };
 }

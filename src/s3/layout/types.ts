@@ -54,6 +54,13 @@ export interface Body {
   length: number;
 }
 
+/** What Complete commits to: built from the parts listed once the upload is claimed. */
+export interface Completion {
+  manifest: Manifest;
+  manifestBody: Uint8Array;
+  fields: RecordFields;
+}
+
 /** A sealed record as rotation sees it. */
 export interface Sealed {
   /** Opaque identity of the record, for logs and test hooks. */
@@ -76,7 +83,7 @@ export interface Layout {
   buckets(): Promise<BucketInfo[]>;
   /** False when it already exists. */
   createBucket(name: string, owner: string): Promise<boolean>;
-  /** False when it still holds objects. */
+  /** False when it still holds objects or multipart uploads in progress (S3's BucketNotEmpty). */
   deleteBucket(name: string): Promise<boolean>;
   setBucketCustom(name: string, custom: Record<string, string>): Promise<void>;
 
@@ -98,12 +105,24 @@ export interface Layout {
   list(bucket: string, o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number }): Promise<Listing>;
 
   createUpload(bucket: string, key: string, id: string, custom: Record<string, string>, http: HttpMeta): Promise<void>;
+  /** An upload in progress; null once it is gone or claimed by a Complete or Abort. */
   upload(bucket: string, id: string): Promise<UploadInfo | null>;
-  /** Stores one part, then its record from `finish`; replaces an earlier attempt. */
+  /**
+   * Stores one part, then its record from `finish`; replaces an earlier attempt. Throws
+   * NoSuchUpload, leaving neither data nor record behind, when the upload was completed
+   * or aborted meanwhile (never deleting what a completed object uses).
+   */
   writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<Record<string, string>>): Promise<void>;
   parts(bucket: string, id: string): Promise<PartInfo[]>;
-  /** Makes the object visible from the chosen parts; tidies the upload away. */
-  complete(bucket: string, key: string, up: UploadInfo, parts: PartInfo[], manifest: Manifest, manifestBody: Uint8Array, rec: RecordFields): Promise<ObjectRecord>;
+  /**
+   * Claims the upload first (a second Complete or an Abort then gets NoSuchUpload, and a
+   * part arriving later is refused), then lists its parts and has `build` choose from
+   * them; makes the object visible, drops what it replaced and tidies the upload away.
+   * When `build` throws (InvalidPart, EntityTooSmall, ...) the claim is released and the
+   * upload stays open as it was.
+   */
+  complete(bucket: string, key: string, up: UploadInfo, build: (parts: PartInfo[]) => Promise<Completion>): Promise<ObjectRecord>;
+  /** Claims the upload as `complete` does (NoSuchUpload when already claimed), then drops it and its parts. */
   abort(bucket: string, up: UploadInfo): Promise<void>;
   uploads(bucket: string): Promise<UploadInfo[]>;
 
