@@ -15,7 +15,6 @@ import { S3Error } from './errors';
 import { hashTap } from './hashing';
 import { crc64EcmaCombine } from './checksum';
 import { httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, wholeBody, writeMode } from './objects';
-import { checkKey } from './put';
 import { copySource } from './copy';
 import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart } from './record';
 import { headerGetter, parseSse, sseHeaders } from './sse-params';
@@ -38,7 +37,6 @@ const sseOf = (ctx: Ctx) =>
   parseSse(headerGetter(ctx.req.headers), { dialect: ctx.dialect, op: 'write', secure: ctx.secure, allowInsecureSseC: ctx.config.sseCAllowHttp });
 
 export async function createUpload(ctx: Ctx): Promise<Response> {
-  checkKey(ctx.key);
   const sse = await sseOf(ctx);
   const mode = await writeMode(ctx, sse);
   const id = crypto.randomUUID().replace(/-/g, '');
@@ -79,10 +77,20 @@ function checkPartSse(up: Upload, sse: SseRequest) {
 const mismatchedKey = (e: unknown) =>
   e instanceof S3Error && e.code === 'AccessDenied' ? new S3Error('InvalidRequest', 'The provided encryption parameters did not match the ones used originally.') : e;
 
+const PART_RANGE = 'Part number must be an integer between 1 and 10000, inclusive';
+
 function partNumber(ctx: Ctx): number {
   const v = ctx.url.searchParams.get('partNumber') ?? '';
   const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1 || n > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { fields: { ArgumentName: 'partNumber', ArgumentValue: v } });
+  if (!/^\d{1,5}$/.test(v) || n < 1 || n > 10000) throw new S3Error('InvalidArgument', PART_RANGE, { fields: { ArgumentName: 'partNumber', ArgumentValue: v } });
+  return n;
+}
+
+/** A <PartNumber> of CompleteMultipartUpload: decimal digits only (no "1.0", "0x1", " 1"), 1 to 10,000. */
+function listedPartNumber(v: string | undefined): number {
+  if (v === undefined || !/^\d+$/.test(v)) throw new S3Error('MalformedXML');
+  const n = Number(v);
+  if (n < 1 || n > 10000) throw new S3Error('InvalidArgument', PART_RANGE, { fields: { ArgumentName: 'PartNumber', ArgumentValue: v } });
   return n;
 }
 
@@ -144,7 +152,8 @@ function copyRange(h: Headers, size: number): { start: number; end: number } {
   return { start, end };
 }
 
-const unquote = (s: string) => s.trim().replace(/^"(.*)"$/, '$1');
+/** An ETag as listed: S3 accepts it with or without its quotes; nothing else is normalised. */
+const unquote = (s: string) => s.replace(/^"(.*)"$/, '$1');
 
 export async function completeUpload(ctx: Ctx): Promise<Response> {
   const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
@@ -153,8 +162,8 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     throw new S3Error('InvalidRequest', 'The multipart upload initiate requested encryption. Completing it requires the same SSE-C parameters.');
   }
   const doc = parseXml(await wholeBody(ctx, MAX_LIST_BODY), 'CompleteMultipartUpload');
-  const asked = list(doc, 'Part').map((p) => ({ n: Number(text(p, 'PartNumber')), etag: unquote(text(p, 'ETag') ?? '') }));
-  if (!asked.length || asked.some((p) => !Number.isInteger(p.n))) throw new S3Error('MalformedXML');
+  const asked = list(doc, 'Part').map((p) => ({ n: listedPartNumber(text(p, 'PartNumber')), etag: unquote(text(p, 'ETag') ?? '') }));
+  if (!asked.length) throw new S3Error('MalformedXML');
   for (let i = 1; i < asked.length; i++) {
     if (asked[i].n <= asked[i - 1].n) throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
   }
@@ -211,7 +220,9 @@ export async function listParts(ctx: Ctx): Promise<Response> {
   const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
   const q = ctx.url.searchParams;
   const maxParts = Math.min(Number(q.get('max-parts') ?? 1000) || 1000, 1000);
-  const marker = Number(q.get('part-number-marker') ?? 0) || 0;
+  const markerText = q.get('part-number-marker') ?? '0';
+  if (!/^\d{1,5}$/.test(markerText)) throw new S3Error('InvalidArgument', 'part-number-marker must be a decimal integer.', { fields: { ArgumentName: 'part-number-marker', ArgumentValue: markerText } });
+  const marker = Number(markerText);
   const all = (await layoutOf(ctx).parts(ctx.bucket, up.id)).filter((r) => r.n > marker).sort((a, b) => a.n - b.n);
   const page = all.slice(0, maxParts);
   const truncated = all.length > maxParts;

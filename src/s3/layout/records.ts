@@ -16,6 +16,7 @@
 // after the claim. A part that lands on a claimed or finished upload cleans up after
 // itself without touching what the completed object references (see writePart).
 
+import { IntegrityError } from '../../sse';
 import { decodeEnvelope, encodeEnvelope } from '../../sse/envelope';
 import type { Envelope } from '../../sse/types';
 import type { PutMeta, Store, StoredObject } from '../../store/types';
@@ -45,6 +46,9 @@ interface Current {
   etag: string;
   refs: string[];
 }
+/** R2 keys hold at most this many bytes of UTF-8. */
+const R2_KEY_BYTES = 1024;
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
 /** Rotation walks object records, then uploads in progress. */
 const SEALED_PHASES = ['o/', 'u/'];
 
@@ -79,6 +83,11 @@ export class RecordLayout implements Layout {
 
   async setBucketCustom(name: string, custom: Record<string, string>): Promise<void> {
     await this.store.put(bucketKey(name), null, 0, { custom });
+  }
+
+  checkKey(bucket: string, key: string): void {
+    // The record entry o/<bucket>/<key> is the longest store key an object needs.
+    if (utf8Length(objectKey(bucket, key)) > R2_KEY_BYTES) throw new S3Error('KeyTooLongError', undefined, { fields: { MaxSizeAllowed: String(R2_KEY_BYTES - utf8Length(objectKey(bucket, ''))) } });
   }
 
   async head(bucket: string, key: string): Promise<ObjectRecord | null> {
@@ -127,8 +136,12 @@ export class RecordLayout implements Layout {
     throw conflict();
   }
 
-  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: Manifest['parts']; index: number }) {
+  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: Manifest['parts']; index: number }, storedLength?: number) {
     const got = await this.store.get(dataKey(part ? part.parts[part.index].data : rec.data), range);
+    if (got && storedLength !== undefined && got.object.size !== storedLength) {
+      await got.body.cancel();
+      throw new IntegrityError(`the data entry holds ${got.object.size} bytes, the record says ${storedLength}`);
+    }
     return got && got.body;
   }
 
@@ -141,7 +154,13 @@ export class RecordLayout implements Layout {
     const base = objectPrefix(bucket);
     const r = await this.store.list({ prefix: base + o.prefix, delimiter: o.delimiter, startAfter: o.startAfter && base + o.startAfter, cursor: o.cursor, limit: o.limit, withMeta: true });
     const objects = r.objects.filter((s) => s.custom[DELETING] === undefined).map((s) => {
-      const rec = recordFromStored(s);
+      // A damaged record is still listed (listings show every object); reading it is what fails.
+      let rec: ObjectRecord | null = null;
+      try {
+        rec = recordFromStored(s);
+      } catch {
+        /* listed with what the store says */
+      }
       return { key: s.key.slice(base.length), size: rec?.size ?? 0, etag: rec?.etag ?? '', uploaded: s.uploaded };
     });
     return { objects, prefixes: r.prefixes.map((p) => p.slice(base.length)), truncated: r.truncated, cursor: r.cursor };

@@ -87,6 +87,12 @@ export interface Layout {
   deleteBucket(name: string): Promise<boolean>;
   setBucketCustom(name: string, custom: Record<string, string>): Promise<void>;
 
+  /**
+   * Refuses a key this layout cannot hold, or not address exactly, before anything is
+   * stored: KeyTooLongError past the store's real limit (its own prefixes included).
+   */
+  checkKey(bucket: string, key: string): void;
+
   head(bucket: string, key: string): Promise<ObjectRecord | null>;
   /**
    * Stores the body, then makes it visible with the record `finish` returns (called
@@ -98,8 +104,12 @@ export interface Layout {
   swap(bucket: string, key: string, rec: ObjectRecord, ifRecord: string): Promise<ObjectRecord | null>;
   /** Deletes an object; a missing one is not an error. */
   delete(bucket: string, key: string): Promise<void>;
-  /** Stored bytes of a single-stream object, or of one part of a multipart object. */
-  read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ManifestPart[]; index: number }): Promise<ReadableStream<Uint8Array> | null>;
+  /**
+   * Stored bytes of a single-stream object, or of one part of a multipart object.
+   * With `storedLength` (that stream's whole stored length), an entry of any other
+   * length (bytes appended or cut) is an IntegrityError, even when only a range is read.
+   */
+  read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ManifestPart[]; index: number }, storedLength?: number): Promise<ReadableStream<Uint8Array> | null>;
   /** A multipart object's manifest bytes (as committed to by the record). */
   manifest(bucket: string, key: string, rec: ObjectRecord): Promise<Uint8Array | null>;
   list(bucket: string, o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number }): Promise<Listing>;
