@@ -1,0 +1,204 @@
+// The hardening review's attacks, end to end against the running gateway (both
+// layouts): a presigned URL or a signed request with headers added, a body
+// swapped in flight, an unbounded KMS body from a stranger, keys that try to
+// leave their bucket, whitespace keys in DeleteObjects, and UploadPart racing
+// CompleteMultipartUpload.
+
+import {
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { AwsClient } from 'aws4fetch';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { filesUnder, gateway, md5, random, s3Client, sdkBody, sha256, uniq, xmlErrorCode } from './helpers';
+
+const BUCKET = uniq('harden').toLowerCase();
+const OTHER = uniq('harden-other').toLowerCase();
+const s3 = s3Client();
+const g = gateway();
+const signer = new AwsClient({ accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey, service: 's3', region: 'us-east-1' });
+const b64md5 = (b: string | Uint8Array) => Buffer.from(md5(typeof b === 'string' ? Buffer.from(b) : b), 'hex').toString('base64');
+
+const text = async (key: string) => (await sdkBody(await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key })))).toString();
+const status = async (key: string) => {
+  try {
+    await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    return 200;
+  } catch (e) {
+    return (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? -1;
+  }
+};
+
+/** `signed`'s method, URL and headers (plus `add`) with another body: what a URL holder or a man in the middle can send. */
+function resend(signed: Request, body: string | Uint8Array | ReadableStream<Uint8Array> | null, add: Record<string, string> = {}): Promise<Response> {
+  const h = new Headers(signed.headers);
+  for (const [k, v] of Object.entries(add)) h.set(k, v);
+  return fetch(signed.url, { method: signed.method, headers: h, body, duplex: 'half' } as RequestInit);
+}
+
+beforeAll(async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await s3.send(new CreateBucketCommand({ Bucket: OTHER }));
+  await s3.send(new PutObjectCommand({ Bucket: OTHER, Key: 'payroll.csv', Body: 'name,salary\nalice,100' }));
+});
+
+describe('a request does exactly what was signed', () => {
+  it('a presigned PUT URL (SignedHeaders host) with an added x-amz-copy-source or SSE-C headers is refused', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'uploads/avatar.png', Body: 'the avatar' }));
+    const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: 'uploads/avatar.png' }), { expiresIn: 300 });
+    expect(new URL(url).searchParams.get('X-Amz-SignedHeaders')).toBe('host');
+    const copy = await fetch(url, { method: 'PUT', headers: { 'x-amz-copy-source': `/${OTHER}/payroll.csv` } });
+    const body = await copy.text();
+    expect(copy.status).toBe(403);
+    expect(xmlErrorCode(body)).toBe('AccessDenied');
+    expect(body).toContain('<HeadersNotSigned>x-amz-copy-source</HeadersNotSigned>');
+    const key = random(32);
+    const sseC = await fetch(url, {
+      method: 'PUT',
+      body: 'sealed by a stranger',
+      headers: { 'x-amz-server-side-encryption-customer-algorithm': 'AES256', 'x-amz-server-side-encryption-customer-key': key.toString('base64'), 'x-amz-server-side-encryption-customer-key-md5': b64md5(key) },
+    });
+    expect(sseC.status).toBe(403);
+    await sseC.arrayBuffer();
+    expect(await text('uploads/avatar.png')).toBe('the avatar');
+    expect((await fetch(url, { method: 'PUT', body: 'new avatar' })).status).toBe(200);
+    expect(await text('uploads/avatar.png')).toBe('new avatar');
+  });
+
+  it('a header-signed PUT with an injected x-amz-copy-source is refused', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'victim.txt', Body: 'original' }));
+    const signed = await signer.sign(`${g.endpoint}/${BUCKET}/victim.txt`, { method: 'PUT', body: 'replacement' });
+    const r = await resend(signed, 'replacement', { 'x-amz-copy-source': `/${OTHER}/payroll.csv` });
+    expect(r.status).toBe(403);
+    expect(await r.text()).toContain('<HeadersNotSigned>x-amz-copy-source</HeadersNotSigned>');
+    expect(await text('victim.txt')).toBe('original');
+  });
+
+  it('DeleteObjects signed for "decoy" but carrying "keep-me" deletes nothing', async () => {
+    for (const k of ['decoy', 'keep-me']) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: k, Body: k }));
+    const signedBody = '<Delete><Object><Key>decoy</Key></Object></Delete>';
+    const signed = await signer.sign(`${g.endpoint}/${BUCKET}?delete`, {
+      method: 'POST',
+      body: signedBody,
+      headers: { 'x-amz-content-sha256': sha256(Buffer.from(signedBody)), 'content-md5': b64md5(signedBody) },
+    });
+    const r = await resend(signed, '<Delete><Object><Key>keep-me</Key></Object></Delete>');
+    expect(r.status).toBe(400);
+    expect(['XAmzContentSHA256Mismatch', 'BadDigest']).toContain(xmlErrorCode(await r.text()));
+    expect(await status('keep-me')).toBe(200);
+    expect(await status('decoy')).toBe(200);
+  });
+
+  it('the KMS API answers a stranger with a 256 MiB chunked body without reading it', async () => {
+    const stranger = new AwsClient({ accessKeyId: 'AKIDNOBODY', secretAccessKey: 'x'.repeat(40), service: 'kms', region: 'us-east-1' });
+    const signed = await stranger.sign(`${g.endpoint}/`, { method: 'POST', body: '{}', headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' } });
+    let sent = 0;
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent >= 256 * 1024 * 1024) return c.close();
+        sent += chunk.length;
+        c.enqueue(chunk);
+      },
+    });
+    const h = new Headers(signed.headers);
+    h.delete('content-length');
+    const r = await fetch(signed.url, { method: 'POST', headers: h, body, duplex: 'half' } as RequestInit);
+    // The answer came while the body was still being sent (the runtime drains the rest; the Worker never reads it).
+    const sentByAnswer = sent;
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { __type: string }).__type).toBe('UnrecognizedClientException');
+    expect(sentByAnswer).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe('XML values exactly as sent', () => {
+  it('DeleteObjects (AWS SDK) deletes "a " and " " and leaves "a" alone', async () => {
+    for (const k of ['a', 'a ', ' ', ' a']) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: k, Body: `[${k}]` }));
+    const r = await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'a ' }, { Key: ' ' }] } }));
+    expect((r.Deleted ?? []).map((d) => d.Key).sort()).toEqual([' ', 'a ']);
+    expect(r.Errors ?? []).toEqual([]);
+    expect(await text('a')).toBe('[a]');
+    expect(await text(' a')).toBe('[ a]');
+    expect(await status('a ')).toBe(404);
+    expect(await status(' ')).toBe(404);
+  });
+});
+
+describe('keys cannot leave their bucket', () => {
+  it('keys with dot segments: stored as named on R2, refused on an upstream bucket (where fetch would resolve them)', async () => {
+    const proxy = inject('backend') === 'proxy';
+    const escape = `x/../../${OTHER}/payroll.csv`;
+    // The key's "/" sent as %2F keeps its dots inside one segment of the gateway's own URL
+    // (a literal "/../" would be resolved by the runtime before the Worker sees it).
+    const encoded = s3Client();
+    encoded.middlewareStack.add(
+      (next) => async (args) => {
+        const r = args.request as { path: string };
+        const m = /^\/([^/]+)\/(.+)$/.exec(r.path);
+        if (m) r.path = `/${m[1]}/${encodeURIComponent(decodeURIComponent(m[2]))}`;
+        return next(args);
+      },
+      { step: 'build' },
+    );
+    const put = encoded.send(new PutObjectCommand({ Bucket: BUCKET, Key: escape, Body: 'overwritten' }));
+    const get = () => encoded.send(new GetObjectCommand({ Bucket: BUCKET, Key: escape }));
+    if (proxy) {
+      await expect(put).rejects.toMatchObject({ name: 'InvalidArgument' });
+      await expect(get()).rejects.toMatchObject({ name: 'InvalidArgument' });
+      await expect(encoded.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'x/../.sealbucket/bucket', Body: '{}' }))).rejects.toMatchObject({ name: 'InvalidArgument' });
+    } else {
+      await put;
+      expect((await sdkBody(await get())).toString()).toBe('overwritten');
+    }
+    const del = await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: escape }] } }));
+    if (proxy) expect(del.Errors?.[0]?.Code).toBe('InvalidArgument');
+    // The other bucket's object is untouched whatever the layout.
+    const other = await sdkBody(await s3.send(new GetObjectCommand({ Bucket: OTHER, Key: 'payroll.csv' })));
+    expect(other.toString()).toBe('name,salary\nalice,100');
+  });
+
+  it('a key too long for the layout is refused with KeyTooLongError, leaving nothing behind', async () => {
+    await expect(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k'.repeat(1020), Body: 'x' }))).rejects.toMatchObject({ name: 'KeyTooLongError' });
+  });
+});
+
+describe('no race loses data', () => {
+  it('UploadPart in flight during CompleteMultipartUpload: the object reads back intact, every time', async () => {
+    const first = random(5 * 1024 * 1024);
+    for (let round = 0; round < 6; round++) {
+      const key = `race-${round}`;
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
+      const p1 = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 1, Body: first }));
+      const p2 = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 2, Body: 'tail one' }));
+      const parts = (etag2: string | undefined) => ({ Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: etag2 }] });
+      const complete = s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: parts(p2.ETag) })).catch((e: Error) => e);
+      const retry = s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 2, Body: 'tail two' })).catch((e: Error) => e);
+      const [done, again] = await Promise.all([complete, retry]);
+      // Either Complete came first (the retried part is refused: NoSuchUpload), or the retry replaced
+      // part 2 first (Complete names a stale ETag: InvalidPart, and completes with the new one).
+      let tail = 'tail one';
+      if (done instanceof Error) {
+        expect(done.name, `round ${round}`).toBe('InvalidPart');
+        expect(again).not.toBeInstanceOf(Error);
+        await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: parts((again as { ETag?: string }).ETag) }));
+        tail = 'tail two';
+      } else if (again instanceof Error) expect(again.name, `round ${round}`).toBe('NoSuchUpload');
+      const got = await sdkBody(await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key })));
+      expect(got.length, `round ${round}`).toBe(first.length + 8);
+      expect(md5(got.subarray(0, first.length))).toBe(md5(first));
+      expect(got.subarray(first.length).toString()).toBe(tail);
+    }
+  });
+
+  it('leaves no .sealbucket/t/ temporaries upstream', async () => {
+    const up = inject('upstream');
+    if (!up) return;
+    const dir = join(up.dir, up.bucket);
+    if (!existsSync(dir)) return;
+    const temporaries = filesUnder(dir).filter((f) => f.path.includes('/.sealbucket/t/'));
+    expect(temporaries).toEqual([]);
+  });
+});
