@@ -68,33 +68,11 @@ const describeError = (e: unknown) => (e instanceof Error ? `${e.constructor.nam
 
 type ErrorClass = abstract new (...args: never[]) => unknown;
 
-/**
- * Contract breaks found in files this suite does not own (they are being changed
- * elsewhere): reported, pinned by the 'known contract breaks' tests below, and
- * tolerated (counted) here so the suite stays green until they are fixed. Each
- * matcher is narrow: the same exception from anywhere else still fails.
- */
-const KNOWN: { id: string; matches: (e: unknown) => boolean; seen: number }[] = [
-  {
-    // SignedHeaders names are checked only for being non-empty and lowercase; Headers.get() throws on the rest.
-    id: 'sigv4.ts canonicalRequest: TypeError "Invalid header name." for a SignedHeaders name that is not an HTTP token',
-    matches: (e) => e instanceof TypeError && /Invalid header name/.test(e.message) && /canonicalRequest/.test(e.stack ?? ''),
-    seen: 0,
-  },
-];
-
-/** Fails the case unless it succeeded or failed with one of `allowed` (or a KNOWN break). */
+/** Fails the case unless it succeeded or failed with one of `allowed`. */
 function within(o: Outcome<unknown>, allowed: ErrorClass[] = [S3Error]): void {
   tally(o);
   if (o.ok || allowed.some((t) => o.error instanceof t)) return;
-  const known = KNOWN.find((k) => k.matches(o.error));
-  if (known) {
-    known.seen++;
-    return;
-  }
-  {
-    throw new Error(`contract broken: ${describeError(o.error)}\n${(o.error as Error)?.stack ?? ''}`, { cause: o.error });
-  }
+  throw new Error(`contract broken: ${describeError(o.error)}\n${(o.error as Error)?.stack ?? ''}`, { cause: o.error });
 }
 
 /** Outcomes per test (success, S3Error code, error class), printed at the end: how deep the inputs got. */
@@ -1175,10 +1153,9 @@ describe('fuzz: segment decryptor', () => {
 });
 
 // ---------------------------------------------------------------------------
-// Known contract breaks: the shrunk counterexamples of the KNOWN entries, reached
-// through the public entry point. They pass either way; once fixed they say so.
+// Contract breaks the fuzzer found, fixed: their shrunk counterexamples, through the public entry point.
 
-describe('fuzz: known contract breaks (in files this suite does not change)', () => {
+describe('fuzz: regressions', () => {
   const zeros = '0'.repeat(64);
   const cases: [string, Request][] = [
     [
@@ -1199,10 +1176,11 @@ describe('fuzz: known contract breaks (in files this suite does not change)', ()
     ],
   ];
   for (const [name, req] of cases) {
-    it(`sigv4.ts canonicalRequest: ${name} (a known access key and a fresh date reach it before the signature check)`, async () => {
+    it(`SignedHeaders that are not HTTP tokens are malformed, not a TypeError: ${name}`, async () => {
       const o = await bounded(() => authenticate(req, lookup, NOW));
-      if (o.ok || o.error instanceof S3Error) console.warn(`fuzz: '${name}' now keeps the contract; remove its KNOWN entry`);
-      else expect(KNOWN[0].matches(o.error), describeError(o.error)).toBe(true);
+      if (o.ok) throw new Error('a malformed SignedHeaders list was accepted');
+      expect(o.error, describeError(o.error)).toBeInstanceOf(S3Error);
+      expect((o.error as S3Error).code).toMatch(/^Authorization(HeaderMalformed|QueryParametersError)$/);
     });
   }
 });
@@ -1210,7 +1188,6 @@ describe('fuzz: known contract breaks (in files this suite does not change)', ()
 afterAll(() => {
   // How many generated requests the Request constructor refused (those inputs never reach the gateway).
   console.log('fuzz: inputs refused by new Request():', JSON.stringify(refused));
-  for (const k of KNOWN) if (k.seen) console.log(`fuzz: known contract break hit ${k.seen} time(s): ${k.id}`);
   const lines = [...outcomes].map(([test, m]) => `  ${test.replace(/^.*?> /, '')}: ${[...m].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   console.log('fuzz: outcomes per property (most frequent first)\n' + lines.join('\n'));
 });

@@ -48,7 +48,11 @@ export function canonicalQuery(search: string, omit?: string): string {
     .join('&');
 }
 
+/** A lowercase HTTP token (RFC 9110): anything else names no header a request can carry. */
+const isHeaderName = (n: string) => /^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(n);
+
 export function canonicalRequest(req: Request, url: URL, signedHeaders: string[], payloadHash: string, omitQuery?: string): string {
+  if (!signedHeaders.every(isHeaderName)) throw new S3Error('AuthorizationHeaderMalformed', 'SignedHeaders is malformed.');
   const headers = signedHeaders
     .map((name) => {
       const raw = req.headers.get(name) ?? (name === 'host' ? url.host : '');
@@ -85,7 +89,7 @@ function parseCredential(cred: string, service: string, bad: (m: string) => S3Er
 
 function parseSignedHeaders(list: string, bad: (m: string) => S3Error): string[] {
   const names = list.split(';');
-  if (names.some((n) => !n || n !== n.toLowerCase())) throw bad('SignedHeaders is malformed.');
+  if (!names.every(isHeaderName)) throw bad('SignedHeaders is malformed.');
   // S3 refuses signatures that do not bind the host.
   if (!names.includes('host')) throw bad('SignedHeaders must include host.');
   return names;
