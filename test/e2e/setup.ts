@@ -12,7 +12,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -210,7 +210,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('backend', proxy ? 'proxy' : 'r2');
   project.provide('upstream', upstream ? { endpoint: upstream.endpoint, port: upstream.port, accessKeyId: upstream.accessKeyId, secretAccessKey: upstream.secretAccessKey, bucket: UPSTREAM_BUCKET, dir: upstream.dir } : null);
   return async () => {
+    const escaped = unexpectedLogLines(g.logFile);
     await g.stop();
     await upstream?.stop();
+    // Every failure a client can cause is answered as an S3 error; none may escape as an exception.
+    if (escaped.length) throw new Error(`e2e: the gateway log has ${escaped.length} line(s) no test caused on purpose:\n${escaped.slice(0, 20).join('\n')}`);
   };
+}
+
+/** Log lines of an error that escaped a handler ("unhandled") or an uncaught exception in the runtime. */
+export function unexpectedLogLines(logFile: string): string[] {
+  if (!existsSync(logFile)) return [];
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"event":"unhandled"') || /\bUncaught\b/.test(l));
 }
