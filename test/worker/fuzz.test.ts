@@ -30,7 +30,7 @@ import { list, parseXml, text } from '../../src/s3/xml';
 import { parseRange } from '../../src/s3/range';
 import { cipherLength, decryptBody, decryptStream, deriveStream, encryptStream, plainLength, segmentSpan, type SegmentKey } from '../../src/crypto/stream';
 import { IntegrityError, LengthError } from '../../src/sse';
-import { signedChunkedBody, unsignedChunkedBody } from './helpers/auth-helpers';
+import { concat, signedChunkedBody, unsignedChunkedBody } from './helpers/auth-helpers';
 
 // ---------------------------------------------------------------------------
 // Harness
@@ -99,17 +99,6 @@ afterEach(async () => {
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = new TextDecoder();
-
-function concat(...parts: (Uint8Array | string)[]): Uint8Array {
-  const bs = parts.map((p) => (typeof p === 'string' ? enc(p) : p));
-  const out = new Uint8Array(bs.reduce((n, b) => n + b.length, 0));
-  let o = 0;
-  for (const b of bs) {
-    out.set(b, o);
-    o += b.length;
-  }
-  return out;
-}
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const isPrefix = (a: Uint8Array, of: Uint8Array) => a.length <= of.length && a.every((x, i) => x === of[i]);
