@@ -157,10 +157,16 @@ async function primed(src: ReadableStream<Uint8Array>, length: number, onError: 
   const fixed = new FixedLengthStream(length);
   const writer = fixed.writable.getWriter();
   (async () => {
+    let r = first;
     try {
-      for (let r = first; !r.done; r = await reader.read()) await writer.write(r.value);
+      for (; !r.done; r = await reader.read()) {
+        // A write fails only when the client has gone: nothing to report, just stop reading.
+        if (!(await writer.write(r.value).then(() => true, () => false))) return void (await reader.cancel().catch(() => {}));
+      }
       await writer.close();
     } catch (e) {
+      // A read failed (integrity, or the store): log it and abort the body. The runtime reports an
+      // aborted response body as an exception of its own; the client sees the connection cut.
       onError(e);
       await Promise.allSettled([writer.abort(e), reader.cancel(e)]);
     }

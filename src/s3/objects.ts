@@ -198,8 +198,17 @@ function untilRead(req: Request): ReadableStream<Uint8Array> {
           } catch {
             reader = body.getReader();
           }
+          // When the client goes away the body errors; the reader's closed promise rejects with it.
+          (byob ?? reader)!.closed.catch(() => {});
         }
-        const r = byob ? await byob.readAtLeast(BODY_CHUNK, new Uint8Array(BODY_CHUNK)) : await reader!.read();
+        let r: ReadableStreamReadResult<Uint8Array>;
+        try {
+          r = byob ? await byob.readAtLeast(BODY_CHUNK, new Uint8Array(BODY_CHUNK)) : await reader!.read();
+        } catch {
+          // The client went away mid-body: an S3 error like any short body, errored rather than
+          // thrown (a rejected pull is reported by the runtime as uncaught).
+          return c.error(new S3Error('IncompleteBody'));
+        }
         if (r.value?.length) c.enqueue(r.value);
         if (r.done) c.close();
       },

@@ -132,7 +132,7 @@ function writeHeaders(w: WriteMeta = {}): Record<string, string> {
 const sha256 = async (data: Uint8Array): Promise<string> => toHex(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>));
 
 /** `body`, failed unless exactly `length` bytes. Its error goes to `seen`, for the caller to get back rather than the fetch failure it causes. */
-function exact(body: ReadableStream<Uint8Array>, length: number, seen: { error?: unknown }): ReadableStream<Uint8Array> {
+function exact(body: ReadableStream<Uint8Array>, length: number, seen: { error?: unknown }, fail: () => void): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let n = 0;
   let cancelled = false;
@@ -149,7 +149,9 @@ function exact(body: ReadableStream<Uint8Array>, length: number, seen: { error?:
       } catch (error) {
         seen.error ??= error;
         reader.cancel(error).catch(() => {});
-        throw error;
+        // The request is aborted instead of its body errored: the runtime reports a subrequest
+        // body that fails as an uncaught exception, and an aborted fetch as nothing.
+        fail();
       }
     },
     cancel: (why) => {
@@ -286,7 +288,8 @@ export class Upstream {
       headers.set('x-amz-content-sha256', 'UNSIGNED-PAYLOAD');
       const length = c.length ?? 0;
       const seen: { error?: unknown } = {};
-      const body = exact(c.body, length, seen);
+      const cut = new AbortController();
+      const body = exact(c.body, length, seen, () => cut.abort());
       const FixedLength = (globalThis as unknown as { FixedLengthStream?: new (n: number) => TransformStream<Uint8Array, Uint8Array> }).FixedLengthStream;
       let init: Record<string, unknown>;
       // A failed request must not leave the body's pipeline waiting on a connection that is gone.
@@ -300,7 +303,7 @@ export class Upstream {
         headers.set('content-length', String(length));
         init = { body, duplex: 'half' };
       }
-      return this.attempt(method, url, headers, init, c.ok, read, 0).catch((e) => {
+      return this.attempt(method, url, headers, init, c.ok, read, 0, cut.signal).catch((e) => {
         stop.abort(e);
         return Promise.reject(seen.error ?? e);
       });
@@ -316,8 +319,9 @@ export class Upstream {
     }
   }
 
-  private async attempt<T>(method: string, url: string, headers: Headers, init: Record<string, unknown>, ok: number[] = [], read: Read<T>, timeoutMs: number): Promise<T> {
+  private async attempt<T>(method: string, url: string, headers: Headers, init: Record<string, unknown>, ok: number[] = [], read: Read<T>, timeoutMs: number, cut?: AbortSignal): Promise<T> {
     const ctl = new AbortController();
+    cut?.addEventListener('abort', () => ctl.abort(), { once: true });
     let timedOut = false;
     const timer = timeoutMs > 0 ? setTimeout(() => { timedOut = true; ctl.abort(); }, timeoutMs) : undefined;
     try {

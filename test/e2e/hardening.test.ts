@@ -10,7 +10,8 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AwsClient } from 'aws4fetch';
 import COS from 'cos-nodejs-sdk-v5';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { DELIBERATE_ABORT, unexpectedLogLines } from './setup';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -195,6 +196,78 @@ describe('a request does exactly what was signed', () => {
     const after = workerdPeakMiB(g.port);
     expect(before.length).toBeGreaterThan(0);
     expect(Math.max(...after) - Math.max(...before)).toBeLessThan(64);
+  });
+});
+
+describe('failures in the middle of a body are answered, never uncaught', () => {
+  const SIZE = 3 * 1024 * 1024;
+  const stored = SIZE + 16 * Math.ceil(SIZE / 262_144);
+  const logSince = (from: number) => readFileSync(g.logFile, 'utf8').slice(from);
+
+  it('a ciphertext byte flipped after the first read aborts the body and is logged as an integrity failure', async () => {
+    const key = uniq('tamper-late');
+    const started = Date.now() - 1000;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: random(SIZE) }));
+    const up = inject('upstream');
+    const files = up ? filesUnder(up.dir).filter((f) => f.path.endsWith(`${key}._S3rver_object`)) : filesUnder(g.persistDir).filter((f) => f.size === stored && statSync(f.path).mtimeMs >= started);
+    expect(files.length).toBe(1);
+    const bytes = readFileSync(files[0].path);
+    bytes[2.5 * 1024 * 1024] ^= 1;
+    writeFileSync(files[0].path, bytes);
+
+    const from = readFileSync(g.logFile, 'utf8').length;
+    const r = await signer.fetch(`${g.endpoint}/${BUCKET}/${key}`);
+    expect(r.status).toBe(200);
+    let got = 0;
+    const read = (async () => {
+      const reader = r.body!.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        got += value.length;
+      }
+    })();
+    await expect(read).rejects.toThrow();
+    expect(got).toBeLessThan(SIZE);
+    await new Promise((res) => setTimeout(res, 500));
+    const log = logSince(from);
+    expect(log).toContain('"event":"integrity-failure"');
+    // The runtime's own report of the aborted body names the integrity error, and nothing else escaped.
+    expect(unexpectedLogLines(log, []).every((l) => DELIBERATE_ABORT.test(l))).toBe(true);
+    expect(unexpectedLogLines(log)).toEqual([]);
+  });
+
+  it('a client that goes away in the middle of a GET or a PUT leaves nothing uncaught', async () => {
+    const key = uniq('walk-away');
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: random(SIZE) }));
+    const from = readFileSync(g.logFile, 'utf8').length;
+    const ac = new AbortController();
+    const r = await signer.fetch(`${g.endpoint}/${BUCKET}/${key}`, { signal: ac.signal });
+    const reader = r.body!.getReader();
+    await reader.read();
+    ac.abort();
+    await reader.closed.catch(() => {});
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(unexpectedLogLines(logSince(from))).toEqual([]);
+    // A PUT whose body stops half-way: the client hangs up.
+    await new Promise<void>((resolve) => {
+      void signer.sign(`${g.endpoint}/${BUCKET}/${key}-put`, { method: 'PUT', headers: { 'content-length': String(SIZE) }, body: null }).then((signed) => {
+        const h: Record<string, string> = {};
+        signed.headers.forEach((v, k) => (h[k] = v));
+        const req = httpRequest(signed.url, { method: 'PUT', headers: { ...h, 'content-length': String(SIZE) } });
+        req.on('error', () => resolve());
+        req.write(Buffer.alloc(1024 * 1024));
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 300);
+      });
+    });
+    await new Promise((res) => setTimeout(res, 1000));
+    // wrangler dev's own front answers a request whose client hung up mid-body with a 503 and logs
+    // "Uncaught Error: Network connection lost." for it; the gateway itself reports nothing.
+    expect(unexpectedLogLines(logSince(from), [DELIBERATE_ABORT, /Uncaught Error: Network connection lost\./])).toEqual([]);
+    expect(await status(`${key}-put`)).toBe(404);
   });
 });
 

@@ -761,14 +761,16 @@ describe('failures', () => {
     expect((long as Error).message).toBe('body has more than 2000 bytes, declared 2000');
 
     await sleep(50);
-    // The over-long body fails on its first chunk, which may be before undici has sent anything.
-    const [body, shortReq, longReq, ...more] = proxy.seen;
-    expect(more).toEqual([]);
+    // A failing body aborts its request, which may be before undici has sent anything of it
+    // (the short and the over-long body fail on their last or first chunk).
+    const [body, ...rest] = proxy.seen;
+    expect(rest.length).toBeLessThanOrEqual(2);
     expect(body).toMatchObject({ complete: false, headers: expect.objectContaining({ 'content-length': '500000' }) });
     expect(body.received).toBeLessThan(500_000);
-    expect(shortReq).toMatchObject({ complete: false, headers: expect.objectContaining({ 'content-length': '2000' }) });
-    expect(shortReq.received).toBeLessThanOrEqual(1000);
-    if (longReq) expect(longReq).toMatchObject({ complete: false, received: 0 });
+    for (const r of rest) {
+      expect(r.complete).toBe(false);
+      expect(r.received).toBeLessThanOrEqual(1000);
+    }
     expect(await up.head('fail/long')).toBeNull();
   });
 });

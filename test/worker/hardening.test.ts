@@ -1,10 +1,11 @@
 // A request does exactly what was signed: the attacks of the hardening review,
 // each as it was reproduced (one presigned URL, a man in the middle, bad input),
 // against the real Worker and the R2 simulator.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClient } from 'aws4fetch';
 import { bytes, client, errorCode, ORIGIN, rawStore, s3, sha256hex, worker } from './helpers/s3';
 import { cos, kmsSigner } from './helpers/kms';
+import { orphans } from './helpers/orphans';
 
 const B = 'harden';
 const OTHER = 'harden-other';
@@ -40,6 +41,11 @@ const customerKey = (seed: number) => bytes(32, seed);
 async function sseCHeaders(key: Uint8Array, prefix = 'x-amz-server-side-encryption-customer-') {
   return { [`${prefix}algorithm`]: 'AES256', [`${prefix}key`]: b64(key), [`${prefix}key-MD5`]: await md5b64(key) };
 }
+
+// Every refusal above happened before anything was stored, or cleaned up after itself.
+afterAll(async () => {
+  expect(await orphans()).toEqual([]);
+});
 
 beforeAll(async () => {
   for (const b of [B, OTHER]) expect((await s3('PUT', `/${b}`)).status).toBe(200);
