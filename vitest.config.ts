@@ -5,6 +5,7 @@ import { TEST_BINDINGS } from './test/worker/helpers/bindings.ts';
 const E2E = {
   environment: 'node',
   globalSetup: ['test/e2e/setup.ts'],
+  setupFiles: ['test/e2e/log-check.ts'],
   testTimeout: 120_000,
   hookTimeout: 120_000,
   fileParallelism: false,
@@ -19,7 +20,7 @@ export default defineConfig({
       {
         // Unit and integration tests inside workerd, with the R2 simulator.
         plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: TEST_BINDINGS } })],
-        test: { name: 'worker', include: ['test/worker/**/*.test.ts'], testTimeout: 30_000 },
+        test: { name: 'worker', include: ['test/worker/**/*.test.ts'], setupFiles: ['test/worker/helpers/no-orphans.ts'], testTimeout: 30_000 },
       },
       {
         // End-to-end: real clients in Node against `wrangler dev` started by the global setup.

@@ -2,6 +2,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { AwsClient } from 'aws4fetch';
 import { TEST_BINDINGS } from './helpers/bindings';
 import { bytes, errorCode, sameBytes, md5hex, rawStore, s3, worker, ORIGIN } from './helpers/s3';
+import { tampered } from './helpers/orphans';
 
 const B = 'gw-bucket';
 // The segment size set in wrangler.toml.
@@ -322,6 +323,7 @@ describe('tampering never yields plaintext', () => {
     const a = await dataEntry('t-a');
     const b = await dataEntry('t-b');
     // Point a's record at b's data.
+    tampered(B, 't-a');
     await rawStore().put(`o/${B}/t-a`, '', { customMetadata: { ...a.rec.customMetadata, 'sb-data': b.rec.customMetadata!['sb-data'] } });
     await failsWith500('t-a');
     // Give b a's envelope.

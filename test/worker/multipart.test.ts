@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bytes, errorCode, md5hex, rawStore, s3, sameBytes } from './helpers/s3';
 import { Crc64Ecma } from '../../src/s3/checksum';
+import { tampered } from './helpers/orphans';
 
 const B = 'mp-bucket';
 const MiB = 1024 * 1024;
@@ -180,6 +181,7 @@ describe('multipart tampering', () => {
     await uploadObject('drop.bin', [5 * MiB, 100], 12);
     const { meta, manifest } = await manifestOf('drop.bin');
     manifest.parts.pop();
+    tampered(B, 'drop.bin');
     await rewrite('drop.bin', { ...meta, 'sb-size': String(5 * MiB) }, manifest);
     await is500('drop.bin');
   });
@@ -190,6 +192,7 @@ describe('multipart tampering', () => {
     const v = await manifestOf('victim.bin');
     const d = await manifestOf('donor.bin');
     v.manifest.parts[1] = d.manifest.parts[1];
+    tampered(B, 'victim.bin');
     await rewrite('victim.bin', v.meta, v.manifest);
     await is500('victim.bin');
   });

@@ -3,7 +3,7 @@
 // are run many times; each test gathers what went wrong per round and asserts once.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bytes, client, errorCode, ORIGIN, rawStore, s3, sameBytes, worker } from './helpers/s3';
-import { orphans } from './helpers/orphans';
+import { orphans, tampered } from './helpers/orphans';
 
 const MiB = 1024 * 1024;
 const FIRST = bytes(5 * MiB, 7);
@@ -181,6 +181,7 @@ describe('overwrites', () => {
       else await multipartObject(B, 'k', 2);
       expect(await orphans(B)).toEqual([]);
       // The old version must be gone for good: its record put back does not serve it.
+      tampered(B, 'k');
       await rawStore().put(`o/${B}/k`, saved.body, { customMetadata: saved.customMetadata, httpMetadata: saved.httpMetadata });
       const got = await read(B, 'k');
       expect(got instanceof Uint8Array && sameBytes(got, old) ? 'old bytes served' : got).toBe(500);
