@@ -4,9 +4,9 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
-import { unexpectedLogLines } from './setup';
+import { DEV_SERVER_HANG_UP, unexpectedLogLines } from './setup';
 
-const allowed: RegExp[] = [];
+const allowed: RegExp[] = [DEV_SERVER_HANG_UP];
 let from = 0;
 const log = () => (existsSync(inject('logFile')) ? readFileSync(inject('logFile'), 'utf8') : '');
 

@@ -241,6 +241,13 @@ function leftovers(dir: string, part: string): string[] {
  */
 export const DELIBERATE_ABORT = /segment \d+ failed authentication/;
 
+/**
+ * What wrangler dev's own front (not the gateway) logs when a client hangs up in the middle of a
+ * request body, after answering it 503: the aws CLI does so when it retries a slow part upload.
+ * The gateway answers such a request IncompleteBody and logs nothing (the hardening e2e test).
+ */
+export const DEV_SERVER_HANG_UP = /Uncaught Error: Network connection lost\./;
+
 /** Lines of a gateway log telling of an error that escaped a handler ("unhandled") or an uncaught exception in the runtime. */
 export function unexpectedLogLines(log: string, allowed: RegExp[] = [DELIBERATE_ABORT]): string[] {
   return log
