@@ -2,13 +2,13 @@
 
 import { Hono } from 'hono';
 import { credentialLookup, readConfig, type Config, type Env } from './config';
-import { authenticate } from './s3/auth';
-import { sniffDialect, type Dialect } from './s3/dialect';
-import { S3Error } from './s3/errors';
-import { isPostObject, postObject } from './s3/post-object';
+import { authenticate } from './auth';
+import { sniffDialect, type Dialect } from './s3/protocol/dialect';
+import { S3Error } from './s3/protocol/errors';
+import { isPostObject, postObject } from './s3/ops/post-object';
 import { address, dispatch } from './s3/router';
-import { admin, ADMIN_PREFIX } from './admin';
-import { xmlDocument } from './s3/xml';
+import { admin, ADMIN_PREFIX } from './admin/endpoints';
+import { xmlDocument } from './s3/protocol/xml';
 import { Sse } from './sse';
 import { keyringFrom } from './sse/keyring';
 import { readSecret } from './secrets';
@@ -18,7 +18,7 @@ import { sseKms } from './sse/sse-kms';
 import { kmsStub } from './kms/durable';
 import { isKmsRequest, kmsApi } from './kms/api';
 import { R2Store } from './store/r2';
-import { layoutsFor } from './s3/layout';
+import { layoutsFor } from './layout';
 import { consoleResponse, isConsoleRequest } from './console';
 
 /** The store and SSE services for one request or one scheduled run. */

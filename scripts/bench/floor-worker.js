@@ -1,10 +1,10 @@
 // The platform floor for the gateway figures: the same `wrangler dev` + local R2, with no
 // gateway in between. PUT /r2/<key> stores the request body as is; GET /r2/<key> returns it;
 // PUT /drain reads and discards the body. No auth, no hashing, no crypto.
-// PUT /tap and /tap-r2 add the gateway's own hashTap (src/s3/hashing.ts: MD5 + CRC-64) to the
+// PUT /tap and /tap-r2 add the gateway's own hashTap (src/s3/payload/hashing.ts: MD5 + CRC-64) to the
 // drain and to the R2 put, to split the gateway's PUT cost; PUT /sealed/<key> and GET
 // /plumb/, /plumb4/, /decrypt/ split a sealed GET's.
-import { hashTap } from './src/s3/hashing';
+import { hashTap } from './src/s3/payload/hashing';
 import { deriveStream, encryptStream, decryptBody, segmentSpan, cipherLength } from './src/crypto/stream';
 
 const SEG = 262144;
@@ -71,7 +71,7 @@ export default {
     }
     if (url.pathname === '/crc') {
       // CRC-64 alone over the request body, to time it on the platform's own chunks.
-      const { Crc64Ecma } = await import('./src/s3/checksum');
+      const { Crc64Ecma } = await import('./src/s3/payload/checksum');
       const c = new Crc64Ecma();
       let n = 0;
       for await (const x of req.body) { c.update(x); n += x.length; }

@@ -172,8 +172,8 @@ async function routeRuns(floor, method, routes, bytes) {
 async function breakdown(R, floor, bytes) {
   R.breakdown = await routeRuns(floor, 'PUT', [
     ['/drain', 'read the body, drop it'],
-    ['/crc', 'CRC-64 (src/s3/checksum.ts) over the body'],
-    ['/tap', 'hashTap (src/s3/hashing.ts: MD5 + CRC-64) in a TransformStream, then drop'],
+    ['/crc', 'CRC-64 (src/s3/payload/checksum.ts) over the body'],
+    ['/tap', 'hashTap (src/s3/payload/hashing.ts: MD5 + CRC-64) in a TransformStream, then drop'],
     ['/r2/bd', 'R2 put of request.body as is'],
     ['/tap-r2', 'hashTap, then pipeTo a FixedLengthStream into R2 put (the unsealed gateway\'s path minus auth)'],
   ], bytes);

@@ -4,11 +4,11 @@
 // so `aws kms --endpoint-url ...` and @aws-sdk/client-kms work unchanged.
 
 import type { Config, Env } from '../config';
-import { precheckSigV4, verifySigV4 } from '../s3/auth/sigv4';
+import { precheckSigV4, verifySigV4 } from '../auth/sigv4';
 import { toHex } from '../crypto/bytes';
-import { readAtMost } from '../s3/body';
-import type { SecretLookup } from '../s3/auth/types';
-import { S3Error } from '../s3/errors';
+import { readAtMost } from '../s3/payload/body';
+import type { SecretLookup } from '../auth/types';
+import { S3Error } from '../s3/protocol/errors';
 import { kmsStub } from './durable';
 import { KmsError } from './service';
 

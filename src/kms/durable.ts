@@ -1,5 +1,5 @@
 // The Durable Object that holds every CMK (SQLite-backed; wrangler.toml binds it
-// as KMS and src/index.ts exports the class). One instance, named below, serves
+// as KMS and src/worker.ts exports the class). One instance, named below, serves
 // the whole gateway so that key state is strongly consistent.
 
 import { DurableObject } from 'cloudflare:workers';

@@ -2,8 +2,8 @@
 
 import type { Config, Env } from '../config';
 import type { Sse } from '../sse';
-import type { Layout, Layouts } from './layout/types';
-import type { Auth, Dialect } from './auth/types';
+import type { Layout, Layouts } from '../layout/types';
+import type { Auth, Dialect } from '../auth/types';
 
 export interface Ctx {
   req: Request;

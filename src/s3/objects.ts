@@ -3,16 +3,16 @@
 
 import { IntegrityError, LengthError, opaqueEtag, type Mode, type SseRequest } from '../sse';
 import type { HttpMeta } from '../store/types';
-import type { BucketInfo } from './layout/types';
+import type { BucketInfo } from '../layout/types';
 import { equalBytes, fromB64url } from '../crypto/bytes';
-import { decodePayload } from './chunked';
-import { readAtMost } from './body';
-import { CHECKSUM_ALGORITHMS } from './checksum';
+import { decodePayload } from './payload/chunked';
+import { readAtMost } from './payload/body';
+import { CHECKSUM_ALGORITHMS } from './payload/checksum';
 import { layoutOf, type Ctx } from './context';
-import { S3Error } from './errors';
-import { hashTap } from './hashing';
-import { bucketEncryption } from './encryption';
-import { MULTIPART_DATA, parseManifest, recordToCustom, type ManifestPart, type ObjectRecord } from './record';
+import { S3Error } from './protocol/errors';
+import { hashTap } from './payload/hashing';
+import { bucketEncryption } from './ops/bucket-encryption';
+import { MULTIPART_DATA, parseManifest, recordToCustom, type ManifestPart, type ObjectRecord } from '../layout/record';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 

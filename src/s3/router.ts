@@ -1,16 +1,16 @@
 // Addressing (path style and virtual-hosted) and dispatch to the handlers.
 
 import type { Ctx } from './context';
-import { bucketLocation, createBucket, deleteBucket, headBucket, listBuckets } from './bucket';
-import { deleteMany, deleteOne } from './delete';
-import { S3Error } from './errors';
-import { getObject } from './get';
-import { listObjects } from './list';
-import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './encryption';
-import { putObject } from './put';
-import { copyObject } from './copy';
+import { bucketLocation, createBucket, deleteBucket, headBucket, listBuckets } from './ops/bucket';
+import { deleteMany, deleteOne } from './ops/delete';
+import { S3Error } from './protocol/errors';
+import { getObject } from './ops/get';
+import { listObjects } from './ops/list';
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './ops/bucket-encryption';
+import { putObject } from './ops/put';
+import { copyObject } from './ops/copy';
 import { checkKey } from './objects';
-import { abortUpload, completeUpload, createUpload, listParts, listUploads, uploadPart } from './multipart';
+import { abortUpload, completeUpload, createUpload, listParts, listUploads, uploadPart } from './ops/multipart';
 
 /** Bucket and key of a request, from the Host (virtual-hosted) or the path. */
 export function address(url: URL, host: string, baseDomains: string[]): { bucket: string; key: string } {

@@ -4,7 +4,7 @@
 import { concat, equalBytes, fields, fromB64url, randomBytes, toB64url, utf8 } from '../crypto/bytes';
 import { hmacSha256, unwrapKey, wrapKey } from '../crypto/kdf';
 import { IntegrityError } from '../crypto/stream';
-import { S3Error } from '../s3/errors';
+import { S3Error } from '../s3/protocol/errors';
 import type { Envelope, KeyMode, ObjectId, SseRequest, WrapFields } from './types';
 
 const CHECK_LABEL = utf8('sealbucket/v1 sse-c check');

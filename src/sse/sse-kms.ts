@@ -8,7 +8,7 @@
 import { fromB64, fromB64url, toB64, toB64url, utf8 } from '../crypto/bytes';
 import { IntegrityError } from '../crypto/stream';
 import type { Failure, UnwrapResult, WrapResult, WrapSubject } from '../kms/service';
-import { S3Error } from '../s3/errors';
+import { S3Error } from '../s3/protocol/errors';
 import type { Envelope, KeyMode, ObjectId, SseRequest, WrapFields } from './types';
 
 /** What SSE-KMS needs from the KMS: the RPC surface of KmsStore. */

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { verifyCos } from '../../src/s3/auth/cos';
-import { authenticate } from '../../src/s3/auth';
+import { verifyCos } from '../../src/auth/cos';
+import { authenticate } from '../../src/auth';
 import { expectS3Error, lookupOf } from './helpers/auth-helpers';
 
 // Worked examples from Tencent Cloud's "Request Signature" page (COS API doc 436/7778,

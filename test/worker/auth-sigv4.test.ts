@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { AwsV4Signer } from 'aws4fetch';
-import { verifyPresignedV4, verifySigV4, canonicalUri, canonicalQuery } from '../../src/s3/auth/sigv4';
-import { authenticate } from '../../src/s3/auth';
-import { decodePayload } from '../../src/s3/chunked';
+import { verifyPresignedV4, verifySigV4, canonicalUri, canonicalQuery } from '../../src/auth/sigv4';
+import { authenticate } from '../../src/auth';
+import { decodePayload } from '../../src/s3/payload/chunked';
 import { expectS3Error, lookupOf, readAll, enc, sha256Hex } from './helpers/auth-helpers';
 
 // --- AWS SigV4 test suite -------------------------------------------------

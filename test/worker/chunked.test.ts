@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { AwsV4Signer } from 'aws4fetch';
-import { decodePayload, type PayloadInfo } from '../../src/s3/chunked';
-import { verifySigV4 } from '../../src/s3/auth/sigv4';
-import type { Payload } from '../../src/s3/auth/types';
-import { S3Error } from '../../src/s3/errors';
+import { decodePayload, type PayloadInfo } from '../../src/s3/payload/chunked';
+import { verifySigV4 } from '../../src/auth/sigv4';
+import type { Payload } from '../../src/auth/types';
+import { S3Error } from '../../src/s3/protocol/errors';
 import { concat, drain, enc, expectS3Error, lookupOf, readAll, sha256Hex, signedChunkedBody, streamOf, unsignedChunkedBody } from './helpers/auth-helpers';
 
 // Published values: the CRC "check" values of the RevEng catalogue for "123456789",
@@ -111,7 +111,7 @@ describe('signed aws-chunked with trailer (aws4fetch-signed request, independent
   it('verifies chunk signatures, the trailer signature and the CRC32 trailer', async () => {
     const data = new Uint8Array(20000).map((_, i) => i * 7);
     const { payload, headers, body } = await setup(data);
-    const crc = (await import('../../src/s3/checksum')).Crc32;
+    const crc = (await import('../../src/s3/payload/checksum')).Crc32;
     const c = new crc();
     c.update(data);
     const info: PayloadInfo = { checksums: {} };
@@ -123,7 +123,7 @@ describe('signed aws-chunked with trailer (aws4fetch-signed request, independent
   it('refuses a bad trailer signature, a missing one, a bad chunk signature, a wrong CRC and short chunks', async () => {
     const data = new Uint8Array(20000).fill(9);
     const { payload, headers, body } = await setup(data);
-    const c = new (await import('../../src/s3/checksum')).Crc32();
+    const c = new (await import('../../src/s3/payload/checksum')).Crc32();
     c.update(data);
     const good: [string, string][] = [['x-amz-checksum-crc32', c.digestBase64()]];
     await failsWith(decode(await body({ trailers: good, corrupt: 'trailer' }), payload, headers, 1000), 'SignatureDoesNotMatch');

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { Crc64Ecma, crc64EcmaCombine } from '../../src/s3/checksum';
+import { Crc64Ecma, crc64EcmaCombine } from '../../src/s3/payload/checksum';
 import { bytes } from './helpers/s3';
 
 const crc = (b: Uint8Array) => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bytes, errorCode, md5hex, rawStore, s3, sameBytes } from './helpers/s3';
-import { Crc64Ecma } from '../../src/s3/checksum';
+import { Crc64Ecma } from '../../src/s3/payload/checksum';
 import { tampered } from './helpers/orphans';
 
 const B = 'mp-bucket';

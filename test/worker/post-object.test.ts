@@ -3,8 +3,8 @@
 // streaming multipart reader on hostile chunkings. The signing code here is
 // written independently of src/ (its own HMAC chains).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { S3Error } from '../../src/s3/errors';
-import { MAX_PRE_DATA, readForm, SMALL_REST } from '../../src/s3/form';
+import { S3Error } from '../../src/s3/protocol/errors';
+import { MAX_PRE_DATA, readForm, SMALL_REST } from '../../src/s3/payload/form';
 import { concat, expectS3Error, readAll, streamOf } from './helpers/auth-helpers';
 import { TEST_BINDINGS } from './helpers/bindings';
 import { bytes, errorCode, md5hex, ORIGIN, rawStore, s3, sameBytes, worker } from './helpers/s3';

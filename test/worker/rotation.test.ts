@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app, services } from '../../src/app';
-import { rotateBatch } from '../../src/s3/rotation';
+import { rotateBatch } from '../../src/admin/rotation';
 import { TEST_BINDINGS } from './helpers/bindings';
 import { bytes, client, ORIGIN, rawStore, sameBytes } from './helpers/s3';
 

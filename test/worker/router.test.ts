@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { address } from '../../src/s3/router';
-import { parseRange } from '../../src/s3/range';
-import { S3Error } from '../../src/s3/errors';
+import { parseRange } from '../../src/s3/protocol/range';
+import { S3Error } from '../../src/s3/protocol/errors';
 
 describe('addressing', () => {
   const bases = ['s3.example.com', 'cos.ap-guangzhou.myqcloud.com'];

@@ -1,7 +1,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { expect, it } from 'vitest';
-import worker from '../../src/index';
+import worker from '../../src/worker';
 import { app } from '../../src/app';
 import { TEST_BINDINGS } from './helpers/bindings';
 import { bytes, client, ORIGIN, rawStore } from './helpers/s3';

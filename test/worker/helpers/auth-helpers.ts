@@ -2,8 +2,8 @@
 // encoder here is written independently of src/ (its own HMAC chain) so that
 // round trips do not just test the code against itself.
 import { expect } from 'vitest';
-import { S3Error } from '../../../src/s3/errors';
-import type { SecretLookup } from '../../../src/s3/auth/types';
+import { S3Error } from '../../../src/s3/protocol/errors';
+import type { SecretLookup } from '../../../src/auth/types';
 
 export const enc = (s: string) => new TextEncoder().encode(s);
 export const lookupOf = (keys: Record<string, string>): SecretLookup => async (ak) => keys[ak];

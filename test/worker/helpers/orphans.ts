@@ -1,6 +1,6 @@
 // What no record references: the leak detector of the race tests. Reads the raw R2
 // store the way docs/FORMAT.md describes it, independently of the layout code.
-import { manifestBytes, type Manifest } from '../../../src/s3/record';
+import { manifestBytes, type Manifest } from '../../../src/layout/record';
 import { rawStore } from './s3';
 
 async function listAll(prefix: string): Promise<R2Object[]> {

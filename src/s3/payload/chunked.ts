@@ -4,10 +4,10 @@
 // S3Error, and the last piece is held back until all checks pass, so a
 // downstream writer never sees a successful end of a bad body.
 
-import { EMPTY_SHA256, hmacHex, timingSafeEqual, toHex } from './auth/util';
-import type { Payload } from './auth/types';
+import { EMPTY_SHA256, hmacHex, timingSafeEqual, toHex } from '../../auth/canonical';
+import type { Payload } from '../../auth/types';
 import { CHECKSUM_ALGORITHMS, CHECKSUM_LENGTH, createChecksum, fromBase64, type Checksum, type ChecksumAlgorithm } from './checksum';
-import { S3Error } from './errors';
+import { S3Error } from '../protocol/errors';
 
 /** Filled in when the stream completes successfully (left empty on pass-through). */
 export interface PayloadInfo {

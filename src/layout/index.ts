@@ -1,17 +1,17 @@
 // Which layout holds which bucket: the gateway's own R2 bucket by default, an
 // upstream bucket for each [vars.UPSTREAMS.<name>] table (or all of them for "*").
 
-import type { Config, Env } from '../../config';
-import { readSecret } from '../../secrets';
-import type { Store } from '../../store/types';
+import type { Config, Env } from '../config';
+import { readSecret } from '../secrets';
+import type { Store } from '../store/types';
 import { ProxyLayout } from './proxy';
-import { RecordLayout } from './records';
+import { R2Layout } from './r2';
 import type { Layout, Layouts } from './types';
 
 type Secret = { get(): Promise<string> };
 
 export function layoutsFor(env: Env, config: Config, store: Store): Layouts {
-  const r2 = new RecordLayout(store);
+  const r2 = new R2Layout(store);
   const named = new Map<string, Layout>();
   let wildcard: Layout | undefined;
   for (const u of config.upstreams) {

@@ -5,17 +5,17 @@
 // wrapped (SSE-COS <-> SSE-KMS, SSE-C key A -> key B) re-wraps the data key and
 // rewrites the record; everything else re-encrypts through the normal write path.
 
-import type { SseRequest } from '../sse/types';
-import { layoutOf, type Ctx } from './context';
-import { userMetadata } from './dialect';
+import type { SseRequest } from '../../sse/types';
+import { layoutOf, type Ctx } from '../context';
+import { userMetadata } from '../protocol/dialect';
 import { xmlResponse } from './delete';
-import { S3Error } from './errors';
+import { S3Error } from '../protocol/errors';
 import { checkConditions } from './get';
-import { checkKey, conflict, httpMetaFrom, integrityFailure, loadRecord, openObject, requireBucket, writeMode, writeObject, type ObjectReader } from './objects';
-import { recordToCustom, type ObjectRecord } from './record';
-import { headerGetter, parseSse, sseHeaders } from './sse-params';
-import { xmlDocument } from './xml';
-import { opaqueEtag } from '../sse';
+import { checkKey, conflict, httpMetaFrom, integrityFailure, loadRecord, openObject, requireBucket, writeMode, writeObject, type ObjectReader } from '../objects';
+import { recordToCustom, type ObjectRecord } from '../../layout/record';
+import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
+import { xmlDocument } from '../protocol/xml';
+import { opaqueEtag } from '../../sse';
 
 export interface CopySource {
   bucket: string;

@@ -1,12 +1,12 @@
 // ListObjects (V1) and ListObjectsV2.
 
-import { fromB64url, toB64url, utf8 } from '../crypto/bytes';
-import { layoutOf, type Ctx } from './context';
-import type { Listed } from './layout/types';
+import { fromB64url, toB64url, utf8 } from '../../crypto/bytes';
+import { layoutOf, type Ctx } from '../context';
+import type { Listed } from '../../layout/types';
 import { xmlResponse } from './delete';
-import { S3Error } from './errors';
-import { requireBucket } from './objects';
-import { xmlDocument, type Node } from './xml';
+import { S3Error } from '../protocol/errors';
+import { requireBucket } from '../objects';
+import { xmlDocument, type Node } from '../protocol/xml';
 
 type Entry = { key: string; object?: Listed };
 

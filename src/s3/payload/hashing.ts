@@ -3,7 +3,7 @@
 // and every stage after this one pays per chunk (the store most of all), so
 // pieces are gathered into chunks of at least 256 KiB, as large as a sealed segment.
 
-import { toHex } from '../crypto/bytes';
+import { toHex } from '../../crypto/bytes';
 import { Crc64Ecma } from './checksum';
 
 const CHUNK = 256 * 1024;

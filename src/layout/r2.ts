@@ -16,15 +16,15 @@
 // after the claim. A part that lands on a claimed or finished upload cleans up after
 // itself without touching what the completed object references (see writePart).
 
-import { IntegrityError } from '../../sse';
-import { decodeEnvelope, encodeEnvelope } from '../../sse/envelope';
-import type { Envelope } from '../../sse/types';
-import type { PutMeta, Store, StoredObject } from '../../store/types';
+import { IntegrityError } from '../sse';
+import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
+import type { Envelope } from '../sse/types';
+import type { PutMeta, Store, StoredObject } from '../store/types';
 import {
   bucketKey, dataKey, manifestBytes, MULTIPART_DATA, objectKey, objectPrefix, partKey, partPrefix, recordBody, recordFromStored, recordToCustom,
   uploadKey, uploadPrefix, type Manifest, type ObjectRecord,
-} from '../record';
-import { S3Error } from '../errors';
+} from './record';
+import { S3Error } from '../s3/protocol/errors';
 import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
 
 const STATE_PREFIX = 's/';
@@ -52,7 +52,7 @@ const utf8Length = (s: string) => new TextEncoder().encode(s).length;
 /** Rotation walks object records, then uploads in progress. */
 const SEALED_PHASES = ['o/', 'u/'];
 
-export class RecordLayout implements Layout {
+export class R2Layout implements Layout {
   readonly name = 'r2';
   constructor(readonly store: Store) {}
 

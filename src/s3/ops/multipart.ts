@@ -4,22 +4,22 @@
 // per attempt), so parts of any size are accepted. Complete commits to the list
 // of parts (the manifest); the layout decides where parts and manifest are kept.
 
-import { fromHex, toB64url, toHex } from '../crypto/bytes';
-import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
-import type { Envelope, SseRequest } from '../sse/types';
-import { layoutOf, type Ctx } from './context';
-import type { PartInfo, UploadInfo } from './layout/types';
-import { userMetadata } from './dialect';
+import { fromHex, toB64url, toHex } from '../../crypto/bytes';
+import { decodeEnvelope, encodeEnvelope } from '../../sse/envelope';
+import type { Envelope, SseRequest } from '../../sse/types';
+import { layoutOf, type Ctx } from '../context';
+import type { PartInfo, UploadInfo } from '../../layout/types';
+import { userMetadata } from '../protocol/dialect';
 import { xmlResponse } from './delete';
-import { S3Error } from './errors';
-import { hashTap } from './hashing';
-import { crc64EcmaCombine } from './checksum';
-import { httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, wholeBody, writeMode } from './objects';
+import { S3Error } from '../protocol/errors';
+import { hashTap } from '../payload/hashing';
+import { crc64EcmaCombine } from '../payload/checksum';
+import { httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, wholeBody, writeMode } from '../objects';
 import { copySource } from './copy';
-import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart } from './record';
-import { headerGetter, parseSse, sseHeaders } from './sse-params';
-import { list, parseXml, text, xmlDocument } from './xml';
-import { LengthError, opaqueEtag } from '../sse';
+import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart } from '../../layout/record';
+import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
+import { list, parseXml, text, xmlDocument } from '../protocol/xml';
+import { LengthError, opaqueEtag } from '../../sse';
 
 // S3 wants parts of at least 5 MiB but the last; COS allows 1 MB (its SDKs slice at 1 MiB).
 const MIN_PART = { amz: 5 * 1024 * 1024, cos: 1024 * 1024 };

@@ -1,9 +1,9 @@
 // AWS Signature Version 4 verification, header and presigned-query forms.
 // The service is a parameter because the KMS endpoint reuses this with 'kms'.
 
-import { S3Error } from '../errors';
+import { S3Error } from '../s3/protocol/errors';
 import type { Auth, Payload, SecretLookup } from './types';
-import { EMPTY_SHA256, digestHex, hmac, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders, timingSafeEqual } from './util';
+import { EMPTY_SHA256, digestHex, hmac, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders, timingSafeEqual } from './canonical';
 
 export interface SigV4Options {
   /** Credential scope service; 's3' unless the KMS endpoint says otherwise. */

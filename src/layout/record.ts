@@ -6,7 +6,7 @@
 import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
 import type { Envelope } from '../sse/types';
 import type { HttpMeta, StoredObject } from '../store/types';
-import { S3Error } from './errors';
+import { S3Error } from '../s3/protocol/errors';
 import { IntegrityError } from '../sse';
 
 export const bucketKey = (bucket: string): string => `b/${bucket}`;

@@ -1,12 +1,12 @@
 // How a bucket's objects, uploads and settings sit in a backing store. The
 // handlers speak only this interface; two layouts implement it:
-//   records.ts  an R2 bucket of our own: a record entry per object plus data entries
+//   r2.ts       an R2 bucket of our own: a record entry per object plus data entries
 //   proxy.ts    an existing S3-compatible bucket: ciphertext at the object's own key,
 //               the envelope in its user metadata, bookkeeping under a hidden prefix
 
-import type { HttpMeta } from '../../store/types';
-import type { Envelope } from '../../sse/types';
-import type { Manifest, ManifestPart, ObjectRecord } from '../record';
+import type { HttpMeta } from '../store/types';
+import type { Envelope } from '../sse/types';
+import type { Manifest, ManifestPart, ObjectRecord } from './record';
 
 export interface BucketInfo {
   name: string;

@@ -4,17 +4,17 @@
 // sends it here before the normal authenticate(). There is still no anonymous
 // access: a form without a valid signature is refused with 403.
 
-import type { SecretLookup } from './auth/types';
-import { deriveSigningKey } from './auth/sigv4';
-import { MAX_COS_WINDOW_S } from './auth/cos';
-import { digestHex, hmacHex, hmacKey, timingSafeEqual, uriEncode } from './auth/util';
-import type { Ctx } from './context';
-import { userMetadata, type Dialect } from './dialect';
-import { S3Error } from './errors';
-import { readForm, type Form } from './form';
-import { checkKey, httpMetaFrom, MAX_OBJECT_SIZE, writeMode, writeObject } from './objects';
-import { parseSse, sseHeaders, type FieldGetter } from './sse-params';
-import { xmlDocument } from './xml';
+import type { SecretLookup } from '../../auth/types';
+import { deriveSigningKey } from '../../auth/sigv4';
+import { MAX_COS_WINDOW_S } from '../../auth/cos';
+import { digestHex, hmacHex, hmacKey, timingSafeEqual, uriEncode } from '../../auth/canonical';
+import type { Ctx } from '../context';
+import { userMetadata, type Dialect } from '../protocol/dialect';
+import { S3Error } from '../protocol/errors';
+import { readForm, type Form } from '../payload/form';
+import { checkKey, httpMetaFrom, MAX_OBJECT_SIZE, writeMode, writeObject } from '../objects';
+import { parseSse, sseHeaders, type FieldGetter } from '../protocol/sse-headers';
+import { xmlDocument } from '../protocol/xml';
 
 /** What a POST Object handler gets: a request context that is not yet authenticated. */
 export type PostCtx = Omit<Ctx, 'auth' | 'dialect'>;

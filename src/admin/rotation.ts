@@ -7,7 +7,7 @@
 
 import type { Sse } from '../sse';
 import type { Keyring } from '../sse/keyring';
-import type { Layout } from './layout/types';
+import type { Layout } from '../layout/types';
 
 const STATE = 'rotation';
 

@@ -1,6 +1,6 @@
 // Small byte, hex and HMAC helpers shared by the signature verifiers.
 
-import { S3Error } from '../errors';
+import { S3Error } from '../s3/protocol/errors';
 
 const encoder = new TextEncoder();
 export const utf8 = (s: string): Uint8Array => encoder.encode(s);

@@ -1,10 +1,10 @@
 // PutObject.
 
-import type { Ctx } from './context';
-import { userMetadata } from './dialect';
-import { S3Error } from './errors';
-import { httpMetaFrom, plainLength, requestBody, writeMode, writeObject } from './objects';
-import { headerGetter, parseSse, sseHeaders } from './sse-params';
+import type { Ctx } from '../context';
+import { userMetadata } from '../protocol/dialect';
+import { S3Error } from '../protocol/errors';
+import { httpMetaFrom, plainLength, requestBody, writeMode, writeObject } from '../objects';
+import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
 
 /**
  * As COS documents, SSE cannot be chosen through a presigned URL's query string

@@ -1,8 +1,8 @@
 // S3 and COS name the same headers x-amz-* and x-cos-*. Requests may use
 // either; responses answer in the dialect of the request.
 
-import type { Dialect } from './auth/types';
-export type { Dialect } from './auth/types';
+import type { Dialect } from '../../auth/types';
+export type { Dialect } from '../../auth/types';
 
 export const hdr = (d: Dialect, suffix: string): string => `x-${d === 'cos' ? 'cos' : 'amz'}-${suffix}`;
 

@@ -1,14 +1,14 @@
 // Operator endpoints under /-/admin/ (bucket names cannot start with "-"), for
 // any configured credential: master-key status and rotation batches.
 
-import { S3Error } from './s3/errors';
-import { keyUsage, rotateAll } from './s3/rotation';
-import type { Layouts } from './s3/layout/types';
-import { MULTIPART_DATA, recordToCustom, type Manifest } from './s3/record';
-import { toB64 } from './crypto/bytes';
-import type { Sse } from './sse';
-import type { Keyring } from './sse/keyring';
-import type { Store } from './store/types';
+import { S3Error } from '../s3/protocol/errors';
+import { keyUsage, rotateAll } from './rotation';
+import type { Layouts } from '../layout/types';
+import { MULTIPART_DATA, recordToCustom, type Manifest } from '../layout/record';
+import { toB64 } from '../crypto/bytes';
+import type { Sse } from '../sse';
+import type { Keyring } from '../sse/keyring';
+import type { Store } from '../store/types';
 
 export const ADMIN_PREFIX = '/-/admin/';
 

@@ -1,6 +1,6 @@
 import { app, services } from './app';
 import type { Env } from './config';
-import { rotateAll } from './s3/rotation';
+import { rotateAll } from './admin/rotation';
 
 // The Durable Object class that holds SSE-KMS customer master keys (wrangler.toml: KMS).
 export { KmsStore } from './kms/durable';

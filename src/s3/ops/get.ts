@@ -1,14 +1,14 @@
 // GetObject and HeadObject.
 
-import type { Ctx } from './context';
-import { hdr } from './dialect';
-import { S3Error } from './errors';
-import { integrityFailure, loadRecord, openObject } from './objects';
-import { parseRange } from './range';
-import { MULTIPART_DATA, type ObjectRecord } from './record';
-import { headerGetter, parseSse, sseHeaders } from './sse-params';
-import { NEEDS_KEY } from '../sse/sse-c';
-import type { SseRequest } from '../sse';
+import type { Ctx } from '../context';
+import { hdr } from '../protocol/dialect';
+import { S3Error } from '../protocol/errors';
+import { integrityFailure, loadRecord, openObject } from '../objects';
+import { parseRange } from '../protocol/range';
+import { MULTIPART_DATA, type ObjectRecord } from '../../layout/record';
+import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
+import { NEEDS_KEY } from '../../sse/sse-c';
+import type { SseRequest } from '../../sse';
 
 const OVERRIDES: [string, string][] = [
   ['response-content-type', 'content-type'],

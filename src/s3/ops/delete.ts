@@ -1,9 +1,9 @@
 // DeleteObject and DeleteObjects.
 
-import { layoutOf, type Ctx } from './context';
-import { S3Error } from './errors';
-import { checkKey, MAX_LIST_BODY, requireBucket, wholeBody } from './objects';
-import { list, parseXml, text, xmlDocument } from './xml';
+import { layoutOf, type Ctx } from '../context';
+import { S3Error } from '../protocol/errors';
+import { checkKey, MAX_LIST_BODY, requireBucket, wholeBody } from '../objects';
+import { list, parseXml, text, xmlDocument } from '../protocol/xml';
 
 export async function deleteOne(ctx: Ctx): Promise<Response> {
   await requireBucket(ctx);

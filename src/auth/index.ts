@@ -1,6 +1,6 @@
 // Picks the signature scheme a request uses. There is no anonymous access.
 
-import { S3Error } from '../errors';
+import { S3Error } from '../s3/protocol/errors';
 import { verifyCos } from './cos';
 import { verifyPresignedV4, verifySigV4 } from './sigv4';
 import type { Auth, SecretLookup } from './types';

@@ -1,9 +1,9 @@
 // Tencent COS request signatures (q-sign-algorithm=sha1), from the
 // Authorization header or from presigned query parameters.
 
-import { S3Error } from '../errors';
+import { S3Error } from '../s3/protocol/errors';
 import type { Auth, SecretLookup } from './types';
-import { digestHex, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders, timingSafeEqual, unescapeBytes, uriEncode } from './util';
+import { digestHex, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders, timingSafeEqual, unescapeBytes, uriEncode } from './canonical';
 
 const Q_PARAMS = ['q-sign-algorithm', 'q-ak', 'q-sign-time', 'q-key-time', 'q-header-list', 'q-url-param-list', 'q-signature'] as const;
 type Fields = Record<(typeof Q_PARAMS)[number], string>;

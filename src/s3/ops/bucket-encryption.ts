@@ -2,12 +2,12 @@
 // COS form (SSEAlgorithm AES256|KMS) and the S3 form (AES256|aws:kms, with
 // BucketKeyEnabled and BlockedEncryptionTypes). Kept on the bucket's record.
 
-import { layoutOf, type Ctx } from './context';
-import { MAX_CONFIG_BODY, requireBucket, wholeBody } from './objects';
+import { layoutOf, type Ctx } from '../context';
+import { MAX_CONFIG_BODY, requireBucket, wholeBody } from '../objects';
 import { xmlResponse } from './delete';
-import { S3Error } from './errors';
-import { parseKeyRef } from '../kms/ids';
-import { list, parseXml, text, xmlDocument } from './xml';
+import { S3Error } from '../protocol/errors';
+import { parseKeyRef } from '../../kms/ids';
+import { list, parseXml, text, xmlDocument } from '../protocol/xml';
 
 export interface BucketEncryption {
   mode: 'cos' | 'kms';

@@ -1,9 +1,9 @@
 // Parses the SSE headers (or POST form fields) of a request, once, into an
 // SseRequest, and renders the SSE headers of a response.
 
-import { fromB64, toB64 } from '../crypto/bytes';
-import type { Envelope, SseRequest } from '../sse/types';
-import type { Dialect } from './auth/types';
+import { fromB64, toB64 } from '../../crypto/bytes';
+import type { Envelope, SseRequest } from '../../sse/types';
+import type { Dialect } from '../../auth/types';
 import { hdr } from './dialect';
 import { S3Error } from './errors';
 

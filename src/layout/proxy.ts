@@ -16,15 +16,15 @@
 // as it is and reported unencrypted. A listing page costs one more listing (of the
 // index), never a request per object.
 
-import type { UpstreamMapping } from '../../config';
-import { toB64, fromB64, utf8 } from '../../crypto/bytes';
-import { IntegrityError } from '../../sse';
-import { decodeEnvelope, encodeEnvelope } from '../../sse/envelope';
-import type { Envelope } from '../../sse/types';
-import type { HttpMeta } from '../../store/types';
-import { Upstream, UpstreamError, type UpstreamObject } from '../../store/upstream';
-import { isKnownCode, S3Error } from '../errors';
-import { MULTIPART_DATA, recordFromStored, recordToCustom, type Manifest, type ObjectRecord } from '../record';
+import type { UpstreamMapping } from '../config';
+import { toB64, fromB64, utf8 } from '../crypto/bytes';
+import { IntegrityError } from '../sse';
+import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
+import type { Envelope } from '../sse/types';
+import type { HttpMeta } from '../store/types';
+import { Upstream, UpstreamError, type UpstreamObject } from '../store/upstream';
+import { isKnownCode, S3Error } from '../s3/protocol/errors';
+import { MULTIPART_DATA, recordFromStored, recordToCustom, type Manifest, type ObjectRecord } from './record';
 import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
 
 const HIDDEN = '.sealbucket/';

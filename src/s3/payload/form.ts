@@ -18,7 +18,7 @@
 //    whose file is not the last part, or that ends early, errors the stream and
 //    nothing becomes visible.
 
-import { S3Error } from './errors';
+import { S3Error } from '../protocol/errors';
 
 /** Body bytes allowed before the file content (fields, part headers, delimiters). */
 export const MAX_PRE_DATA = 20 * 1024;
