@@ -55,6 +55,8 @@ export class ProxyLayout implements Layout {
   constructor(
     private readonly u: UpstreamMapping,
     private readonly secret: () => Promise<string | undefined>,
+    /** The upstream's fetch; tests pass an in-process fake. */
+    private readonly fetcher?: typeof fetch,
   ) {
     this.name = `proxy:${u.name}`;
     this.minPart = u.minPart;
@@ -393,7 +395,7 @@ export class ProxyLayout implements Layout {
         throw new S3Error('InternalError', `The credentials for upstream ${this.u.name} are not configured.`);
       }
       const u = this.u;
-      return new Upstream({ endpoint: u.endpoint, region: u.region, bucket: u.bucket, pathStyle: u.pathStyle, accessKeyId: s.slice(0, i), secretAccessKey: s.slice(i + 1) });
+      return new Upstream({ endpoint: u.endpoint, region: u.region, bucket: u.bucket, pathStyle: u.pathStyle, accessKeyId: s.slice(0, i), secretAccessKey: s.slice(i + 1) }, { fetch: this.fetcher });
     });
     return this.client;
   }
