@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { credentialLookup, readConfig, type Config, type Env } from './config';
 import { authenticate } from './auth';
 import { sniffDialect, type Dialect } from './s3/protocol/dialect';
-import { S3Error } from './s3/protocol/errors';
+import { S3Error, toS3Error } from './s3/protocol/errors';
 import { isPostObject, postObject } from './s3/ops/post-object';
 import { address, dispatch } from './s3/router';
 import { admin, ADMIN_PREFIX } from './admin/endpoints';
@@ -49,8 +49,9 @@ app.use('*', async (c, next) => {
 
 app.onError((err, c) => {
   const requestId = c.get('requestId') ?? '';
-  const e = err instanceof S3Error ? err : new S3Error('InternalError');
-  if (!(err instanceof S3Error)) console.error(JSON.stringify({ event: 'unhandled', requestId, error: String(err instanceof Error ? err.message : err) }));
+  const refusal = toS3Error(err);
+  const e = refusal ?? new S3Error('InternalError');
+  if (!refusal) console.error(JSON.stringify({ event: 'unhandled', requestId, error: String(err instanceof Error ? err.message : err) }));
   const url = new URL(c.req.url);
   const body =
     c.req.method === 'HEAD'

@@ -9,7 +9,7 @@ import { decodePayload } from './payload/chunked';
 import { readAtMost } from './payload/body';
 import { CHECKSUM_ALGORITHMS } from './payload/checksum';
 import { layoutOf, type Ctx } from './context';
-import { S3Error } from './protocol/errors';
+import { S3Error, toS3Error } from './protocol/errors';
 import { hashTap } from './payload/hashing';
 import { bucketEncryption } from './ops/bucket-encryption';
 import { MULTIPART_DATA, parseManifest, recordToCustom, type ManifestPart, type ObjectRecord } from '../layout/record';
@@ -137,7 +137,8 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
 
 function uploadError(e: unknown): unknown {
   if (e instanceof LengthError) return new S3Error('IncompleteBody', e.got < e.expected ? undefined : 'The request body is longer than the declared content length.');
-  if (e instanceof S3Error) return e;
+  const refusal = toS3Error(e);
+  if (refusal) return refusal;
   if (e instanceof TypeError && /length/i.test(String(e.message))) return new S3Error('IncompleteBody');
   return e;
 }

@@ -8,7 +8,8 @@
 //             kmac    = HMAC(customerKey, "sse-c check" || ksalt)
 //   SSE-KMS:  wrapped = AES-GCM(HKDF(cmk[kver], wsalt, "wrap" || "sse-kms",kid,kver,bucket,key,context), dataKey)
 //
-// Handlers see only seal() and open(); the primitives stay below this line.
+// Handlers see only seal() and open(); the primitives stay below this line. Refusals
+// are SseError kinds (./errors.ts), never S3 codes.
 
 import { concat, equalBytes, fields, fromB64url, randomBytes, toB64url, toHex, utf8 } from '../crypto/bytes';
 import { hkdf } from '../crypto/kdf';
@@ -16,7 +17,7 @@ import { cipherLength, decryptBody, deriveStream, encryptStream, IntegrityError,
 import type { Envelope, KeyMode, Mode, ObjectId, SseRequest } from './types';
 
 export type { Envelope, Mode, ObjectId, SseRequest } from './types';
-export { IntegrityError, LengthError } from '../crypto/stream';
+export { IntegrityError, LengthError, SseError } from './errors';
 
 const streamContext = (obj: ObjectId, plainLen: number, seg: number): Uint8Array => fields('object', obj.bucket, obj.key, plainLen, seg);
 const partContext = (obj: ObjectId, uploadId: string, part: number, plainLen: number, seg: number): Uint8Array =>

@@ -3,19 +3,16 @@
 
 import { concat, equalBytes, fields, fromB64url, randomBytes, toB64url, utf8 } from '../crypto/bytes';
 import { hmacSha256, unwrapKey, wrapKey } from '../crypto/kdf';
-import { IntegrityError } from '../crypto/stream';
-import { S3Error } from '../s3/protocol/errors';
+import { IntegrityError, SseError } from './errors';
 import type { Envelope, KeyMode, ObjectId, SseRequest, WrapFields } from './types';
 
 const CHECK_LABEL = utf8('sealbucket/v1 sse-c check');
 const wrapInfo = (obj: ObjectId): Uint8Array => fields('sse-c', obj.bucket, obj.key);
 const keyCheck = (ksalt: Uint8Array, key: Uint8Array) => hmacSha256(ksalt, concat(CHECK_LABEL, key));
 
-export const NEEDS_KEY = 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.';
-
 export const sseC: KeyMode = {
   async wrap(obj: ObjectId, dataKey: Uint8Array, req: SseRequest): Promise<WrapFields> {
-    if (!req.customerKey) throw new S3Error('InvalidRequest', NEEDS_KEY);
+    if (!req.customerKey) throw new SseError('CustomerKeyRequired');
     const wsalt = randomBytes(16);
     const ksalt = randomBytes(16);
     return {
@@ -26,10 +23,10 @@ export const sseC: KeyMode = {
     };
   },
   async unwrap(obj: ObjectId, env: Envelope, req: SseRequest): Promise<Uint8Array> {
-    if (!req.customerKey) throw new S3Error('InvalidRequest', NEEDS_KEY);
+    if (!req.customerKey) throw new SseError('CustomerKeyRequired');
     if (!env.ksalt || !env.kmac) throw new IntegrityError('SSE-C envelope without key check');
     const mac = await keyCheck(fromB64url(env.ksalt), req.customerKey);
-    if (!equalBytes(mac, fromB64url(env.kmac))) throw new S3Error('AccessDenied', 'Access Denied: the SSE-C key does not match the one the object was stored with.');
+    if (!equalBytes(mac, fromB64url(env.kmac))) throw new SseError('CustomerKeyMismatch');
     const dk = await unwrapKey(req.customerKey, fromB64url(env.wsalt), wrapInfo(obj), fromB64url(env.wkey));
     if (!dk) throw new IntegrityError('data key does not unwrap for this object');
     return dk;

@@ -6,9 +6,8 @@
 // objects wrapped under its older versions.
 
 import { fromB64, fromB64url, toB64, toB64url, utf8 } from '../crypto/bytes';
-import { IntegrityError } from '../crypto/stream';
+import { IntegrityError, SseError } from './errors';
 import type { Failure, UnwrapResult, WrapResult, WrapSubject } from '../kms/service';
-import { S3Error } from '../s3/protocol/errors';
 import type { Envelope, KeyMode, ObjectId, SseRequest, WrapFields } from './types';
 
 /** What SSE-KMS needs from the KMS: the RPC surface of KmsStore. */
@@ -26,33 +25,33 @@ export function canonicalContext(c: Record<string, string> | undefined): string 
 /** The context bytes stay well inside the 2 KiB record metadata budget (base64 grows them by a third). */
 export const MAX_CONTEXT_BYTES = 1024;
 
-/** The S3 error (with its COS twin) for a CMK that cannot be used. */
+/** The SSE refusal for a CMK that cannot be used. */
 export function kmsFailure(f: Failure): Error {
   switch (f.reason) {
     case 'NotFound':
-      return new S3Error('KMS.NotFoundException', f.message, { status: 400, cosCode: 'KmsKeyNotExist' });
+      return new SseError('KmsKeyNotFound', f.message);
     case 'Disabled':
-      return new S3Error('KMS.DisabledException', f.message, { status: 400, cosCode: 'KmsKeyDisabled' });
+      return new SseError('KmsKeyDisabled', f.message);
     case 'InvalidState':
-      return new S3Error('KMS.KMSInvalidStateException', f.message, { status: 400, cosCode: 'KmsException' });
+      return new SseError('KmsKeyInvalidState', f.message);
     case 'Integrity':
       return new IntegrityError(f.message);
     default:
-      return new S3Error('KMS.KMSInternalException', f.message, { status: 500, cosCode: 'KmsInternalException' });
+      return new SseError('KmsUnavailable', f.message);
   }
 }
 
 export function sseKms(kms: () => KmsBackend | undefined): KeyMode {
   const backend = (): KmsBackend => {
     const b = kms();
-    if (!b) throw new S3Error('KMS.KMSInternalException', 'SSE-KMS is not configured on this gateway (no KMS Durable Object binding).', { status: 500, cosCode: 'KmsInternalException' });
+    if (!b) throw new SseError('KmsUnavailable', 'SSE-KMS is not configured on this gateway (no KMS Durable Object binding).');
     return b;
   };
   return {
     async wrap(obj: ObjectId, dataKey: Uint8Array, req: SseRequest): Promise<WrapFields> {
       const context = canonicalContext(req.context);
       if (utf8(context).length > MAX_CONTEXT_BYTES) {
-        throw new S3Error('InvalidArgument', `The encryption context must be at most ${MAX_CONTEXT_BYTES} bytes of JSON.`, { fields: { ArgumentName: 'x-amz-server-side-encryption-context' } });
+        throw new SseError('ContextTooLarge', `The encryption context must be at most ${MAX_CONTEXT_BYTES} bytes of JSON.`);
       }
       const r = await backend().wrapDataKey(req.kmsKeyId, { bucket: obj.bucket, key: obj.key, context }, dataKey);
       if (!r.ok) throw kmsFailure(r);

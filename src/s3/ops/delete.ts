@@ -1,7 +1,7 @@
 // DeleteObject and DeleteObjects.
 
 import { layoutOf, type Ctx } from '../context';
-import { S3Error } from '../protocol/errors';
+import { S3Error, toS3Error } from '../protocol/errors';
 import { checkKey, MAX_LIST_BODY, requireBucket, wholeBody } from '../objects';
 import { list, parseXml, text, xmlDocument } from '../protocol/xml';
 
@@ -31,8 +31,9 @@ export async function deleteMany(ctx: Ctx): Promise<Response> {
       if (!quiet) deleted.push({ Key: key });
     } catch (e) {
       // Per-key errors are S3's own codes and words; anything else is logged, never echoed.
-      if (!(e instanceof S3Error)) console.error(JSON.stringify({ event: 'delete-failure', requestId: ctx.requestId, bucket: ctx.bucket, key, error: String(e instanceof Error ? e.message : e) }));
-      const s3e = e instanceof S3Error ? e : new S3Error('InternalError');
+      const refusal = toS3Error(e);
+      if (!refusal) console.error(JSON.stringify({ event: 'delete-failure', requestId: ctx.requestId, bucket: ctx.bucket, key, error: String(e instanceof Error ? e.message : e) }));
+      const s3e = refusal ?? new S3Error('InternalError');
       errors.push({ Key: key, Code: s3e.code, Message: s3e.message });
     }
   }

@@ -7,8 +7,7 @@ import { integrityFailure, loadRecord, openObject } from '../objects';
 import { parseRange } from '../protocol/range';
 import { MULTIPART_DATA, type ObjectRecord } from '../../layout/record';
 import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
-import { NEEDS_KEY } from '../../sse/sse-c';
-import type { SseRequest } from '../../sse';
+import { SseError, type SseRequest } from '../../sse';
 
 const OVERRIDES: [string, string][] = [
   ['response-content-type', 'content-type'],
@@ -79,7 +78,7 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
 /** Refuses reads whose SSE-C parameters do not fit the object. */
 function checkSseRequest(rec: ObjectRecord, sse: SseRequest) {
   const sealedC = rec.envelope?.mode === 'c';
-  if (sealedC && sse.mode !== 'c') throw new S3Error('InvalidRequest', NEEDS_KEY);
+  if (sealedC && sse.mode !== 'c') throw new SseError('CustomerKeyRequired');
   if (!sealedC && sse.mode === 'c') {
     throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
   }

@@ -19,7 +19,7 @@ import { copySource } from './copy';
 import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart } from '../../layout/record';
 import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
 import { list, parseXml, text, xmlDocument } from '../protocol/xml';
-import { LengthError, opaqueEtag } from '../../sse';
+import { LengthError, opaqueEtag, SseError } from '../../sse';
 
 // S3 wants parts of at least 5 MiB but the last; COS allows 1 MB (its SDKs slice at 1 MiB).
 const MIN_PART = { amz: 5 * 1024 * 1024, cos: 1024 * 1024 };
@@ -75,7 +75,7 @@ function checkPartSse(up: Upload, sse: SseRequest) {
 }
 
 const mismatchedKey = (e: unknown) =>
-  e instanceof S3Error && e.code === 'AccessDenied' ? new S3Error('InvalidRequest', 'The provided encryption parameters did not match the ones used originally.') : e;
+  e instanceof SseError && e.kind === 'CustomerKeyMismatch' ? new S3Error('InvalidRequest', 'The provided encryption parameters did not match the ones used originally.') : e;
 
 const PART_RANGE = 'Part number must be an integer between 1 and 10000, inclusive';
 

@@ -1,5 +1,10 @@
 // S3-style errors. Every failure a client can see is one of these, rendered as
-// S3 or COS XML by the router. Messages never carry key material.
+// S3 or COS XML by the router. Messages never carry key material. The lower layers
+// refuse in their own terms (SseError, LayoutError); `toS3Error` is the one place
+// those become S3 and COS codes.
+
+import { LayoutError } from '../../layout/errors';
+import { SseError } from '../../sse/errors';
 
 const CATALOGUE: Record<string, [number, string]> = {
   AccessDenied: [403, 'Access Denied'],
@@ -38,6 +43,23 @@ const CATALOGUE: Record<string, [number, string]> = {
   XAmzContentSHA256Mismatch: [400, 'The provided \'x-amz-content-sha256\' header does not match what was computed.'],
   InvalidChunkSizeError: [403, 'Only the last chunk is allowed to have a size less than 8192 bytes'],
   ExpiredToken: [400, 'The provided token has expired.'],
+  EntityTooSmall: [400, 'Your proposed upload is smaller than the minimum allowed object size.'],
+  InvalidPart: [400, 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.'],
+  InvalidPartNumber: [416, 'The requested partnumber is not satisfiable'],
+  InvalidPartOrder: [400, 'The list of parts was not in ascending order. Parts must be ordered by part number.'],
+  InvalidPolicyDocument: [400, 'The content of the form does not meet the conditions specified in the policy document.'],
+  InvalidURI: [400, 'Couldn\'t parse the specified URI.'],
+  MalformedPOSTRequest: [400, 'The body of your POST request is not well-formed multipart/form-data.'],
+  MaxPostPreDataLengthExceeded: [400, 'Your POST request fields preceding the upload file were too large.'],
+  NoSuchEncryptionConfiguration: [404, 'The server side encryption configuration was not found.'],
+  ServerSideEncryptionConfigurationNotFoundError: [404, 'The server side encryption configuration was not found'],
+  OperationAborted: [409, 'A conflicting conditional operation is currently in progress against this resource. Try again.'],
+  SSEHeaderNotAllowed: [400, 'Server-side encryption headers are not allowed for this request.'],
+  // SSE-KMS failures, as S3 names them (COS clients get their own codes via cosCode).
+  'KMS.NotFoundException': [400, 'The specified KMS key does not exist.'],
+  'KMS.DisabledException': [400, 'The specified KMS key is disabled.'],
+  'KMS.KMSInvalidStateException': [400, 'The specified KMS key is not in a valid state for this request.'],
+  'KMS.KMSInternalException': [500, 'The KMS failed to process the request.'],
 };
 
 export class S3Error extends Error {
@@ -64,4 +86,62 @@ export class S3Error extends Error {
 /** Whether `code` is one this gateway knows (and so can answer with). */
 export const isKnownCode = (code: string): boolean => Object.hasOwn(CATALOGUE, code);
 
-export const isS3Error = (e: unknown): e is S3Error => e instanceof S3Error;
+/** The text S3 answers a read of an SSE-C object without the key with. */
+export const NEEDS_KEY = 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.';
+
+/** The S3 error a client sees for `e`, or undefined when `e` is not a refusal (a bug or a broken store). */
+export function toS3Error(e: unknown): S3Error | undefined {
+  if (e instanceof S3Error) return e;
+  if (e instanceof SseError) return fromSse(e);
+  if (e instanceof LayoutError) return fromLayout(e);
+  return undefined;
+}
+
+function fromSse(e: SseError): S3Error {
+  switch (e.kind) {
+    case 'CustomerKeyRequired':
+      return new S3Error('InvalidRequest', NEEDS_KEY);
+    case 'CustomerKeyMismatch':
+      return new S3Error('AccessDenied', 'Access Denied: the SSE-C key does not match the one the object was stored with.');
+    case 'KmsKeyNotFound':
+      return new S3Error('KMS.NotFoundException', e.message, { status: 400, cosCode: 'KmsKeyNotExist' });
+    case 'KmsKeyDisabled':
+      return new S3Error('KMS.DisabledException', e.message, { status: 400, cosCode: 'KmsKeyDisabled' });
+    case 'KmsKeyInvalidState':
+      return new S3Error('KMS.KMSInvalidStateException', e.message, { status: 400, cosCode: 'KmsException' });
+    case 'KmsUnavailable':
+      return new S3Error('KMS.KMSInternalException', e.message, { status: 500, cosCode: 'KmsInternalException' });
+    case 'ContextTooLarge':
+      return new S3Error('InvalidArgument', e.message, { fields: { ArgumentName: 'x-amz-server-side-encryption-context' } });
+  }
+}
+
+function fromLayout(e: LayoutError): S3Error {
+  const d = e.detail;
+  switch (e.kind) {
+    case 'Conflict':
+      return new S3Error('OperationAborted', 'A conflicting write to this object happened at the same time. Please try again.');
+    case 'UploadBusy':
+      return new S3Error('OperationAborted', 'The upload is being completed or aborted. Please try again.');
+    case 'NoSuchUpload':
+      return new S3Error('NoSuchUpload', undefined, { fields: d.uploadId ? { UploadId: d.uploadId } : {} });
+    case 'KeyTooLong':
+      return new S3Error('KeyTooLongError', undefined, { fields: d.maxBytes ? { MaxSizeAllowed: d.maxBytes } : {} });
+    case 'KeyUnstorable':
+      return new S3Error('InvalidArgument', e.message, { fields: { ArgumentName: 'key' } });
+    case 'MetadataTooLarge':
+      return new S3Error('MetadataTooLarge', e.message);
+    case 'BucketNotDeletable':
+      return new S3Error('MethodNotAllowed', e.message);
+    case 'UpstreamUnconfigured':
+      return new S3Error('InternalError', e.message);
+    case 'UpstreamUnavailable':
+      return new S3Error('SlowDown', 'The upstream store is unavailable or overloaded; please try again.');
+    case 'UpstreamDenied':
+      return new S3Error('AccessDenied', 'The upstream store refused the gateway.');
+    case 'UpstreamRefused':
+      return d.code && isKnownCode(d.code) ? new S3Error(d.code) : new S3Error('InternalError', 'The upstream store answered unexpectedly.');
+    case 'UpstreamFailed':
+      return new S3Error('InternalError', 'The upstream store answered unexpectedly.');
+  }
+}
