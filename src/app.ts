@@ -1,7 +1,8 @@
 // The Hono application: request ids, errors as S3/COS XML, authentication, dispatch.
 
 import { Hono } from 'hono';
-import { credentialLookup, readConfig, type Config, type Env } from './config';
+import { credentialLookup, readConfig } from './config';
+import type { Env } from './env';
 import { authenticate } from './auth';
 import { sniffDialect, type Dialect } from './s3/protocol/dialect';
 import { S3Error, toS3Error } from './s3/protocol/errors';
@@ -28,7 +29,7 @@ export function services(env: Env, config = readConfig(env)) {
   return { config, keyring, store, layouts: layoutsFor(env, config, store), sse: new Sse({ cos: sseCos(keyring), c: sseC, kms: sseKms(() => kmsStub(env)) }, config.segmentSize) };
 }
 
-type Vars = { requestId: string; dialect: Dialect; config: Config };
+type Vars = { requestId: string; dialect: Dialect };
 
 export const app = new Hono<{ Bindings: Env; Variables: Vars }>();
 
@@ -74,7 +75,7 @@ app.all('*', async (c) => {
   const { store, layouts, sse, keyring } = services(env, config);
   // The KMS JSON API (aws kms, @aws-sdk/client-kms) shares the endpoint; it signs for service "kms".
   if (isKmsRequest(req)) return kmsApi(req, env, config, credentialLookup(env));
-  const base = { req, url, env, config, requestId: c.get('requestId'), layouts, sse, secure: url.protocol === 'https:' };
+  const base = { req, url, config, requestId: c.get('requestId'), layouts, sse, secure: url.protocol === 'https:' };
   const where = () => address(url, req.headers.get('host') ?? url.host, config.baseDomains);
   // POST Object (browser form upload) is authenticated by the form's signed policy, not by the request.
   if (isPostObject(req, url)) return postObject({ ...base, ...where() }, credentialLookup(env), (d) => c.set('dialect', d));

@@ -1,5 +1,5 @@
 import { app, services } from './app';
-import type { Env } from './config';
+import type { Env } from './env';
 import { rotateAll } from './admin/rotation';
 
 // The Durable Object class that holds SSE-KMS customer master keys (wrangler.toml: KMS).

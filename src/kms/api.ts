@@ -3,7 +3,8 @@
 // body, signed with SigV4 for service "kms". Replies and errors are AWS JSON,
 // so `aws kms --endpoint-url ...` and @aws-sdk/client-kms work unchanged.
 
-import type { Config, Env } from '../config';
+import type { Config } from '../config';
+import type { Env } from '../env';
 import { precheckSigV4, verifySigV4 } from '../auth/sigv4';
 import { toHex } from '../crypto/bytes';
 import { readAtMost } from '../s3/payload/body';

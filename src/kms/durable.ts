@@ -3,10 +3,16 @@
 // the whole gateway so that key state is strongly consistent.
 
 import { DurableObject } from 'cloudflare:workers';
-import type { Env } from '../config';
 import { fromB64 } from '../crypto/bytes';
 import { readSecret } from '../secrets';
 import { KmsError, KmsService, type UnwrapResult, type WrapResult, type WrapSubject } from './service';
+
+/** The bindings the KMS reads: its root key (a Secrets Store binding, or a plain secret in development). */
+export interface KmsEnv {
+  KMS_ROOT_KEY_SECRET?: { get(): Promise<string> };
+  KMS_ROOT_KEY?: string;
+  KMS?: DurableObjectNamespace<KmsStore>;
+}
 
 export const KMS_OBJECT_NAME = 'sealbucket-kms';
 
@@ -14,7 +20,7 @@ export const KMS_OBJECT_NAME = 'sealbucket-kms';
 export type ApiReply = { ok: true; json: string } | { ok: false; type: string; message: string; status: number };
 
 /** Reads KMS_ROOT_KEY (Secrets Store binding KMS_ROOT_KEY_SECRET, or the plain secret): base64 of 32 bytes. */
-export async function kmsRootKey(env: Env): Promise<Uint8Array> {
+export async function kmsRootKey(env: KmsEnv): Promise<Uint8Array> {
   const spec = await readSecret(env.KMS_ROOT_KEY_SECRET, env.KMS_ROOT_KEY);
   if (!spec) throw new KmsError('KMSInternalException', 'No KMS root key is configured (KMS_ROOT_KEY).', 500);
   let key: Uint8Array;
@@ -27,10 +33,10 @@ export async function kmsRootKey(env: Env): Promise<Uint8Array> {
   return key;
 }
 
-export class KmsStore extends DurableObject<Env> {
+export class KmsStore extends DurableObject<KmsEnv> {
   private svc: KmsService;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: KmsEnv) {
     super(ctx, env);
     this.svc = new KmsService(ctx.storage.sql, () => kmsRootKey(env));
   }
@@ -55,6 +61,6 @@ export class KmsStore extends DurableObject<Env> {
 }
 
 /** The stub of the one KMS object, or undefined when the binding is missing. */
-export function kmsStub(env: Env): DurableObjectStub<KmsStore> | undefined {
+export function kmsStub(env: KmsEnv): DurableObjectStub<KmsStore> | undefined {
   return env.KMS?.get(env.KMS.idFromName(KMS_OBJECT_NAME));
 }

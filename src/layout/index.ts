@@ -1,7 +1,8 @@
 // Which layout holds which bucket: the gateway's own R2 bucket by default, an
 // upstream bucket for each [vars.UPSTREAMS.<name>] table (or all of them for "*").
 
-import type { Config, Env } from '../config';
+import type { Config } from '../config';
+import type { Env } from '../env';
 import { readSecret } from '../secrets';
 import type { Store } from '../store/types';
 import { ProxyLayout } from './proxy';

@@ -1,6 +1,6 @@
 // Everything a handler needs about one request, resolved once by the router.
 
-import type { Config, Env } from '../config';
+import type { Config } from '../config';
 import type { Sse } from '../sse';
 import type { Layout, Layouts } from '../layout/types';
 import type { Auth, Dialect } from '../auth/types';
@@ -8,7 +8,6 @@ import type { Auth, Dialect } from '../auth/types';
 export interface Ctx {
   req: Request;
   url: URL;
-  env: Env;
   config: Config;
   auth: Auth;
   dialect: Dialect;

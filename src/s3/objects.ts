@@ -11,7 +11,6 @@ import { CHECKSUM_ALGORITHMS } from './payload/checksum';
 import { layoutOf, type Ctx } from './context';
 import { S3Error, toS3Error } from './protocol/errors';
 import { hashTap } from './payload/hashing';
-import { bucketEncryption } from './ops/bucket-encryption';
 import { MULTIPART_DATA, parseManifest, recordToCustom, type ManifestPart, type ObjectRecord } from '../layout/record';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
@@ -73,24 +72,6 @@ export const httpMetaFrom = (h: Headers): HttpMeta => ({
   cacheControl: h.get('cache-control') ?? undefined,
   expires: h.get('expires') ?? undefined,
 });
-
-/**
- * The mode a write uses: what the request asked for, else the bucket's default
- * encryption, else the gateway default. Also checks that the bucket exists and
- * that the mode is not one the bucket blocks.
- */
-export async function writeMode(ctx: Ctx, sse: SseRequest, bucket = ctx.bucket): Promise<Mode | undefined> {
-  const cfg = bucketEncryption((await requireBucket(ctx, bucket)).custom);
-  const m = sse.mode ?? cfg?.mode ?? ctx.config.defaultSse;
-  const blocked = m === 'c' ? 'SSE-C' : m === 'none' ? 'NONE' : undefined;
-  if (blocked && cfg?.blocked.includes(blocked)) {
-    throw new S3Error('AccessDenied', `This bucket blocks ${blocked === 'NONE' ? 'unencrypted writes' : 'SSE-C'} (BlockedEncryptionTypes).`);
-  }
-  // A write that names no encryption takes the bucket default's CMK with its mode;
-  // one that asks for SSE-KMS without a key id gets the default CMK (as S3 does).
-  if (m === 'kms' && sse.mode === undefined && cfg?.kmsKeyId && sse.kmsKeyId === undefined) sse.kmsKeyId = cfg.kmsKeyId;
-  return m === 'none' ? undefined : m;
-}
 
 export interface WriteInput {
   bucket: string;

@@ -3,7 +3,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/app';
-import type { Env } from '../../src/config';
+import type { Env } from '../../src/env';
 import { TEST_BINDINGS } from './helpers/bindings';
 import { ORIGIN, errorCode, s3, worker } from './helpers/s3';
 

@@ -3,24 +3,11 @@
 // BucketKeyEnabled and BlockedEncryptionTypes). Kept on the bucket's record.
 
 import { layoutOf, type Ctx } from '../context';
+import { bucketEncryption, withBucketEncryption, type BucketEncryption } from '../write-mode';
 import { MAX_CONFIG_BODY, requireBucket, wholeBody } from '../objects';
-import { xmlResponse } from './delete';
 import { S3Error } from '../protocol/errors';
 import { parseKeyRef } from '../../kms/ids';
-import { list, parseXml, text, xmlDocument } from '../protocol/xml';
-
-export interface BucketEncryption {
-  mode: 'cos' | 'kms';
-  kmsKeyId?: string;
-  bucketKeyEnabled?: boolean;
-  /** Encryption types writes may not use: 'SSE-C' and/or 'NONE'. */
-  blocked: string[];
-}
-
-
-export function bucketEncryption(custom: Record<string, string>): BucketEncryption | undefined {
-  return custom.sse ? (JSON.parse(custom.sse) as BucketEncryption) : undefined;
-}
+import { list, parseXml, text, xmlDocument, xmlResponse } from '../protocol/xml';
 
 const notFound = (ctx: Ctx) =>
   ctx.dialect === 'cos'
@@ -56,13 +43,12 @@ export async function putBucketEncryption(ctx: Ctx): Promise<Response> {
   const blocked = list(list(rules[0], 'BlockedEncryptionTypes')[0], 'EncryptionType').map(String);
   for (const b of blocked) if (b !== 'SSE-C' && b !== 'NONE') throw new S3Error('InvalidArgument', `Unknown encryption type ${b}`, { fields: { ArgumentName: 'EncryptionType' } });
   const cfg: BucketEncryption = { mode, kmsKeyId, bucketKeyEnabled: text(rules[0], 'BucketKeyEnabled') === 'true', blocked };
-  await layoutOf(ctx).setBucketCustom(ctx.bucket, { ...rec.custom, sse: JSON.stringify(cfg) });
+  await layoutOf(ctx).setBucketCustom(ctx.bucket, withBucketEncryption(rec.custom, cfg));
   return new Response(null, { status: 200 });
 }
 
 export async function deleteBucketEncryption(ctx: Ctx): Promise<Response> {
   const rec = await requireBucket(ctx);
-  const { sse: _, ...rest } = rec.custom;
-  await layoutOf(ctx).setBucketCustom(ctx.bucket, rest);
+  await layoutOf(ctx).setBucketCustom(ctx.bucket, withBucketEncryption(rec.custom, undefined));
   return new Response(null, { status: 204 });
 }

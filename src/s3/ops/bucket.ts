@@ -1,10 +1,9 @@
 // ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
 
 import { layoutOf, type Ctx } from '../context';
-import { xmlResponse } from './delete';
 import { S3Error } from '../protocol/errors';
 import { MAX_CONFIG_BODY, requireBucket, wholeBody } from '../objects';
-import { parseXml, xmlDocument } from '../protocol/xml';
+import { parseXml, xmlDocument, xmlResponse } from '../protocol/xml';
 
 /** S3 bucket naming rules (which COS names, "name-appid", also satisfy). */
 export function validBucketName(name: string): boolean {

@@ -8,13 +8,13 @@
 import type { SseRequest } from '../../sse/types';
 import { layoutOf, type Ctx } from '../context';
 import { userMetadata } from '../protocol/dialect';
-import { xmlResponse } from './delete';
 import { S3Error } from '../protocol/errors';
 import { checkConditions } from './get';
-import { checkKey, conflict, httpMetaFrom, integrityFailure, loadRecord, openObject, requireBucket, writeMode, writeObject, type ObjectReader } from '../objects';
+import { checkKey, conflict, httpMetaFrom, integrityFailure, loadRecord, openObject, requireBucket, writeObject, type ObjectReader } from '../objects';
+import { writeMode } from '../write-mode';
 import { recordToCustom, type ObjectRecord } from '../../layout/record';
 import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
-import { xmlDocument } from '../protocol/xml';
+import { xmlDocument, xmlResponse } from '../protocol/xml';
 import { opaqueEtag } from '../../sse';
 
 export interface CopySource {

@@ -3,7 +3,7 @@
 import { layoutOf, type Ctx } from '../context';
 import { S3Error, toS3Error } from '../protocol/errors';
 import { checkKey, MAX_LIST_BODY, requireBucket, wholeBody } from '../objects';
-import { list, parseXml, text, xmlDocument } from '../protocol/xml';
+import { list, parseXml, text, xmlDocument, xmlResponse } from '../protocol/xml';
 
 export async function deleteOne(ctx: Ctx): Promise<Response> {
   await requireBucket(ctx);
@@ -39,6 +39,3 @@ export async function deleteMany(ctx: Ctx): Promise<Response> {
   }
   return xmlResponse(xmlDocument('DeleteResult', { Deleted: deleted, Error: errors }));
 }
-
-export const xmlResponse = (body: string, status = 200): Response =>
-  new Response(body, { status, headers: { 'content-type': 'application/xml' } });

@@ -3,10 +3,9 @@
 import { fromB64url, toB64url, utf8 } from '../../crypto/bytes';
 import { layoutOf, type Ctx } from '../context';
 import type { Listed } from '../../layout/types';
-import { xmlResponse } from './delete';
 import { S3Error } from '../protocol/errors';
 import { requireBucket } from '../objects';
-import { xmlDocument, type Node } from '../protocol/xml';
+import { xmlDocument, type Node, xmlResponse } from '../protocol/xml';
 
 type Entry = { key: string; object?: Listed };
 

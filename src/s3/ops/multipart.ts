@@ -10,15 +10,15 @@ import type { Envelope, SseRequest } from '../../sse/types';
 import { layoutOf, type Ctx } from '../context';
 import type { PartInfo, UploadInfo } from '../../layout/types';
 import { userMetadata } from '../protocol/dialect';
-import { xmlResponse } from './delete';
 import { S3Error } from '../protocol/errors';
 import { hashTap } from '../payload/hashing';
 import { crc64EcmaCombine } from '../payload/checksum';
-import { httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, wholeBody, writeMode } from '../objects';
+import { httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, wholeBody } from '../objects';
+import { writeMode } from '../write-mode';
 import { copySource } from './copy';
 import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart } from '../../layout/record';
 import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
-import { list, parseXml, text, xmlDocument } from '../protocol/xml';
+import { list, parseXml, text, xmlDocument, xmlResponse } from '../protocol/xml';
 import { LengthError, opaqueEtag, SseError } from '../../sse';
 
 // S3 wants parts of at least 5 MiB but the last; COS allows 1 MB (its SDKs slice at 1 MiB).

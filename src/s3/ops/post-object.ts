@@ -12,7 +12,8 @@ import type { Ctx } from '../context';
 import { userMetadata, type Dialect } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
 import { readForm, type Form } from '../payload/form';
-import { checkKey, httpMetaFrom, MAX_OBJECT_SIZE, writeMode, writeObject } from '../objects';
+import { checkKey, httpMetaFrom, MAX_OBJECT_SIZE, writeObject } from '../objects';
+import { writeMode } from '../write-mode';
 import { parseSse, sseHeaders, type FieldGetter } from '../protocol/sse-headers';
 import { xmlDocument } from '../protocol/xml';
 

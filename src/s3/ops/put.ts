@@ -3,7 +3,8 @@
 import type { Ctx } from '../context';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
-import { httpMetaFrom, plainLength, requestBody, writeMode, writeObject } from '../objects';
+import { httpMetaFrom, plainLength, requestBody, writeObject } from '../objects';
+import { writeMode } from '../write-mode';
 import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
 
 /**

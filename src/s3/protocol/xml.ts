@@ -21,6 +21,10 @@ export function render(tree: { [tag: string]: Node }): string {
   return out;
 }
 
+/** An XML answer. */
+export const xmlResponse = (body: string, status = 200): Response =>
+  new Response(body, { status, headers: { 'content-type': 'application/xml' } });
+
 export function xmlDocument(root: string, body: { [tag: string]: Node }, ns = 'http://s3.amazonaws.com/doc/2006-03-01/'): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${root}${ns ? ` xmlns="${ns}"` : ''}>${render(body)}</${root}>`;
 }
