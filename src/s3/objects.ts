@@ -1,7 +1,7 @@
 // Reading and writing objects, shared by the object handlers: the SSE calls over
 // the bucket's layout (layout/), which alone knows how records and data are stored.
 
-import { IntegrityError, LengthError, opaqueEtag, type Mode, type SseRequest } from '../sse';
+import { etagFor, IntegrityError, LengthError, type Mode, type SseRequest } from '../sse';
 import type { HttpMeta } from '../store/types';
 import type { BucketInfo } from '../layout/types';
 import { equalBytes, fromB64url } from '../crypto/bytes';
@@ -104,7 +104,7 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
   if (sealing) stream = stream.pipeThrough(sealing.transform);
   const finish = async () => {
     const { md5, crc64 } = await tap.result();
-    return { ...probe, etag: sealing?.envelope.mode === 'c' ? opaqueEtag(sealing.envelope) : md5, crc64 };
+    return { ...probe, etag: etagFor(sealing?.envelope, md5), crc64 };
   };
   let rec: ObjectRecord | null;
   try {

@@ -46,10 +46,16 @@ export interface Opening {
 }
 
 /**
- * The ETag of an SSE-C object: S3 does not reveal the plaintext MD5 of objects
- * the server cannot read, so it is drawn from the key commitment instead.
+ * The ETag of a stored object or part: `plain` (the plaintext MD5, or for a multipart
+ * object the MD5 of its parts' MD5s with "-<parts>"), except under SSE-C. S3 does not
+ * reveal the plaintext MD5 of an object the server cannot read, so an SSE-C ETag is
+ * drawn from the key commitment instead (with "-<parts>" for a multipart object).
  */
-export const opaqueEtag = (env: Envelope): string => toHex(fromB64url(env.commit).subarray(0, 16));
+export function etagFor(envelope: Envelope | undefined, plain: string, parts?: number): string {
+  if (envelope?.mode !== 'c') return plain;
+  const opaque = toHex(fromB64url(envelope.commit).subarray(0, 16));
+  return parts ? `${opaque}-${parts}` : opaque;
+}
 
 export class Sse {
   constructor(private modes: Partial<Record<Mode, KeyMode>>, private segmentSize: number) {}

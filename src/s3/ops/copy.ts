@@ -10,12 +10,12 @@ import { layoutOf, type Ctx } from '../context';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
 import { checkConditions } from './get';
-import { checkKey, conflict, httpMetaFrom, integrityFailure, loadRecord, openObject, requireBucket, writeObject, type ObjectReader } from '../objects';
+import { checkKey, conflict, httpMetaFrom, integrityFailure, loadRecord, openObject, writeObject, type ObjectReader } from '../objects';
 import { writeMode } from '../write-mode';
 import { recordToCustom, type ObjectRecord } from '../../layout/record';
-import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
+import { requestSse, requireCustomerKeyFit, setSseHeaders } from '../protocol/sse-headers';
 import { xmlDocument, xmlResponse } from '../protocol/xml';
-import { opaqueEtag } from '../../sse';
+import { etagFor } from '../../sse';
 
 export interface CopySource {
   bucket: string;
@@ -47,22 +47,13 @@ export async function copySource(ctx: Ctx): Promise<CopySource> {
   if (version !== null && version !== 'null') {
     throw new S3Error('InvalidArgument', 'This gateway does not keep object versions, so a copy source cannot name a versionId.', { fields: { ArgumentName: 'versionId' } });
   }
-  const sse = await parseSse(headerGetter(ctx.req.headers), {
-    dialect: ctx.dialect,
-    op: 'read',
-    secure: ctx.secure,
-    allowInsecureSseC: ctx.config.sseCAllowHttp,
-    customerPrefix: 'copy-source-',
-  });
+  const sse = await requestSse(ctx, 'copy-source');
   checkKey(ctx, key, bucket);
   const rec = await loadRecord(ctx, bucket, key);
   const h = ctx.req.headers;
   const get = (s: string) => h.get(`x-amz-copy-source-${s}`) ?? h.get(`x-cos-copy-source-${s}`);
   checkConditions(rec, { ifMatch: get('if-match'), ifNoneMatch: get('if-none-match'), ifModifiedSince: get('if-modified-since'), ifUnmodifiedSince: get('if-unmodified-since') }, true);
-  if (rec.envelope?.mode === 'c' && sse.mode !== 'c') {
-    throw new S3Error('InvalidRequest', 'The source object of the COPY operation is encrypted with SSE-C; the copy-source SSE-C parameters must be provided.');
-  }
-  if (rec.envelope?.mode !== 'c' && sse.mode === 'c') throw new S3Error('InvalidRequest', 'The source object of the COPY operation is not encrypted with SSE-C.');
+  requireCustomerKeyFit('copy-source', rec.envelope, sse);
   let reader: ObjectReader;
   try {
     reader = await openObject(ctx, bucket, key, rec, sse);
@@ -77,7 +68,7 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
   const h = ctx.req.headers;
   const directive = (h.get('x-amz-metadata-directive') ?? h.get('x-cos-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { fields: { ArgumentName: 'x-amz-metadata-directive' } });
-  const sse = await parseSse(headerGetter(h), { dialect: ctx.dialect, op: 'write', secure: ctx.secure, allowInsecureSseC: ctx.config.sseCAllowHttp });
+  const sse = await requestSse(ctx, 'write');
   const mode = await writeMode(ctx, sse);
   const meta = directive === 'REPLACE' ? userMetadata(h) : src.rec.meta;
   const http = directive === 'REPLACE' ? httpMetaFrom(h) : src.rec.http;
@@ -93,7 +84,7 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
   if (self && env && mode && (env.mode === 'c') === (mode === 'c')) {
     // Only the wrapping changes: the data, its segments and commitments stay as they are.
     const envelope = await ctx.sse.rewrap({ bucket: ctx.bucket, key: ctx.key }, env, src.sse, mode, sse);
-    const etag = mode === 'c' ? opaqueEtag(envelope) + (src.rec.etag.match(/-\d+$/)?.[0] ?? '') : src.rec.etag;
+    const etag = etagFor(envelope, src.rec.etag, Number(src.rec.etag.match(/-(\d+)$/)?.[1] ?? 0) || undefined);
     rec = { ...src.rec, envelope, etag, meta, http };
     recordToCustom(rec);
     // Swap the record only if it is still the one the envelope was read from.
@@ -105,6 +96,6 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
     rec = await writeObject(ctx, { bucket: ctx.bucket, key: ctx.key, body, length: src.rec.size, mode, sse, meta, http, ifRecord: self ? src.rec.storeEtag : undefined });
   }
   const res = xmlResponse(xmlDocument('CopyObjectResult', { ETag: `"${rec.etag}"`, LastModified: rec.uploaded.toISOString() }));
-  for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, rec.envelope, sse))) res.headers.set(k, v);
+  setSseHeaders(res.headers, ctx.dialect, rec.envelope, sse);
   return res;
 }

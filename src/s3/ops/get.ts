@@ -6,8 +6,8 @@ import { S3Error } from '../protocol/errors';
 import { integrityFailure, loadRecord, openObject } from '../objects';
 import { parseRange } from '../protocol/range';
 import { MULTIPART_DATA, type ObjectRecord } from '../../layout/record';
-import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
-import { SseError, type SseRequest } from '../../sse';
+import { requestSse, requireCustomerKeyFit, setSseHeaders } from '../protocol/sse-headers';
+import type { SseRequest } from '../../sse';
 
 const OVERRIDES: [string, string][] = [
   ['response-content-type', 'content-type'],
@@ -19,9 +19,9 @@ const OVERRIDES: [string, string][] = [
 ];
 
 export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
-  const sse = await parseSse(headerGetter(ctx.req.headers), { dialect: ctx.dialect, op: 'read', secure: ctx.secure, allowInsecureSseC: ctx.config.sseCAllowHttp });
+  const sse = await requestSse(ctx, 'read');
   const rec = await loadRecord(ctx);
-  checkSseRequest(rec, sse);
+  requireCustomerKeyFit('object', rec.envelope, sse);
 
   const headers = objectHeaders(ctx, rec, sse);
   const notModified = preconditions(ctx.req.headers, rec);
@@ -75,15 +75,6 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
   return new Response(body, { status, headers });
 }
 
-/** Refuses reads whose SSE-C parameters do not fit the object. */
-function checkSseRequest(rec: ObjectRecord, sse: SseRequest) {
-  const sealedC = rec.envelope?.mode === 'c';
-  if (sealedC && sse.mode !== 'c') throw new SseError('CustomerKeyRequired');
-  if (!sealedC && sse.mode === 'c') {
-    throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
-  }
-}
-
 export function objectHeaders(ctx: Ctx, rec: ObjectRecord, sse: SseRequest): Headers {
   const h = new Headers();
   h.set('etag', `"${rec.etag}"`);
@@ -96,7 +87,7 @@ export function objectHeaders(ctx: Ctx, rec: ObjectRecord, sse: SseRequest): Hea
   if (rec.http.cacheControl) h.set('cache-control', rec.http.cacheControl);
   if (rec.http.expires) h.set('expires', rec.http.expires);
   for (const [k, v] of Object.entries(rec.meta)) h.set(hdr(ctx.dialect, `meta-${k}`), v);
-  for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, rec.envelope, sse))) h.set(k, v);
+  setSseHeaders(h, ctx.dialect, rec.envelope, sse);
   if (rec.crc64) h.set('x-cos-hash-crc64ecma', rec.crc64);
   return h;
 }

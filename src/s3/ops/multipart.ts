@@ -6,7 +6,7 @@
 
 import { fromHex, toB64url, toHex } from '../../crypto/bytes';
 import { decodeEnvelope, encodeEnvelope } from '../../sse/envelope';
-import type { Envelope, SseRequest } from '../../sse/types';
+import type { Envelope } from '../../sse/types';
 import { layoutOf, type Ctx } from '../context';
 import type { PartInfo, UploadInfo } from '../../layout/types';
 import { userMetadata } from '../protocol/dialect';
@@ -17,9 +17,9 @@ import { httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, plainLength, requestBody,
 import { writeMode } from '../write-mode';
 import { copySource } from './copy';
 import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart } from '../../layout/record';
-import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
+import { requestSse, requireCustomerKeyFit, setSseHeaders, wrongCustomerKey } from '../protocol/sse-headers';
 import { list, parseXml, text, xmlDocument, xmlResponse } from '../protocol/xml';
-import { LengthError, opaqueEtag, SseError } from '../../sse';
+import { etagFor, LengthError } from '../../sse';
 
 // S3 wants parts of at least 5 MiB but the last; COS allows 1 MB (its SDKs slice at 1 MiB).
 const MIN_PART = { amz: 5 * 1024 * 1024, cos: 1024 * 1024 };
@@ -33,11 +33,8 @@ interface Upload {
   info: UploadInfo;
 }
 
-const sseOf = (ctx: Ctx) =>
-  parseSse(headerGetter(ctx.req.headers), { dialect: ctx.dialect, op: 'write', secure: ctx.secure, allowInsecureSseC: ctx.config.sseCAllowHttp });
-
 export async function createUpload(ctx: Ctx): Promise<Response> {
-  const sse = await sseOf(ctx);
+  const sse = await requestSse(ctx, 'write');
   const mode = await writeMode(ctx, sse);
   const id = crypto.randomUUID().replace(/-/g, '');
   const env = mode ? await ctx.sse.initUpload({ bucket: ctx.bucket, key: ctx.key }, mode, sse) : undefined;
@@ -49,7 +46,7 @@ export async function createUpload(ctx: Ctx): Promise<Response> {
   for (const [k, v] of Object.entries(meta)) custom[`m-${k}`] = v;
   await layoutOf(ctx).createUpload(ctx.bucket, ctx.key, id, custom, httpMetaFrom(ctx.req.headers));
   const res = xmlResponse(xmlDocument('InitiateMultipartUploadResult', { Bucket: ctx.bucket, Key: ctx.key, UploadId: id }));
-  for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, env, sse))) res.headers.set(k, v);
+  setSseHeaders(res.headers, ctx.dialect, env, sse);
   return res;
 }
 
@@ -63,19 +60,6 @@ async function loadUpload(ctx: Ctx, id: string): Promise<Upload> {
   for (const [k, v] of Object.entries(info.custom)) if (k.startsWith('m-')) meta[k.slice(2)] = v;
   return { id, key: info.key, env: info.custom['sb-env'] ? decodeEnvelope(info.custom['sb-env']) : undefined, meta, info };
 }
-
-/** UploadPart must carry the same SSE-C key as the initiation, and only then. */
-function checkPartSse(up: Upload, sse: SseRequest) {
-  if (up.env?.mode === 'c' && sse.mode !== 'c') {
-    throw new S3Error('InvalidRequest', 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.');
-  }
-  if (up.env?.mode !== 'c' && sse.mode === 'c') {
-    throw new S3Error('InvalidRequest', 'The multipart upload initiate did not request SSE-C. Subsequent part requests must not include SSE-C encryption parameters.');
-  }
-}
-
-const mismatchedKey = (e: unknown) =>
-  e instanceof SseError && e.kind === 'CustomerKeyMismatch' ? new S3Error('InvalidRequest', 'The provided encryption parameters did not match the ones used originally.') : e;
 
 const PART_RANGE = 'Part number must be an integer between 1 and 10000, inclusive';
 
@@ -98,8 +82,8 @@ function listedPartNumber(v: string | undefined): number {
 export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   const n = partNumber(ctx);
   const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
-  const sse = await sseOf(ctx);
-  checkPartSse(up, sse);
+  const sse = await requestSse(ctx, 'write');
+  requireCustomerKeyFit('upload-part', up.env, sse);
   let length: number;
   let body: ReadableStream<Uint8Array>;
   if (copy) {
@@ -113,7 +97,7 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   }
   if (length > MAX_PART) throw new S3Error('EntityTooLarge');
   const obj = { bucket: ctx.bucket, key: ctx.key };
-  const sealed = up.env ? await ctx.sse.sealPart(obj, up.env, sse, up.id, n, length).catch((e) => Promise.reject(mismatchedKey(e))) : undefined;
+  const sealed = up.env ? await ctx.sse.sealPart(obj, up.env, sse, up.id, n, length).catch((e) => Promise.reject(wrongCustomerKey('upload-part', e))) : undefined;
 
   const tap = hashTap();
   let stream = body.pipeThrough(tap.stream);
@@ -121,7 +105,7 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   let etag = '';
   const finish = async () => {
     const { md5, crc64 } = await tap.result();
-    etag = sealed && up.env?.mode === 'c' ? opaqueEtag({ ...up.env, commit: sealed.commit }) : md5;
+    etag = etagFor(sealed && up.env && { ...up.env, commit: sealed.commit }, md5);
     const custom: Record<string, string> = { size: String(length), etag, crc64 };
     if (sealed) Object.assign(custom, { salt: sealed.salt, commit: sealed.commit });
     return custom;
@@ -134,7 +118,7 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   const res = copy
     ? xmlResponse(xmlDocument('CopyPartResult', { ETag: `"${etag}"`, LastModified: new Date().toISOString() }))
     : new Response(null, { status: 200, headers: { etag: `"${etag}"` } });
-  for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, up.env, sse))) res.headers.set(k, v);
+  setSseHeaders(res.headers, ctx.dialect, up.env, sse);
   return res;
 }
 
@@ -157,10 +141,8 @@ const unquote = (s: string) => s.replace(/^"(.*)"$/, '$1');
 
 export async function completeUpload(ctx: Ctx): Promise<Response> {
   const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
-  const sse = await sseOf(ctx);
-  if (up.env?.mode === 'c' && sse.mode !== 'c') {
-    throw new S3Error('InvalidRequest', 'The multipart upload initiate requested encryption. Completing it requires the same SSE-C parameters.');
-  }
+  const sse = await requestSse(ctx, 'write');
+  requireCustomerKeyFit('complete', up.env, sse);
   const doc = parseXml(await wholeBody(ctx, MAX_LIST_BODY), 'CompleteMultipartUpload');
   const asked = list(doc, 'Part').map((p) => ({ n: listedPartNumber(text(p, 'PartNumber')), etag: unquote(text(p, 'ETag') ?? '') }));
   if (!asked.length) throw new S3Error('MalformedXML');
@@ -193,10 +175,10 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     const body = new TextEncoder().encode(JSON.stringify(manifest));
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
     const obj = { bucket: ctx.bucket, key: ctx.key };
-    env = up.env ? await ctx.sse.completeUpload(obj, up.env, sse, up.id, size, digest).catch((e) => Promise.reject(mismatchedKey(e))) : undefined;
+    env = up.env ? await ctx.sse.completeUpload(obj, up.env, sse, up.id, size, digest).catch((e) => Promise.reject(wrongCustomerKey('complete', e))) : undefined;
     const md5s = new Uint8Array(parts.length * 16);
     parts.forEach((p, i) => md5s.set(fromHex(p.etag).subarray(0, 16), i * 16));
-    etag = env?.mode === 'c' ? `${opaqueEtag(env)}-${parts.length}` : `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`;
+    etag = etagFor(env, `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`, parts.length);
 
     const fields = { size, etag, crc64, data: MULTIPART_DATA + up.id, manifest: toB64url(digest), envelope: env, meta: up.meta };
     recordToCustom(fields);
@@ -204,7 +186,7 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
   });
 
   const res = xmlResponse(xmlDocument('CompleteMultipartUploadResult', { Location: `${ctx.url.origin}/${ctx.bucket}/${ctx.key}`, Bucket: ctx.bucket, Key: ctx.key, ETag: `"${etag}"` }));
-  for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, env, sse))) res.headers.set(k, v);
+  setSseHeaders(res.headers, ctx.dialect, env, sse);
   return res;
 }
 

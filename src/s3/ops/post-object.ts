@@ -14,7 +14,7 @@ import { S3Error } from '../protocol/errors';
 import { readForm, type Form } from '../payload/form';
 import { checkKey, httpMetaFrom, MAX_OBJECT_SIZE, writeObject } from '../objects';
 import { writeMode } from '../write-mode';
-import { parseSse, sseHeaders, type FieldGetter } from '../protocol/sse-headers';
+import { parseSse, setSseHeaders, type FieldGetter } from '../protocol/sse-headers';
 import { xmlDocument } from '../protocol/xml';
 
 /** What a POST Object handler gets: a request context that is not yet authenticated. */
@@ -286,7 +286,7 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
   checkKey(base, key);
 
   const get: FieldGetter = (s) => f.get(`x-amz-${s.toLowerCase()}`) ?? f.get(`x-cos-${s.toLowerCase()}`) ?? null;
-  const sse = await parseSse(get, { dialect, op: 'write', secure: base.secure, allowInsecureSseC: base.config.sseCAllowHttp });
+  const sse = await parseSse(get, { dialect, secure: base.secure, config: base.config }, 'write');
   const ctx: Ctx = {
     ...base,
     key,
@@ -299,7 +299,7 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
   const rec = await writeObject(ctx, { bucket: ctx.bucket, key, body: form.file.body, length: form.file.length, mode, sse, meta, http });
 
   const headers = new Headers({ etag: `"${rec.etag}"`, 'x-cos-hash-crc64ecma': rec.crc64 });
-  for (const [k, v] of Object.entries(sseHeaders(dialect, rec.envelope, sse))) headers.set(k, v);
+  setSseHeaders(headers, dialect, rec.envelope, sse);
   const redirect = f.get('success_action_redirect') || f.get('redirect');
   const location = redirect ? redirectTo(redirect, ctx.bucket, key, rec.etag) : undefined;
   if (location) {

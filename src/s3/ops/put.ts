@@ -5,7 +5,7 @@ import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
 import { httpMetaFrom, plainLength, requestBody, writeObject } from '../objects';
 import { writeMode } from '../write-mode';
-import { headerGetter, parseSse, sseHeaders } from '../protocol/sse-headers';
+import { requestSse, setSseHeaders } from '../protocol/sse-headers';
 
 /**
  * As COS documents, SSE cannot be chosen through a presigned URL's query string
@@ -22,7 +22,7 @@ function refuseQuerySse(url: URL) {
 export async function putObject(ctx: Ctx): Promise<Response> {
   refuseQuerySse(ctx.url);
   const h = ctx.req.headers;
-  const sse = await parseSse(headerGetter(h), { dialect: ctx.dialect, op: 'write', secure: ctx.secure, allowInsecureSseC: ctx.config.sseCAllowHttp });
+  const sse = await requestSse(ctx, 'write');
   const length = plainLength(h);
   const mode = await writeMode(ctx, sse);
   const rec = await writeObject(ctx, {
@@ -36,6 +36,6 @@ export async function putObject(ctx: Ctx): Promise<Response> {
     http: httpMetaFrom(h),
   });
   const headers = new Headers({ etag: `"${rec.etag}"`, 'x-cos-hash-crc64ecma': rec.crc64 });
-  for (const [k, v] of Object.entries(sseHeaders(ctx.dialect, rec.envelope, sse))) headers.set(k, v);
+  setSseHeaders(headers, ctx.dialect, rec.envelope, sse);
   return new Response(null, { status: 200, headers });
 }

@@ -1,8 +1,9 @@
-// Parses the SSE headers (or POST form fields) of a request, once, into an
-// SseRequest, and renders the SSE headers of a response.
+// The SSE part of the protocol, in one place: parses a request's SSE headers (or POST
+// form fields), once, into an SseRequest; the SSE-C rule of which requests must carry
+// the customer key; and the SSE headers of a response.
 
 import { fromB64, toB64 } from '../../crypto/bytes';
-import type { Envelope, SseRequest } from '../../sse/types';
+import { SseError, type Envelope, type SseRequest } from '../../sse';
 import type { Dialect } from '../../auth/types';
 import { hdr } from './dialect';
 import { S3Error } from './errors';
@@ -14,21 +15,30 @@ export const headerGetter = (h: Headers): FieldGetter => (s) => h.get(`x-amz-${s
 
 const bad = (msg: string, name?: string) => new S3Error('InvalidArgument', msg, name ? { fields: { ArgumentName: name } } : {});
 
-export interface SseParseOptions {
+/**
+ * What the SSE fields are for: 'write' names the encryption of what is stored (any
+ * mode); 'read' only opens (SSE-C key, no server-side-encryption header);
+ * 'copy-source' is the source side of a copy (its x-amz-copy-source-…-customer-* fields).
+ */
+export type SseUse = 'write' | 'read' | 'copy-source';
+
+/** Where a request arrived: its dialect, whether over TLS, and whether SSE-C may come over plain HTTP. */
+export interface SseSetting {
   dialect: Dialect;
-  /** 'write' accepts server-side-encryption; 'read' refuses it. */
-  op: 'write' | 'read';
   secure: boolean;
-  allowInsecureSseC: boolean;
-  /** 'copy-source-' for the source side of a copy. */
-  customerPrefix?: string;
+  config: { sseCAllowHttp: boolean };
 }
 
-export async function parseSse(get: FieldGetter, o: SseParseOptions): Promise<SseRequest> {
-  const sse = o.customerPrefix ? null : get('server-side-encryption');
-  const kmsKeyId = o.customerPrefix ? null : (get('server-side-encryption-aws-kms-key-id') ?? get('server-side-encryption-cos-kms-key-id'));
-  const ctx = o.customerPrefix ? null : get('server-side-encryption-context');
-  const cp = `${o.customerPrefix ?? ''}server-side-encryption-customer-`;
+/** The SSE fields of a request's headers, for `use`. */
+export const requestSse = (r: SseSetting & { req: Request }, use: SseUse): Promise<SseRequest> => parseSse(headerGetter(r.req.headers), r, use);
+
+export async function parseSse(get: FieldGetter, at: SseSetting, use: SseUse): Promise<SseRequest> {
+  const o = { dialect: at.dialect, op: use === 'write' ? 'write' : 'read', secure: at.secure, allowInsecureSseC: at.config.sseCAllowHttp };
+  const source = use === 'copy-source';
+  const sse = source ? null : get('server-side-encryption');
+  const kmsKeyId = source ? null : (get('server-side-encryption-aws-kms-key-id') ?? get('server-side-encryption-cos-kms-key-id'));
+  const context = source ? null : get('server-side-encryption-context');
+  const cp = `${source ? 'copy-source-' : ''}server-side-encryption-customer-`;
   const calg = get(`${cp}algorithm`);
   const ckey = get(`${cp}key`);
   const cmd5 = get(`${cp}key-MD5`) ?? get(`${cp}key-md5`);
@@ -44,14 +54,14 @@ export async function parseSse(get: FieldGetter, o: SseParseOptions): Promise<Ss
     else if (sse === 'aws:kms' || sse === 'cos/kms' || sse === 'aws:kms:dsse') req.mode = 'kms';
     else throw bad('The encryption method specified is not supported', hdr(o.dialect, 'server-side-encryption'));
   }
-  if ((kmsKeyId !== null || ctx !== null) && req.mode !== 'kms') {
+  if ((kmsKeyId !== null || context !== null) && req.mode !== 'kms') {
     throw bad('Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms', hdr(o.dialect, 'server-side-encryption'));
   }
   if (kmsKeyId !== null) {
     if (!kmsKeyId.trim()) throw bad('The KMS key id must not be empty.', hdr(o.dialect, 'server-side-encryption-aws-kms-key-id'));
     req.kmsKeyId = kmsKeyId.trim();
   }
-  if (ctx !== null) req.context = parseContext(ctx, o.dialect);
+  if (context !== null) req.context = parseContext(context, o.dialect);
 
   if (calg !== null || ckey !== null || cmd5 !== null) {
     if (req.mode) throw bad('Server Side Encryption with Customer provided key is incompatible with the encryption method specified', hdr(o.dialect, 'server-side-encryption'));
@@ -90,18 +100,59 @@ function parseContext(b64: string, d: Dialect): Record<string, string> {
   return obj as Record<string, string>;
 }
 
-/** The SSE headers a response carries for an object in the request's dialect. */
-export function sseHeaders(d: Dialect, env: Envelope | undefined, req: SseRequest): Record<string, string> {
-  if (!env) return {};
-  const h: Record<string, string> = {};
-  if (env.mode === 'cos') h[hdr(d, 'server-side-encryption')] = 'AES256';
-  else if (env.mode === 'kms') {
-    h[hdr(d, 'server-side-encryption')] = d === 'cos' ? 'cos/kms' : 'aws:kms';
-    h[hdr(d, d === 'cos' ? 'server-side-encryption-cos-kms-key-id' : 'server-side-encryption-aws-kms-key-id')] = env.kid ?? '';
-    if (d === 'amz' && env.ctx) h['x-amz-server-side-encryption-context'] = env.ctx;
+/** Sets the SSE headers a response carries for what `envelope` sealed, in the request's dialect. */
+export function setSseHeaders(h: Headers, d: Dialect, envelope: Envelope | undefined, req: SseRequest): void {
+  if (!envelope) return;
+  if (envelope.mode === 'cos') h.set(hdr(d, 'server-side-encryption'), 'AES256');
+  else if (envelope.mode === 'kms') {
+    h.set(hdr(d, 'server-side-encryption'), d === 'cos' ? 'cos/kms' : 'aws:kms');
+    h.set(hdr(d, d === 'cos' ? 'server-side-encryption-cos-kms-key-id' : 'server-side-encryption-aws-kms-key-id'), envelope.kid ?? '');
+    if (d === 'amz' && envelope.ctx) h.set('x-amz-server-side-encryption-context', envelope.ctx);
   } else {
-    h[hdr(d, 'server-side-encryption-customer-algorithm')] = 'AES256';
-    if (req.customerKeyMD5) h[hdr(d, 'server-side-encryption-customer-key-MD5')] = req.customerKeyMD5;
+    h.set(hdr(d, 'server-side-encryption-customer-algorithm'), 'AES256');
+    if (req.customerKeyMD5) h.set(hdr(d, 'server-side-encryption-customer-key-MD5'), req.customerKeyMD5);
   }
-  return h;
+}
+
+/** What a request touches that may have been sealed with a customer key. */
+export type CustomerKeyAt = 'object' | 'copy-source' | 'upload-part' | 'complete';
+
+/** S3's words when the key is missing, when one is sent that is not wanted, and when it is the wrong one. */
+const CUSTOMER_KEY_RULES: Record<CustomerKeyAt, { missing: () => Error; unwanted?: string; wrong?: string }> = {
+  object: {
+    missing: () => new SseError('CustomerKeyRequired'),
+    unwanted: 'The encryption parameters are not applicable to this object.',
+  },
+  'copy-source': {
+    missing: () => new S3Error('InvalidRequest', 'The source object of the COPY operation is encrypted with SSE-C; the copy-source SSE-C parameters must be provided.'),
+    unwanted: 'The source object of the COPY operation is not encrypted with SSE-C.',
+  },
+  'upload-part': {
+    missing: () => new S3Error('InvalidRequest', 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.'),
+    unwanted: 'The multipart upload initiate did not request SSE-C. Subsequent part requests must not include SSE-C encryption parameters.',
+    wrong: 'The provided encryption parameters did not match the ones used originally.',
+  },
+  complete: {
+    missing: () => new S3Error('InvalidRequest', 'The multipart upload initiate requested encryption. Completing it requires the same SSE-C parameters.'),
+    wrong: 'The provided encryption parameters did not match the ones used originally.',
+  },
+};
+
+/**
+ * The SSE-C rule: a request carries a customer key exactly when what it touches was
+ * sealed with one (S3 refuses both the missing and the unwanted key, in its own words).
+ * Whether it is the right key is checked where the key is used (SseError
+ * CustomerKeyMismatch); `wrongCustomerKey` gives that failure its words for `at`.
+ */
+export function requireCustomerKeyFit(at: CustomerKeyAt, stored: Envelope | undefined, req: SseRequest): void {
+  const rule = CUSTOMER_KEY_RULES[at];
+  const sealedC = stored?.mode === 'c';
+  if (sealedC && req.mode !== 'c') throw rule.missing();
+  if (!sealedC && req.mode === 'c' && rule.unwanted) throw new S3Error('InvalidRequest', rule.unwanted);
+}
+
+/** A wrong customer key at `at`, in S3's words there (a multipart upload answers InvalidRequest, not AccessDenied). */
+export function wrongCustomerKey(at: CustomerKeyAt, e: unknown): unknown {
+  const words = CUSTOMER_KEY_RULES[at].wrong;
+  return words && e instanceof SseError && e.kind === 'CustomerKeyMismatch' ? new S3Error('InvalidRequest', words) : e;
 }
