@@ -23,7 +23,7 @@ import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
 import type { Envelope } from '../sse/types';
 import type { HttpMeta } from '../store/types';
 import { Upstream, UpstreamError, type UpstreamObject } from '../store/upstream';
-import { isKnownCode, S3Error } from '../s3/protocol/errors';
+import { LayoutError } from './errors';
 import { MULTIPART_DATA, recordFromStored, recordToCustom, type Manifest, type ObjectRecord } from './record';
 import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
 
@@ -40,7 +40,7 @@ const STATE = 'sb-state';
 const WAIT_MS = 10_000;
 const POLL_MS = 50;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const noSuchUpload = (id: string) => new S3Error('NoSuchUpload', undefined, { fields: { UploadId: id } });
+const noSuchUpload = (id: string) => new LayoutError('NoSuchUpload', undefined, { uploadId: id });
 /** S3's limit on key length; upstream keys carry the mapping's prefix too. */
 const UPSTREAM_KEY_BYTES = 1024;
 /** The longest ETag an index entry names: 32 hex digits and "-10000". */
@@ -85,7 +85,7 @@ export class ProxyLayout implements Layout {
   }
 
   async deleteBucket(name: string): Promise<boolean> {
-    if (this.u.name !== '*') throw new S3Error('MethodNotAllowed', 'This bucket fronts an upstream bucket configured in wrangler.toml; it is not deleted through the gateway.');
+    if (this.u.name !== '*') throw new LayoutError('BucketNotDeletable', 'This bucket fronts an upstream bucket configured in wrangler.toml; it is not deleted through the gateway.');
     const base = this.base(name);
     const r = await this.call((up) => up.list({ prefix: base, delimiter: '/', limit: 2 }));
     if (r.objects.length || r.prefixes.some((p) => p !== base + HIDDEN)) return false;
@@ -111,11 +111,11 @@ export class ProxyLayout implements Layout {
     // The key becomes a URL path: fetch resolves "." and ".." segments (also written %2E),
     // so such a key would name another object upstream, even one outside this bucket's prefix.
     if (key.split('/').some((s) => s === '.' || s === '..')) {
-      throw new S3Error('InvalidArgument', 'Object keys with "." or ".." path segments cannot be stored in a bucket that fronts an upstream bucket.', { fields: { ArgumentName: 'key' } });
+      throw new LayoutError('KeyUnstorable', 'Object keys with "." or ".." path segments cannot be stored in a bucket that fronts an upstream bucket.');
     }
     // The longest upstream key an object needs: itself, or its listing index entry (key escaped, a space, an ETag).
     const longest = Math.max(utf8Length(this.at(bucket, key)), utf8Length(this.hidden(bucket, `i/${escapeKey(key)} `)) + INDEX_ETAG_BYTES);
-    if (longest > UPSTREAM_KEY_BYTES) throw new S3Error('KeyTooLongError');
+    if (longest > UPSTREAM_KEY_BYTES) throw new LayoutError('KeyTooLong');
   }
 
   async head(bucket: string, key: string): Promise<ObjectRecord | null> {
@@ -261,7 +261,7 @@ export class ProxyLayout implements Layout {
       o = await this.call((c) => c.head(this.hidden(bucket, `u/${up.id}`)));
     }
     if (o && !o.meta[STATE]) return;
-    if (o) throw new S3Error('OperationAborted', 'The upload is being completed or aborted. Please try again.', { status: 409 });
+    if (o) throw new LayoutError('UploadBusy');
     await this.call((c) => c.delete([record]));
     throw noSuchUpload(up.id);
   }
@@ -392,7 +392,7 @@ export class ProxyLayout implements Layout {
       const i = s?.indexOf(':') ?? -1;
       if (!s || i <= 0) {
         this.client = undefined;
-        throw new S3Error('InternalError', `The credentials for upstream ${this.u.name} are not configured.`);
+        throw new LayoutError('UpstreamUnconfigured', `The credentials for upstream ${this.u.name} are not configured.`);
       }
       const u = this.u;
       return new Upstream({ endpoint: u.endpoint, region: u.region, bucket: u.bucket, pathStyle: u.pathStyle, accessKeyId: s.slice(0, i), secretAccessKey: s.slice(i + 1) }, { fetch: this.fetcher });
@@ -400,7 +400,7 @@ export class ProxyLayout implements Layout {
     return this.client;
   }
 
-  /** Every upstream call goes through here, so every upstream failure becomes an S3 error. */
+  /** Every upstream call goes through here, so every upstream failure becomes a LayoutError. */
   private async call<T>(f: (up: Upstream) => Promise<T>): Promise<T> {
     const up = await this.up();
     try {
@@ -559,7 +559,7 @@ export const escapeKey = (k: string) => k.replace(/[ !]/g, (c) => (c === ' ' ? '
 export const unescapeKey = (k: string) => k.replace(/!(.)/g, (_, c: string) => (c === '!' ? ' ' : '!'));
 
 function writable(key: string) {
-  if (key.startsWith(HIDDEN)) throw new S3Error('InvalidArgument', `Keys under ${HIDDEN} are reserved for the gateway's bookkeeping in this bucket.`, { fields: { ArgumentName: 'key' } });
+  if (key.startsWith(HIDDEN)) throw new LayoutError('KeyUnstorable', `Keys under ${HIDDEN} are reserved for the gateway's bookkeeping in this bucket.`);
 }
 
 function toUpload(id: string, o: UpstreamObject): UploadInfo {
@@ -596,15 +596,19 @@ function decodeMeta(m: Record<string, string>): Record<string, string> {
 
 const DENIED = new Set(['AccessDenied', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'ExpiredToken', 'RequestTimeTooSkewed', 'AuthorizationHeaderMalformed']);
 
-/** An upstream failure as the client sees it: retryable ones as 503 SlowDown, others by their S3 code; never the upstream's own words. */
+/**
+ * An upstream failure in the layout's terms: retryable, the gateway refused, a client-side
+ * refusal with its S3 code (the protocol layer decides whether it passes that code on), or
+ * anything else. Never the upstream's own words.
+ */
 function upstreamFailure(layout: string, e: unknown): unknown {
   if (!(e instanceof UpstreamError)) return e;
   console.error(JSON.stringify({ event: 'upstream-failure', layout, status: e.status, code: e.code, retryable: e.retryable }));
-  if (e.retryable) return new S3Error('SlowDown', 'The upstream store is unavailable or overloaded; please try again.', { status: 503 });
+  if (e.retryable) return new LayoutError('UpstreamUnavailable');
   // The gateway's own credentials for the upstream: the client did nothing wrong with theirs.
-  if (DENIED.has(e.code) || e.status === 403) return new S3Error('AccessDenied', 'The upstream store refused the gateway.');
-  if (e.status >= 400 && e.status < 500 && isKnownCode(e.code)) return new S3Error(e.code);
-  return new S3Error('InternalError', 'The upstream store answered unexpectedly.');
+  if (DENIED.has(e.code) || e.status === 403) return new LayoutError('UpstreamDenied');
+  if (e.status >= 400 && e.status < 500) return new LayoutError('UpstreamRefused', undefined, { code: e.code });
+  return new LayoutError('UpstreamFailed');
 }
 
 async function mapLimit<T, R>(items: T[], n: number, f: (t: T) => Promise<R>): Promise<R[]> {

@@ -24,7 +24,7 @@ import {
   bucketKey, dataKey, manifestBytes, MULTIPART_DATA, objectKey, objectPrefix, partKey, partPrefix, recordBody, recordFromStored, recordToCustom,
   uploadKey, uploadPrefix, type Manifest, type ObjectRecord,
 } from './record';
-import { S3Error } from '../s3/protocol/errors';
+import { LayoutError } from './errors';
 import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
 
 const STATE_PREFIX = 's/';
@@ -38,8 +38,8 @@ const DELETING = 'sb-deleting';
 /** Custom metadata of a claimed upload entry: "completing" or "aborting". Absent while the upload is open. */
 const STATE = 'sb-state';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const conflict = () => new S3Error('OperationAborted', 'A conflicting write to this object happened at the same time. Please try again.', { status: 409 });
-const noSuchUpload = (id: string) => new S3Error('NoSuchUpload', undefined, { fields: { UploadId: id } });
+const conflict = () => new LayoutError('Conflict');
+const noSuchUpload = (id: string) => new LayoutError('NoSuchUpload', undefined, { uploadId: id });
 
 /** A record entry as a swap sees it: its store etag and the data entries it references. */
 interface Current {
@@ -87,7 +87,7 @@ export class R2Layout implements Layout {
 
   checkKey(bucket: string, key: string): void {
     // The record entry o/<bucket>/<key> is the longest store key an object needs.
-    if (utf8Length(objectKey(bucket, key)) > R2_KEY_BYTES) throw new S3Error('KeyTooLongError', undefined, { fields: { MaxSizeAllowed: String(R2_KEY_BYTES - utf8Length(objectKey(bucket, ''))) } });
+    if (utf8Length(objectKey(bucket, key)) > R2_KEY_BYTES) throw new LayoutError('KeyTooLong', undefined, { maxBytes: String(R2_KEY_BYTES - utf8Length(objectKey(bucket, ''))) });
   }
 
   async head(bucket: string, key: string): Promise<ObjectRecord | null> {

@@ -6,8 +6,8 @@
 import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
 import type { Envelope } from '../sse/types';
 import type { HttpMeta, StoredObject } from '../store/types';
-import { S3Error } from '../s3/protocol/errors';
 import { IntegrityError } from '../sse';
+import { LayoutError } from './errors';
 
 export const bucketKey = (bucket: string): string => `b/${bucket}`;
 export const objectPrefix = (bucket: string): string => `o/${bucket}/`;
@@ -95,7 +95,9 @@ export function recordToCustom(r: Omit<ObjectRecord, 'uploaded' | 'http' | 'stor
   for (const [k, v] of Object.entries(r.meta)) c[`m-${k}`] = v;
   let bytes = 0;
   for (const [k, v] of Object.entries(c)) bytes += new TextEncoder().encode(k + v).length;
-  if (bytes > METADATA_LIMIT) throw new S3Error('MetadataTooLarge', `Your metadata headers exceed the maximum allowed metadata size (${METADATA_LIMIT} bytes including the encryption envelope).`);
+  if (bytes > METADATA_LIMIT) {
+    throw new LayoutError('MetadataTooLarge', `Your metadata headers exceed the maximum allowed metadata size (${METADATA_LIMIT} bytes including the encryption envelope).`, { limit: String(METADATA_LIMIT) });
+  }
   return c;
 }
 
