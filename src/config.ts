@@ -1,6 +1,6 @@
 // Settings read from the bindings (src/env.ts): wrangler.toml [vars], secrets, Secrets Store.
 
-import { timingSafeEqualStr } from './crypto/compare';
+import { timingSafeEqual } from './crypto/bytes';
 import type { Env, UpstreamSpec } from './env';
 import { readSecret } from './secrets';
 
@@ -93,7 +93,7 @@ export function credentialLookup(env: Env): (ak: string) => Promise<string | und
     const m = await pairs;
     // Walk every entry so the time taken does not depend on which key matched.
     let found: string | undefined;
-    for (const [k, v] of m) if (timingSafeEqualStr(k, ak)) found = v;
+    for (const [k, v] of m) if (timingSafeEqual(k, ak)) found = v;
     return found;
   };
 }

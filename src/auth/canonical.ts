@@ -1,18 +1,9 @@
 // Small byte, hex and HMAC helpers shared by the signature verifiers.
 
+import { toHex, utf8 } from '../crypto/bytes';
 import { S3Error } from '../s3/protocol/errors';
 
-const encoder = new TextEncoder();
-export const utf8 = (s: string): Uint8Array => encoder.encode(s);
-
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-
-export function toHex(buf: ArrayBuffer | Uint8Array): string {
-  const b = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
-  let out = '';
-  for (let i = 0; i < b.length; i++) out += (b[i] < 16 ? '0' : '') + b[i].toString(16);
-  return out;
-}
 
 export async function digestHex(alg: 'SHA-256' | 'SHA-1', data: string | Uint8Array): Promise<string> {
   return toHex(await crypto.subtle.digest(alg, typeof data === 'string' ? utf8(data) : data));
@@ -28,18 +19,6 @@ export function hmac(key: CryptoKey, data: string): Promise<ArrayBuffer> {
 
 export async function hmacHex(key: CryptoKey, data: string): Promise<string> {
   return toHex(await hmac(key, data));
-}
-
-/**
- * Constant-time equality for secret-derived values. Lengths are public (every
- * signature of a scheme has the same length), so only the contents are hidden.
- */
-export function timingSafeEqual(a: string | Uint8Array, b: string | Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  const at = (x: string | Uint8Array, i: number) => (typeof x === 'string' ? x.charCodeAt(i) : x[i]);
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= at(a, i) ^ at(b, i);
-  return diff === 0;
 }
 
 const isHex = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);

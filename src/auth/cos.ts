@@ -3,7 +3,8 @@
 
 import { S3Error } from '../s3/protocol/errors';
 import type { Auth, SecretLookup } from './types';
-import { digestHex, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders, timingSafeEqual, unescapeBytes, uriEncode } from './canonical';
+import { digestHex, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders, unescapeBytes, uriEncode } from './canonical';
+import { timingSafeEqual } from '../crypto/bytes';
 
 const Q_PARAMS = ['q-sign-algorithm', 'q-ak', 'q-sign-time', 'q-key-time', 'q-header-list', 'q-url-param-list', 'q-signature'] as const;
 type Fields = Record<(typeof Q_PARAMS)[number], string>;

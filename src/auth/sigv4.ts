@@ -3,7 +3,8 @@
 
 import { S3Error } from '../s3/protocol/errors';
 import type { Auth, Payload, SecretLookup } from './types';
-import { EMPTY_SHA256, digestHex, hmac, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders, timingSafeEqual } from './canonical';
+import { EMPTY_SHA256, digestHex, hmac, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders } from './canonical';
+import { timingSafeEqual } from '../crypto/bytes';
 
 export interface SigV4Options {
   /** Credential scope service; 's3' unless the KMS endpoint says otherwise. */

@@ -47,13 +47,31 @@ export function toB64(b: Uint8Array): string {
   return btoa(s);
 }
 
-/** Strict base64 (standard alphabet, padded); throws on anything else. */
-export function fromB64(s: string): Uint8Array {
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) throw new Error('bad base64');
-  const bin = atob(s);
+const PADDED_B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const LOOSE_B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * base64 (standard alphabet) to bytes; undefined when malformed. Padding is required
+ * unless `padding` is 'optional' (browsers' form policies arrive either way).
+ */
+export function parseB64(s: string, padding: 'required' | 'optional' = 'required'): Uint8Array | undefined {
+  if (padding === 'required' ? !PADDED_B64.test(s) : !LOOSE_B64.test(s) || s.length % 4 === 1) return undefined;
+  let bin: string;
+  try {
+    bin = atob(s);
+  } catch {
+    return undefined;
+  }
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
+}
+
+/** Strict base64 (standard alphabet, padded); throws on anything else. */
+export function fromB64(s: string): Uint8Array {
+  const b = parseB64(s);
+  if (!b) throw new Error('bad base64');
+  return b;
 }
 
 export const toB64url = (b: Uint8Array): string => toB64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -63,12 +81,17 @@ export function fromB64url(s: string): Uint8Array {
   return fromB64(t + '='.repeat((4 - (t.length % 4)) % 4));
 }
 
-/** Constant-time equality: the loop runs over the whole input whatever differs. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+/**
+ * Constant-time equality for secrets and values derived from them (signatures, MACs,
+ * commitments): the loop runs over the whole input whatever differs. Lengths are
+ * public (every value of one kind has the same length), so only the contents are hidden.
+ */
+export function timingSafeEqual(a: string | Uint8Array, b: string | Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
-  return d === 0;
+  const at = (x: string | Uint8Array, i: number) => (typeof x === 'string' ? x.charCodeAt(i) : x[i]);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= at(a, i) ^ at(b, i);
+  return diff === 0;
 }
 
 export const randomBytes = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));

@@ -12,7 +12,7 @@
 // Material never leaves this object: SSE-KMS sends data keys here to be
 // wrapped and unwrapped. docs/FORMAT.md has the bytes.
 
-import { concat, equalBytes, fields, fromB64, randomBytes, toB64, toB64url, utf8 } from '../crypto/bytes';
+import { concat, timingSafeEqual, fields, fromB64, randomBytes, toB64, toB64url, utf8 } from '../crypto/bytes';
 import { hmacSha256, unwrapKey, wrapKey } from '../crypto/kdf';
 import { aliasArn, DEFAULT_ALIAS, isAliasName, keyArn, KMS_ACCOUNT, parseKeyRef, RESERVED_ALIAS_PREFIXES } from './ids';
 
@@ -392,7 +392,7 @@ export class KmsService {
 
       // Re-read after the awaits: the checks and the writes below run as one.
       const now = this.fresh(row.id);
-      if (now.material_check !== null && !equalBytes(fromB64(now.material_check), fromB64(check))) {
+      if (now.material_check !== null && !timingSafeEqual(fromB64(now.material_check), fromB64(check))) {
         throw new KmsError('IncorrectKeyMaterialException', 'This is not the key material previously imported into this KMS key; a KMS key only ever accepts the same material.');
       }
       if (this.state(now) === 'PendingDeletion') throw invalidState(`${keyArn(region, row.id)} is pending deletion.`);

@@ -4,7 +4,7 @@
 import { etagFor, IntegrityError, LengthError, type Mode, type SseRequest } from '../sse';
 import type { HttpMeta } from '../store/types';
 import type { BucketInfo } from '../layout/types';
-import { equalBytes, fromB64url } from '../crypto/bytes';
+import { timingSafeEqual, fromB64url } from '../crypto/bytes';
 import { decodePayload } from './payload/chunked';
 import { readAtMost } from './payload/body';
 import { CHECKSUM_ALGORITHMS } from './payload/checksum';
@@ -245,7 +245,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
     (manifest ??= (async () => {
       const body = await layout.manifest(bucket, key, rec);
       if (!body) throw missingData(ctx, bucket, key);
-      if (!equalBytes(new Uint8Array(await crypto.subtle.digest('SHA-256', body)), digest)) throw new IntegrityError('manifest digest mismatch');
+      if (!timingSafeEqual(new Uint8Array(await crypto.subtle.digest('SHA-256', body)), digest)) throw new IntegrityError('manifest digest mismatch');
       const m = parseManifest(body);
       let offset = 0;
       const offsets = m.parts.map((p) => (offset += p.size) - p.size);

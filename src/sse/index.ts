@@ -11,7 +11,7 @@
 // Handlers see only seal() and open(); the primitives stay below this line. Refusals
 // are SseError kinds (./errors.ts), never S3 codes.
 
-import { concat, equalBytes, fields, fromB64url, randomBytes, toB64url, toHex, utf8 } from '../crypto/bytes';
+import { concat, timingSafeEqual, fields, fromB64url, randomBytes, toB64url, toHex, utf8 } from '../crypto/bytes';
 import { hkdf } from '../crypto/kdf';
 import { cipherLength, decryptBody, deriveStream, encryptStream, IntegrityError, segmentSpan, type SegmentSpan } from '../crypto/stream';
 import type { Envelope, KeyMode, Mode, ObjectId, SseRequest } from './types';
@@ -81,7 +81,7 @@ export class Sse {
   async open(obj: ObjectId, plainLen: number, env: Envelope, req: SseRequest): Promise<Opening> {
     const dataKey = await this.mode(env.mode).unwrap(obj, env, req);
     const { key, commitment } = await deriveStream(dataKey, fromB64url(env.salt), streamContext(obj, plainLen, env.seg));
-    if (!equalBytes(commitment, fromB64url(env.commit))) throw new IntegrityError('key commitment mismatch');
+    if (!timingSafeEqual(commitment, fromB64url(env.commit))) throw new IntegrityError('key commitment mismatch');
     return {
       storedLength: cipherLength(plainLen, env.seg),
       span: (start, end) => segmentSpan(plainLen, env.seg, start, end),
@@ -119,11 +119,11 @@ export class Sse {
   async openMultipart(obj: ObjectId, env: Envelope, req: SseRequest, uploadId: string, size: number, manifestDigest: Uint8Array) {
     const dataKey = await this.mode(env.mode).unwrap(obj, env, req);
     const commit = await manifestCommitment(dataKey, fromB64url(env.salt), obj, uploadId, size, env.seg, manifestDigest);
-    if (!equalBytes(commit, fromB64url(env.commit))) throw new IntegrityError('manifest or key commitment mismatch');
+    if (!timingSafeEqual(commit, fromB64url(env.commit))) throw new IntegrityError('manifest or key commitment mismatch');
     return {
       part: async (part: number, plainLen: number, sealed: SealedPart): Promise<Opening> => {
         const { key, commitment } = await deriveStream(dataKey, fromB64url(sealed.salt), partContext(obj, uploadId, part, plainLen, env.seg));
-        if (!equalBytes(commitment, fromB64url(sealed.commit))) throw new IntegrityError(`part ${part} commitment mismatch`);
+        if (!timingSafeEqual(commitment, fromB64url(sealed.commit))) throw new IntegrityError(`part ${part} commitment mismatch`);
         return {
           storedLength: cipherLength(plainLen, env.seg),
           span: (start, end) => segmentSpan(plainLen, env.seg, start, end),

@@ -1,7 +1,7 @@
 // SSE-C: the customer's key wraps the data key and is never stored. A salted
 // HMAC of it recognises the right key before anything is decrypted.
 
-import { concat, equalBytes, fields, fromB64url, randomBytes, toB64url, utf8 } from '../crypto/bytes';
+import { concat, timingSafeEqual, fields, fromB64url, randomBytes, toB64url, utf8 } from '../crypto/bytes';
 import { hmacSha256, unwrapKey, wrapKey } from '../crypto/kdf';
 import { IntegrityError, SseError } from './errors';
 import type { Envelope, KeyMode, ObjectId, SseRequest, WrapFields } from './types';
@@ -26,7 +26,7 @@ export const sseC: KeyMode = {
     if (!req.customerKey) throw new SseError('CustomerKeyRequired');
     if (!env.ksalt || !env.kmac) throw new IntegrityError('SSE-C envelope without key check');
     const mac = await keyCheck(fromB64url(env.ksalt), req.customerKey);
-    if (!equalBytes(mac, fromB64url(env.kmac))) throw new SseError('CustomerKeyMismatch');
+    if (!timingSafeEqual(mac, fromB64url(env.kmac))) throw new SseError('CustomerKeyMismatch');
     const dk = await unwrapKey(req.customerKey, fromB64url(env.wsalt), wrapInfo(obj), fromB64url(env.wkey));
     if (!dk) throw new IntegrityError('data key does not unwrap for this object');
     return dk;

@@ -7,7 +7,8 @@
 import type { SecretLookup } from '../../auth/types';
 import { deriveSigningKey } from '../../auth/sigv4';
 import { MAX_COS_WINDOW_S } from '../../auth/cos';
-import { digestHex, hmacHex, hmacKey, timingSafeEqual, uriEncode } from '../../auth/canonical';
+import { digestHex, hmacHex, hmacKey, uriEncode } from '../../auth/canonical';
+import { parseB64, timingSafeEqual } from '../../crypto/bytes';
 import type { Ctx } from '../context';
 import { userMetadata, type Dialect } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
@@ -55,16 +56,9 @@ const SIGNATURE_FIELDS: Record<Dialect, string[]> = {
 };
 
 function decodePolicy(b64: string): Uint8Array {
-  const clean = b64.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) throw badPolicy('the policy field is not base64.');
-  try {
-    const bin = atob(clean);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  } catch {
-    throw badPolicy('the policy field is not base64.');
-  }
+  const bytes = parseB64(b64.replace(/\s+/g, ''), 'optional');
+  if (!bytes) throw badPolicy('the policy field is not base64.');
+  return bytes;
 }
 
 /** Verifies the form's signature over its policy; returns who signed it. */

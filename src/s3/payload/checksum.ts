@@ -4,6 +4,8 @@
 // the loop). All of them are the reflected (LSB-first) variety. (Slicing-by-16
 // measured no faster in workerd.)
 
+import { toB64 } from '../../crypto/bytes';
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Eight 256-entry tables: t[k*256+i] is the CRC of byte i followed by k zero bytes. */
@@ -122,7 +124,7 @@ abstract class Crc64 {
   }
 
   digestBase64(): string {
-    return toBase64(this.digest());
+    return toB64(this.digest());
   }
 }
 
@@ -141,7 +143,7 @@ abstract class Crc32Base {
     return out;
   }
   digestBase64(): string {
-    return toBase64(this.digest());
+    return toB64(this.digest());
   }
 }
 
@@ -180,21 +182,6 @@ export class Crc64Ecma extends Crc64 {
   digestDecimal(): string {
     return ((BigInt(~this.st[1] >>> 0) << 32n) | BigInt(~this.st[0] >>> 0)).toString();
   }
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-  return btoa(s);
-}
-
-/** Strict base64 decode; undefined when malformed. */
-export function fromBase64(s: string): Uint8Array | undefined {
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) return undefined;
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }
 
 export type ChecksumAlgorithm = 'crc32' | 'crc32c' | 'crc64nvme' | 'sha1' | 'sha256';

@@ -4,9 +4,10 @@
 // S3Error, and the last piece is held back until all checks pass, so a
 // downstream writer never sees a successful end of a bad body.
 
-import { EMPTY_SHA256, hmacHex, timingSafeEqual, toHex } from '../../auth/canonical';
+import { EMPTY_SHA256, hmacHex } from '../../auth/canonical';
+import { parseB64, timingSafeEqual, toHex } from '../../crypto/bytes';
 import type { Payload } from '../../auth/types';
-import { CHECKSUM_ALGORITHMS, CHECKSUM_LENGTH, createChecksum, fromBase64, type Checksum, type ChecksumAlgorithm } from './checksum';
+import { CHECKSUM_ALGORITHMS, CHECKSUM_LENGTH, createChecksum, type Checksum, type ChecksumAlgorithm } from './checksum';
 import { S3Error } from '../protocol/errors';
 
 /** Filled in when the stream completes successfully (left empty on pass-through). */
@@ -145,7 +146,7 @@ interface Expected {
 }
 
 function checksumValue(alg: ChecksumAlgorithm, value: string, where: string): Uint8Array {
-  const bytes = fromBase64(value.trim());
+  const bytes = parseB64(value.trim());
   if (!bytes || bytes.length !== CHECKSUM_LENGTH[alg]) throw new S3Error('InvalidRequest', `Value for x-amz-checksum-${alg} ${where} is invalid.`);
   return bytes;
 }
@@ -158,7 +159,7 @@ export function decodePayload(body: ReadableStream<Uint8Array>, payload: Payload
   const isChunked = payload.kind === 'chunked-signed' || payload.kind === 'chunked-unsigned-trailer';
 
   const md5Header = headers.get('content-md5');
-  const md5 = md5Header == null ? undefined : fromBase64(md5Header.trim());
+  const md5 = md5Header == null ? undefined : parseB64(md5Header.trim());
   if (md5Header != null && md5?.length !== 16) throw new S3Error('InvalidDigest');
 
   const expected: Expected[] = [];
