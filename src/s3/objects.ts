@@ -55,7 +55,7 @@ export function integrityFailure(ctx: Ctx, e: unknown, bucket = ctx.bucket, key 
 }
 
 /** The declared plaintext length of an upload. */
-export function plainLength(h: Headers): number {
+export function declaredLength(h: Headers): number {
   const v = h.get('x-amz-decoded-content-length') ?? h.get('content-length');
   if (v === null) throw new S3Error('MissingContentLength');
   if (!/^\d+$/.test(v)) throw new S3Error('InvalidArgument', 'Content-Length is not a valid number.');

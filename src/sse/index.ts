@@ -5,7 +5,7 @@
 //                -> segmentKey(32) || commitment(32) || noncePrefix(7)
 //   SSE-COS:  wrapped = AES-GCM(HKDF(master[kid], wsalt, "wrap" || "sse-cos",kid,bucket,key), dataKey)
 //   SSE-C:    wrapped = AES-GCM(HKDF(customerKey, wsalt, "wrap" || "sse-c",bucket,key), dataKey)
-//             kmac    = HMAC(customerKey, "sse-c check" || ksalt)
+//             kmac    = HMAC(key = ksalt, "sse-c check" || customerKey)
 //   SSE-KMS:  wrapped = AES-GCM(HKDF(cmk[kver], wsalt, "wrap" || "sse-kms",kid,kver,bucket,key,context), dataKey)
 //
 // Handlers see only seal() and open(); the primitives stay below this line. Refusals

@@ -13,7 +13,7 @@ import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
 import { hashTap } from '../payload/hashing';
 import { crc64EcmaCombine } from '../payload/checksum';
-import { httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, plainLength, requestBody, requireBucket, wholeBody } from '../objects';
+import { httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, declaredLength, requestBody, requireBucket, wholeBody } from '../objects';
 import { writeMode } from '../write-mode';
 import { copySource } from './copy';
 import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart } from '../../layout/record';
@@ -92,7 +92,7 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
     length = end - start + 1;
     body = await src.reader.read(start, end);
   } else {
-    length = plainLength(ctx.req.headers);
+    length = declaredLength(ctx.req.headers);
     body = requestBody(ctx);
   }
   if (length > MAX_PART) throw new S3Error('EntityTooLarge');

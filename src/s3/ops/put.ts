@@ -3,7 +3,7 @@
 import type { Ctx } from '../context';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
-import { httpMetaFrom, plainLength, requestBody, writeObject } from '../objects';
+import { httpMetaFrom, declaredLength, requestBody, writeObject } from '../objects';
 import { writeMode } from '../write-mode';
 import { requestSse, setSseHeaders } from '../protocol/sse-headers';
 
@@ -23,7 +23,7 @@ export async function putObject(ctx: Ctx): Promise<Response> {
   refuseQuerySse(ctx.url);
   const h = ctx.req.headers;
   const sse = await requestSse(ctx, 'write');
-  const length = plainLength(h);
+  const length = declaredLength(h);
   const mode = await writeMode(ctx, sse);
   const rec = await writeObject(ctx, {
     bucket: ctx.bucket,

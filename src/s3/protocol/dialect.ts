@@ -6,9 +6,6 @@ export type { Dialect } from '../../auth/types';
 
 export const hdr = (d: Dialect, suffix: string): string => `x-${d === 'cos' ? 'cos' : 'amz'}-${suffix}`;
 
-/** A request header in either dialect (x-amz- wins when both are present). */
-export const reqHeader = (h: Headers, suffix: string): string | null => h.get(`x-amz-${suffix}`) ?? h.get(`x-cos-${suffix}`);
-
 /** The dialect implied by the request's signature scheme, before it is verified. */
 export function sniffDialect(req: Request, url: URL): Dialect {
   const a = req.headers.get('authorization') ?? '';
