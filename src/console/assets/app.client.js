@@ -117,6 +117,7 @@ function signedIn(gw, remember, creds) {
 function signOut() {
   state.gw = null;
   state.keys = null;
+  state.seq++; // a page still loading is no longer live: it stops rather than go on signed out
   sessionStorage.removeItem(STORE_KEY);
   for (const id of ['nav', 'who', 'signout']) $(id).hidden = true;
   put($('view'), );
