@@ -1,6 +1,56 @@
+// @ts-check
 // sealbucket console: the gateway's S3 and KMS APIs, signed in the browser with aws4fetch.
 // Credentials live only in the Gateway object (and sessionStorage if the user asked).
+// Served as written: types are JSDoc only (tsconfig.console.json checks them).
 import { AwsClient } from './aws4fetch.js';
+
+/** @typedef {{ accessKeyId: string, secretAccessKey: string, region?: string }} Credentials */
+/** @typedef {{ name: string, created: string }} BucketSummary */
+/**
+ * A bucket's default encryption: 'cos' (SSE-COS), 'kms' (SSE-KMS; keyId '' is the gateway's
+ * default KMS key) or null (none set: the gateway default applies).
+ * @typedef {{ mode: 'cos' | 'kms' | null, keyId: string }} BucketEncryption
+ */
+/** @typedef {{ key: string, size: number, lastModified: string, etag: string }} ObjectSummary */
+/**
+ * One page of a folder: its subfolders (full prefixes), its objects, and the continuation
+ * token of the next page ('' on the last).
+ * @typedef {{ folders: string[], objects: ObjectSummary[], next: string }} ObjectListing
+ */
+/**
+ * How an object is sealed; `error` says why it cannot be read now (SSE-C without the key, or a
+ * KMS key that cannot be used).
+ * @typedef {{ mode: 'SSE-COS' | 'SSE-KMS' | 'SSE-C' | 'none', keyId?: string, error?: ApiError }} Encryption
+ */
+/**
+ * A HEAD's headers (absent when only the reason it failed is known) and the object's sealing.
+ * @typedef {{ headers?: Headers, enc: Encryption }} ObjectHead
+ */
+/**
+ * Query parameters; null and undefined ones are left out.
+ * @typedef {Record<string, string | null | undefined>} Query
+ */
+/**
+ * @typedef {object} S3Options
+ * @property {Query} [query]
+ * @property {Record<string, string>} [headers]
+ * @property {BodyInit | null} [body]
+ * @property {string} [action] what the user was doing, for explain()
+ * @property {number[]} [ok] statuses besides 2xx that are returned rather than thrown
+ */
+/**
+ * A KMS key's metadata (DescribeKey), as far as the console reads it; dates are epoch seconds.
+ * @typedef {{ KeyId: string, Arn?: string, KeyState?: string, Origin?: string, Description?: string, CreationDate?: number, DeletionDate?: number }} KeyMetadata
+ */
+/**
+ * A key with its aliases and yearly rotation (null: not applicable to its state, or unknown).
+ * @typedef {KeyMetadata & { aliases: string[], rotation: boolean | null }} KeyDetail
+ */
+/**
+ * The operator endpoint's report: object counts per master key version and per other sealing
+ * ("master:<id>", "kms:<key id>", "sse-c", "unencrypted").
+ * @typedef {{ active: string, versions: Record<string, number>, usage: Record<string, number>, missingVersions?: string[] }} Keyring
+ */
 
 export const MiB = 1024 * 1024;
 /** Files above this go up as multipart uploads, in parts of PART_SIZE (S3's minimum is 5 MiB). */
@@ -10,6 +60,12 @@ const PART_CONCURRENCY = 3;
 
 /** An API failure, with the words a person should see. */
 export class ApiError extends Error {
+  /**
+   * @param {number} status the HTTP status (0: no answer)
+   * @param {string} code
+   * @param {string} detail
+   * @param {string} [friendly]
+   */
   constructor(status, code, detail, friendly) {
     super(friendly || detail || code);
     this.status = status;
@@ -23,8 +79,13 @@ const READ = 'read';
 /**
  * Error codes (S3, COS and KMS) in words. `action` says what the user was doing:
  * 'read' (opening an object), 'write' (uploading or re-encrypting), 'signin', or another.
+ * @param {string} code
+ * @param {number} [status]
+ * @param {string} [detail]
+ * @param {string} [action]
+ * @returns {string}
  */
-export function explain(code, status, detail, action) {
+export function explain(code, status = 0, detail, action) {
   const key = String(code || '');
   switch (key) {
     case 'KMS.DisabledException':
@@ -122,17 +183,28 @@ export function explain(code, status, detail, action) {
 
 // ---------------------------------------------------------------- XML
 
+/** @param {string} text @returns {Document | null} */
 export function parseXml(text) {
   const doc = new DOMParser().parseFromString(text, 'application/xml');
   if (doc.getElementsByTagName('parsererror').length) return null;
   return doc;
 }
+/** @param {Element | null | undefined} el @param {string} tag @returns {Element[]} */
 const children = (el, tag) => (el ? [...el.children].filter((c) => c.localName === tag) : []);
+/** @param {Element | null | undefined} el @param {string} tag */
 const child = (el, tag) => children(el, tag)[0];
+/** @param {Element | null | undefined} el @param {string} tag */
 const textOf = (el, tag) => child(el, tag)?.textContent ?? '';
-const escXml = (s) => String(s).replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]);
+/** @param {string} s */
+const escXml = (s) => String(s).replace(/[<>&'"]/g, (c) => /** @type {Record<string, string>} */ ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]);
 
-/** The S3/COS <Error> of a failed response, as an ApiError. */
+/**
+ * The S3/COS <Error> of a failed response, as an ApiError.
+ * @param {Response} res
+ * @param {string} [action]
+ * @param {string} [bodyText] the body, when it has been read already
+ * @returns {Promise<ApiError>}
+ */
 async function s3Failure(res, action, bodyText) {
   const text = bodyText ?? (await res.text().catch(() => ''));
   const doc = text ? parseXml(text) : null;
@@ -144,8 +216,10 @@ async function s3Failure(res, action, bodyText) {
 
 // ---------------------------------------------------------------- paths
 
+/** @param {string} key */
 export const encodeKey = (key) => key.split('/').map(encodeURIComponent).join('/');
 
+/** @param {string} bucket @param {string} key */
 function objectPath(bucket, key) {
   let p = '/';
   if (bucket) p += encodeURIComponent(bucket);
@@ -153,9 +227,15 @@ function objectPath(bucket, key) {
   return p;
 }
 
-/** SSE request headers for a mode: 'cos' (SSE-COS, AES256) or 'kms' with a key id. */
+/**
+ * SSE request headers for a mode: 'cos' (SSE-COS, AES256) or 'kms' with a key id.
+ * @param {string} mode
+ * @param {string} [keyId]
+ * @returns {Record<string, string>}
+ */
 export function sseHeaders(mode, keyId) {
   if (mode === 'kms') {
+    /** @type {Record<string, string>} */
     const h = { 'x-amz-server-side-encryption': 'aws:kms' };
     if (keyId) h['x-amz-server-side-encryption-aws-kms-key-id'] = keyId;
     return h;
@@ -164,7 +244,11 @@ export function sseHeaders(mode, keyId) {
   return {};
 }
 
-/** How an object is sealed, from a HEAD's headers. */
+/**
+ * How an object is sealed, from a HEAD's headers.
+ * @param {Headers} h
+ * @returns {Encryption}
+ */
 export function encryptionFromHeaders(h) {
   const sse = h.get('x-amz-server-side-encryption') ?? h.get('x-cos-server-side-encryption');
   if (sse === 'AES256') return { mode: 'SSE-COS' };
@@ -180,6 +264,7 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 // ---------------------------------------------------------------- the gateway
 
 export class Gateway {
+  /** @param {Credentials} credentials @param {string} [origin] */
   constructor({ accessKeyId, secretAccessKey, region }, origin = location.origin) {
     this.accessKeyId = accessKeyId;
     this.origin = origin;
@@ -188,6 +273,7 @@ export class Gateway {
     this.kmsc = new AwsClient({ ...common, service: 'kms' });
   }
 
+  /** @param {string} bucket @param {string} key @param {Query} [query] */
   url(bucket, key, query) {
     const u = new URL(objectPath(bucket, key), this.origin);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null) u.searchParams.set(k, v);
@@ -197,20 +283,33 @@ export class Gateway {
   // Every call bypasses the HTTP cache: it keys on the URL alone, so a HEAD could otherwise be
   // answered with a stale entry from before a change of encryption.
 
-  /** One signed S3 call; throws ApiError unless the status is 2xx (or listed in `ok`). */
+  /**
+   * One signed S3 call; throws ApiError unless the status is 2xx (or listed in `ok`).
+   * @param {string} method
+   * @param {string} bucket
+   * @param {string} key
+   * @param {S3Options} [options]
+   * @returns {Promise<Response>}
+   */
   async s3(method, bucket, key, { query, headers, body, action, ok = [] } = {}) {
     const req = await this.s3c.sign(this.url(bucket, key, query), { method, headers, body: body ?? null });
     let res;
     try {
       res = await fetch(req, { cache: 'no-store' });
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       throw new ApiError(0, 'NetworkError', String(e?.message ?? e), explain('NetworkError', 0, '', action));
     }
     if (res.ok || ok.includes(res.status)) return res;
     throw await s3Failure(res, action);
   }
 
-  /** One TrentService call (AWS KMS JSON protocol, SigV4 service "kms"); returns the parsed reply. */
+  /**
+   * One TrentService call (AWS KMS JSON protocol, SigV4 service "kms"); returns the parsed reply.
+   * @param {string} op
+   * @param {Record<string, unknown>} [input]
+   * @param {string} [action]
+   * @returns {Promise<any>} the reply's shape is the operation's
+   */
   async kms(op, input = {}, action) {
     const req = await this.kmsc.sign(this.origin + '/', {
       method: 'POST',
@@ -220,10 +319,11 @@ export class Gateway {
     let res;
     try {
       res = await fetch(req, { cache: 'no-store' });
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       throw new ApiError(0, 'NetworkError', String(e?.message ?? e), explain('NetworkError', 0, '', action));
     }
     const text = await res.text();
+    /** @type {any} */
     let json = {};
     try {
       json = text ? JSON.parse(text) : {};
@@ -232,28 +332,31 @@ export class Gateway {
       if (!res.ok) throw await s3Failure(res, action, text);
     }
     if (res.ok) return json;
-    const type = String(json.__type ?? res.headers.get('x-amzn-errortype') ?? `HTTP${res.status}`).split('#').pop().split(':')[0];
+    const type = /** @type {string} */ (String(json.__type ?? res.headers.get('x-amzn-errortype') ?? `HTTP${res.status}`).split('#').pop()).split(':')[0];
     const detail = json.message ?? json.Message ?? '';
     throw new ApiError(res.status, type, detail, explain(type, res.status, detail, action));
   }
 
   // ------------------------------------------------------------ buckets
 
+  /** @param {string} [action] @returns {Promise<BucketSummary[]>} */
   async listBuckets(action) {
     const doc = parseXml(await (await this.s3('GET', '', '', { action })).text());
     const buckets = doc ? children(child(doc.documentElement, 'Buckets'), 'Bucket') : [];
     return buckets.map((b) => ({ name: textOf(b, 'Name'), created: textOf(b, 'CreationDate') }));
   }
 
+  /** @param {string} name */
   createBucket(name) {
     return this.s3('PUT', name, '', { action: 'create' });
   }
 
+  /** @param {string} name */
   deleteBucket(name) {
     return this.s3('DELETE', name, '', { action: 'delete' });
   }
 
-  /** { mode: 'cos' | 'kms' | null, keyId } */
+  /** @param {string} name @returns {Promise<BucketEncryption>} */
   async bucketEncryption(name) {
     const res = await this.s3('GET', name, '', { query: { encryption: '' }, ok: [404] });
     const text = await res.text();
@@ -269,6 +372,11 @@ export class Gateway {
     return { mode: alg === 'AES256' ? 'cos' : alg ? 'kms' : null, keyId: textOf(apply, 'KMSMasterKeyID') };
   }
 
+  /**
+   * @param {string} name
+   * @param {string | null} mode 'cos', 'kms', or '' or null to remove the default
+   * @param {string} [keyId]
+   */
   setBucketEncryption(name, mode, keyId) {
     if (!mode) return this.s3('DELETE', name, '', { query: { encryption: '' }, action: 'write' });
     const alg = mode === 'kms' ? 'aws:kms' : 'AES256';
@@ -279,13 +387,21 @@ export class Gateway {
 
   // ------------------------------------------------------------ objects
 
-  /** One page of ListObjectsV2 with delimiter "/". */
+  /**
+   * One page of ListObjectsV2 with delimiter "/".
+   * @param {string} bucket
+   * @param {string} prefix
+   * @param {string} [token]
+   * @param {number} [maxKeys]
+   * @returns {Promise<ObjectListing>}
+   */
   async listObjects(bucket, prefix, token, maxKeys = 50) {
+    /** @type {Query} */
     const query = { 'list-type': '2', delimiter: '/', prefix, 'max-keys': String(maxKeys), 'encoding-type': 'url' };
     if (token) query['continuation-token'] = token;
     const doc = parseXml(await (await this.s3('GET', bucket, '', { query })).text());
     const root = doc?.documentElement;
-    const dec = (s) => decodeURIComponent(s.replace(/\+/g, ' '));
+    const dec = (/** @type {string} */ s) => decodeURIComponent(s.replace(/\+/g, ' '));
     return {
       folders: children(root, 'CommonPrefixes').map((p) => dec(textOf(p, 'Prefix'))),
       objects: children(root, 'Contents').map((c) => ({
@@ -301,7 +417,9 @@ export class Gateway {
   /**
    * HEAD an object. A HEAD error has no body, so a 400 is asked again as a one-byte GET to learn
    * why: SSE-C without the key, or a KMS key that cannot be used.
-   * Returns { headers?, enc: { mode, keyId?, error? } }.
+   * @param {string} bucket
+   * @param {string} key
+   * @returns {Promise<ObjectHead>}
    */
   async headObject(bucket, key) {
     const res = await this.s3('HEAD', bucket, key, { ok: [400, 403], action: READ });
@@ -319,13 +437,22 @@ export class Gateway {
     throw err;
   }
 
-  /** Checks the object can be decrypted now (a one-byte GET) before the browser downloads it. */
+  /**
+   * Checks the object can be decrypted now (a one-byte GET) before the browser downloads it.
+   * @param {string} bucket
+   * @param {string} key
+   */
   async probeRead(bucket, key) {
     const res = await this.s3('GET', bucket, key, { headers: { range: 'bytes=0-0' }, action: READ });
     await res.body?.cancel();
   }
 
-  /** A short-lived presigned GET that makes the browser save the object under its own name. */
+  /**
+   * A short-lived presigned GET that makes the browser save the object under its own name.
+   * @param {string} bucket
+   * @param {string} key
+   * @param {number} [seconds]
+   */
   async downloadUrl(bucket, key, seconds = 300) {
     const name = key.split('/').pop() || 'download';
     const disposition = `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
@@ -333,11 +460,18 @@ export class Gateway {
     return (await this.s3c.sign(url, { method: 'GET', aws: { signQuery: true } })).url;
   }
 
+  /** @param {string} bucket @param {string} key */
   deleteObject(bucket, key) {
     return this.s3('DELETE', bucket, key, { action: 'delete' });
   }
 
-  /** "Change encryption": CopyObject onto itself with the new SSE headers (metadata kept). */
+  /**
+   * "Change encryption": CopyObject onto itself with the new SSE headers (metadata kept).
+   * @param {string} bucket
+   * @param {string} key
+   * @param {string} mode 'cos' or 'kms' (sseHeaders)
+   * @param {string} [keyId]
+   */
   async changeEncryption(bucket, key, mode, keyId) {
     const headers = { 'x-amz-copy-source': `/${encodeURIComponent(bucket)}/${encodeKey(key)}`, 'x-amz-metadata-directive': 'COPY', ...sseHeaders(mode, keyId) };
     const res = await this.s3('PUT', bucket, key, { headers, action: 'write' });
@@ -346,7 +480,14 @@ export class Gateway {
     if (/<Error>/.test(text)) throw await s3Failure(new Response(text, { status: 500 }), 'write', text);
   }
 
-  /** Signs a request and sends it with XMLHttpRequest, which reports upload progress. */
+  /**
+   * Signs a request and sends it with XMLHttpRequest, which reports upload progress.
+   * @param {string} method
+   * @param {string} bucket
+   * @param {string} key
+   * @param {{ query?: Query, headers?: Record<string, string>, body: Blob, onProgress?: (loaded: number) => void }} options
+   * @returns {Promise<{ status: number, text: string, etag: string | null }>}
+   */
   async xhr(method, bucket, key, { query, headers, body, onProgress }) {
     const req = await this.s3c.sign(this.url(bucket, key, query), { method, headers, body: null });
     return new Promise((resolve, reject) => {
@@ -366,7 +507,15 @@ export class Gateway {
     });
   }
 
-  /** Uploads a File/Blob, as multipart above MULTIPART_THRESHOLD. onProgress(bytesSent, total). */
+  /**
+   * Uploads a File/Blob, as multipart above MULTIPART_THRESHOLD. onProgress(bytesSent, total).
+   * @param {string} bucket
+   * @param {string} key
+   * @param {Blob} file
+   * @param {string} mode 'cos' or 'kms' (sseHeaders)
+   * @param {string} [keyId]
+   * @param {(sent: number, total: number) => void} [onProgress]
+   */
   async upload(bucket, key, file, mode, keyId, onProgress) {
     const type = file.type || 'application/octet-stream';
     const sse = sseHeaders(mode, keyId);
@@ -417,6 +566,7 @@ export class Gateway {
 
   // ------------------------------------------------------------ master key (operator endpoint)
 
+  /** @returns {Promise<Keyring>} */
   async keyring() {
     const r = await this.s3c.sign(new URL('/-/admin/keyring', this.origin).toString(), { method: 'GET' });
     let got;
@@ -432,7 +582,9 @@ export class Gateway {
   // ------------------------------------------------------------ KMS
 
   async listKeys() {
+    /** @type {{ KeyId: string, KeyArn?: string }[]} */
     const keys = [];
+    /** @type {string | undefined} */
     let marker;
     do {
       const r = await this.kms('ListKeys', marker ? { Marker: marker, Limit: 100 } : { Limit: 100 });
@@ -443,7 +595,9 @@ export class Gateway {
   }
 
   async listAliases() {
+    /** @type {{ AliasName: string, AliasArn?: string, TargetKeyId?: string }[]} */
     const out = [];
+    /** @type {string | undefined} */
     let marker;
     do {
       const r = await this.kms('ListAliases', marker ? { Marker: marker, Limit: 100 } : { Limit: 100 });
@@ -453,12 +607,17 @@ export class Gateway {
     return out;
   }
 
-  /** Every key with its metadata, aliases and rotation status. */
+  /**
+   * Every key with its metadata, aliases and rotation status.
+   * @returns {Promise<KeyDetail[]>}
+   */
   async keyDetails() {
     const [keys, aliases] = await Promise.all([this.listKeys(), this.listAliases()]);
+    /** @type {Map<string, string[]>} */
     const byKey = new Map();
     for (const a of aliases) if (a.TargetKeyId) byKey.set(a.TargetKeyId, [...(byKey.get(a.TargetKeyId) ?? []), a.AliasName]);
     const details = await mapLimit(keys, 4, async (k) => {
+      /** @type {KeyMetadata} */
       const meta = (await this.kms('DescribeKey', { KeyId: k.KeyId })).KeyMetadata ?? { KeyId: k.KeyId };
       let rotation = null;
       if (meta.KeyState === 'Enabled' || meta.KeyState === 'Disabled') {
@@ -470,7 +629,14 @@ export class Gateway {
   }
 }
 
-/** Runs fn over items with at most `limit` calls in flight; keeps the order. */
+/**
+ * Runs fn over items with at most `limit` calls in flight; keeps the order.
+ * @template T, R
+ * @param {readonly T[]} items
+ * @param {number} limit
+ * @param {(item: T, index: number) => Promise<R>} fn
+ * @returns {Promise<R[]>}
+ */
 export async function mapLimit(items, limit, fn) {
   const out = new Array(items.length);
   let next = 0;

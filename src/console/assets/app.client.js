@@ -1,16 +1,56 @@
+// @ts-check
 // sealbucket console: the pages. Plain DOM, no framework; every call goes through api.js.
+// Served as written: types are JSDoc only (tsconfig.console.json checks them).
 import { ApiError, Gateway, MULTIPART_THRESHOLD, mapLimit } from './api.js';
+/** @import { Credentials, Encryption, KeyDetail } from './api.js' */
 
 const STORE_KEY = 'sealbucket-console';
 const PAGE_SIZE = 50;
 const HEAD_CONCURRENCY = 4;
 
+/**
+ * The signed-in gateway, the cached key list, and the number of the page being rendered (a page
+ * stops when it is no longer the latest: see route()).
+ * @type {{ gw: Gateway | null, keys: Promise<KeyDetail[]> | null, seq: number }}
+ */
 const state = { gw: null, keys: null, seq: 0 };
-const $ = (id) => document.getElementById(id);
+/** The signed-in gateway (the pages render only while there is one). */
+function gateway() {
+  if (!state.gw) throw new Error('not signed in');
+  return state.gw;
+}
+/**
+ * The shell's elements (page.ts) by id: always there, HTMLElement unless listed here; #uploads is
+ * the objects page's own and may be absent.
+ * @typedef {{ 'signin-form': HTMLFormElement, 'signin-button': HTMLButtonElement, ak: HTMLInputElement, sk: HTMLInputElement, region: HTMLInputElement, remember: HTMLInputElement, uploads: HTMLElement | null }} ById
+ */
+/** @type {<K extends string>(id: K) => K extends keyof ById ? ById[K] : HTMLElement} */
+const $ = (id) => /** @type {any} */ (document.getElementById(id));
 
 // ---------------------------------------------------------------- DOM helpers
 
-/** h('tag', { class, text, onclick, ...attributes }, ...children) */
+/**
+ * h()'s attributes: `class`, `text`, on<event> listeners, the properties hidden, disabled,
+ * selected, multiple and required (true or false), `value`, and any other attribute (true: present
+ * and empty). A null, undefined or false value leaves the name out.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @typedef {{ [name: string]: any, onclick?: (ev: MouseEvent & { currentTarget: HTMLElementTagNameMap[K] }) => unknown, onsubmit?: (ev: SubmitEvent) => unknown }} Props
+ */
+/**
+ * Children for h() and put(): nodes and text, and arrays of them (flattened: the pages nest them
+ * two deep at most); null, undefined and false are skipped.
+ * @typedef {Node | string | null | undefined | false} Child
+ * @typedef {Child | Child[] | Child[][]} Kid
+ */
+
+/**
+ * h('tag', { class, text, onclick, ...attributes }, ...children)
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Props<K> | null} [props]
+ * @param {...Kid} kids
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function h(tag, props = {}, ...kids) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(props ?? {})) {
@@ -18,19 +58,24 @@ function h(tag, props = {}, ...kids) {
     if (k === 'class') el.className = v;
     else if (k === 'text') el.textContent = v;
     else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'hidden' || k === 'disabled' || k === 'selected' || k === 'multiple' || k === 'required') el[k] = !!v;
-    else if (k === 'value') el.value = v;
+    else if (k === 'hidden' || k === 'disabled' || k === 'selected' || k === 'multiple' || k === 'required') /** @type {any} */ (el)[k] = !!v;
+    else if (k === 'value') /** @type {HTMLInputElement} */ (el).value = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }
   for (const kid of kids.flat(Infinity)) if (kid !== null && kid !== undefined && kid !== false) el.append(kid instanceof Node ? kid : String(kid));
   return el;
 }
 
-/** Replaces an element's children (arrays flattened; null, undefined and false skipped). */
+/**
+ * Replaces an element's children (arrays flattened; null, undefined and false skipped).
+ * @param {Element} el
+ * @param {...Kid} kids
+ */
 function put(el, ...kids) {
-  el.replaceChildren(...kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false));
+  el.replaceChildren(.../** @type {(Node | string)[]} */ (kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false)));
 }
 
+/** @param {number} n */
 const fmtSize = (n) => {
   if (!Number.isFinite(n)) return '';
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -38,13 +83,16 @@ const fmtSize = (n) => {
   while (n >= 1024 && i < u.length - 1) (n /= 1024), i++;
   return `${i ? n.toFixed(n < 10 ? 1 : 0) : n} ${u[i]}`;
 };
+/** @param {string | number | null | undefined} s an ISO or HTTP date, or epoch seconds */
 const fmtDate = (s) => {
   if (s === undefined || s === null || s === '') return '';
   const d = typeof s === 'number' ? new Date(s * 1000) : new Date(s);
   return Number.isNaN(d.getTime()) ? String(s) : d.toLocaleString();
 };
+/** @param {any} e what was thrown */
 const message = (e) => (e instanceof ApiError ? e.message : `Something went wrong: ${e?.message ?? e}`);
 
+/** @param {string} text @param {string} [kind] */
 function flash(text, kind = 'error') {
   const b = $('banner');
   b.textContent = text;
@@ -52,9 +100,17 @@ function flash(text, kind = 'error') {
   b.hidden = !text;
 }
 
-/** A button that asks for a second click before doing something destructive. */
+/**
+ * A button that asks for a second click before doing something destructive.
+ * @param {string} label
+ * @param {string} confirmLabel
+ * @param {() => Promise<unknown>} action
+ * @param {Props<'button'>} [props]
+ * @returns {HTMLButtonElement}
+ */
 function confirmButton(label, confirmLabel, action, props = {}) {
   let armed = false;
+  /** @type {number | undefined} */
   let timer;
   const b = h('button', {
     type: 'button',
@@ -88,7 +144,13 @@ function confirmButton(label, confirmLabel, action, props = {}) {
   return b;
 }
 
-/** Runs an action for a button, showing its error in words. */
+/**
+ * Runs an action for a button, showing its error in words.
+ * @template T
+ * @param {HTMLButtonElement | null} button
+ * @param {() => Promise<T>} fn
+ * @returns {Promise<T | undefined>}
+ */
 async function busy(button, fn) {
   if (button) button.disabled = true;
   try {
@@ -102,6 +164,7 @@ async function busy(button, fn) {
 
 // ---------------------------------------------------------------- session
 
+/** @param {Gateway} gw @param {boolean} remember @param {Credentials} creds */
 function signedIn(gw, remember, creds) {
   state.gw = gw;
   state.keys = null;
@@ -125,6 +188,7 @@ function signOut() {
   route();
 }
 
+/** @param {Credentials} creds @param {boolean} remember */
 async function trySignIn(creds, remember) {
   const gw = new Gateway(creds);
   await gw.listBuckets('signin');
@@ -146,7 +210,7 @@ function setupSignIn() {
     button.disabled = true;
     try {
       await trySignIn(creds, $('remember').checked);
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       err.textContent = e instanceof ApiError ? `Sign-in failed: ${e.message}` : `Sign-in failed: ${e?.message ?? e}`;
       err.hidden = false;
     } finally {
@@ -158,8 +222,9 @@ function setupSignIn() {
 
 // ---------------------------------------------------------------- keys (cached for pickers and labels)
 
+/** @returns {Promise<KeyDetail[]>} */
 async function loadKeys(force = false) {
-  if (!state.keys || force) state.keys = state.gw.keyDetails();
+  if (!state.keys || force) state.keys = gateway().keyDetails();
   try {
     return await state.keys;
   } catch (e) {
@@ -168,9 +233,13 @@ async function loadKeys(force = false) {
   }
 }
 
+/** @param {string} id */
 const shortId = (id) => (id ? `${id.slice(0, 8)}…` : '');
 
-/** "alias/name" for a key id when it has one, else the short id. */
+/**
+ * "alias/name" for a key id when it has one, else the short id.
+ * @param {string | undefined} keyId
+ */
 async function keyLabel(keyId) {
   if (!keyId) return '';
   const keys = await loadKeys().catch(() => []);
@@ -178,7 +247,11 @@ async function keyLabel(keyId) {
   return k?.aliases?.[0] ?? (keyId.startsWith('alias/') ? keyId : shortId(keyId));
 }
 
-/** A <select> of usable KMS keys (by alias where there is one). */
+/**
+ * A <select> of usable KMS keys (by alias where there is one).
+ * @param {string} id
+ * @param {string} [selected]
+ */
 function keyPicker(id, selected = '') {
   const sel = h('select', { id, 'aria-label': 'KMS key' }, h('option', { value: '', text: 'Loading keys…' }));
   loadKeys()
@@ -193,7 +266,12 @@ function keyPicker(id, selected = '') {
   return sel;
 }
 
-/** Mode select (SSE-COS / SSE-KMS, optionally "gateway default") with a key picker shown for SSE-KMS. */
+/**
+ * Mode select (SSE-COS / SSE-KMS, optionally "gateway default") with a key picker shown for SSE-KMS.
+ * value().mode is 'cos', 'kms', or '' for the gateway default.
+ * @param {string} prefix
+ * @param {{ mode?: 'cos' | 'kms' | null, keyId?: string, allowDefault?: boolean }} [options]
+ */
 function encryptionChooser(prefix, { mode = 'cos', keyId = '', allowDefault = false } = {}) {
   const picker = keyPicker(`${prefix}-key`, keyId);
   const pickerLabel = h('label', { hidden: mode !== 'kms' }, 'Key', picker);
@@ -211,6 +289,7 @@ function encryptionChooser(prefix, { mode = 'cos', keyId = '', allowDefault = fa
   };
 }
 
+/** @param {Pick<Encryption, 'mode'>} enc @param {string} label */
 function encBadge(enc, label) {
   const cls = { 'SSE-COS': 'cos', 'SSE-KMS': 'kms', 'SSE-C': 'c', none: 'none' }[enc.mode] ?? '';
   return h('span', {}, h('span', { class: `badge ${cls}`, text: enc.mode }), label ? h('span', { class: 'enc-key', text: ` ${label}` }) : null);
@@ -220,8 +299,8 @@ function encBadge(enc, label) {
 
 const hashFor = {
   buckets: () => '#/buckets',
-  bucket: (b, prefix = '') => `#/b/${encodeURIComponent(b)}/${encodeURIComponent(prefix)}`,
-  object: (b, key) => `#/o/${encodeURIComponent(b)}/${encodeURIComponent(key)}`,
+  bucket: (/** @type {string} */ b, prefix = '') => `#/b/${encodeURIComponent(b)}/${encodeURIComponent(prefix)}`,
+  object: (/** @type {string} */ b, /** @type {string} */ key) => `#/o/${encodeURIComponent(b)}/${encodeURIComponent(key)}`,
 };
 
 function route() {
@@ -236,7 +315,7 @@ function route() {
   view.hidden = false;
   flash('');
   const [page = 'buckets', a = '', b = ''] = location.hash.replace(/^#\/?/, '').split('/');
-  const dec = (s) => {
+  const dec = (/** @type {string} */ s) => {
     try {
       return decodeURIComponent(s);
     } catch {
@@ -249,10 +328,11 @@ function route() {
   }
   const seq = ++state.seq;
   const live = () => seq === state.seq;
-  const render = { b: () => objectsPage(dec(a), dec(b), live), o: () => objectPage(dec(a), dec(b), live), keys: () => keysPage(live), master: () => masterPage(live) }[page] ?? (() => bucketsPage(live));
+  const render = /** @type {Record<string, () => Promise<void>>} */ ({ b: () => objectsPage(dec(a), dec(b), live), o: () => objectPage(dec(a), dec(b), live), keys: () => keysPage(live), master: () => masterPage(live) })[page] ?? (() => bucketsPage(live));
   render().catch((e) => live() && flash(message(e)));
 }
 
+/** @param {string} bucket @param {string} prefix */
 function crumbs(bucket, prefix) {
   const parts = prefix.split('/').filter(Boolean);
   const out = [h('a', { href: hashFor.buckets(), text: 'Buckets' }), ' / ', h('a', { href: hashFor.bucket(bucket), text: bucket })];
@@ -266,8 +346,9 @@ function crumbs(bucket, prefix) {
 
 // ---------------------------------------------------------------- Buckets
 
+/** @param {() => boolean} live whether this page is still the one to show */
 async function bucketsPage(live) {
-  const gw = state.gw;
+  const gw = gateway();
   const view = $('view');
   const name = h('input', { id: 'bucket-name', placeholder: 'my-bucket', spellcheck: 'false', autocapitalize: 'off', required: true });
   const create = h('button', { type: 'submit', id: 'create-bucket', text: 'Create bucket' });
@@ -332,8 +413,9 @@ async function bucketsPage(live) {
   await fill();
 }
 
+/** @param {string} bucket @param {HTMLElement} cell @param {() => boolean} live */
 async function showBucketEncryption(bucket, cell, live) {
-  const gw = state.gw;
+  const gw = gateway();
   const cfg = await gw.bucketEncryption(bucket);
   if (!live()) return;
   const label = cfg.mode === 'kms' ? await keyLabel(cfg.keyId) : '';
@@ -373,8 +455,14 @@ async function showBucketEncryption(bucket, cell, live) {
 
 // ---------------------------------------------------------------- Objects
 
+/**
+ * @param {string} bucket
+ * @param {string} prefix
+ * @param {() => boolean} live
+ * @param {string[]} [tokens] the continuation token of each page up to this one ('' for the first)
+ */
 async function objectsPage(bucket, prefix, live, tokens = ['']) {
-  const gw = state.gw;
+  const gw = gateway();
   const view = $('view');
   const page = tokens.length - 1;
   const token = tokens[page];
@@ -389,13 +477,14 @@ async function objectsPage(bucket, prefix, live, tokens = ['']) {
   const next = h('button', { type: 'button', class: 'secondary', id: 'next-page', text: 'Next →', disabled: true });
   const pageLabel = h('span', { class: 'hint', text: `Page ${page + 1}` });
 
+  /** @param {File[]} files */
   const start = (files) => {
     const { mode, keyId } = chooser.value();
     if (mode === 'kms' && !keyId) return flash('Choose a KMS key for SSE-KMS (create one in Keys first).');
     for (const f of files) uploadOne(bucket, prefix + f.name, f, mode, keyId, uploads, () => live() && objectsPage(bucket, prefix, live, tokens));
   };
   input.addEventListener('change', () => {
-    start([...input.files]);
+    start([.../** @type {FileList} */ (input.files)]);
     input.value = '';
   });
   drop.addEventListener('dragover', (ev) => {
@@ -453,12 +542,21 @@ async function objectsPage(bucket, prefix, live, tokens = ['']) {
   });
 }
 
+/**
+ * @param {string} bucket
+ * @param {string} key
+ * @param {File} file
+ * @param {string} mode
+ * @param {string} keyId
+ * @param {HTMLElement} into the list of uploads
+ * @param {() => unknown} done
+ */
 function uploadOne(bucket, key, file, mode, keyId, into, done) {
   const bar = h('progress', { max: String(file.size || 1), value: '0' });
   const status = h('span', { class: 'hint', text: ' starting…' });
   const item = h('div', { class: 'upload-item', 'data-upload': key }, h('div', {}, h('strong', { text: key }), ` (${fmtSize(file.size)})`, status), bar);
   into.prepend(item);
-  state.gw
+  gateway()
     .upload(bucket, key, file, mode, keyId, (sent, total) => {
       bar.value = sent;
       status.textContent = ` ${Math.floor((100 * sent) / (total || 1))}%`;
@@ -478,8 +576,9 @@ function uploadOne(bucket, key, file, mode, keyId, into, done) {
 
 // ---------------------------------------------------------------- Object details
 
+/** @param {string} bucket @param {string} key @param {() => boolean} live */
 async function objectPage(bucket, key, live) {
-  const gw = state.gw;
+  const gw = gateway();
   const view = $('view');
   const prefix = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
   put(view, crumbs(bucket, prefix), h('h1', { text: key.slice(prefix.length) }), h('p', { class: 'hint', text: 'Loading…' }));
@@ -503,6 +602,7 @@ async function objectPage(bucket, key, live) {
   const card = h('section', { class: 'card' }, h('dl', { class: 'meta' }, meta.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]), h('dt', { text: 'Encryption' }), encDd));
   const problem = enc.error ? h('p', { class: 'error', id: 'object-error', role: 'alert', text: enc.error.message }) : null;
 
+  /** @type {HTMLButtonElement} */
   const download = h('button', {
     type: 'button',
     id: 'download',
@@ -557,14 +657,15 @@ async function objectPage(bucket, key, live) {
 
 // ---------------------------------------------------------------- Keys
 
+/** @param {() => boolean} live whether this page is still the one to show */
 async function keysPage(live) {
-  const gw = state.gw;
+  const gw = gateway();
   const view = $('view');
   const desc = h('input', { id: 'key-description', placeholder: 'What this key protects' });
   const alias = h('input', { id: 'key-alias', placeholder: 'alias/my-key', spellcheck: 'false', autocapitalize: 'off' });
   const create = h('button', { type: 'submit', id: 'create-key', text: 'Create key' });
   const tbody = h('tbody', {}, h('tr', {}, h('td', { colspan: 7, class: 'hint', text: 'Loading…' })));
-  const aliasName = (s) => (s.startsWith('alias/') ? s : `alias/${s}`);
+  const aliasName = (/** @type {string} */ s) => (s.startsWith('alias/') ? s : `alias/${s}`);
   put(view, 
     h('h1', { text: 'Keys' }),
     h(
@@ -581,7 +682,7 @@ async function keysPage(live) {
             if (a) {
               try {
                 await gw.kms('CreateAlias', { AliasName: aliasName(a), TargetKeyId: id }, 'kms');
-              } catch (e) {
+              } catch (/** @type {any} */ e) {
                 await fill();
                 throw new ApiError(e.status, e.code, e.detail, `Key ${id} created, but its alias was not: ${e.message}`);
               }
@@ -619,6 +720,12 @@ async function keysPage(live) {
     put(tbody, ...keys.map((k) => keyRow(k)));
   }
 
+  /**
+   * @param {HTMLButtonElement | null} button
+   * @param {string} op
+   * @param {Record<string, unknown>} input
+   * @param {string} done
+   */
   const act = (button, op, input, done) =>
     busy(button, async () => {
       await gw.kms(op, input, 'kms');
@@ -626,11 +733,13 @@ async function keysPage(live) {
       await fill();
     });
 
+  /** @param {KeyDetail} k */
   function keyRow(k) {
     const id = k.KeyId;
     const st = k.KeyState ?? '';
     const stateBadge = h('span', { class: `badge ${st === 'Enabled' ? 'good' : st === 'Disabled' || st === 'PendingDeletion' ? 'bad' : ''}`, text: st === 'PendingDeletion' ? `Pending deletion (${fmtDate(k.DeletionDate)})` : st });
     const actions = h('td', { class: 'actions' });
+    /** @type {HTMLButtonElement[]} */
     const buttons = [];
     if (st === 'Enabled') buttons.push(h('button', { type: 'button', class: 'secondary disable-key', text: 'Disable', onclick: (ev) => act(ev.currentTarget, 'DisableKey', { KeyId: id }, `Key ${k.aliases[0] ?? id} disabled.`) }));
     if (st === 'Disabled') buttons.push(h('button', { type: 'button', class: 'secondary enable-key', text: 'Enable', onclick: (ev) => act(ev.currentTarget, 'EnableKey', { KeyId: id }, `Key ${k.aliases[0] ?? id} enabled.`) }));
@@ -686,8 +795,9 @@ async function keysPage(live) {
 
 // ---------------------------------------------------------------- Master key
 
+/** @param {() => boolean} live whether this page is still the one to show */
 async function masterPage(live) {
-  const gw = state.gw;
+  const gw = gateway();
   const view = $('view');
   put(view, h('h1', { text: 'Master key' }), h('p', { class: 'hint', text: 'Loading…' }));
   const r = await gw.keyring();
@@ -730,6 +840,7 @@ setupSignIn();
 window.addEventListener('hashchange', route);
 const saved = sessionStorage.getItem(STORE_KEY);
 if (saved) {
+  /** @type {Credentials | undefined} */
   let creds;
   try {
     creds = JSON.parse(saved);
