@@ -5,63 +5,16 @@
 // wrapped (SSE-COS <-> SSE-KMS, SSE-C key A -> key B) re-wraps the data key and
 // rewrites the record; everything else re-encrypts through the normal write path.
 
-import type { SseRequest } from '../../sse/types';
 import { layoutOf, type Ctx } from '../context';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
-import { checkConditions } from './get';
-import { checkKey, conflict, httpMetaFrom, integrityFailure, loadRecord, openObject, writeObject, type ObjectReader } from '../objects';
+import { copySource } from '../copy-source';
+import { conflict, httpMetaFrom, writeObject } from '../objects';
 import { writeMode } from '../write-mode';
 import { recordToCustom, type ObjectRecord } from '../../layout/record';
-import { requestSse, requireCustomerKeyFit, setSseHeaders } from '../protocol/sse-headers';
+import { requestSse, setSseHeaders } from '../protocol/sse-headers';
 import { xmlDocument, xmlResponse } from '../protocol/xml';
 import { etagFor } from '../../sse';
-
-export interface CopySource {
-  bucket: string;
-  key: string;
-  rec: ObjectRecord;
-  sse: SseRequest;
-  reader: ObjectReader;
-}
-
-/** Resolves x-amz-copy-source / x-cos-copy-source, checks its conditions and SSE-C key. */
-export async function copySource(ctx: Ctx): Promise<CopySource> {
-  const raw = ctx.req.headers.get('x-amz-copy-source') ?? ctx.req.headers.get('x-cos-copy-source') ?? '';
-  const [pathPart, query = ''] = raw.split('?', 2);
-  let path: string;
-  try {
-    path = decodeURIComponent(pathPart).replace(/^\//, '');
-  } catch {
-    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { fields: { ArgumentName: 'x-amz-copy-source' } });
-  }
-  // COS clients send "<bucket>.cos.<region>.myqcloud.com/<key>"; keep the bucket label.
-  const i = path.indexOf('/');
-  if (i <= 0 || i === path.length - 1) {
-    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { fields: { ArgumentName: 'x-amz-copy-source' } });
-  }
-  const host = path.slice(0, i);
-  const bucket = ctx.config.baseDomains.reduce((b, base) => (b.endsWith(`.${base}`) ? b.slice(0, -base.length - 1) : b), host.split('.cos.')[0]);
-  const key = path.slice(i + 1);
-  const version = new URLSearchParams(query).get('versionId');
-  if (version !== null && version !== 'null') {
-    throw new S3Error('InvalidArgument', 'This gateway does not keep object versions, so a copy source cannot name a versionId.', { fields: { ArgumentName: 'versionId' } });
-  }
-  const sse = await requestSse(ctx, 'copy-source');
-  checkKey(ctx, key, bucket);
-  const rec = await loadRecord(ctx, bucket, key);
-  const h = ctx.req.headers;
-  const get = (s: string) => h.get(`x-amz-copy-source-${s}`) ?? h.get(`x-cos-copy-source-${s}`);
-  checkConditions(rec, { ifMatch: get('if-match'), ifNoneMatch: get('if-none-match'), ifModifiedSince: get('if-modified-since'), ifUnmodifiedSince: get('if-unmodified-since') }, true);
-  requireCustomerKeyFit('copy-source', rec.envelope, sse);
-  let reader: ObjectReader;
-  try {
-    reader = await openObject(ctx, bucket, key, rec, sse);
-  } catch (e) {
-    throw integrityFailure(ctx, e, bucket, key);
-  }
-  return { bucket, key, rec, sse, reader };
-}
 
 export async function copyObject(ctx: Ctx): Promise<Response> {
   const src = await copySource(ctx);

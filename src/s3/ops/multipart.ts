@@ -15,7 +15,7 @@ import { hashTap } from '../payload/hashing';
 import { crc64EcmaCombine } from '../payload/checksum';
 import { httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, declaredLength, requestBody, requireBucket, wholeBody } from '../objects';
 import { writeMode } from '../write-mode';
-import { copySource } from './copy';
+import { copySource } from '../copy-source';
 import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart } from '../../layout/record';
 import { requestSse, requireCustomerKeyFit, setSseHeaders, wrongCustomerKey } from '../protocol/sse-headers';
 import { list, parseXml, text, xmlDocument, xmlResponse } from '../protocol/xml';

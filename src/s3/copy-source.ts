@@ -1,0 +1,56 @@
+// The source of CopyObject and UploadPartCopy: x-amz-copy-source / x-cos-copy-source
+// resolved to a bucket and key, its conditions checked, and opened with its SSE-C key.
+
+import type { ObjectRecord } from '../layout/record';
+import type { SseRequest } from '../sse';
+import type { Ctx } from './context';
+import { checkKey, integrityFailure, loadRecord, openObject, type ObjectReader } from './objects';
+import { checkConditions } from './protocol/conditions';
+import { S3Error } from './protocol/errors';
+import { requestSse, requireCustomerKeyFit } from './protocol/sse-headers';
+
+export interface CopySource {
+  bucket: string;
+  key: string;
+  rec: ObjectRecord;
+  sse: SseRequest;
+  reader: ObjectReader;
+}
+
+/** Resolves x-amz-copy-source / x-cos-copy-source, checks its conditions and SSE-C key. */
+export async function copySource(ctx: Ctx): Promise<CopySource> {
+  const raw = ctx.req.headers.get('x-amz-copy-source') ?? ctx.req.headers.get('x-cos-copy-source') ?? '';
+  const [pathPart, query = ''] = raw.split('?', 2);
+  let path: string;
+  try {
+    path = decodeURIComponent(pathPart).replace(/^\//, '');
+  } catch {
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { fields: { ArgumentName: 'x-amz-copy-source' } });
+  }
+  // COS clients send "<bucket>.cos.<region>.myqcloud.com/<key>"; keep the bucket label.
+  const i = path.indexOf('/');
+  if (i <= 0 || i === path.length - 1) {
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { fields: { ArgumentName: 'x-amz-copy-source' } });
+  }
+  const host = path.slice(0, i);
+  const bucket = ctx.config.baseDomains.reduce((b, base) => (b.endsWith(`.${base}`) ? b.slice(0, -base.length - 1) : b), host.split('.cos.')[0]);
+  const key = path.slice(i + 1);
+  const version = new URLSearchParams(query).get('versionId');
+  if (version !== null && version !== 'null') {
+    throw new S3Error('InvalidArgument', 'This gateway does not keep object versions, so a copy source cannot name a versionId.', { fields: { ArgumentName: 'versionId' } });
+  }
+  const sse = await requestSse(ctx, 'copy-source');
+  checkKey(ctx, key, bucket);
+  const rec = await loadRecord(ctx, bucket, key);
+  const h = ctx.req.headers;
+  const get = (s: string) => h.get(`x-amz-copy-source-${s}`) ?? h.get(`x-cos-copy-source-${s}`);
+  checkConditions(rec, { ifMatch: get('if-match'), ifNoneMatch: get('if-none-match'), ifModifiedSince: get('if-modified-since'), ifUnmodifiedSince: get('if-unmodified-since') }, true);
+  requireCustomerKeyFit('copy-source', rec.envelope, sse);
+  let reader: ObjectReader;
+  try {
+    reader = await openObject(ctx, bucket, key, rec, sse);
+  } catch (e) {
+    throw integrityFailure(ctx, e, bucket, key);
+  }
+  return { bucket, key, rec, sse, reader };
+}
