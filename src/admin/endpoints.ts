@@ -4,7 +4,7 @@
 import { S3Error } from '../s3/protocol/errors';
 import { keyUsage, rotateAll } from './rotation';
 import type { Layouts } from '../layout/types';
-import { MULTIPART_DATA, recordToCustom, type Manifest } from '../layout/record';
+import { decodeManifest, encodeObjectRecord, isMultipart } from '../layout/record';
 import { toB64 } from '../crypto/bytes';
 import type { Sse } from '../sse';
 import type { Keyring } from '../sse/keyring';
@@ -46,11 +46,11 @@ export async function admin(req: Request, url: URL, layouts: Layouts, store: Sto
     layout.checkKey(bucket, key);
     const rec = await layout.head(bucket, key);
     if (!rec) throw new S3Error('NoSuchKey');
-    const multipart = rec.data.startsWith(MULTIPART_DATA);
+    const multipart = isMultipart(rec);
     const manifest = multipart ? await layout.manifest(bucket, key, rec) : null;
     const part = url.searchParams.get('part');
-    if (part === null) return json({ bucket, key, custom: recordToCustom(rec), manifest: manifest && toB64(manifest) });
-    const parts = manifest ? (JSON.parse(new TextDecoder().decode(manifest)) as Manifest).parts : [];
+    if (part === null) return json({ bucket, key, custom: encodeObjectRecord(rec), manifest: manifest && toB64(manifest) });
+    const parts = manifest ? decodeManifest(manifest).parts : [];
     const index = Number(part);
     if (!Number.isInteger(index) || index < 0 || index >= (multipart ? parts.length : 1)) throw new S3Error('InvalidArgument', 'No such data stream.');
     const body = await layout.read(bucket, key, rec, undefined, multipart ? { parts, index } : undefined);

@@ -19,23 +19,22 @@
 import type { UpstreamMapping } from '../config';
 import { toB64, fromB64, utf8 } from '../crypto/bytes';
 import { IntegrityError } from '../sse';
-import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
 import type { Envelope } from '../sse/types';
 import type { HttpMeta } from '../store/types';
 import { Upstream, UpstreamError, type UpstreamObject } from '../store/upstream';
 import { LayoutError } from './errors';
-import { MULTIPART_DATA, recordFromStored, recordToCustom, type Manifest, type ObjectRecord } from './record';
+import {
+  claimOf, decodeLocation, decodeObjectRecord, decodePartRecord, decodeStateEntry, decodeUploadEntry, encodeBucketSettings, encodeLocation, encodeObjectRecord,
+  encodePartRecord, encodeStateEntry, encodeUploadEntry, envelopeOf, FIELDS, manifestOf, partFieldsOf, partStoredLength, storedRecord, withClaim, withEnvelope,
+  withoutClaim, type ManifestPart, type ObjectLocation, type ObjectPart, type ObjectRecord, type PartFields,
+} from './record';
 import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
 
 const HIDDEN = '.sealbucket/';
-/** sb-data of a single-stream object: the data is the object itself. */
-const SELF = '=';
 /** Record fields of a multipart object, kept with its manifest (the object's own metadata is fixed at CreateMultipartUpload). */
-const SIDECAR_FIELDS = ['sb-size', 'sb-etag', 'sb-crc64', 'sb-manifest', 'sb-env'];
+const SIDECAR_FIELDS: string[] = [FIELDS.object.size, FIELDS.object.etag, FIELDS.object.crc64, FIELDS.object.manifest, FIELDS.object.envelope];
 /** Rotation reads and swaps records one request at a time: keep a batch well inside a Worker's subrequest budget. */
 const SCAN_LIMIT = 100;
-/** Metadata of a claimed upload entry (`u/<upload>`): "completing" or "aborting"; absent while open. */
-const STATE = 'sb-state';
 /** How long an UploadPart that finds its upload claimed waits for the claim to resolve. */
 const WAIT_MS = 10_000;
 const POLL_MS = 50;
@@ -80,7 +79,7 @@ export class ProxyLayout implements Layout {
 
   async createBucket(name: string, owner: string): Promise<boolean> {
     if (await this.bucket(name)) return false;
-    await this.setBucketCustom(name, { owner });
+    await this.setBucketCustom(name, encodeBucketSettings({ owner }));
     return true;
   }
 
@@ -90,7 +89,7 @@ export class ProxyLayout implements Layout {
     const r = await this.call((up) => up.list({ prefix: base, delimiter: '/', limit: 2 }));
     if (r.objects.length || r.prefixes.some((p) => p !== base + HIDDEN)) return false;
     // Uploads in progress count too (S3's BucketNotEmpty): the bucket made again must not inherit them.
-    const uploads = await this.call((up) => up.list({ prefix: this.hidden(name, 'u/'), limit: 1 }));
+    const uploads = await this.call((up) => up.list({ prefix: this.uploadEntry(name, ''), limit: 1 }));
     if (uploads.objects.length) return false;
     for (;;) {
       const left = await this.call((up) => up.list({ prefix: base + HIDDEN, limit: 1000 }));
@@ -134,16 +133,17 @@ export class ProxyLayout implements Layout {
     try {
       // Into a hidden key first: the object only changes once its record is known (after the last byte).
       await this.call((up) => up.put(tmp, body.stream, body.length));
-      const fields = { ...(await finish()), data: SELF };
-      const meta = stamped(recordToCustom(fields), opts.http);
+      const fields = await finish();
+      const location: ObjectLocation = { kind: 'self' };
+      const meta = stamped(encodeObjectRecord({ ...fields, location }), opts.http);
       const now = previous ? await previous.catch(() => null) : await this.call((up) => up.head(target));
       if (opts.ifRecord !== undefined && now?.etag !== opts.ifRecord) return null;
       const done = await this.reindexed(bucket, key, fields.envelope && { etag: fields.etag, delta: body.length - fields.size }, () =>
         this.call((up) => up.copy(tmp, target, { meta, http: storedHttp(opts.http) })),
       );
       if (!done) return null;
-      await this.dropSidecar(bucket, now, fields.data);
-      return { ...fields, http: opts.http, uploaded: done.lastModified, storeEtag: done.etag };
+      await this.dropSidecar(bucket, now);
+      return storedRecord(fields, location, { http: opts.http, uploaded: done.lastModified, storeEtag: done.etag });
     } finally {
       // Also after a failed upload: some servers keep what arrived of a body cut short.
       await this.call((up) => up.delete([tmp])).catch(() => {});
@@ -154,17 +154,17 @@ export class ProxyLayout implements Layout {
     const target = this.at(bucket, key);
     const now = await this.call((up) => up.head(target));
     if (!now || now.etag !== ifRecord) return null;
-    const custom = recordToCustom(rec);
+    const custom = encodeObjectRecord(rec);
     // An SSE-C re-key changes the ETag, and so the object's index entry.
     const entry = rec.envelope && { etag: rec.etag, delta: now.size - rec.size };
-    if (!rec.data.startsWith(MULTIPART_DATA)) {
+    if (rec.location.kind !== 'multipart') {
       const done = await this.reindexed(bucket, key, entry, () =>
         this.call((up) => up.copy(target, target, { meta: stamped(custom, rec.http), http: storedHttp(rec.http), ifMatch: ifRecord })),
       );
       return done && { ...rec, uploaded: done.lastModified, storeEtag: done.etag };
     }
     // Multipart: the envelope lives with the manifest; the object itself changes only if its metadata does.
-    const side = this.hidden(bucket, `m/${rec.data.slice(MULTIPART_DATA.length)}`);
+    const side = this.manifestEntry(bucket, rec.location.upload);
     await this.reindexed(bucket, key, entry, () => this.call((up) => up.copy(side, side, { meta: encodeMeta(pick(custom, SIDECAR_FIELDS)) })));
     const own = stamped(omit(custom, SIDECAR_FIELDS), rec.http);
     if (sameRecord(own, now.meta) && sameHttp(storedHttp(rec.http), now.http)) return { ...rec, storeEtag: now.etag };
@@ -176,18 +176,19 @@ export class ProxyLayout implements Layout {
     if (key.startsWith(HIDDEN)) return;
     const now = await this.call((up) => up.head(this.at(bucket, key)));
     await this.reindexed(bucket, key, undefined, () => this.call((up) => up.delete([this.at(bucket, key)])).then(() => true));
-    await this.dropSidecar(bucket, now, '');
+    await this.dropSidecar(bucket, now);
   }
 
-  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: Manifest['parts']; index: number }, storedLength?: number) {
+  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ObjectPart[] | ManifestPart[]; index: number }, storedLength?: number) {
     let offset = range?.offset ?? 0;
     let length = range?.length;
     let whole = storedLength;
     if (part) {
-      // Parts lie end to end in the upstream object; a part's `data` is its stored length.
-      offset += part.parts.slice(0, part.index).reduce((a, p) => a + Number(p.data), 0);
-      length ??= Number(part.parts[part.index].data);
-      if (whole !== undefined) whole = part.parts.reduce((a, p) => a + Number(p.data), 0);
+      // Parts lie end to end in the upstream object.
+      const parts: (ObjectPart | ManifestPart)[] = part.parts;
+      offset += parts.slice(0, part.index).reduce((a, p) => a + partStoredLength(p), 0);
+      length ??= partStoredLength(parts[part.index]);
+      if (whole !== undefined) whole = parts.reduce((a, p) => a + partStoredLength(p), 0);
     }
     const got = await this.call((up) => up.get(this.at(bucket, key), length === undefined ? undefined : { offset, length }));
     if (got && whole !== undefined && got.object.size !== whole) {
@@ -199,7 +200,9 @@ export class ProxyLayout implements Layout {
   }
 
   async manifest(bucket: string, key: string, rec: ObjectRecord): Promise<Uint8Array | null> {
-    const got = await this.call((up) => up.get(this.hidden(bucket, `m/${rec.data.slice(MULTIPART_DATA.length)}`)));
+    if (rec.location.kind !== 'multipart') return null;
+    const upload = rec.location.upload;
+    const got = await this.call((up) => up.get(this.manifestEntry(bucket, upload)));
     return got && new Uint8Array(await new Response(got.body).arrayBuffer());
   }
 
@@ -234,14 +237,16 @@ export class ProxyLayout implements Layout {
 
   async createUpload(bucket: string, key: string, id: string, custom: Record<string, string>, http: HttpMeta): Promise<void> {
     writable(key);
-    const own = stamped({ ...omit(custom, ['sb-env']), 'sb-data': MULTIPART_DATA + id }, http);
-    const upstreamId = await this.call((up) => up.createMultipart(this.at(bucket, key), { meta: own, http: storedHttp(http) }));
-    await this.call((up) => up.put(this.hidden(bucket, `u/${id}`), null, 0, { meta: stamped({ ...custom, key: encodeURIComponent(key), 'sb-up': upstreamId }, http), http: storedHttp(http) }));
+    // The object's own metadata, fixed from here on: its user metadata and where its data is (the rest comes at Complete).
+    const own = stamped({ ...omit(custom, [FIELDS.upload.envelope]), [FIELDS.object.data]: encodeLocation({ kind: 'multipart', upload: id }) }, http);
+    const upstreamUpload = await this.call((up) => up.createMultipart(this.at(bucket, key), { meta: own, http: storedHttp(http) }));
+    const entry = encodeUploadEntry({ key: encodeURIComponent(key), custom, upstreamUpload });
+    await this.call((up) => up.put(this.uploadEntry(bucket, id), null, 0, { meta: stamped(entry, http), http: storedHttp(http) }));
   }
 
   async upload(bucket: string, id: string): Promise<UploadInfo | null> {
-    const o = await this.call((up) => up.head(this.hidden(bucket, `u/${id}`)));
-    return o && !o.meta[STATE] ? toUpload(id, o) : null;
+    const o = await this.call((up) => up.head(this.uploadEntry(bucket, id)));
+    return o && !claimOf(o.meta) ? toUpload(id, o) : null;
   }
 
   /**
@@ -249,25 +254,25 @@ export class ProxyLayout implements Layout {
    * claimed by a Complete or Abort, or gone, the part is refused and its record dropped
    * (the upstream discards parts a completion does not name, and all of an aborted upload).
    */
-  async writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<Record<string, string>>): Promise<void> {
-    const etag = await this.call((c) => c.uploadPart(this.at(bucket, up.key), up.custom['sb-up'], n, body.stream, body.length));
-    const custom = { ...(await finish()), data: String(body.length), 'sb-part-etag': etag };
-    const record = this.hidden(bucket, `p/${up.id}/${String(n).padStart(5, '0')}`);
+  async writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<PartFields | Record<string, string>>): Promise<void> {
+    const etag = await this.call((c) => c.uploadPart(this.at(bucket, up.key), upstreamUploadOf(up), n, body.stream, body.length));
+    const custom = encodePartRecord({ ...partFieldsOf(await finish()), location: { kind: 'span', storedLength: body.length }, upstreamEtag: etag });
+    const record = this.partEntry(bucket, up.id, n);
     await this.call((c) => c.put(record, null, 0, { meta: custom }));
     const deadline = Date.now() + WAIT_MS;
-    let o = await this.call((c) => c.head(this.hidden(bucket, `u/${up.id}`)));
-    while (o?.meta[STATE] && Date.now() < deadline) {
+    let o = await this.call((c) => c.head(this.uploadEntry(bucket, up.id)));
+    while (o && claimOf(o.meta) && Date.now() < deadline) {
       await sleep(POLL_MS);
-      o = await this.call((c) => c.head(this.hidden(bucket, `u/${up.id}`)));
+      o = await this.call((c) => c.head(this.uploadEntry(bucket, up.id)));
     }
-    if (o && !o.meta[STATE]) return;
+    if (o && !claimOf(o.meta)) return;
     if (o) throw new LayoutError('UploadBusy');
     await this.call((c) => c.delete([record]));
     throw noSuchUpload(up.id);
   }
 
   async parts(bucket: string, id: string): Promise<PartInfo[]> {
-    const dir = this.hidden(bucket, `p/${id}/`);
+    const dir = this.partEntry(bucket, id, '');
     const keys = (await this.all(dir)).map((o) => o.key);
     const heads = await mapLimit(keys, 8, (k) => this.call((up) => up.head(k)));
     return heads.flatMap((h, i) => (h ? [{ n: Number(keys[i].slice(dir.length)), custom: h.meta, uploaded: h.lastModified }] : []));
@@ -279,39 +284,42 @@ export class ProxyLayout implements Layout {
       const parts = await this.parts(bucket, up.id);
       return { parts, ...(await build(parts)) };
     });
-    const { parts, manifest, manifestBody, fields } = rec0;
-    const rec = { ...fields, data: MULTIPART_DATA + up.id };
+    const { parts, manifestBody, fields } = rec0;
+    const manifest = manifestOf(rec0.manifest);
+    const location: ObjectLocation = { kind: 'multipart', upload: up.id };
     const byNumber = new Map(parts.map((p) => [p.n, p]));
     let done: { etag: string };
     let previous: UpstreamObject | null;
     try {
       previous = await this.call((c) => c.head(target));
-      await this.call((c) => c.put(this.hidden(bucket, `m/${up.id}`), manifestBody, manifestBody.length, { meta: encodeMeta(pick(recordToCustom(rec), SIDECAR_FIELDS)) }));
-      const stored = manifest.parts.reduce((a, p) => a + Number(p.data), 0);
-      done = await this.reindexed(bucket, key, rec.envelope && { etag: rec.etag, delta: stored - rec.size }, () =>
-        this.call((c) => c.completeMultipart(target, up.custom['sb-up'], manifest.parts.map((p) => ({ part: p.n, etag: byNumber.get(p.n)!.custom['sb-part-etag'] })))),
+      const sidecar = pick(encodeObjectRecord({ ...fields, location }), SIDECAR_FIELDS);
+      await this.call((c) => c.put(this.manifestEntry(bucket, up.id), manifestBody, manifestBody.length, { meta: encodeMeta(sidecar) }));
+      const stored = manifest.parts.reduce((a, p) => a + partStoredLength(p), 0);
+      const upstreamParts = manifest.parts.map((p) => ({ part: p.n, etag: decodePartRecord(byNumber.get(p.n)!.custom).upstreamEtag! }));
+      done = await this.reindexed(bucket, key, fields.envelope && { etag: fields.etag, delta: stored - fields.size }, () =>
+        this.call((c) => c.completeMultipart(target, upstreamUploadOf(up), upstreamParts)),
       );
     } catch (e) {
       // The upstream did not complete it (if it did, its upload is gone and so is any retry): open again.
       await this.release(bucket, up.id).catch(() => {});
       throw e;
     }
-    await this.dropSidecar(bucket, previous, rec.data);
+    await this.dropSidecar(bucket, previous, up.id);
     await this.forget(bucket, up.id, parts);
-    return { ...rec, http: up.http, uploaded: new Date(), storeEtag: done.etag };
+    return storedRecord(fields, location, { http: up.http, uploaded: new Date(), storeEtag: done.etag });
   }
 
   async abort(bucket: string, up: UploadInfo): Promise<void> {
     const parts = await this.claimed(bucket, up, 'aborting', () => this.parts(bucket, up.id));
-    await this.call((c) => c.abortMultipart(this.at(bucket, up.key), up.custom['sb-up']));
+    await this.call((c) => c.abortMultipart(this.at(bucket, up.key), upstreamUploadOf(up)));
     await this.forget(bucket, up.id, parts);
   }
 
   async uploads(bucket: string): Promise<UploadInfo[]> {
-    const dir = this.hidden(bucket, 'u/');
+    const dir = this.uploadEntry(bucket, '');
     const keys = (await this.all(dir)).map((o) => o.key);
     const heads = await mapLimit(keys, 8, (k) => this.call((up) => up.head(k)));
-    return heads.flatMap((h, i) => (h && !h.meta[STATE] ? [toUpload(keys[i].slice(dir.length), h)] : []));
+    return heads.flatMap((h, i) => (h && !claimOf(h.meta) ? [toUpload(keys[i].slice(dir.length), h)] : []));
   }
 
   // --- rotation ---
@@ -343,16 +351,17 @@ export class ProxyLayout implements Layout {
     const target = item.ref;
     const now = await this.call((up) => up.head(target));
     if (!now || now.etag !== item.version) return false;
-    const done = await this.call((up) => up.copy(target, target, { meta: { ...now.meta, 'sb-env': encodeEnvelope(env) }, http: now.http, ifMatch: item.version }));
+    const done = await this.call((up) => up.copy(target, target, { meta: withEnvelope(now.meta, env), http: now.http, ifMatch: item.version }));
     return !!done;
   }
 
   async loadState(name: string): Promise<string | undefined> {
-    return (await this.call((up) => up.head(this.stateKey(name))))?.meta.state;
+    const o = await this.call((up) => up.head(this.stateKey(name)));
+    return o ? decodeStateEntry(o.meta) : undefined;
   }
 
   async saveState(name: string, value: string): Promise<void> {
-    await this.call((up) => up.put(this.stateKey(name), null, 0, { meta: { state: value } }));
+    await this.call((up) => up.put(this.stateKey(name), null, 0, { meta: encodeStateEntry(value) }));
   }
 
   // --- helpers ---
@@ -371,6 +380,21 @@ export class ProxyLayout implements Layout {
 
   private hidden(bucket: string, rest: string): string {
     return this.base(bucket) + HIDDEN + rest;
+  }
+
+  /** An upload in progress (with `id` '', where they all are). */
+  private uploadEntry(bucket: string, id: string): string {
+    return this.hidden(bucket, `u/${id}`);
+  }
+
+  /** A part's record (with `n` '', where the upload's part records are). */
+  private partEntry(bucket: string, id: string, n: number | ''): string {
+    return this.hidden(bucket, `p/${id}/${n === '' ? '' : String(n).padStart(5, '0')}`);
+  }
+
+  /** A multipart object's manifest, with the record fields known only at Complete. */
+  private manifestEntry(bucket: string, upload: string): string {
+    return this.hidden(bucket, `m/${upload}`);
   }
 
   /** Under "*", where gateway buckets begin; else the mapping's prefix. */
@@ -413,18 +437,21 @@ export class ProxyLayout implements Layout {
   private async toRecord(bucket: string, key: string, o: UpstreamObject): Promise<ObjectRecord> {
     const meta = decodeMeta(o.meta);
     const http = { ...o.http };
-    if (meta['sb-data'] === undefined) {
+    const data = meta[FIELDS.object.data];
+    if (data === undefined) {
       // Put there by someone else: served as it is, reported unencrypted.
-      return { size: o.size, etag: o.etag, crc64: '', data: SELF, meta, http, uploaded: o.lastModified, storeEtag: o.etag };
+      return storedRecord({ size: o.size, etag: o.etag, crc64: '', meta }, { kind: 'self' }, { http, uploaded: o.lastModified, storeEtag: o.etag });
     }
-    if ('sb-ce' in meta) http.contentEncoding = meta['sb-ce'] || undefined;
+    const ce = FIELDS.object.contentEncoding;
+    if (ce in meta) http.contentEncoding = meta[ce] || undefined;
     let custom = meta;
-    if (meta['sb-data'].startsWith(MULTIPART_DATA)) {
-      const side = await this.call((up) => up.head(this.hidden(bucket, `m/${meta['sb-data'].slice(MULTIPART_DATA.length)}`)));
+    const location = decodeLocation(data);
+    if (location.kind === 'multipart') {
+      const side = await this.call((up) => up.head(this.manifestEntry(bucket, location.upload)));
       if (!side) throw new IntegrityError('the manifest of a multipart object is missing');
       custom = { ...meta, ...pick(decodeMeta(side.meta), SIDECAR_FIELDS) };
     }
-    const rec = recordFromStored({ key, size: o.size, etag: o.etag, uploaded: o.lastModified, custom, http });
+    const rec = decodeObjectRecord({ key, size: o.size, etag: o.etag, uploaded: o.lastModified, custom, http });
     if (!rec) throw new IntegrityError('the object metadata is incomplete');
     return rec;
   }
@@ -491,11 +518,11 @@ export class ProxyLayout implements Layout {
    * Complete or Abort normally sees NoSuchUpload before it touches anything.
    */
   private async claimed<T>(bucket: string, up: UploadInfo, state: 'completing' | 'aborting', then: () => Promise<T>): Promise<T> {
-    const ref = this.hidden(bucket, `u/${up.id}`);
+    const ref = this.uploadEntry(bucket, up.id);
     const o = await this.call((c) => c.head(ref));
-    if (!o || o.meta[STATE]) throw noSuchUpload(up.id);
+    if (!o || claimOf(o.meta)) throw noSuchUpload(up.id);
     // The metadata as stored (already encoded), plus the state.
-    await this.call((c) => c.put(ref, null, 0, { meta: { ...o.meta, [STATE]: state }, http: o.http }));
+    await this.call((c) => c.put(ref, null, 0, { meta: withClaim(o.meta, state), http: o.http }));
     try {
       return await then();
     } catch (e) {
@@ -505,20 +532,21 @@ export class ProxyLayout implements Layout {
   }
 
   private async release(bucket: string, id: string): Promise<void> {
-    const ref = this.hidden(bucket, `u/${id}`);
+    const ref = this.uploadEntry(bucket, id);
     const o = await this.call((c) => c.head(ref));
-    if (!o?.meta[STATE]) return;
-    const { [STATE]: _, ...meta } = o.meta;
-    await this.call((c) => c.put(ref, null, 0, { meta, http: o.http }));
+    if (!o || !claimOf(o.meta)) return;
+    await this.call((c) => c.put(ref, null, 0, { meta: withoutClaim(o.meta), http: o.http }));
   }
 
-  private async dropSidecar(bucket: string, old: UpstreamObject | null, keep: string): Promise<void> {
-    const data = old?.meta['sb-data'];
-    if (data && data !== keep && data.startsWith(MULTIPART_DATA)) await this.call((up) => up.delete([this.hidden(bucket, `m/${data.slice(MULTIPART_DATA.length)}`)]));
+  /** Drops the manifest entry of the multipart object `old` was, unless it is upload `keep`'s. */
+  private async dropSidecar(bucket: string, old: UpstreamObject | null, keep?: string): Promise<void> {
+    const data = old?.meta[FIELDS.object.data];
+    const location = data ? decodeLocation(data) : undefined;
+    if (location?.kind === 'multipart' && location.upload !== keep) await this.call((up) => up.delete([this.manifestEntry(bucket, location.upload)]));
   }
 
   private async forget(bucket: string, id: string, parts: PartInfo[]): Promise<void> {
-    await this.call((up) => up.delete([...parts.map((p) => this.hidden(bucket, `p/${id}/${String(p.n).padStart(5, '0')}`)), this.hidden(bucket, `u/${id}`)]));
+    await this.call((up) => up.delete([...parts.map((p) => this.partEntry(bucket, id, p.n)), this.uploadEntry(bucket, id)]));
   }
 
   private async all(prefix: string): Promise<{ key: string; size: number; lastModified: Date }[]> {
@@ -534,18 +562,24 @@ export class ProxyLayout implements Layout {
 
   private async sealedObject(bucket: string, key: string): Promise<Sealed | null> {
     const o = await this.call((up) => up.head(this.at(bucket, key)));
-    const data = o?.meta['sb-data'];
+    const data = o?.meta[FIELDS.object.data];
     if (!o || !data) return null;
-    if (!data.startsWith(MULTIPART_DATA)) return o.meta['sb-env'] ? { ref: this.at(bucket, key), bucket, key, env: decodeEnvelope(o.meta['sb-env']), version: o.etag } : null;
-    const ref = this.hidden(bucket, `m/${data.slice(MULTIPART_DATA.length)}`);
+    const location = decodeLocation(data);
+    if (location.kind !== 'multipart') {
+      const env = envelopeOf(o.meta);
+      return env ? { ref: this.at(bucket, key), bucket, key, env, version: o.etag } : null;
+    }
+    const ref = this.manifestEntry(bucket, location.upload);
     const side = await this.call((up) => up.head(ref));
-    return side?.meta['sb-env'] ? { ref, bucket, key, env: decodeEnvelope(side.meta['sb-env']), version: side.etag } : null;
+    const env = side && envelopeOf(side.meta);
+    return side && env ? { ref, bucket, key, env, version: side.etag } : null;
   }
 
   private async sealedUpload(bucket: string, id: string): Promise<Sealed | null> {
-    const ref = this.hidden(bucket, `u/${id}`);
+    const ref = this.uploadEntry(bucket, id);
     const o = await this.call((up) => up.head(ref));
-    return o?.meta['sb-env'] ? { ref, bucket, key: decodeURIComponent(o.meta.key ?? ''), env: decodeEnvelope(o.meta['sb-env']), version: o.etag } : null;
+    const env = o && envelopeOf(o.meta);
+    return o && env ? { ref, bucket, key: decodeURIComponent(decodeUploadEntry(o.meta).key), env, version: o.etag } : null;
   }
 }
 
@@ -563,16 +597,26 @@ function writable(key: string) {
 }
 
 function toUpload(id: string, o: UpstreamObject): UploadInfo {
-  const { key = '', 'sb-ce': ce, [STATE]: _, ...custom } = decodeMeta(o.meta);
+  const { [FIELDS.upload.contentEncoding]: ce, ...stored } = decodeMeta(o.meta);
+  const { key, custom, upstreamUpload } = decodeUploadEntry(stored);
   const http = { ...o.http };
   if (ce !== undefined) http.contentEncoding = ce || undefined;
-  return { id, key: decodeURIComponent(key), custom, http, initiated: o.lastModified };
+  return { id, key: decodeURIComponent(key), custom, http, initiated: o.lastModified, ...(upstreamUpload === undefined ? {} : { upstreamUpload }) };
+}
+
+/**
+ * The upstream's id of an upload. An entry without one was not written by the gateway:
+ * requests without an uploadId would address the object itself.
+ */
+function upstreamUploadOf(up: UploadInfo): string {
+  if (!up.upstreamUpload) throw new IntegrityError('the upload entry names no upstream upload');
+  return up.upstreamUpload;
 }
 
 /** Content-Encoding stays in metadata: an upstream (or fetch) must never try to decode ciphertext. */
 const storedHttp = (h: HttpMeta): HttpMeta => ({ ...h, contentEncoding: undefined });
-/** Metadata to store, with the Content-Encoding that storedHttp leaves out. */
-const stamped = (m: Record<string, string>, h: HttpMeta) => encodeMeta({ ...m, 'sb-ce': h.contentEncoding ?? '' });
+/** Metadata to store, with the Content-Encoding that storedHttp leaves out. Object and upload entries alike. */
+const stamped = (m: Record<string, string>, h: HttpMeta) => encodeMeta({ ...m, [FIELDS.object.contentEncoding]: h.contentEncoding ?? '' });
 
 const pick = (m: Record<string, string>, keys: string[]) => Object.fromEntries(Object.entries(m).filter(([k]) => keys.includes(k)));
 const omit = (m: Record<string, string>, keys: string[]) => Object.fromEntries(Object.entries(m).filter(([k]) => !keys.includes(k)));

@@ -17,26 +17,24 @@
 // itself without touching what the completed object references (see writePart).
 
 import { IntegrityError } from '../sse';
-import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
 import type { Envelope } from '../sse/types';
 import type { PutMeta, Store, StoredObject } from '../store/types';
 import {
-  bucketKey, dataKey, manifestBytes, MULTIPART_DATA, objectKey, objectPrefix, partKey, partPrefix, recordBody, recordFromStored, recordToCustom,
-  uploadKey, uploadPrefix, type Manifest, type ObjectRecord,
+  BUCKET_ROOT, bucketKey, dataKey, manifestBytes, OBJECT_ROOT, objectKey, objectPrefix, partKey, partPrefix, recordBody, stateKey, UPLOAD_ROOT, uploadKey, uploadPrefix,
+} from './r2-entries';
+import {
+  claimOf, dataEntryTags, decodeLocation, decodeManifest, decodeObjectRecord, decodeStateEntry, decodeUploadEntry, encodeBucketSettings, encodeLocation,
+  encodeObjectRecord, encodePartRecord, encodeStateEntry, encodeTombstone, encodeUploadEntry, envelopeOf, FIELDS, manifestOf, partEntryOf, partFieldsOf,
+  storedRecord, tombstoneOf, withClaim, withEnvelope, withoutClaim, type ManifestPart, type ObjectLocation, type ObjectPart, type ObjectRecord, type PartFields,
 } from './record';
 import { LayoutError } from './errors';
 import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
 
-const STATE_PREFIX = 's/';
 /** Conflicting swaps of one entry before the client is told to retry (409 OperationAborted). */
 const MAX_TRIES = 10;
 /** How long a writer waits for a DELETE's tombstone, or an UploadPart for a claim, to resolve. */
 const WAIT_MS = 10_000;
 const POLL_MS = 25;
-/** Custom metadata of a tombstone: the `sb-data` of the record it replaced (its manifest stays in the body). */
-const DELETING = 'sb-deleting';
-/** Custom metadata of a claimed upload entry: "completing" or "aborting". Absent while the upload is open. */
-const STATE = 'sb-state';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const conflict = () => new LayoutError('Conflict');
 const noSuchUpload = (id: string) => new LayoutError('NoSuchUpload', undefined, { uploadId: id });
@@ -50,7 +48,9 @@ interface Current {
 const R2_KEY_BYTES = 1024;
 const utf8Length = (s: string) => new TextEncoder().encode(s).length;
 /** Rotation walks object records, then uploads in progress. */
-const SEALED_PHASES = ['o/', 'u/'];
+const SEALED_PHASES = [OBJECT_ROOT, UPLOAD_ROOT];
+/** What an `o/` or `p/` entry references, as stored: a tombstone's replaced `sb-data`, a record's `sb-data`, a part record's `data`. */
+const referenceOf = (c: Record<string, string>): string | undefined => tombstoneOf(c) ?? c[FIELDS.object.data] ?? c[FIELDS.part.data];
 
 export class R2Layout implements Layout {
   readonly name = 'r2';
@@ -63,13 +63,13 @@ export class R2Layout implements Layout {
 
   async buckets(): Promise<BucketInfo[]> {
     const out: BucketInfo[] = [];
-    for await (const o of this.each('b/')) out.push({ name: o.key.slice(2), created: o.uploaded, custom: o.custom });
+    for await (const o of this.each(BUCKET_ROOT)) out.push({ name: o.key.slice(BUCKET_ROOT.length), created: o.uploaded, custom: o.custom });
     return out;
   }
 
   async createBucket(name: string, owner: string): Promise<boolean> {
     if (await this.store.head(bucketKey(name))) return false;
-    await this.store.put(bucketKey(name), null, 0, { custom: { owner } });
+    await this.store.put(bucketKey(name), null, 0, { custom: encodeBucketSettings({ owner }) });
     return true;
   }
 
@@ -92,26 +92,26 @@ export class R2Layout implements Layout {
 
   async head(bucket: string, key: string): Promise<ObjectRecord | null> {
     const o = await this.store.head(objectKey(bucket, key));
-    return o && recordFromStored(o);
+    return o && decodeObjectRecord(o);
   }
 
   async write(bucket: string, key: string, body: Body, finish: () => Promise<RecordFields>, opts: { http: ObjectRecord['http']; ifRecord?: string }): Promise<ObjectRecord | null> {
-    const data = crypto.randomUUID();
-    await this.store.put(dataKey(data), body.stream, body.length, { custom: { object: `${bucket}/${key}` } });
+    const location: ObjectLocation = { kind: 'entry', id: crypto.randomUUID() };
+    await this.store.put(dataKey(location.id), body.stream, body.length, { custom: dataEntryTags(bucket, key) });
     let stored: StoredObject | null = null;
     try {
-      const rec = { ...(await finish()), data };
+      const fields = await finish();
       const rb = recordBody();
-      stored = await this.commit(objectKey(bucket, key), rb, { custom: recordToCustom(rec), http: opts.http }, opts.ifRecord);
-      return stored && { ...rec, http: opts.http, uploaded: stored.uploaded, storeEtag: stored.etag };
+      stored = await this.commit(objectKey(bucket, key), rb, { custom: encodeObjectRecord({ ...fields, location }), http: opts.http }, opts.ifRecord);
+      return stored && storedRecord(fields, location, { http: opts.http, uploaded: stored.uploaded, storeEtag: stored.etag });
     } finally {
       // Refused, lost every retry, or failed: nothing references the new data.
-      if (!stored) await this.store.delete([dataKey(data)]);
+      if (!stored) await this.store.delete([dataKey(location.id)]);
     }
   }
 
   async swap(bucket: string, key: string, rec: ObjectRecord, ifRecord: string): Promise<ObjectRecord | null> {
-    const stored = await this.replace(objectKey(bucket, key), ifRecord, () => ({ custom: recordToCustom(rec), http: rec.http }));
+    const stored = await this.replace(objectKey(bucket, key), ifRecord, () => ({ custom: encodeObjectRecord(rec), http: rec.http }));
     return stored && { ...rec, uploaded: stored.uploaded, storeEtag: stored.etag };
   }
 
@@ -122,12 +122,12 @@ export class R2Layout implements Layout {
       if (!got) return;
       const bytes = new Uint8Array(await new Response(got.body).arrayBuffer());
       // Another DELETE is removing it already.
-      if (got.object.custom[DELETING] !== undefined) return;
-      const data = got.object.custom['sb-data'];
+      if (tombstoneOf(got.object.custom) !== undefined) return;
+      const data = got.object.custom[FIELDS.object.data];
       // The tombstone keeps what it replaced (sb-data, manifest), so a writer that finds one left
       // behind by a DELETE that died can still drop that data when it replaces it.
       const tomb = recordBody(manifestBytes(bytes));
-      if (!(await this.store.put(k, tomb, tomb.length, { custom: { [DELETING]: data ?? '' }, ifEtag: got.object.etag }))) continue;
+      if (!(await this.store.put(k, tomb, tomb.length, { custom: encodeTombstone(data), ifEtag: got.object.etag }))) continue;
       // Writers wait for a tombstone to go instead of replacing it: this removes the tombstone only.
       await this.store.delete([k]);
       await this.store.delete(await this.dataKeysOf(data, bytes));
@@ -136,8 +136,11 @@ export class R2Layout implements Layout {
     throw conflict();
   }
 
-  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: Manifest['parts']; index: number }, storedLength?: number) {
-    const got = await this.store.get(dataKey(part ? part.parts[part.index].data : rec.data), range);
+  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ObjectPart[] | ManifestPart[]; index: number }, storedLength?: number) {
+    const id = part ? partEntryOf(part.parts[part.index]) : rec.location.kind === 'entry' ? rec.location.id : undefined;
+    // Data kept anywhere else is not in this store.
+    if (id === undefined) return null;
+    const got = await this.store.get(dataKey(id), range);
     if (got && storedLength !== undefined && got.object.size !== storedLength) {
       await got.body.cancel();
       throw new IntegrityError(`the data entry holds ${got.object.size} bytes, the record says ${storedLength}`);
@@ -153,11 +156,11 @@ export class R2Layout implements Layout {
   async list(bucket: string, o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number }): Promise<Listing> {
     const base = objectPrefix(bucket);
     const r = await this.store.list({ prefix: base + o.prefix, delimiter: o.delimiter, startAfter: o.startAfter && base + o.startAfter, cursor: o.cursor, limit: o.limit, withMeta: true });
-    const objects = r.objects.filter((s) => s.custom[DELETING] === undefined).map((s) => {
+    const objects = r.objects.filter((s) => tombstoneOf(s.custom) === undefined).map((s) => {
       // A damaged record is still listed (listings show every object); reading it is what fails.
       let rec: ObjectRecord | null = null;
       try {
-        rec = recordFromStored(s);
+        rec = decodeObjectRecord(s);
       } catch {
         /* listed with what the store says */
       }
@@ -168,12 +171,12 @@ export class R2Layout implements Layout {
 
   async createUpload(bucket: string, key: string, id: string, custom: Record<string, string>, http: ObjectRecord['http']): Promise<void> {
     const body = recordBody();
-    await this.store.put(uploadKey(bucket, id), body, body.length, { custom: { ...custom, key }, http });
+    await this.store.put(uploadKey(bucket, id), body, body.length, { custom: encodeUploadEntry({ key, custom }), http });
   }
 
   async upload(bucket: string, id: string): Promise<UploadInfo | null> {
     const o = await this.store.head(uploadKey(bucket, id));
-    return o && !o.custom[STATE] ? toUpload(id, o) : null;
+    return o && !claimOf(o.custom) ? toUpload(id, o) : null;
   }
 
   /**
@@ -183,14 +186,15 @@ export class R2Layout implements Layout {
    * Complete may have listed either attempt, so wait for the claim to resolve, then keep
    * whatever the committed object's manifest references and drop the rest.
    */
-  async writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<Record<string, string>>): Promise<void> {
+  async writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<PartFields | Record<string, string>>): Promise<void> {
     const data = crypto.randomUUID();
-    await this.store.put(dataKey(data), body.stream, body.length, { custom: { object: `${bucket}/${up.key}`, upload: up.id } });
+    await this.store.put(dataKey(data), body.stream, body.length, { custom: dataEntryTags(bucket, up.key, up.id) });
     let stored: StoredObject | null = null;
     let replaced: string[] = [];
     try {
       const rb = recordBody();
-      stored = await this.swapIn(partKey(up.id, n), rb, { custom: { ...(await finish()), data } }, async (r) => {
+      const custom = encodePartRecord({ ...partFieldsOf(await finish()), location: { kind: 'entry', id: data } });
+      stored = await this.swapIn(partKey(up.id, n), rb, { custom }, async (r) => {
         replaced = r;
       });
     } finally {
@@ -210,36 +214,36 @@ export class R2Layout implements Layout {
     let parts: PartInfo[];
     let stored: StoredObject | null = null;
     let done: Completion;
+    const location: ObjectLocation = { kind: 'multipart', upload: up.id };
     try {
       parts = await this.parts(bucket, up.id);
       done = await build(parts);
-      const rec = { ...done.fields, data: MULTIPART_DATA + up.id };
       const body = recordBody(done.manifestBody);
-      stored = await this.commit(objectKey(bucket, key), body, { custom: recordToCustom(rec), http: up.http });
+      stored = await this.commit(objectKey(bucket, key), body, { custom: encodeObjectRecord({ ...done.fields, location }), http: up.http });
     } finally {
       // Not committed (invalid parts, a failure, lost every retry): the upload is open again as it was.
       if (!stored) await this.release(bucket, up.id);
     }
     // The object is visible; now tidy up the upload's bookkeeping, its entry last (a waiting UploadPart watches it).
-    const used = new Set(done.manifest.parts.map((p) => p.data));
-    await this.store.delete(parts.filter((p) => p.custom.data && !used.has(p.custom.data)).map((p) => dataKey(p.custom.data)));
+    const used = new Set(manifestOf(done.manifest).parts.map(partEntryOf));
+    await this.store.delete(parts.map(partEntry).filter((id): id is string => !!id && !used.has(id)).map(dataKey));
     await this.store.delete(parts.map((p) => partKey(up.id, p.n)));
     await this.store.delete([uploadKey(bucket, up.id)]);
-    return { ...done.fields, data: MULTIPART_DATA + up.id, http: up.http, uploaded: stored!.uploaded, storeEtag: stored!.etag };
+    return storedRecord(done.fields, location, { http: up.http, uploaded: stored!.uploaded, storeEtag: stored!.etag });
   }
 
   async abort(bucket: string, up: UploadInfo): Promise<void> {
     await this.claim(bucket, up.id, 'aborting');
     // Listed after the claim: a part that lands later finds the upload claimed or gone and drops itself.
     const parts = await this.parts(bucket, up.id);
-    await this.store.delete(parts.filter((p) => p.custom.data).map((p) => dataKey(p.custom.data)));
+    await this.store.delete(parts.map(partEntry).filter((id): id is string => !!id).map(dataKey));
     await this.store.delete(parts.map((p) => partKey(up.id, p.n)));
     await this.store.delete([uploadKey(bucket, up.id)]);
   }
 
   async uploads(bucket: string): Promise<UploadInfo[]> {
     const out: UploadInfo[] = [];
-    for await (const o of this.each(uploadPrefix(bucket), true)) if (!o.custom[STATE]) out.push(toUpload(o.key.slice(o.key.lastIndexOf('/') + 1), o));
+    for await (const o of this.each(uploadPrefix(bucket), true)) if (!claimOf(o.custom)) out.push(toUpload(o.key.slice(o.key.lastIndexOf('/') + 1), o));
     return out;
   }
 
@@ -254,10 +258,10 @@ export class R2Layout implements Layout {
       for (const o of page.objects) {
         scanned++;
         cursor = o.key;
-        const env = o.custom['sb-env'] ? decodeEnvelope(o.custom['sb-env']) : undefined;
-        const rest = o.key.slice(2);
+        const env = envelopeOf(o.custom);
+        const rest = o.key.slice(phase.length);
         const bucket = rest.slice(0, rest.indexOf('/'));
-        const key = phase === 'u/' ? (o.custom.key ?? '') : rest.slice(bucket.length + 1);
+        const key = phase === UPLOAD_ROOT ? decodeUploadEntry(o.custom).key : rest.slice(bucket.length + 1);
         if (env) items.push({ ref: o.key, bucket, key, env, version: o.etag });
       }
       if (!page.truncated) {
@@ -270,15 +274,16 @@ export class R2Layout implements Layout {
   }
 
   async rewrap(item: Sealed, env: Envelope): Promise<boolean> {
-    return !!(await this.replace(item.ref, item.version, (o) => ({ custom: { ...o.custom, 'sb-env': encodeEnvelope(env) }, http: o.http })));
+    return !!(await this.replace(item.ref, item.version, (o) => ({ custom: withEnvelope(o.custom, env), http: o.http })));
   }
 
   async loadState(name: string): Promise<string | undefined> {
-    return (await this.store.head(STATE_PREFIX + name))?.custom.state;
+    const o = await this.store.head(stateKey(name));
+    return o ? decodeStateEntry(o.custom) : undefined;
   }
 
   async saveState(name: string, value: string): Promise<void> {
-    await this.store.put(STATE_PREFIX + name, null, 0, { custom: { state: value } });
+    await this.store.put(stateKey(name), null, 0, { custom: encodeStateEntry(value) });
   }
 
   private async *each(prefix: string, withMeta = false): AsyncGenerator<StoredObject> {
@@ -304,13 +309,17 @@ export class R2Layout implements Layout {
     return this.store.put(storeKey, body, body.length, { ...next(current.object), ifEtag });
   }
 
-  /** The data entries a record points to (one, or one per part of the manifest in `body`, a record's whole body). */
-  private async dataKeysOf(data: string | undefined, body: Uint8Array): Promise<string[]> {
-    if (!data) return [];
-    if (!data.startsWith(MULTIPART_DATA)) return [dataKey(data)];
+  /**
+   * The data entries a stored reference (referenceOf) points to: one, or one per part of the
+   * manifest in `body`, an entry's whole body.
+   */
+  private async dataKeysOf(reference: string | undefined, body: Uint8Array): Promise<string[]> {
+    if (!reference) return [];
+    const location = decodeLocation(reference);
+    if (location.kind === 'entry') return [dataKey(location.id)];
+    if (location.kind === 'self') return [];
     try {
-      const m = JSON.parse(new TextDecoder().decode(manifestBytes(body))) as Manifest;
-      return m.parts.map((p) => dataKey(p.data));
+      return decodeManifest(manifestBytes(body)).parts.flatMap((p) => (p.location.kind === 'entry' ? [dataKey(p.location.id)] : []));
     } catch {
       return [];
     }
@@ -352,14 +361,12 @@ export class R2Layout implements Layout {
       if (!got) return null;
       const c = got.object.custom;
       const bytes = new Uint8Array(await new Response(got.body).arrayBuffer());
-      const deleting = c[DELETING];
       // A tombstone that outlived the wait was left by a DELETE that died: replace it, dropping what it held.
-      if (deleting !== undefined && Date.now() < deadline) {
+      if (tombstoneOf(c) !== undefined && Date.now() < deadline) {
         await sleep(POLL_MS);
         continue;
       }
-      const data = deleting ?? c['sb-data'] ?? c.data;
-      return { etag: got.object.etag, refs: await this.dataKeysOf(data, bytes) };
+      return { etag: got.object.etag, refs: await this.dataKeysOf(referenceOf(c), bytes) };
     }
   }
 
@@ -368,10 +375,10 @@ export class R2Layout implements Layout {
     const k = uploadKey(bucket, id);
     for (let i = 0; i < MAX_TRIES; i++) {
       const o = await this.store.head(k);
-      if (!o || o.custom[STATE]) throw noSuchUpload(id);
+      if (!o || claimOf(o.custom)) throw noSuchUpload(id);
       // A fresh nonce body gives this version its own etag: of two claims on one version, one lands.
       const rb = recordBody();
-      if (await this.store.put(k, rb, rb.length, { custom: { ...o.custom, [STATE]: state }, http: o.http, ifEtag: o.etag })) return;
+      if (await this.store.put(k, rb, rb.length, { custom: withClaim(o.custom, state), http: o.http, ifEtag: o.etag })) return;
     }
     throw conflict();
   }
@@ -381,10 +388,9 @@ export class R2Layout implements Layout {
     const k = uploadKey(bucket, id);
     for (let i = 0; i < MAX_TRIES; i++) {
       const o = await this.store.head(k);
-      if (!o || !o.custom[STATE]) return;
-      const { [STATE]: _, ...custom } = o.custom;
+      if (!o || !claimOf(o.custom)) return;
       const rb = recordBody();
-      if (await this.store.put(k, rb, rb.length, { custom, http: o.http, ifEtag: o.etag })) return;
+      if (await this.store.put(k, rb, rb.length, { custom: withoutClaim(o.custom), http: o.http, ifEtag: o.etag })) return;
     }
   }
 
@@ -392,11 +398,11 @@ export class R2Layout implements Layout {
   private async settlePart(bucket: string, up: UploadInfo, n: number, data: string, replaced: string[]): Promise<void> {
     const deadline = Date.now() + WAIT_MS;
     let o = await this.store.head(uploadKey(bucket, up.id));
-    while (o?.custom[STATE] && Date.now() < deadline) {
+    while (o && claimOf(o.custom) && Date.now() < deadline) {
       await sleep(POLL_MS);
       o = await this.store.head(uploadKey(bucket, up.id));
     }
-    if (o && !o.custom[STATE]) {
+    if (o && !claimOf(o.custom)) {
       // Open (again): no Complete committed, and any later one lists this record.
       await this.store.delete(replaced.filter((k) => k !== dataKey(data)));
       return;
@@ -410,8 +416,8 @@ export class R2Layout implements Layout {
     let used: string[] = [];
     if (got) {
       const bytes = new Uint8Array(await new Response(got.body).arrayBuffer());
-      const mine = MULTIPART_DATA + up.id;
-      if (got.object.custom['sb-data'] === mine || got.object.custom[DELETING] === mine) used = await this.dataKeysOf(mine, bytes);
+      const mine = encodeLocation({ kind: 'multipart', upload: up.id });
+      if (got.object.custom[FIELDS.object.data] === mine || tombstoneOf(got.object.custom) === mine) used = await this.dataKeysOf(mine, bytes);
     }
     await this.store.delete([...replaced, dataKey(data)].filter((k) => !used.includes(k)));
     await this.store.delete([partKey(up.id, n)]);
@@ -420,6 +426,9 @@ export class R2Layout implements Layout {
 }
 
 function toUpload(id: string, o: StoredObject): UploadInfo {
-  const { key = '', [STATE]: _, ...custom } = o.custom;
+  const { key, custom } = decodeUploadEntry(o.custom);
   return { id, key, custom, http: o.http, initiated: o.uploaded };
 }
+
+/** A part record's data entry id, read leniently: cleanup drops whatever a record names. */
+const partEntry = (p: PartInfo): string | undefined => p.custom[FIELDS.part.data];

@@ -1,7 +1,9 @@
-// An object's record: the small metadata-only store entry that names its data
-// object and carries sizes, checksums, the SSE envelope and user metadata.
-// Writing the record last is what makes a PUT visible, so a half-written
-// upload never shows.
+// The records the layouts keep, and their one codec. Every name stored in an entry's
+// custom metadata (upstream: x-amz-meta-<name>) is defined here once; each record
+// kind has a typed encode and a decode that refuses, as an IntegrityError, what no
+// write of ours produces. docs/FORMAT.md is the contract for the stored bytes: the
+// types here never change them (a typed field maps to the stored string at the
+// boundary). Where the R2 layout puts its entries is in r2-entries.ts.
 
 import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
 import type { Envelope } from '../sse/types';
@@ -9,90 +11,137 @@ import type { HttpMeta, StoredObject } from '../store/types';
 import { IntegrityError } from '../sse';
 import { LayoutError } from './errors';
 
-export const bucketKey = (bucket: string): string => `b/${bucket}`;
-export const objectPrefix = (bucket: string): string => `o/${bucket}/`;
-export const objectKey = (bucket: string, key: string): string => `o/${bucket}/${key}`;
-export const dataKey = (id: string): string => `d/${id}`;
-export const uploadKey = (bucket: string, uploadId: string): string => `u/${bucket}/${uploadId}`;
-export const uploadPrefix = (bucket: string): string => `u/${bucket}/`;
-export const partPrefix = (uploadId: string): string => `p/${uploadId}/`;
-export const partKey = (uploadId: string, part: number): string => `p/${uploadId}/${String(part).padStart(5, '0')}`;
+/** The envelope (JSON) of an object record or of an upload in progress. */
+const ENVELOPE = 'sb-env';
+/** Proxy layout: an object's or upload's Content-Encoding ('' when none), kept out of the upstream's own header. */
+const CONTENT_ENCODING = 'sb-ce';
 
-/** `sb-data` of a multipart object: its parts are listed in the record's body. */
-export const MULTIPART_DATA = 'mp:';
+/** Every stored field name, by the record that holds it. */
+export const FIELDS = {
+  /** An object record: `o/<bucket>/<key>` (R2); the object's own metadata and its `m/<upload>` entry (proxy). */
+  object: {
+    size: 'sb-size',
+    etag: 'sb-etag',
+    crc64: 'sb-crc64',
+    /** Where the data is: see ObjectLocation. */
+    data: 'sb-data',
+    manifest: 'sb-manifest',
+    envelope: ENVELOPE,
+    contentEncoding: CONTENT_ENCODING,
+  },
+  /** A DELETE's tombstone (R2): the `sb-data` of the record it replaced. */
+  tombstone: { deleting: 'sb-deleting' },
+  /** An upload in progress: `u/<bucket>/<uploadId>` (R2), `.sealbucket/u/<uploadId>` (proxy). */
+  upload: {
+    /** The object key (URI-encoded upstream). */
+    key: 'key',
+    envelope: ENVELOPE,
+    /** "completing" or "aborting" once a Complete or Abort has claimed it; absent while it is open. */
+    state: 'sb-state',
+    /** Proxy: the upstream's own multipart upload id. */
+    upstreamUpload: 'sb-up',
+    contentEncoding: CONTENT_ENCODING,
+  },
+  /** An uploaded part's record: `p/<uploadId>/<n>` (R2), `.sealbucket/p/<uploadId>/<n>` (proxy). */
+  part: {
+    size: 'size',
+    etag: 'etag',
+    crc64: 'crc64',
+    salt: 'salt',
+    commit: 'commit',
+    /** Where the part's bytes are: see PartLocation. */
+    data: 'data',
+    /** Proxy: the upstream's ETag of the part, for its CompleteMultipartUpload. */
+    upstreamEtag: 'sb-part-etag',
+  },
+  /** A data entry `d/<uuid>` (R2), for audits. */
+  dataEntry: { object: 'object', upload: 'upload' },
+  /** A bucket's settings: `b/<bucket>` (R2), `.sealbucket/bucket` or `.sealbucket/b/<bucket>` (proxy). */
+  bucket: { owner: 'owner', sse: 'sse' },
+  /** Small persistent state: `s/<name>` (R2), `.sealbucket/s/<name>` (proxy). */
+  state: { value: 'state' },
+} as const;
 
-/**
- * A record's body: a fresh random line, so every write of a record has its own
- * store etag (conditional swaps rely on it), then the manifest of a multipart object.
- */
-export function recordBody(manifest: Uint8Array = new Uint8Array(0)): Uint8Array {
-  const nonce = new TextEncoder().encode(crypto.randomUUID().replace(/-/g, '') + '\n');
-  const out = new Uint8Array(nonce.length + manifest.length);
-  out.set(nonce);
-  out.set(manifest, nonce.length);
-  return out;
-}
-
-/** The manifest bytes of a record body (empty for single-stream objects). */
-export function manifestBytes(body: Uint8Array): Uint8Array {
-  const nl = body.indexOf(10);
-  return nl < 0 ? new Uint8Array(0) : body.subarray(nl + 1);
-}
-
-/** The body of a multipart object's record. */
-export interface Manifest {
-  v: 1;
-  upload: string;
-  parts: ManifestPart[];
-}
-export interface ManifestPart {
-  n: number;
-  size: number;
-  data: string;
-  etag: string;
-  salt?: string;
-  commit?: string;
-}
-
-/** A multipart object's manifest, checked field by field: anything else is an IntegrityError. */
-export function parseManifest(body: Uint8Array): Manifest {
-  let m: Manifest;
-  try {
-    m = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body)) as Manifest;
-  } catch {
-    throw new IntegrityError('the manifest is not JSON');
-  }
-  const ok =
-    m && m.v === 1 && typeof m.upload === 'string' && Array.isArray(m.parts) &&
-    m.parts.every((p) => p && Number.isInteger(p.n) && validSize(p.size) && typeof p.data === 'string' && typeof p.etag === 'string');
-  if (!ok) throw new IntegrityError('the manifest is malformed');
-  return m;
-}
+/** User metadata `x-amz-meta-<name>` / `x-cos-meta-<name>` is stored as `m-<name>` (object and upload records). */
+export const USER_META_PREFIX = 'm-';
 
 /** R2 keeps at most this many bytes of custom metadata (names plus values). */
 export const METADATA_LIMIT = 2048;
 
-export interface ObjectRecord {
+/** A stored size: decimal digits, at most S3's 5 TiB object limit. */
+const SIZE = /^(0|[1-9]\d{0,12})$/;
+const MAX_SIZE = 5 * 1024 ** 4;
+const validSize = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_SIZE;
+const storedSize = (v: string | undefined): number | undefined => (v !== undefined && SIZE.test(v) && Number(v) <= MAX_SIZE ? Number(v) : undefined);
+
+// --- where an object's data is ---
+
+/** `sb-data` of a multipart object: this prefix, then the upload id. */
+const MULTIPART_PREFIX = 'mp:';
+/** `sb-data` of a proxy single-stream object: its data is the object itself. */
+const SELF = '=';
+
+/** Where an object's bytes are; stored as `sb-data`. */
+export type ObjectLocation =
+  /** R2: the data entry `d/<id>` (stored as the id, a UUID). */
+  | { kind: 'entry'; id: string }
+  /** Proxy: the upstream object itself (stored as "="). Also every object the gateway did not write. */
+  | { kind: 'self' }
+  /** Its parts, as the manifest lists them (stored as "mp:<upload>"). */
+  | { kind: 'multipart'; upload: string };
+
+export function encodeLocation(l: ObjectLocation): string {
+  return l.kind === 'entry' ? l.id : l.kind === 'self' ? SELF : MULTIPART_PREFIX + l.upload;
+}
+
+/** Any stored `sb-data` string: every one maps to exactly one location and back. */
+export function decodeLocation(s: string): ObjectLocation {
+  if (s.startsWith(MULTIPART_PREFIX)) return { kind: 'multipart', upload: s.slice(MULTIPART_PREFIX.length) };
+  return s === SELF ? { kind: 'self' } : { kind: 'entry', id: s };
+}
+
+export const isMultipart = (rec: { location: ObjectLocation }): boolean => rec.location.kind === 'multipart';
+/** The upload a multipart object was completed from; undefined for a single-stream object. */
+export const uploadOf = (rec: { location: ObjectLocation }): string | undefined => (rec.location.kind === 'multipart' ? rec.location.upload : undefined);
+
+// --- object records ---
+
+/** What the handlers give a layout to store: the record less where the data is (the layout decides) and what the store decides. */
+export interface RecordFields {
   size: number;
   etag: string;
   crc64: string;
-  /** A data uuid, or MULTIPART_DATA + upload id. */
-  data: string;
-  /** Multipart: base64url SHA-256 of the manifest (the record body). */
+  /** Multipart: base64url SHA-256 of the manifest. */
   manifest?: string;
   envelope?: Envelope;
   meta: Record<string, string>;
+  /** @deprecated Ignored: the layout decides where the data goes (ObjectRecord.location). Accepted until src/s3 stops passing it. */
+  data?: string;
+}
+
+export interface ObjectRecord extends Omit<RecordFields, 'data'> {
+  location: ObjectLocation;
+  /** @deprecated The stored `sb-data` string (encodeLocation(location)); use `location`, isMultipart or uploadOf. */
+  data: string;
   http: HttpMeta;
   uploaded: Date;
   /** The record's own store etag, for conditional swaps. */
   storeEtag?: string;
 }
 
-export function recordToCustom(r: Omit<ObjectRecord, 'uploaded' | 'http' | 'storeEtag'>): Record<string, string> {
-  const c: Record<string, string> = { 'sb-size': String(r.size), 'sb-etag': r.etag, 'sb-crc64': r.crc64, 'sb-data': r.data };
-  if (r.manifest) c['sb-manifest'] = r.manifest;
-  if (r.envelope) c['sb-env'] = encodeEnvelope(r.envelope);
-  for (const [k, v] of Object.entries(r.meta)) c[`m-${k}`] = v;
+/** A record as a layout returns it once stored. */
+export function storedRecord(fields: RecordFields, location: ObjectLocation, stored: { http: HttpMeta; uploaded: Date; storeEtag?: string }): ObjectRecord {
+  const { data: _, ...rest } = fields;
+  return { ...rest, location, data: encodeLocation(location), ...stored };
+}
+
+/** An object record's custom metadata. Throws MetadataTooLarge past the store's budget. */
+export function encodeObjectRecord(r: RecordFields & { location: ObjectLocation }): Record<string, string> {
+  const F = FIELDS.object;
+  const c: Record<string, string> = { [F.size]: String(r.size), [F.etag]: r.etag, [F.crc64]: r.crc64, [F.data]: encodeLocation(r.location) };
+  if (r.manifest) c[F.manifest] = r.manifest;
+  if (r.envelope) c[F.envelope] = encodeEnvelope(r.envelope);
+  Object.assign(c, encodeUserMeta(r.meta));
   let bytes = 0;
   for (const [k, v] of Object.entries(c)) bytes += new TextEncoder().encode(k + v).length;
   if (bytes > METADATA_LIMIT) {
@@ -101,32 +150,334 @@ export function recordToCustom(r: Omit<ObjectRecord, 'uploaded' | 'http' | 'stor
   return c;
 }
 
-/** A stored size: decimal digits, at most S3's 5 TiB object limit. */
-const SIZE = /^(0|[1-9]\d{0,12})$/;
-const MAX_SIZE = 5 * 1024 ** 4;
-const validSize = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_SIZE;
-
 /**
  * Null when the store entry is not an object record. Throws IntegrityError on a
  * broken envelope or a field no write of ours produces (a size that is not a decimal).
  */
-export function recordFromStored(o: StoredObject): ObjectRecord | null {
+export function decodeObjectRecord(o: StoredObject): ObjectRecord | null {
+  const F = FIELDS.object;
   const c = o.custom;
-  if (c['sb-data'] === undefined || c['sb-size'] === undefined) return null;
-  if (!SIZE.test(c['sb-size']) || Number(c['sb-size']) > MAX_SIZE) throw new IntegrityError('the record\'s size is malformed');
-  if (!c['sb-data']) throw new IntegrityError('the record names no data');
-  const meta: Record<string, string> = {};
-  for (const [k, v] of Object.entries(c)) if (k.startsWith('m-')) meta[k.slice(2)] = v;
+  if (c[F.data] === undefined || c[F.size] === undefined) return null;
+  const size = storedSize(c[F.size]);
+  if (size === undefined) throw new IntegrityError('the record\'s size is malformed');
+  if (!c[F.data]) throw new IntegrityError('the record names no data');
   return {
-    size: Number(c['sb-size']),
-    etag: c['sb-etag'] ?? '',
-    crc64: c['sb-crc64'] ?? '',
-    data: c['sb-data'],
-    manifest: c['sb-manifest'],
-    envelope: c['sb-env'] ? decodeEnvelope(c['sb-env']) : undefined,
-    meta,
+    size,
+    etag: c[F.etag] ?? '',
+    crc64: c[F.crc64] ?? '',
+    location: decodeLocation(c[F.data]),
+    data: c[F.data],
+    manifest: c[F.manifest],
+    envelope: c[F.envelope] ? decodeEnvelope(c[F.envelope]) : undefined,
+    meta: decodeUserMeta(c),
     http: o.http,
     uploaded: o.uploaded,
     storeEtag: o.etag,
   };
+}
+
+/** The widest `sb-data` of a single-stream object: an R2 data entry id (a UUID). */
+const WIDEST_SINGLE: ObjectLocation = { kind: 'entry', id: '00000000-0000-0000-0000-000000000000' };
+
+/**
+ * Throws MetadataTooLarge when the record would be over the store's metadata budget, before
+ * anything is stored. Without `location`, as a single-stream object at its widest.
+ */
+export function checkRecordBudget(fields: RecordFields, location: ObjectLocation = WIDEST_SINGLE): void {
+  encodeObjectRecord({ ...fields, location });
+}
+
+/**
+ * At CreateMultipartUpload: throws MetadataTooLarge unless the record Complete writes for this
+ * upload fits the budget at its widest (`maxSize`, 10,000 parts, the envelope's salt and commit).
+ */
+export function checkCompletionBudget(upload: string, envelope: Envelope | undefined, meta: Record<string, string>, maxSize: number): void {
+  const widest = { size: maxSize, etag: '0'.repeat(32) + '-10000', crc64: '', manifest: '0'.repeat(43), envelope: envelope && { ...envelope, salt: '0'.repeat(22), commit: '0'.repeat(43) }, meta };
+  checkRecordBudget(widest, { kind: 'multipart', upload });
+}
+
+/** A record entry's envelope (object record or upload), if sealed. Throws IntegrityError on a broken one. */
+export function envelopeOf(custom: Record<string, string>): Envelope | undefined {
+  const v = custom[ENVELOPE];
+  return v ? decodeEnvelope(v) : undefined;
+}
+
+/** The same record entry with a re-wrapped envelope, every other field as stored. */
+export const withEnvelope = (custom: Record<string, string>, env: Envelope): Record<string, string> => ({ ...custom, [ENVELOPE]: encodeEnvelope(env) });
+
+function encodeUserMeta(meta: Record<string, string>): Record<string, string> {
+  const c: Record<string, string> = {};
+  for (const [k, v] of Object.entries(meta)) c[USER_META_PREFIX + k] = v;
+  return c;
+}
+
+function decodeUserMeta(custom: Record<string, string>): Record<string, string> {
+  const meta: Record<string, string> = {};
+  for (const [k, v] of Object.entries(custom)) if (k.startsWith(USER_META_PREFIX)) meta[k.slice(USER_META_PREFIX.length)] = v;
+  return meta;
+}
+
+// --- tombstones (R2) ---
+
+/** A tombstone's custom metadata: the `sb-data` of the record it replaced ('' when it had none). */
+export const encodeTombstone = (replaced: string | undefined): Record<string, string> => ({ [FIELDS.tombstone.deleting]: replaced ?? '' });
+/** The `sb-data` a tombstone replaced; undefined when the entry is not a tombstone. */
+export const tombstoneOf = (custom: Record<string, string>): string | undefined => custom[FIELDS.tombstone.deleting];
+
+// --- multipart manifests ---
+
+/** Where a part's stored bytes are; stored as the manifest part's (and part record's) `data`. */
+export type PartLocation =
+  /** R2: its own data entry `d/<id>` (stored as the id, a UUID). */
+  | { kind: 'entry'; id: string }
+  /** Proxy: the next `storedLength` bytes of the upstream object, where parts lie end to end (stored as the decimal length). */
+  | { kind: 'span'; storedLength: number };
+
+export function encodePartLocation(l: PartLocation): string {
+  return l.kind === 'entry' ? l.id : String(l.storedLength);
+}
+
+/** A stored part `data`: a decimal is a stored length (no data entry id is one: they are UUIDs), anything else an entry id. */
+export function decodePartLocation(s: string): PartLocation {
+  const n = storedSize(s);
+  return n === undefined ? { kind: 'entry', id: s } : { kind: 'span', storedLength: n };
+}
+
+/** One part of a multipart object, as its manifest lists it. */
+export interface ObjectPart {
+  n: number;
+  /** Plaintext size. */
+  size: number;
+  etag: string;
+  /** Sealed parts: the part's stream salt and key commitment. */
+  salt?: string;
+  commit?: string;
+  location: PartLocation;
+}
+
+/** The manifest of a multipart object: the record body (R2) or the `m/<upload>` entry's body (proxy). */
+export interface ObjectManifest {
+  upload: string;
+  parts: ObjectPart[];
+}
+
+/** The manifest's bytes: `{"v":1,"upload":…,"parts":[{"n","size","data","etag","salt","commit"},…]}` (salt and commit when sealed). */
+export function encodeManifest(m: ObjectManifest): Uint8Array {
+  const parts = m.parts.map((p) => ({ n: p.n, size: p.size, data: encodePartLocation(p.location), etag: p.etag, salt: p.salt, commit: p.commit }));
+  return new TextEncoder().encode(JSON.stringify({ v: 1, upload: m.upload, parts }));
+}
+
+/** A multipart object's manifest, checked field by field: anything else is an IntegrityError. */
+export function decodeManifest(body: Uint8Array): ObjectManifest {
+  const m = manifestJson(body);
+  return { upload: m.upload, parts: m.parts.map(({ n, size, data, etag, salt, commit }) => ({ n, size, etag, ...(salt === undefined ? {} : { salt }), ...(commit === undefined ? {} : { commit }), location: decodePartLocation(data) })) };
+}
+
+/** The manifest part for part `n` of a Complete, from its record. */
+export function manifestPart(n: number, r: PartRecord): ObjectPart {
+  return { n, size: r.size, etag: r.etag, ...(r.salt ? { salt: r.salt, commit: r.commit } : {}), location: r.location };
+}
+
+/** A part's data entry id (R2); undefined when the manifest part names none. */
+export function partEntryOf(p: ObjectPart | ManifestPart): string | undefined {
+  const l = 'location' in p ? p.location : decodePartLocation(p.data);
+  return l.kind === 'entry' ? l.id : undefined;
+}
+
+/** A part's stored length (proxy); IntegrityError when the manifest part names none. */
+export function partStoredLength(p: ObjectPart | ManifestPart): number {
+  const l = 'location' in p ? p.location : decodePartLocation(p.data);
+  if (l.kind !== 'span') throw new IntegrityError('the manifest part names no stored length');
+  return l.storedLength;
+}
+
+/** The manifest as stored (JSON). */
+interface ManifestJson {
+  v: 1;
+  upload: string;
+  parts: { n: number; size: number; data: string; etag: string; salt?: string; commit?: string }[];
+}
+
+function manifestJson(body: Uint8Array): ManifestJson {
+  let m: ManifestJson;
+  try {
+    m = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body)) as ManifestJson;
+  } catch {
+    throw new IntegrityError('the manifest is not JSON');
+  }
+  const optional = (v: unknown) => v === undefined || typeof v === 'string';
+  const ok =
+    m && m.v === 1 && typeof m.upload === 'string' && Array.isArray(m.parts) &&
+    m.parts.every((p) => p && Number.isInteger(p.n) && validSize(p.size) && typeof p.data === 'string' && typeof p.etag === 'string' && optional(p.salt) && optional(p.commit));
+  if (!ok) throw new IntegrityError('the manifest is malformed');
+  return m;
+}
+
+// --- part records ---
+
+/** What UploadPart gives its layout to store with the part. */
+export interface PartFields {
+  /** Plaintext size. */
+  size: number;
+  etag: string;
+  /** CRC-64 of the plaintext, unsigned decimal ('' in records that predate it). */
+  crc64: string;
+  /** Sealed parts: the part's stream salt and key commitment. */
+  salt?: string;
+  commit?: string;
+}
+
+/** An uploaded part's record. */
+export interface PartRecord extends PartFields {
+  location: PartLocation;
+  /** Proxy: the upstream's ETag of the part. */
+  upstreamEtag?: string;
+}
+
+export function encodePartRecord(p: PartRecord): Record<string, string> {
+  const F = FIELDS.part;
+  const c: Record<string, string> = { [F.size]: String(p.size), [F.etag]: p.etag, [F.crc64]: p.crc64 };
+  if (p.salt) Object.assign(c, { [F.salt]: p.salt, [F.commit]: p.commit });
+  c[F.data] = encodePartLocation(p.location);
+  if (p.upstreamEtag !== undefined) c[F.upstreamEtag] = p.upstreamEtag;
+  return c;
+}
+
+/** A part record (PartInfo.custom), checked: anything no write of ours produces is an IntegrityError. */
+export function decodePartRecord(custom: Record<string, string>): PartRecord {
+  const F = FIELDS.part;
+  const data = custom[F.data];
+  if (!data) throw new IntegrityError('the part record names no data');
+  const upstreamEtag = custom[F.upstreamEtag];
+  return { ...decodePartFields(custom), location: decodePartLocation(data), ...(upstreamEtag === undefined ? {} : { upstreamEtag }) };
+}
+
+function decodePartFields(custom: Record<string, string>): PartFields {
+  const F = FIELDS.part;
+  const size = storedSize(custom[F.size]);
+  if (size === undefined) throw new IntegrityError('the part record\'s size is malformed');
+  const etag = custom[F.etag];
+  if (etag === undefined) throw new IntegrityError('the part record has no ETag');
+  const salt = custom[F.salt] || undefined;
+  const commit = custom[F.commit] || undefined;
+  if (!salt !== !commit) throw new IntegrityError('the part record has a salt without a commitment, or the reverse');
+  return { size, etag, crc64: custom[F.crc64] ?? '', ...(salt ? { salt, commit } : {}) };
+}
+
+/**
+ * @deprecated Transitional, until src/s3/ops/multipart.ts returns PartFields from UploadPart's
+ * `finish`: its part fields as the strings it builds today.
+ */
+export function partFieldsOf(f: PartFields | Record<string, string>): PartFields {
+  return typeof f.size === 'number' ? (f as PartFields) : decodePartFields(f as Record<string, string>);
+}
+
+// --- uploads in progress ---
+
+/** An upload's own fields, given at CreateMultipartUpload. */
+export interface UploadFields {
+  envelope?: Envelope;
+  meta: Record<string, string>;
+}
+
+/** What CreateMultipartUpload hands its layout (`createUpload`'s custom): the envelope and user metadata. */
+export function encodeUploadCustom(envelope: Envelope | undefined, meta: Record<string, string>): Record<string, string> {
+  const c: Record<string, string> = {};
+  if (envelope) c[ENVELOPE] = encodeEnvelope(envelope);
+  return Object.assign(c, encodeUserMeta(meta));
+}
+
+/** UploadInfo.custom, decoded. Throws IntegrityError on a broken envelope. */
+export function decodeUploadCustom(custom: Record<string, string>): UploadFields {
+  return { envelope: envelopeOf(custom), meta: decodeUserMeta(custom) };
+}
+
+export type UploadState = 'completing' | 'aborting';
+
+/** An upload entry: the upload's custom (encodeUploadCustom), its key and what the layout keeps with it. */
+export interface UploadEntry {
+  /** As the layout stores it (URI-encoded upstream). */
+  key: string;
+  custom: Record<string, string>;
+  /** Proxy: the upstream's multipart upload id. */
+  upstreamUpload?: string;
+}
+
+export function encodeUploadEntry(u: UploadEntry): Record<string, string> {
+  const c: Record<string, string> = { ...u.custom, [FIELDS.upload.key]: u.key };
+  if (u.upstreamUpload !== undefined) c[FIELDS.upload.upstreamUpload] = u.upstreamUpload;
+  return c;
+}
+
+/** An upload entry's fields, claimed or not (see claimOf). */
+export function decodeUploadEntry(stored: Record<string, string>): UploadEntry {
+  const { [FIELDS.upload.key]: key = '', [FIELDS.upload.state]: _, [FIELDS.upload.upstreamUpload]: upstreamUpload, ...custom } = stored;
+  return { key, custom, ...(upstreamUpload === undefined ? {} : { upstreamUpload }) };
+}
+
+/** Who has claimed the upload ("completing" or "aborting"); undefined (or '') while it is open. */
+export const claimOf = (stored: Record<string, string>): string | undefined => stored[FIELDS.upload.state];
+/** The upload entry claimed for a Complete or an Abort, every other field as stored. */
+export const withClaim = (stored: Record<string, string>, state: UploadState): Record<string, string> => ({ ...stored, [FIELDS.upload.state]: state });
+/** The upload entry open again, every other field as stored. */
+export function withoutClaim(stored: Record<string, string>): Record<string, string> {
+  const { [FIELDS.upload.state]: _, ...rest } = stored;
+  return rest;
+}
+
+// --- data entries, buckets, state ---
+
+/** A data entry's custom metadata (R2): whose data it is, for audits. */
+export function dataEntryTags(bucket: string, key: string, upload?: string): Record<string, string> {
+  const c: Record<string, string> = { [FIELDS.dataEntry.object]: `${bucket}/${key}` };
+  if (upload !== undefined) c[FIELDS.dataEntry.upload] = upload;
+  return c;
+}
+
+/** A bucket's settings. */
+export interface BucketSettings {
+  /** The access key id that created it. */
+  owner?: string;
+  /** Default encryption, JSON (the protocol layer's BucketEncryption). */
+  sse?: string;
+}
+
+export function encodeBucketSettings(s: BucketSettings): Record<string, string> {
+  const c: Record<string, string> = {};
+  if (s.owner !== undefined) c[FIELDS.bucket.owner] = s.owner;
+  if (s.sse !== undefined) c[FIELDS.bucket.sse] = s.sse;
+  return c;
+}
+
+/** BucketInfo.custom, decoded. */
+export function decodeBucketSettings(custom: Record<string, string>): BucketSettings {
+  const { [FIELDS.bucket.owner]: owner, [FIELDS.bucket.sse]: sse } = custom;
+  return { ...(owner === undefined ? {} : { owner }), ...(sse === undefined ? {} : { sse }) };
+}
+
+export const encodeStateEntry = (value: string): Record<string, string> => ({ [FIELDS.state.value]: value });
+export const decodeStateEntry = (custom: Record<string, string>): string | undefined => custom[FIELDS.state.value];
+
+// --- deprecated: the untyped API src/s3 still uses ---
+
+/** @deprecated The stored prefix of a multipart object's `sb-data`; use isMultipart / uploadOf. */
+export const MULTIPART_DATA = MULTIPART_PREFIX;
+
+/** @deprecated A manifest as stored; use ObjectManifest (decodeManifest, encodeManifest). */
+export type Manifest = ManifestJson;
+/** @deprecated A manifest part as stored, whose `data` means a data entry id on R2 and a stored length upstream; use ObjectPart. */
+export type ManifestPart = ManifestJson['parts'][number];
+
+/** @deprecated Use decodeManifest. */
+export const parseManifest = (body: Uint8Array): Manifest => manifestJson(body);
+
+/** @deprecated Use encodeObjectRecord, or checkRecordBudget to check the metadata budget only. */
+export function recordToCustom(r: Omit<RecordFields, 'data'> & { data: string }): Record<string, string> {
+  return encodeObjectRecord({ ...r, location: decodeLocation(r.data) });
+}
+
+/** @deprecated Transitional, until src/s3/ops/multipart.ts builds an ObjectManifest: a manifest in either form, typed. */
+export function manifestOf(m: ObjectManifest | Manifest): ObjectManifest {
+  if (!('v' in m)) return m;
+  return { upload: m.upload, parts: m.parts.map(({ n, size, data, etag, salt, commit }) => ({ n, size, etag, salt, commit, location: decodePartLocation(data) })) };
 }

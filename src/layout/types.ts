@@ -6,17 +6,16 @@
 
 import type { HttpMeta } from '../store/types';
 import type { Envelope } from '../sse/types';
-import type { Manifest, ManifestPart, ObjectRecord } from './record';
+import type { Manifest, ManifestPart, ObjectManifest, ObjectPart, ObjectRecord, PartFields, RecordFields } from './record';
+
+export type { RecordFields };
 
 export interface BucketInfo {
   name: string;
   created: Date;
-  /** Bucket settings (default encryption lives under `sse`). */
+  /** Bucket settings as stored (decodeBucketSettings; default encryption lives under `sse`). */
   custom: Record<string, string>;
 }
-
-/** A record before it is stored: what the layout writes, less what the store decides. */
-export type RecordFields = Omit<ObjectRecord, 'uploaded' | 'http' | 'storeEtag'>;
 
 export interface Listed {
   key: string;
@@ -35,15 +34,17 @@ export interface Listing {
 export interface UploadInfo {
   id: string;
   key: string;
-  /** sb-env (the upload's envelope) and m-<name> user metadata. */
+  /** The upload's envelope and user metadata, as createUpload got them (decodeUploadCustom). */
   custom: Record<string, string>;
   http: HttpMeta;
   initiated: Date;
+  /** Proxy: the upstream's own multipart upload id. */
+  upstreamUpload?: string;
 }
 
 export interface PartInfo {
   n: number;
-  /** size, etag, crc64 (plaintext), salt and commit when sealed, data: where the layout keeps it. */
+  /** The part's record as stored (decodePartRecord). */
   custom: Record<string, string>;
   uploaded: Date;
 }
@@ -56,7 +57,9 @@ export interface Body {
 
 /** What Complete commits to: built from the parts listed once the upload is claimed. */
 export interface Completion {
-  manifest: Manifest;
+  /** The parts (the deprecated Manifest form until src/s3/ops/multipart.ts builds an ObjectManifest). */
+  manifest: ObjectManifest | Manifest;
+  /** encodeManifest(manifest): the bytes stored and committed to. */
   manifestBody: Uint8Array;
   fields: RecordFields;
 }
@@ -109,20 +112,22 @@ export interface Layout {
    * With `storedLength` (that stream's whole stored length), an entry of any other
    * length (bytes appended or cut) is an IntegrityError, even when only a range is read.
    */
-  read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ManifestPart[]; index: number }, storedLength?: number): Promise<ReadableStream<Uint8Array> | null>;
+  read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ObjectPart[] | ManifestPart[]; index: number }, storedLength?: number): Promise<ReadableStream<Uint8Array> | null>;
   /** A multipart object's manifest bytes (as committed to by the record). */
   manifest(bucket: string, key: string, rec: ObjectRecord): Promise<Uint8Array | null>;
   list(bucket: string, o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number }): Promise<Listing>;
 
+  /** `custom`: encodeUploadCustom(envelope, meta). */
   createUpload(bucket: string, key: string, id: string, custom: Record<string, string>, http: HttpMeta): Promise<void>;
   /** An upload in progress; null once it is gone or claimed by a Complete or Abort. */
   upload(bucket: string, id: string): Promise<UploadInfo | null>;
   /**
    * Stores one part, then its record from `finish`; replaces an earlier attempt. Throws
    * NoSuchUpload, leaving neither data nor record behind, when the upload was completed
-   * or aborted meanwhile (never deleting what a completed object uses).
+   * or aborted meanwhile (never deleting what a completed object uses). `finish` gives
+   * PartFields (or, deprecated, the same fields as the strings src/s3 builds today).
    */
-  writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<Record<string, string>>): Promise<void>;
+  writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<PartFields | Record<string, string>>): Promise<void>;
   parts(bucket: string, id: string): Promise<PartInfo[]>;
   /**
    * Claims the upload first (a second Complete or an Abort then gets NoSuchUpload, and a

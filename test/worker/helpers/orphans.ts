@@ -1,6 +1,8 @@
 // What no record references: the leak detector of the race tests. Reads the raw R2
-// store the way docs/FORMAT.md describes it, independently of the layout code.
-import { manifestBytes, type Manifest } from '../../../src/layout/record';
+// store the way docs/FORMAT.md describes it, with the record codec's names and
+// decoders but independently of the layout code.
+import { DATA_ROOT, manifestBytes, OBJECT_ROOT, PART_ROOT, UPLOAD_ROOT } from '../../../src/layout/r2-entries';
+import { decodeLocation, decodeManifest, FIELDS } from '../../../src/layout/record';
 import { rawStore } from './s3';
 
 async function listAll(prefix: string): Promise<R2Object[]> {
@@ -22,30 +24,30 @@ async function listAll(prefix: string): Promise<R2Object[]> {
  */
 export async function orphans(bucket?: string): Promise<string[]> {
   const referenced = new Set<string>();
-  const uploads = new Set((await listAll('u/')).map((o) => o.key.slice(o.key.lastIndexOf('/') + 1)));
-  for (const o of await listAll('o/')) {
-    const data = o.customMetadata?.['sb-data'];
+  const uploads = new Set((await listAll(UPLOAD_ROOT)).map((o) => o.key.slice(o.key.lastIndexOf('/') + 1)));
+  for (const o of await listAll(OBJECT_ROOT)) {
+    const data = o.customMetadata?.[FIELDS.object.data];
     if (!data) continue;
-    if (!data.startsWith('mp:')) {
-      referenced.add(data);
-      continue;
-    }
+    const location = decodeLocation(data);
+    if (location.kind === 'entry') referenced.add(location.id);
+    if (location.kind !== 'multipart') continue;
     const got = await rawStore().get(o.key);
     if (!got) continue;
-    const m = JSON.parse(new TextDecoder().decode(manifestBytes(new Uint8Array(await got.arrayBuffer())))) as Manifest;
-    for (const p of m.parts) referenced.add(p.data);
+    const m = decodeManifest(manifestBytes(new Uint8Array(await got.arrayBuffer())));
+    for (const p of m.parts) if (p.location.kind === 'entry') referenced.add(p.location.id);
   }
-  const data = await listAll('d/');
-  const ours = (d: R2Object | undefined) => bucket === undefined || (d?.customMetadata?.object ?? '').startsWith(`${bucket}/`);
-  const byId = new Map(data.map((d) => [d.key.slice(2), d]));
+  const data = await listAll(DATA_ROOT);
+  const objectOf = (d: R2Object | undefined) => d?.customMetadata?.[FIELDS.dataEntry.object];
+  const ours = (d: R2Object | undefined) => bucket === undefined || (objectOf(d) ?? '').startsWith(`${bucket}/`);
+  const byId = new Map(data.map((d) => [d.key.slice(DATA_ROOT.length), d]));
   const out: string[] = [];
-  for (const p of await listAll('p/')) {
-    const id = p.customMetadata?.data;
+  for (const p of await listAll(PART_ROOT)) {
+    const id = p.customMetadata?.[FIELDS.part.data];
     if (id) referenced.add(id);
     // A part record is the bucket's when its data entry is (one without data only shows unfiltered).
     if (!uploads.has(p.key.split('/')[1]) && ours(id ? byId.get(id) : undefined)) out.push(`${p.key} (upload gone)`);
   }
-  for (const d of data) if (ours(d) && !referenced.has(d.key.slice(2))) out.push(`${d.key} (${d.customMetadata?.object})`);
+  for (const d of data) if (ours(d) && !referenced.has(d.key.slice(DATA_ROOT.length))) out.push(`${d.key} (${objectOf(d)})`);
   return out;
 }
 
