@@ -129,3 +129,12 @@ describe('the import rules of docs/ARCHITECTURE.md', () => {
     expect(cycles).toEqual([]);
   });
 });
+
+describe('the S3 error catalogue', () => {
+  it('has every code the gateway answers with', async () => {
+    const { isKnownCode } = await import('../../src/s3/protocol/errors');
+    const used = new Set([...files.values()].flatMap((text) => [...text.matchAll(/new S3Error\(\s*'([^']+)'/g)].map((m) => m[1])));
+    expect(used.size).toBeGreaterThan(40);
+    expect([...used].filter((code) => !isKnownCode(code))).toEqual([]);
+  });
+});
