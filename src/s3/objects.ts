@@ -11,7 +11,7 @@ import { CHECKSUM_ALGORITHMS } from './payload/checksum';
 import { layoutOf, type Ctx } from './context';
 import { S3Error, toS3Error } from './protocol/errors';
 import { hashTap } from './payload/hashing';
-import { MULTIPART_DATA, parseManifest, recordToCustom, type ManifestPart, type ObjectRecord } from '../layout/record';
+import { checkRecordBudget, decodeManifest, uploadOf, type ObjectPart, type ObjectRecord } from '../layout/record';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 
@@ -97,8 +97,8 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
   const tap = hashTap();
   const sealing = w.mode ? await ctx.sse.seal(obj, w.length, w.mode, w.sse) : undefined;
   // Check the metadata budget before any byte is stored.
-  const probe = { size: w.length, etag: '0'.repeat(32), crc64: '18446744073709551615', data: crypto.randomUUID(), envelope: sealing?.envelope, meta: w.meta };
-  recordToCustom(probe);
+  const probe = { size: w.length, etag: '0'.repeat(32), crc64: '18446744073709551615', envelope: sealing?.envelope, meta: w.meta };
+  checkRecordBudget(probe);
 
   let stream = w.body.pipeThrough(tap.stream);
   if (sealing) stream = stream.pipeThrough(sealing.transform);
@@ -216,12 +216,13 @@ export interface ObjectReader {
 export async function openObject(ctx: Ctx, bucket: string, key: string, rec: ObjectRecord, sse: SseRequest): Promise<ObjectReader> {
   const obj = { bucket, key };
   const layout = layoutOf(ctx, bucket);
-  const stored = async (range: { offset: number; length: number } | undefined, storedLength: number, part?: { parts: ManifestPart[]; index: number }) => {
+  const stored = async (range: { offset: number; length: number } | undefined, storedLength: number, part?: { parts: ObjectPart[]; index: number }) => {
     const body = await layout.read(bucket, key, rec, range, part, storedLength);
     if (!body) throw missingData(ctx, bucket, key);
     return body;
   };
-  if (!rec.data.startsWith(MULTIPART_DATA)) {
+  const uploadId = uploadOf(rec);
+  if (uploadId === undefined) {
     const opening = rec.envelope ? await ctx.sse.open(obj, rec.size, rec.envelope, sse) : undefined;
     return {
       direct: !opening,
@@ -237,23 +238,22 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
     };
   }
 
-  const uploadId = rec.data.slice(MULTIPART_DATA.length);
   const digest = fromB64url(rec.manifest ?? '');
   const opener = rec.envelope ? await ctx.sse.openMultipart(obj, rec.envelope, sse, uploadId, rec.size, digest) : undefined;
-  let manifest: Promise<{ parts: ManifestPart[]; offsets: number[] }> | undefined;
+  let manifest: Promise<{ parts: ObjectPart[]; offsets: number[] }> | undefined;
   const load = () =>
     (manifest ??= (async () => {
       const body = await layout.manifest(bucket, key, rec);
       if (!body) throw missingData(ctx, bucket, key);
       if (!timingSafeEqual(new Uint8Array(await crypto.subtle.digest('SHA-256', body)), digest)) throw new IntegrityError('manifest digest mismatch');
-      const m = parseManifest(body);
+      const m = decodeManifest(body);
       let offset = 0;
       const offsets = m.parts.map((p) => (offset += p.size) - p.size);
       if (offset !== rec.size || m.upload !== uploadId) throw new IntegrityError('manifest does not match the record');
       return { parts: m.parts, offsets };
     })());
 
-  const readPart = async (parts: ManifestPart[], index: number, start: number, end: number): Promise<ReadableStream<Uint8Array>> => {
+  const readPart = async (parts: ObjectPart[], index: number, start: number, end: number): Promise<ReadableStream<Uint8Array>> => {
     const p = parts[index];
     if (!opener) return stored({ offset: start, length: end - start + 1 }, p.size, { parts, index });
     const opening = await opener.part(p.n, p.size, { salt: p.salt ?? '', commit: p.commit ?? '' });

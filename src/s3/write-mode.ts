@@ -2,6 +2,7 @@
 // encryption (PutBucketEncryption), else the gateway default; and the bucket setting
 // that holds that default.
 
+import { FIELDS } from '../layout/record';
 import type { Mode, SseRequest } from '../sse';
 import type { Ctx } from './context';
 import { requireBucket } from './objects';
@@ -16,8 +17,8 @@ export interface BucketEncryption {
 }
 
 
-/** The bucket's default encryption, kept as JSON in its settings under this name. */
-const SETTING = 'sse';
+/** The bucket's default encryption is kept as JSON in its settings under this name. */
+const SETTING = FIELDS.bucket.sse;
 
 export function bucketEncryption(custom: Record<string, string>): BucketEncryption | undefined {
   return custom[SETTING] ? (JSON.parse(custom[SETTING]) as BucketEncryption) : undefined;

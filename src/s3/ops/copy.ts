@@ -11,7 +11,7 @@ import { S3Error } from '../protocol/errors';
 import { copySource } from '../copy-source';
 import { conflict, httpMetaFrom, writeObject } from '../objects';
 import { writeMode } from '../write-mode';
-import { recordToCustom, type ObjectRecord } from '../../layout/record';
+import { checkRecordBudget, type ObjectRecord } from '../../layout/record';
 import { requestSse, setSseHeaders } from '../protocol/sse-headers';
 import { xmlDocument, xmlResponse } from '../protocol/xml';
 import { etagFor } from '../../sse';
@@ -39,7 +39,7 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
     const envelope = await ctx.sse.rewrap({ bucket: ctx.bucket, key: ctx.key }, env, src.sse, mode, sse);
     const etag = etagFor(envelope, src.rec.etag, Number(src.rec.etag.match(/-(\d+)$/)?.[1] ?? 0) || undefined);
     rec = { ...src.rec, envelope, etag, meta, http };
-    recordToCustom(rec);
+    checkRecordBudget(rec, rec.location);
     // Swap the record only if it is still the one the envelope was read from.
     const swapped = await layoutOf(ctx).swap(ctx.bucket, ctx.key, rec, src.rec.storeEtag ?? '');
     if (!swapped) throw conflict();

@@ -6,7 +6,7 @@ import { S3Error } from '../protocol/errors';
 import { integrityFailure, loadRecord, openObject } from '../objects';
 import { checkConditions } from '../protocol/conditions';
 import { parseRange } from '../protocol/range';
-import { MULTIPART_DATA, type ObjectRecord } from '../../layout/record';
+import { isMultipart, type ObjectRecord } from '../../layout/record';
 import { requestSse, requireCustomerKeyFit, setSseHeaders } from '../protocol/sse-headers';
 import type { SseRequest } from '../../sse';
 
@@ -48,7 +48,7 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
     if (part) {
       headers.set('x-amz-mp-parts-count', String(part.count));
       range = { start: part.start, end: part.end };
-    } else if (n !== 1 || rec.data.startsWith(MULTIPART_DATA)) throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', { status: 416 });
+    } else if (n !== 1 || isMultipart(rec)) throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', { status: 416 });
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? rec.size - 1;

@@ -5,7 +5,6 @@
 // of parts (the manifest); the layout decides where parts and manifest are kept.
 
 import { fromHex, toB64url, toHex } from '../../crypto/bytes';
-import { decodeEnvelope, encodeEnvelope } from '../../sse/envelope';
 import type { Envelope } from '../../sse/types';
 import { layoutOf, type Ctx } from '../context';
 import type { PartInfo, UploadInfo } from '../../layout/types';
@@ -16,7 +15,10 @@ import { crc64EcmaCombine } from '../payload/checksum';
 import { httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, declaredLength, requestBody, requireBucket, wholeBody } from '../objects';
 import { writeMode } from '../write-mode';
 import { copySource } from '../copy-source';
-import { MULTIPART_DATA, recordToCustom, type Manifest, type ManifestPart } from '../../layout/record';
+import {
+  checkCompletionBudget, checkRecordBudget, decodePartRecord, decodeUploadCustom, encodeManifest, encodeUploadCustom, manifestPart,
+  type ObjectManifest, type ObjectPart, type PartFields, type PartRecord,
+} from '../../layout/record';
 import { requestSse, requireCustomerKeyFit, setSseHeaders, wrongCustomerKey } from '../protocol/sse-headers';
 import { list, parseXml, text, xmlDocument, xmlResponse } from '../protocol/xml';
 import { etagFor, LengthError } from '../../sse';
@@ -40,11 +42,8 @@ export async function createUpload(ctx: Ctx): Promise<Response> {
   const env = mode ? await ctx.sse.initUpload({ bucket: ctx.bucket, key: ctx.key }, mode, sse) : undefined;
   const meta = userMetadata(ctx.req.headers);
   // The completed record must fit the metadata budget: check now, not after the upload.
-  recordToCustom({ size: MAX_OBJECT_SIZE, etag: '0'.repeat(32) + '-10000', crc64: '', data: MULTIPART_DATA + id, manifest: '0'.repeat(43), envelope: env && { ...env, salt: '0'.repeat(22), commit: '0'.repeat(43) }, meta });
-  const custom: Record<string, string> = {};
-  if (env) custom['sb-env'] = encodeEnvelope(env);
-  for (const [k, v] of Object.entries(meta)) custom[`m-${k}`] = v;
-  await layoutOf(ctx).createUpload(ctx.bucket, ctx.key, id, custom, httpMetaFrom(ctx.req.headers));
+  checkCompletionBudget(id, env, meta, MAX_OBJECT_SIZE);
+  await layoutOf(ctx).createUpload(ctx.bucket, ctx.key, id, encodeUploadCustom(env, meta), httpMetaFrom(ctx.req.headers));
   const res = xmlResponse(xmlDocument('InitiateMultipartUploadResult', { Bucket: ctx.bucket, Key: ctx.key, UploadId: id }));
   setSseHeaders(res.headers, ctx.dialect, env, sse);
   return res;
@@ -56,9 +55,8 @@ async function loadUpload(ctx: Ctx, id: string): Promise<Upload> {
     await requireBucket(ctx);
     throw new S3Error('NoSuchUpload', undefined, { fields: { UploadId: id } });
   }
-  const meta: Record<string, string> = {};
-  for (const [k, v] of Object.entries(info.custom)) if (k.startsWith('m-')) meta[k.slice(2)] = v;
-  return { id, key: info.key, env: info.custom['sb-env'] ? decodeEnvelope(info.custom['sb-env']) : undefined, meta, info };
+  const { envelope: env, meta } = decodeUploadCustom(info.custom);
+  return { id, key: info.key, env, meta, info };
 }
 
 const PART_RANGE = 'Part number must be an integer between 1 and 10000, inclusive';
@@ -106,9 +104,7 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   const finish = async () => {
     const { md5, crc64 } = await tap.result();
     etag = etagFor(sealed && up.env && { ...up.env, commit: sealed.commit }, md5);
-    const custom: Record<string, string> = { size: String(length), etag, crc64 };
-    if (sealed) Object.assign(custom, { salt: sealed.salt, commit: sealed.commit });
-    return custom;
+    return { size: length, etag, crc64, ...(sealed ? { salt: sealed.salt, commit: sealed.commit } : {}) } satisfies PartFields;
   };
   try {
     await layoutOf(ctx).writePart(ctx.bucket, up.info, n, { stream, length: sealed ? sealed.storedLength : length }, finish);
@@ -153,14 +149,17 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
   // the manifest), and releases the claim if building the manifest fails.
   let env: Envelope | undefined;
   let etag = '';
-  await layoutOf(ctx).complete(ctx.bucket, ctx.key, up.info, async (records) => {
-    const byNumber = new Map(records.map((r) => [r.n, r]));
-    const parts: ManifestPart[] = asked.map(({ n, etag }) => {
-      const r = byNumber.get(n);
-      if (!r || r.custom.etag !== etag) {
+  await layoutOf(ctx).complete(ctx.bucket, ctx.key, up.info, async (uploaded) => {
+    const byNumber = new Map(uploaded.map((r) => [r.n, r]));
+    const records: PartRecord[] = [];
+    const parts: ObjectPart[] = asked.map(({ n, etag }) => {
+      const info = byNumber.get(n);
+      const r = info && decodePartRecord(info.custom);
+      if (!r || r.etag !== etag) {
         throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.', { fields: { PartNumber: String(n), ETag: etag } });
       }
-      return { n, size: Number(r.custom.size), data: r.custom.data, etag, ...(r.custom.salt ? { salt: r.custom.salt, commit: r.custom.commit } : {}) };
+      records.push(r);
+      return manifestPart(n, r);
     });
     const minPart = Math.max(MIN_PART[ctx.dialect], layoutOf(ctx).minPart ?? 0);
     const small = parts.slice(0, -1).find((p) => p.size < minPart);
@@ -169,10 +168,10 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     }
     const size = parts.reduce((a, p) => a + p.size, 0);
     // The whole object's CRC-64 from its parts' (COS SDKs check it after sliced uploads).
-    const crcs = parts.map((p) => byNumber.get(p.n)!.custom.crc64);
+    const crcs = records.map((r) => r.crc64);
     const crc64 = crcs.every(Boolean) ? parts.slice(1).reduce((acc, p, i) => crc64EcmaCombine(acc, crcs[i + 1], p.size), crcs[0]) : '';
-    const manifest: Manifest = { v: 1, upload: up.id, parts };
-    const body = new TextEncoder().encode(JSON.stringify(manifest));
+    const manifest: ObjectManifest = { upload: up.id, parts };
+    const body = encodeManifest(manifest);
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
     const obj = { bucket: ctx.bucket, key: ctx.key };
     env = up.env ? await ctx.sse.completeUpload(obj, up.env, sse, up.id, size, digest).catch((e) => Promise.reject(wrongCustomerKey('complete', e))) : undefined;
@@ -180,8 +179,8 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     parts.forEach((p, i) => md5s.set(fromHex(p.etag).subarray(0, 16), i * 16));
     etag = etagFor(env, `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`, parts.length);
 
-    const fields = { size, etag, crc64, data: MULTIPART_DATA + up.id, manifest: toB64url(digest), envelope: env, meta: up.meta };
-    recordToCustom(fields);
+    const fields = { size, etag, crc64, manifest: toB64url(digest), envelope: env, meta: up.meta };
+    checkRecordBudget(fields, { kind: 'multipart', upload: up.id });
     return { manifest, manifestBody: body, fields };
   });
 
@@ -220,7 +219,10 @@ export async function listParts(ctx: Ctx): Promise<Response> {
       NextPartNumberMarker: page.length ? page[page.length - 1].n : marker,
       MaxParts: maxParts,
       IsTruncated: truncated,
-      Part: page.map((r: PartInfo) => ({ PartNumber: r.n, LastModified: r.uploaded.toISOString(), ETag: `"${r.custom.etag}"`, Size: Number(r.custom.size) })),
+      Part: page.map((r: PartInfo) => {
+        const p = decodePartRecord(r.custom);
+        return { PartNumber: r.n, LastModified: r.uploaded.toISOString(), ETag: `"${p.etag}"`, Size: p.size };
+      }),
     }),
   );
 }
