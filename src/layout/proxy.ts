@@ -25,8 +25,8 @@ import { Upstream, UpstreamError, type UpstreamObject } from '../store/upstream'
 import { LayoutError } from './errors';
 import {
   claimOf, decodeLocation, decodeObjectRecord, decodePartRecord, decodeStateEntry, decodeUploadEntry, encodeBucketSettings, encodeLocation, encodeObjectRecord,
-  encodePartRecord, encodeStateEntry, encodeUploadEntry, envelopeOf, FIELDS, manifestOf, partFieldsOf, partStoredLength, storedRecord, withClaim, withEnvelope,
-  withoutClaim, type ManifestPart, type ObjectLocation, type ObjectPart, type ObjectRecord, type PartFields,
+  encodePartRecord, encodeStateEntry, encodeUploadEntry, envelopeOf, FIELDS, partStoredLength, storedRecord, withClaim, withEnvelope,
+  withoutClaim, type ObjectLocation, type ObjectPart, type ObjectRecord, type PartFields,
 } from './record';
 import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
 
@@ -179,13 +179,13 @@ export class ProxyLayout implements Layout {
     await this.dropSidecar(bucket, now);
   }
 
-  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ObjectPart[] | ManifestPart[]; index: number }, storedLength?: number) {
+  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ObjectPart[]; index: number }, storedLength?: number) {
     let offset = range?.offset ?? 0;
     let length = range?.length;
     let whole = storedLength;
     if (part) {
       // Parts lie end to end in the upstream object.
-      const parts: (ObjectPart | ManifestPart)[] = part.parts;
+      const { parts } = part;
       offset += parts.slice(0, part.index).reduce((a, p) => a + partStoredLength(p), 0);
       length ??= partStoredLength(parts[part.index]);
       if (whole !== undefined) whole = parts.reduce((a, p) => a + partStoredLength(p), 0);
@@ -254,9 +254,9 @@ export class ProxyLayout implements Layout {
    * claimed by a Complete or Abort, or gone, the part is refused and its record dropped
    * (the upstream discards parts a completion does not name, and all of an aborted upload).
    */
-  async writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<PartFields | Record<string, string>>): Promise<void> {
+  async writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<PartFields>): Promise<void> {
     const etag = await this.call((c) => c.uploadPart(this.at(bucket, up.key), upstreamUploadOf(up), n, body.stream, body.length));
-    const custom = encodePartRecord({ ...partFieldsOf(await finish()), location: { kind: 'span', storedLength: body.length }, upstreamEtag: etag });
+    const custom = encodePartRecord({ ...(await finish()), location: { kind: 'span', storedLength: body.length }, upstreamEtag: etag });
     const record = this.partEntry(bucket, up.id, n);
     await this.call((c) => c.put(record, null, 0, { meta: custom }));
     const deadline = Date.now() + WAIT_MS;
@@ -284,8 +284,7 @@ export class ProxyLayout implements Layout {
       const parts = await this.parts(bucket, up.id);
       return { parts, ...(await build(parts)) };
     });
-    const { parts, manifestBody, fields } = rec0;
-    const manifest = manifestOf(rec0.manifest);
+    const { parts, manifest, manifestBody, fields } = rec0;
     const location: ObjectLocation = { kind: 'multipart', upload: up.id };
     const byNumber = new Map(parts.map((p) => [p.n, p]));
     let done: { etag: string };

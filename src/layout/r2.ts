@@ -24,8 +24,8 @@ import {
 } from './r2-entries';
 import {
   claimOf, dataEntryTags, decodeLocation, decodeManifest, decodeObjectRecord, decodeStateEntry, decodeUploadEntry, encodeBucketSettings, encodeLocation,
-  encodeObjectRecord, encodePartRecord, encodeStateEntry, encodeTombstone, encodeUploadEntry, envelopeOf, FIELDS, manifestOf, partEntryOf, partFieldsOf,
-  storedRecord, tombstoneOf, withClaim, withEnvelope, withoutClaim, type ManifestPart, type ObjectLocation, type ObjectPart, type ObjectRecord, type PartFields,
+  encodeObjectRecord, encodePartRecord, encodeStateEntry, encodeTombstone, encodeUploadEntry, envelopeOf, FIELDS, partEntryOf,
+  storedRecord, tombstoneOf, withClaim, withEnvelope, withoutClaim, type ObjectLocation, type ObjectPart, type ObjectRecord, type PartFields,
 } from './record';
 import { LayoutError } from './errors';
 import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
@@ -136,7 +136,7 @@ export class R2Layout implements Layout {
     throw conflict();
   }
 
-  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ObjectPart[] | ManifestPart[]; index: number }, storedLength?: number) {
+  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ObjectPart[]; index: number }, storedLength?: number) {
     const id = part ? partEntryOf(part.parts[part.index]) : rec.location.kind === 'entry' ? rec.location.id : undefined;
     // Data kept anywhere else is not in this store.
     if (id === undefined) return null;
@@ -186,14 +186,14 @@ export class R2Layout implements Layout {
    * Complete may have listed either attempt, so wait for the claim to resolve, then keep
    * whatever the committed object's manifest references and drop the rest.
    */
-  async writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<PartFields | Record<string, string>>): Promise<void> {
+  async writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<PartFields>): Promise<void> {
     const data = crypto.randomUUID();
     await this.store.put(dataKey(data), body.stream, body.length, { custom: dataEntryTags(bucket, up.key, up.id) });
     let stored: StoredObject | null = null;
     let replaced: string[] = [];
     try {
       const rb = recordBody();
-      const custom = encodePartRecord({ ...partFieldsOf(await finish()), location: { kind: 'entry', id: data } });
+      const custom = encodePartRecord({ ...(await finish()), location: { kind: 'entry', id: data } });
       stored = await this.swapIn(partKey(up.id, n), rb, { custom }, async (r) => {
         replaced = r;
       });
@@ -225,7 +225,7 @@ export class R2Layout implements Layout {
       if (!stored) await this.release(bucket, up.id);
     }
     // The object is visible; now tidy up the upload's bookkeeping, its entry last (a waiting UploadPart watches it).
-    const used = new Set(manifestOf(done.manifest).parts.map(partEntryOf));
+    const used = new Set(done.manifest.parts.map(partEntryOf));
     await this.store.delete(parts.map(partEntry).filter((id): id is string => !!id && !used.has(id)).map(dataKey));
     await this.store.delete(parts.map((p) => partKey(up.id, p.n)));
     await this.store.delete([uploadKey(bucket, up.id)]);

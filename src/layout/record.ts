@@ -115,14 +115,10 @@ export interface RecordFields {
   manifest?: string;
   envelope?: Envelope;
   meta: Record<string, string>;
-  /** @deprecated Ignored: the layout decides where the data goes (ObjectRecord.location). Accepted until src/s3 stops passing it. */
-  data?: string;
 }
 
-export interface ObjectRecord extends Omit<RecordFields, 'data'> {
+export interface ObjectRecord extends RecordFields {
   location: ObjectLocation;
-  /** @deprecated The stored `sb-data` string (encodeLocation(location)); use `location`, isMultipart or uploadOf. */
-  data: string;
   http: HttpMeta;
   uploaded: Date;
   /** The record's own store etag, for conditional swaps. */
@@ -131,8 +127,7 @@ export interface ObjectRecord extends Omit<RecordFields, 'data'> {
 
 /** A record as a layout returns it once stored. */
 export function storedRecord(fields: RecordFields, location: ObjectLocation, stored: { http: HttpMeta; uploaded: Date; storeEtag?: string }): ObjectRecord {
-  const { data: _, ...rest } = fields;
-  return { ...rest, location, data: encodeLocation(location), ...stored };
+  return { ...fields, location, ...stored };
 }
 
 /** An object record's custom metadata. Throws MetadataTooLarge past the store's budget. */
@@ -166,7 +161,6 @@ export function decodeObjectRecord(o: StoredObject): ObjectRecord | null {
     etag: c[F.etag] ?? '',
     crc64: c[F.crc64] ?? '',
     location: decodeLocation(c[F.data]),
-    data: c[F.data],
     manifest: c[F.manifest],
     envelope: c[F.envelope] ? decodeEnvelope(c[F.envelope]) : undefined,
     meta: decodeUserMeta(c),
@@ -279,16 +273,14 @@ export function manifestPart(n: number, r: PartRecord): ObjectPart {
 }
 
 /** A part's data entry id (R2); undefined when the manifest part names none. */
-export function partEntryOf(p: ObjectPart | ManifestPart): string | undefined {
-  const l = 'location' in p ? p.location : decodePartLocation(p.data);
-  return l.kind === 'entry' ? l.id : undefined;
+export function partEntryOf(p: ObjectPart): string | undefined {
+  return p.location.kind === 'entry' ? p.location.id : undefined;
 }
 
 /** A part's stored length (proxy); IntegrityError when the manifest part names none. */
-export function partStoredLength(p: ObjectPart | ManifestPart): number {
-  const l = 'location' in p ? p.location : decodePartLocation(p.data);
-  if (l.kind !== 'span') throw new IntegrityError('the manifest part names no stored length');
-  return l.storedLength;
+export function partStoredLength(p: ObjectPart): number {
+  if (p.location.kind !== 'span') throw new IntegrityError('the manifest part names no stored length');
+  return p.location.storedLength;
 }
 
 /** The manifest as stored (JSON). */
@@ -362,14 +354,6 @@ function decodePartFields(custom: Record<string, string>): PartFields {
   const commit = custom[F.commit] || undefined;
   if (!salt !== !commit) throw new IntegrityError('the part record has a salt without a commitment, or the reverse');
   return { size, etag, crc64: custom[F.crc64] ?? '', ...(salt ? { salt, commit } : {}) };
-}
-
-/**
- * @deprecated Transitional, until src/s3/ops/multipart.ts returns PartFields from UploadPart's
- * `finish`: its part fields as the strings it builds today.
- */
-export function partFieldsOf(f: PartFields | Record<string, string>): PartFields {
-  return typeof f.size === 'number' ? (f as PartFields) : decodePartFields(f as Record<string, string>);
 }
 
 // --- uploads in progress ---
@@ -457,27 +441,3 @@ export function decodeBucketSettings(custom: Record<string, string>): BucketSett
 
 export const encodeStateEntry = (value: string): Record<string, string> => ({ [FIELDS.state.value]: value });
 export const decodeStateEntry = (custom: Record<string, string>): string | undefined => custom[FIELDS.state.value];
-
-// --- deprecated: the untyped API src/s3 still uses ---
-
-/** @deprecated The stored prefix of a multipart object's `sb-data`; use isMultipart / uploadOf. */
-export const MULTIPART_DATA = MULTIPART_PREFIX;
-
-/** @deprecated A manifest as stored; use ObjectManifest (decodeManifest, encodeManifest). */
-export type Manifest = ManifestJson;
-/** @deprecated A manifest part as stored, whose `data` means a data entry id on R2 and a stored length upstream; use ObjectPart. */
-export type ManifestPart = ManifestJson['parts'][number];
-
-/** @deprecated Use decodeManifest. */
-export const parseManifest = (body: Uint8Array): Manifest => manifestJson(body);
-
-/** @deprecated Use encodeObjectRecord, or checkRecordBudget to check the metadata budget only. */
-export function recordToCustom(r: Omit<RecordFields, 'data'> & { data: string }): Record<string, string> {
-  return encodeObjectRecord({ ...r, location: decodeLocation(r.data) });
-}
-
-/** @deprecated Transitional, until src/s3/ops/multipart.ts builds an ObjectManifest: a manifest in either form, typed. */
-export function manifestOf(m: ObjectManifest | Manifest): ObjectManifest {
-  if (!('v' in m)) return m;
-  return { upload: m.upload, parts: m.parts.map(({ n, size, data, etag, salt, commit }) => ({ n, size, etag, salt, commit, location: decodePartLocation(data) })) };
-}

@@ -6,7 +6,7 @@
 
 import type { HttpMeta } from '../store/types';
 import type { Envelope } from '../sse/types';
-import type { Manifest, ManifestPart, ObjectManifest, ObjectPart, ObjectRecord, PartFields, RecordFields } from './record';
+import type { ObjectManifest, ObjectPart, ObjectRecord, PartFields, RecordFields } from './record';
 
 export type { RecordFields };
 
@@ -57,8 +57,8 @@ export interface Body {
 
 /** What Complete commits to: built from the parts listed once the upload is claimed. */
 export interface Completion {
-  /** The parts (the deprecated Manifest form until src/s3/ops/multipart.ts builds an ObjectManifest). */
-  manifest: ObjectManifest | Manifest;
+  /** The parts. */
+  manifest: ObjectManifest;
   /** encodeManifest(manifest): the bytes stored and committed to. */
   manifestBody: Uint8Array;
   fields: RecordFields;
@@ -112,7 +112,7 @@ export interface Layout {
    * With `storedLength` (that stream's whole stored length), an entry of any other
    * length (bytes appended or cut) is an IntegrityError, even when only a range is read.
    */
-  read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ObjectPart[] | ManifestPart[]; index: number }, storedLength?: number): Promise<ReadableStream<Uint8Array> | null>;
+  read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ObjectPart[]; index: number }, storedLength?: number): Promise<ReadableStream<Uint8Array> | null>;
   /** A multipart object's manifest bytes (as committed to by the record). */
   manifest(bucket: string, key: string, rec: ObjectRecord): Promise<Uint8Array | null>;
   list(bucket: string, o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number }): Promise<Listing>;
@@ -124,10 +124,9 @@ export interface Layout {
   /**
    * Stores one part, then its record from `finish`; replaces an earlier attempt. Throws
    * NoSuchUpload, leaving neither data nor record behind, when the upload was completed
-   * or aborted meanwhile (never deleting what a completed object uses). `finish` gives
-   * PartFields (or, deprecated, the same fields as the strings src/s3 builds today).
+   * or aborted meanwhile (never deleting what a completed object uses).
    */
-  writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<PartFields | Record<string, string>>): Promise<void>;
+  writePart(bucket: string, up: UploadInfo, n: number, body: Body, finish: () => Promise<PartFields>): Promise<void>;
   parts(bucket: string, id: string): Promise<PartInfo[]>;
   /**
    * Claims the upload first (a second Complete or an Abort then gets NoSuchUpload, and a

@@ -8,7 +8,7 @@ import type { UpstreamMapping } from '../../src/config';
 import { LayoutError, type LayoutErrorKind } from '../../src/layout/errors';
 import { ProxyLayout } from '../../src/layout/proxy';
 import { R2Layout } from '../../src/layout/r2';
-import type { Manifest, ManifestPart, ObjectRecord } from '../../src/layout/record';
+import { decodeManifest, decodePartRecord, encodeManifest, manifestPart, type ObjectManifest, type ObjectRecord, type PartFields } from '../../src/layout/record';
 import type { Body, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from '../../src/layout/types';
 import { S3Error } from '../../src/s3/protocol/errors';
 import { decodeEnvelope, encodeEnvelope } from '../../src/sse/envelope';
@@ -73,7 +73,6 @@ const LAYOUTS: Subject[] = [
 // --- helpers ---
 
 const uniq = () => crypto.randomUUID().replace(/-/g, '').slice(0, 12);
-const utf8 = (s: string) => new TextEncoder().encode(s);
 const uploadId = () => crypto.randomUUID().replace(/-/g, '');
 /** Stored bytes of a sealed object beyond its plaintext (any positive number does for a layout). */
 const SEAL_OVERHEAD = 32;
@@ -119,7 +118,7 @@ interface Obj {
 async function object(seed: number, size = 3000, o: { meta?: Record<string, string>; envelope?: Envelope } = {}): Promise<Obj> {
   const stored = bytes(size + (o.envelope ? SEAL_OVERHEAD : 0), seed);
   const etag = o.envelope ? await md5hex(bytes(size, seed + 7)) : await md5hex(stored);
-  return { stored, fields: { size, etag, crc64: String(seed * 7919), data: crypto.randomUUID(), meta: o.meta ?? {}, ...(o.envelope ? { envelope: o.envelope } : {}) } };
+  return { stored, fields: { size, etag, crc64: String(seed * 7919), meta: o.meta ?? {}, ...(o.envelope ? { envelope: o.envelope } : {}) } };
 }
 
 /** write(), checking that `finish` is called at most once, and only after the last byte was taken. */
@@ -136,16 +135,10 @@ async function put(L: Layout, bucket: string, key: string, o: Obj, opts: { http?
   return rec;
 }
 
-/**
- * Whether a record says its data is in parts, which is how a reader knows to ask for the manifest
- * (ObjectRecord.location, or the `sb-data` string `data` that it replaces: "mp:<upload>").
- */
-function multipart(r: ObjectRecord): boolean {
-  const location = (r as { location?: { kind: string } }).location;
-  return location ? location.kind === 'multipart' : r.data.startsWith('mp:');
-}
+/** Whether a record says its data is in parts, which is how a reader knows to ask for the manifest. */
+const multipart = (r: ObjectRecord): boolean => r.location.kind === 'multipart';
 
-/** The record fields a layout must keep as written (`data` and `storeEtag` are its own). */
+/** The record fields a layout must keep as written (`location` and `storeEtag` are its own). */
 const fieldsOf = (r: Partial<ObjectRecord>) => ({ size: r.size, etag: r.etag, crc64: r.crc64, meta: r.meta, envelope: r.envelope, manifest: r.manifest });
 
 function expectRecord(rec: ObjectRecord | null, fields: RecordFields, http: HttpMeta): asserts rec is ObjectRecord {
@@ -201,14 +194,14 @@ async function pages(L: Layout, bucket: string, o: { prefix?: string; delimiter?
 const keysOf = (l: Listing) => l.objects.map((o) => o.key);
 
 /** A part as UploadPart hands it over: stored bytes, and the record `finish` returns. */
-async function writePart(L: Layout, bucket: string, up: UploadInfo, n: number, stored: Uint8Array, size = stored.length): Promise<Record<string, string>> {
-  const custom = { size: String(size), etag: await md5hex(stored), crc64: String(n) };
+async function writePart(L: Layout, bucket: string, up: UploadInfo, n: number, stored: Uint8Array, size = stored.length): Promise<PartFields> {
+  const fields: PartFields = { size, etag: await md5hex(stored), crc64: String(n) };
   const b = body(stored);
   await L.writePart(bucket, up, n, b, async () => {
     if (!b.drained()) throw new Error('finish was called before the part was stored');
-    return custom;
+    return fields;
   });
-  return custom;
+  return fields;
 }
 
 const b64url = (b: Uint8Array) => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -217,19 +210,19 @@ const fromHex = (h: string) => new Uint8Array(h.match(/../g)!.map((x) => parseIn
 /** A Completion choosing parts `choose`, built as CompleteMultipartUpload does (src/s3/ops/multipart.ts). */
 async function completion(id: string, records: PartInfo[], choose: number[], o: { meta?: Record<string, string>; envelope?: Envelope } = {}): Promise<Completion> {
   const byNumber = new Map(records.map((r) => [r.n, r]));
-  const parts: ManifestPart[] = choose.map((n) => {
+  const parts = choose.map((n) => {
     const r = byNumber.get(n);
     if (!r) throw new S3Error('InvalidPart');
-    return { n, size: Number(r.custom.size), data: r.custom.data, etag: r.custom.etag };
+    return manifestPart(n, decodePartRecord(r.custom));
   });
-  const manifest: Manifest = { v: 1, upload: id, parts };
-  const manifestBody = utf8(JSON.stringify(manifest));
+  const manifest: ObjectManifest = { upload: id, parts };
+  const manifestBody = encodeManifest(manifest);
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', manifestBody));
   const md5s = new Uint8Array(parts.length * 16);
   parts.forEach((p, i) => md5s.set(fromHex(p.etag), i * 16));
   const etag = `${await md5hex(md5s)}-${parts.length}`;
   const size = parts.reduce((a, p) => a + p.size, 0);
-  const fields: RecordFields = { size, etag, crc64: '', data: crypto.randomUUID(), manifest: b64url(digest), meta: o.meta ?? {}, ...(o.envelope ? { envelope: o.envelope } : {}) };
+  const fields: RecordFields = { size, etag, crc64: '', manifest: b64url(digest), meta: o.meta ?? {}, ...(o.envelope ? { envelope: o.envelope } : {}) };
   return { manifest, manifestBody, fields };
 }
 
@@ -614,8 +607,7 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       const parts = [...(await L.parts(B, up.id))].sort((a, b) => a.n - b.n);
       expect(parts.map((p) => p.n)).toEqual([1, 2, 3]);
       for (const [p, c] of [[parts[0], c1], [parts[1], c2], [parts[2], c3]] as const) {
-        expect(p.custom).toMatchObject(c);
-        expect(p.custom.data).toEqual(expect.any(String));
+        expect(decodePartRecord(p.custom)).toMatchObject({ ...c, location: expect.any(Object) });
         expect(p.uploaded).toBeInstanceOf(Date);
       }
 
@@ -636,7 +628,7 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
 
       const mb = await L.manifest(B, 'mp/obj', h);
       expect(sameBytes(mb!, done.manifestBody)).toBe(true);
-      const m = JSON.parse(new TextDecoder().decode(mb!)) as Manifest;
+      const m = decodeManifest(mb!);
       for (const [index, want] of [p1, p3].entries()) {
         const part = { parts: m.parts, index };
         expect(sameBytes((await all(await L.read(B, 'mp/obj', h, undefined, part)))!, want), `part ${index}`).toBe(true);
@@ -678,8 +670,8 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       expect((await L.uploads(B)).map((u) => u.id)).toEqual([up.id]);
       const parts = [...(await L.parts(B, up.id))].sort((a, b) => a.n - b.n);
       expect(parts.map((p) => p.n)).toEqual([1, 2]);
-      expect(parts[0].custom).toMatchObject(c1);
-      expect(parts[1].custom).toMatchObject(c2);
+      expect(decodePartRecord(parts[0].custom)).toMatchObject(c1);
+      expect(decodePartRecord(parts[1].custom)).toMatchObject(c2);
       // Still open: a part is taken, and a Complete goes through.
       const p3 = bytes(200, 13);
       await writePart(L, B, up, 3, p3);
