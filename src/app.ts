@@ -10,7 +10,7 @@ import { isPostObject, postObject } from './s3/ops/post-object';
 import { address, dispatch } from './s3/router';
 import { admin, ADMIN_PREFIX } from './admin/endpoints';
 import { xmlDocument } from './s3/protocol/xml';
-import { Sse } from './sse';
+import { Sealer } from './sse';
 import { keyringFrom } from './sse/keyring';
 import { readSecret } from './secrets';
 import { sseC } from './sse/sse-c';
@@ -26,7 +26,7 @@ import { consoleResponse, isConsoleRequest } from './console';
 export function services(env: Env, config = readConfig(env)) {
   const keyring = async () => keyringFrom(await readSecret(env.MASTER_KEYRING_SECRET, env.MASTER_KEYRING));
   const store = new R2Store(env.STORE);
-  return { config, keyring, store, layouts: layoutsFor(env, config, store), sse: new Sse({ cos: sseCos(keyring), c: sseC, kms: sseKms(() => kmsStub(env)) }, config.segmentSize) };
+  return { config, keyring, store, layouts: layoutsFor(env, config, store), sealer: new Sealer({ cos: sseCos(keyring), c: sseC, kms: sseKms(() => kmsStub(env)) }, config.segmentSize) };
 }
 
 type Vars = { requestId: string; dialect: Dialect };
@@ -72,15 +72,15 @@ app.all('*', async (c) => {
   const url = new URL(req.url);
   // The web console's static page and scripts are public (they hold no data; every call they make is signed).
   if (isConsoleRequest(req, url, config)) return consoleResponse(req, url, config);
-  const { store, layouts, sse, keyring } = services(env, config);
+  const { store, layouts, sealer, keyring } = services(env, config);
   // The KMS JSON API (aws kms, @aws-sdk/client-kms) shares the endpoint; it signs for service "kms".
   if (isKmsRequest(req)) return kmsApi(req, env, config, credentialLookup(env));
-  const base = { req, url, config, requestId: c.get('requestId'), layouts, sse, secure: url.protocol === 'https:' };
+  const base = { req, url, config, requestId: c.get('requestId'), layouts, sealer, secure: url.protocol === 'https:' };
   const where = () => address(url, req.headers.get('host') ?? url.host, config.baseDomains);
   // POST Object (browser form upload) is authenticated by the form's signed policy, not by the request.
   if (isPostObject(req, url)) return postObject({ ...base, ...where() }, credentialLookup(env), (d) => c.set('dialect', d));
   const auth = await authenticate(req, credentialLookup(env));
   c.set('dialect', auth.dialect);
-  if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, url, layouts, store, sse, await keyring());
+  if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, url, layouts, store, sealer, await keyring());
   return dispatch({ ...base, ...where(), auth, dialect: auth.dialect });
 });

@@ -9,9 +9,9 @@ export default {
   fetch: app.fetch,
   // Cron trigger (wrangler.toml): one bounded, resumable batch of master-key rotation per layout.
   async scheduled(_event: ScheduledController, env: Env, ctx: ExecutionContext) {
-    const { layouts, sse, keyring } = services(env);
+    const { layouts, sealer, keyring } = services(env);
     ctx.waitUntil(
-      rotateAll(layouts.all(), sse, await keyring(), 500).then((s) => console.log(JSON.stringify({ event: 'rotation-batch', ...s }))),
+      rotateAll(layouts.all(), sealer, await keyring(), 500).then((s) => console.log(JSON.stringify({ event: 'rotation-batch', ...s }))),
     );
   },
 } satisfies ExportedHandler<Env>;

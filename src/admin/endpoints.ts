@@ -6,7 +6,7 @@ import { keyUsage, rotateAll } from './rotation';
 import type { Layouts } from '../layout/types';
 import { decodeManifest, encodeObjectRecord, isMultipart } from '../layout/record';
 import { toB64 } from '../crypto/bytes';
-import type { Sse } from '../sse';
+import type { Sealer } from '../sse';
 import type { Keyring } from '../sse/keyring';
 import type { Store } from '../store/types';
 
@@ -14,7 +14,7 @@ export const ADMIN_PREFIX = '/-/admin/';
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body, null, 2) + '\n', { status, headers: { 'content-type': 'application/json' } });
 
-export async function admin(req: Request, url: URL, layouts: Layouts, store: Store, sse: Sse, ring: Keyring): Promise<Response> {
+export async function admin(req: Request, url: URL, layouts: Layouts, store: Store, sealer: Sealer, ring: Keyring): Promise<Response> {
   const op = url.pathname.slice(ADMIN_PREFIX.length);
   if (op === 'keyring' && req.method === 'GET') {
     const usage = await keyUsage(layouts.all());
@@ -24,7 +24,7 @@ export async function admin(req: Request, url: URL, layouts: Layouts, store: Sto
   }
   if (op === 'rotate' && req.method === 'POST') {
     const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 200) || 200, 1), 1000);
-    return json(await rotateAll(layouts.all(), sse, ring, limit));
+    return json(await rotateAll(layouts.all(), sealer, ring, limit));
   }
   if (op === 'retire' && req.method === 'POST') {
     // The keyring lives in the secret store, so retiring means the operator drops the version

@@ -5,7 +5,7 @@
 // record is swapped only if it is unchanged since it was read, so a concurrent
 // overwrite always wins.
 
-import type { Sse } from '../sse';
+import type { Sealer } from '../sse';
 import type { Keyring } from '../sse/keyring';
 import type { Layout } from '../layout/types';
 
@@ -35,7 +35,7 @@ async function loadState(layout: Layout, active: string): Promise<RotationState>
 }
 
 /** Re-wraps what one bounded scan of up to `limit` records finds; returns the saved progress. */
-export async function rotateBatch(layout: Layout, sse: Sse, ring: Keyring, limit = 200, hooks: RotationHooks = {}): Promise<RotationState> {
+export async function rotateBatch(layout: Layout, sealer: Sealer, ring: Keyring, limit = 200, hooks: RotationHooks = {}): Promise<RotationState> {
   const state = await loadState(layout, ring.active.id);
   if (state.done) return state;
   const { items, next } = await layout.sealed(state.cursor, limit);
@@ -43,7 +43,7 @@ export async function rotateBatch(layout: Layout, sse: Sse, ring: Keyring, limit
     if (item.env.mode !== 'cos' || item.env.kid === ring.active.id) continue;
     try {
       await hooks.beforeSwap?.(item.ref);
-      const rewrapped = await sse.rewrap({ bucket: item.bucket, key: item.key }, item.env, {}, 'cos', {});
+      const rewrapped = await sealer.rewrap({ bucket: item.bucket, key: item.key }, item.env, {}, 'cos', {});
       if (await layout.rewrap(item, rewrapped)) state.rewrapped++;
       else state.skipped++;
     } catch (e) {
@@ -58,11 +58,11 @@ export async function rotateBatch(layout: Layout, sse: Sse, ring: Keyring, limit
 }
 
 /** One batch on every layout, summed (what the cron trigger and the admin endpoint run). */
-export async function rotateAll(layouts: Layout[], sse: Sse, ring: Keyring, limit = 200): Promise<RotationState & { layouts: Record<string, RotationState> }> {
+export async function rotateAll(layouts: Layout[], sealer: Sealer, ring: Keyring, limit = 200): Promise<RotationState & { layouts: Record<string, RotationState> }> {
   const states: Record<string, RotationState> = {};
   for (const l of layouts) {
     // One unreachable upstream must not hold up the rest.
-    states[l.name] = await rotateBatch(l, sse, ring, limit).catch((e) => {
+    states[l.name] = await rotateBatch(l, sealer, ring, limit).catch((e) => {
       console.error(JSON.stringify({ event: 'rotation-failure', layout: l.name, reason: e instanceof Error ? e.message : String(e) }));
       return { active: ring.active.id, rewrapped: 0, skipped: 0, failed: 1, done: false };
     });

@@ -1,7 +1,7 @@
 // Everything a handler needs about one request, resolved once by the router.
 
 import type { Config } from '../config';
-import type { Sse } from '../sse';
+import type { Sealer } from '../sse';
 import type { Layout, Layouts } from '../layout/types';
 import type { Auth, Dialect } from '../auth/types';
 
@@ -17,7 +17,7 @@ export interface Ctx {
   key: string;
   /** Where each bucket's objects live (R2, or an upstream bucket the gateway fronts). */
   layouts: Layouts;
-  sse: Sse;
+  sealer: Sealer;
   /** Whether the client reached us over TLS. */
   secure: boolean;
 }

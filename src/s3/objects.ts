@@ -95,7 +95,7 @@ export const conflict = () => new S3Error('OperationAborted', 'A conflicting wri
 export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord> {
   const obj = { bucket: w.bucket, key: w.key };
   const tap = hashTap();
-  const sealing = w.mode ? await ctx.sse.seal(obj, w.length, w.mode, w.sse) : undefined;
+  const sealing = w.mode ? await ctx.sealer.seal(obj, w.length, w.mode, w.sse) : undefined;
   // Check the metadata budget before any byte is stored.
   const probe = { size: w.length, etag: '0'.repeat(32), crc64: '18446744073709551615', envelope: sealing?.envelope, meta: w.meta };
   checkRecordBudget(probe);
@@ -223,7 +223,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
   };
   const uploadId = uploadOf(rec);
   if (uploadId === undefined) {
-    const opening = rec.envelope ? await ctx.sse.open(obj, rec.size, rec.envelope, sse) : undefined;
+    const opening = rec.envelope ? await ctx.sealer.open(obj, rec.size, rec.envelope, sse) : undefined;
     return {
       direct: !opening,
       part: async () => null,
@@ -239,7 +239,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
   }
 
   const digest = fromB64url(rec.manifest ?? '');
-  const opener = rec.envelope ? await ctx.sse.openMultipart(obj, rec.envelope, sse, uploadId, rec.size, digest) : undefined;
+  const opener = rec.envelope ? await ctx.sealer.openMultipart(obj, rec.envelope, sse, uploadId, rec.size, digest) : undefined;
   let manifest: Promise<{ parts: ObjectPart[]; offsets: number[] }> | undefined;
   const load = () =>
     (manifest ??= (async () => {

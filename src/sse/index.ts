@@ -57,7 +57,7 @@ export function etagFor(envelope: Envelope | undefined, plain: string, parts?: n
   return parts ? `${opaque}-${parts}` : opaque;
 }
 
-export class Sse {
+export class Sealer {
   constructor(private modes: Partial<Record<Mode, KeyMode>>, private segmentSize: number) {}
 
   private mode(m: Mode): KeyMode {
@@ -78,14 +78,14 @@ export class Sse {
   }
 
   /** Recovers an object's data key (checking the mode's credentials) and its key commitment. */
-  async open(obj: ObjectId, plainLen: number, env: Envelope, req: SseRequest): Promise<Opening> {
-    const dataKey = await this.mode(env.mode).unwrap(obj, env, req);
-    const { key, commitment } = await deriveStream(dataKey, fromB64url(env.salt), streamContext(obj, plainLen, env.seg));
-    if (!timingSafeEqual(commitment, fromB64url(env.commit))) throw new IntegrityError('key commitment mismatch');
+  async open(obj: ObjectId, plainLen: number, envelope: Envelope, req: SseRequest): Promise<Opening> {
+    const dataKey = await this.mode(envelope.mode).unwrap(obj, envelope, req);
+    const { key, commitment } = await deriveStream(dataKey, fromB64url(envelope.salt), streamContext(obj, plainLen, envelope.seg));
+    if (!timingSafeEqual(commitment, fromB64url(envelope.commit))) throw new IntegrityError('key commitment mismatch');
     return {
-      storedLength: cipherLength(plainLen, env.seg),
-      span: (start, end) => segmentSpan(plainLen, env.seg, start, end),
-      read: (stored, span) => decryptBody(key, plainLen, env.seg, span, stored),
+      storedLength: cipherLength(plainLen, envelope.seg),
+      span: (start, end) => segmentSpan(plainLen, envelope.seg, start, end),
+      read: (stored, span) => decryptBody(key, plainLen, envelope.seg, span, stored),
     };
   }
 
@@ -116,28 +116,28 @@ export class Sse {
   }
 
   /** Opens a multipart object after checking its manifest; parts are opened one by one. */
-  async openMultipart(obj: ObjectId, env: Envelope, req: SseRequest, uploadId: string, size: number, manifestDigest: Uint8Array) {
-    const dataKey = await this.mode(env.mode).unwrap(obj, env, req);
-    const commit = await manifestCommitment(dataKey, fromB64url(env.salt), obj, uploadId, size, env.seg, manifestDigest);
-    if (!timingSafeEqual(commit, fromB64url(env.commit))) throw new IntegrityError('manifest or key commitment mismatch');
+  async openMultipart(obj: ObjectId, envelope: Envelope, req: SseRequest, uploadId: string, size: number, manifestDigest: Uint8Array) {
+    const dataKey = await this.mode(envelope.mode).unwrap(obj, envelope, req);
+    const commit = await manifestCommitment(dataKey, fromB64url(envelope.salt), obj, uploadId, size, envelope.seg, manifestDigest);
+    if (!timingSafeEqual(commit, fromB64url(envelope.commit))) throw new IntegrityError('manifest or key commitment mismatch');
     return {
       part: async (part: number, plainLen: number, sealed: SealedPart): Promise<Opening> => {
-        const { key, commitment } = await deriveStream(dataKey, fromB64url(sealed.salt), partContext(obj, uploadId, part, plainLen, env.seg));
+        const { key, commitment } = await deriveStream(dataKey, fromB64url(sealed.salt), partContext(obj, uploadId, part, plainLen, envelope.seg));
         if (!timingSafeEqual(commitment, fromB64url(sealed.commit))) throw new IntegrityError(`part ${part} commitment mismatch`);
         return {
-          storedLength: cipherLength(plainLen, env.seg),
-          span: (start, end) => segmentSpan(plainLen, env.seg, start, end),
-          read: (stored, span) => decryptBody(key, plainLen, env.seg, span, stored),
+          storedLength: cipherLength(plainLen, envelope.seg),
+          span: (start, end) => segmentSpan(plainLen, envelope.seg, start, end),
+          read: (stored, span) => decryptBody(key, plainLen, envelope.seg, span, stored),
         };
       },
     };
   }
 
   /** Wraps the same data key afresh (rotation, re-keying by copy); the data is untouched. */
-  async rewrap(obj: ObjectId, env: Envelope, from: SseRequest, mode: Mode, to: SseRequest): Promise<Envelope> {
-    const dataKey = await this.mode(env.mode).unwrap(obj, env, from);
+  async rewrap(obj: ObjectId, envelope: Envelope, from: SseRequest, mode: Mode, to: SseRequest): Promise<Envelope> {
+    const dataKey = await this.mode(envelope.mode).unwrap(obj, envelope, from);
     const wrap = await this.mode(mode).wrap(obj, dataKey, to);
-    return { v: 1, mode, seg: env.seg, salt: env.salt, commit: env.commit, ...wrap };
+    return { v: 1, mode, seg: envelope.seg, salt: envelope.salt, commit: envelope.commit, ...wrap };
   }
 }
 

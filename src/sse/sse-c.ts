@@ -22,12 +22,12 @@ export const sseC: KeyMode = {
       kmac: toB64url(await keyCheck(ksalt, req.customerKey)),
     };
   },
-  async unwrap(obj: ObjectId, env: Envelope, req: SseRequest): Promise<Uint8Array> {
+  async unwrap(obj: ObjectId, envelope: Envelope, req: SseRequest): Promise<Uint8Array> {
     if (!req.customerKey) throw new SseError('CustomerKeyRequired');
-    if (!env.ksalt || !env.kmac) throw new IntegrityError('SSE-C envelope without key check');
-    const mac = await keyCheck(fromB64url(env.ksalt), req.customerKey);
-    if (!timingSafeEqual(mac, fromB64url(env.kmac))) throw new SseError('CustomerKeyMismatch');
-    const dk = await unwrapKey(req.customerKey, fromB64url(env.wsalt), wrapInfo(obj), fromB64url(env.wkey));
+    if (!envelope.ksalt || !envelope.kmac) throw new IntegrityError('SSE-C envelope without key check');
+    const mac = await keyCheck(fromB64url(envelope.ksalt), req.customerKey);
+    if (!timingSafeEqual(mac, fromB64url(envelope.kmac))) throw new SseError('CustomerKeyMismatch');
+    const dk = await unwrapKey(req.customerKey, fromB64url(envelope.wsalt), wrapInfo(obj), fromB64url(envelope.wkey));
     if (!dk) throw new IntegrityError('data key does not unwrap for this object');
     return dk;
   },

@@ -17,10 +17,10 @@ export function sseCos(keyring: () => Promise<Keyring>): KeyMode {
       const wkey = await wrapKey(active.key, wsalt, cosWrapInfo(obj, active.id), dataKey);
       return { kid: active.id, wsalt: toB64url(wsalt), wkey: toB64url(wkey) };
     },
-    async unwrap(obj: ObjectId, env: Envelope): Promise<Uint8Array> {
-      const master = (await keyring()).get(env.kid ?? '');
-      if (!master) throw new IntegrityError(`master key version ${env.kid} is not in the keyring`);
-      const dk = await unwrapKey(master.key, fromB64url(env.wsalt), cosWrapInfo(obj, master.id), fromB64url(env.wkey));
+    async unwrap(obj: ObjectId, envelope: Envelope): Promise<Uint8Array> {
+      const master = (await keyring()).get(envelope.kid ?? '');
+      if (!master) throw new IntegrityError(`master key version ${envelope.kid} is not in the keyring`);
+      const dk = await unwrapKey(master.key, fromB64url(envelope.wsalt), cosWrapInfo(obj, master.id), fromB64url(envelope.wkey));
       if (!dk) throw new IntegrityError('data key does not unwrap for this object');
       return dk;
     },

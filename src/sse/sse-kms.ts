@@ -63,17 +63,17 @@ export function sseKms(kms: () => KmsBackend | undefined): KeyMode {
         wkey: toB64url(r.wkey),
       };
     },
-    async unwrap(obj: ObjectId, env: Envelope): Promise<Uint8Array> {
-      if (!env.kid || !env.kver) throw new IntegrityError('SSE-KMS envelope without a CMK id and version');
+    async unwrap(obj: ObjectId, envelope: Envelope): Promise<Uint8Array> {
+      if (!envelope.kid || !envelope.kver) throw new IntegrityError('SSE-KMS envelope without a CMK id and version');
       let context = '{}';
-      if (env.ctx !== undefined) {
+      if (envelope.ctx !== undefined) {
         try {
-          context = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(fromB64(env.ctx));
+          context = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(fromB64(envelope.ctx));
         } catch {
           throw new IntegrityError('SSE-KMS envelope with a malformed context');
         }
       }
-      const r = await backend().unwrapDataKey(env.kid, env.kver, { bucket: obj.bucket, key: obj.key, context }, fromB64url(env.wsalt), fromB64url(env.wkey));
+      const r = await backend().unwrapDataKey(envelope.kid, envelope.kver, { bucket: obj.bucket, key: obj.key, context }, fromB64url(envelope.wsalt), fromB64url(envelope.wkey));
       if (!r.ok) throw kmsFailure(r);
       return r.dataKey;
     },

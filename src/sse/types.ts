@@ -47,5 +47,5 @@ export type WrapFields = Omit<Envelope, 'v' | 'mode' | 'seg' | 'salt' | 'commit'
 export interface KeyMode {
   wrap(obj: ObjectId, dataKey: Uint8Array, req: SseRequest): Promise<WrapFields>;
   /** Recovers the data key, or throws the S3 error a client should see. */
-  unwrap(obj: ObjectId, env: Envelope, req: SseRequest): Promise<Uint8Array>;
+  unwrap(obj: ObjectId, envelope: Envelope, req: SseRequest): Promise<Uint8Array>;
 }

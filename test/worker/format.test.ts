@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import vectors from '../vectors/format-v1.json';
 import { fields, fromHex, toHex } from '../../src/crypto/bytes';
 import { cipherLength, decryptBody, decryptStream, deriveStream, encryptStream, IntegrityError, LengthError, plainLength, segmentSpan } from '../../src/crypto/stream';
-import { Sse } from '../../src/sse';
+import { Sealer } from '../../src/sse';
 import { parseKeyring } from '../../src/sse/keyring';
 import { sseCos } from '../../src/sse/sse-cos';
 import type { Envelope } from '../../src/sse/types';
@@ -71,8 +71,8 @@ describe('format v1 known-answer vectors (generated independently by scripts/for
       expect(toHex(await pump(encryptStream(key, plain.length, v.seg), plain))).toBe(v.ciphertext);
 
       const ring = parseKeyring(v.masterKeyring);
-      const sse = new Sse({ cos: sseCos(async () => ring) }, v.seg);
-      const opening = await sse.open({ bucket: v.bucket, key: v.key }, plain.length, env, {});
+      const sealer = new Sealer({ cos: sseCos(async () => ring) }, v.seg);
+      const opening = await sealer.open({ bucket: v.bucket, key: v.key }, plain.length, env, {});
       const span = opening.span(0, Math.max(0, plain.length - 1));
       expect(toHex(await pumpBody((b) => opening.read(b, span), fromHex(v.ciphertext)))).toBe(v.plaintext);
     });
@@ -80,8 +80,8 @@ describe('format v1 known-answer vectors (generated independently by scripts/for
 
   it('refuses the envelope of one vector on another object', async () => {
     const [a] = vectors;
-    const sse = new Sse({ cos: sseCos(async () => parseKeyring(a.masterKeyring)) }, a.seg);
-    await expect(sse.open({ bucket: a.bucket, key: 'another-key' }, 0, a.envelope as Envelope, {})).rejects.toBeInstanceOf(IntegrityError);
+    const sealer = new Sealer({ cos: sseCos(async () => parseKeyring(a.masterKeyring)) }, a.seg);
+    await expect(sealer.open({ bucket: a.bucket, key: 'another-key' }, 0, a.envelope as Envelope, {})).rejects.toBeInstanceOf(IntegrityError);
   });
 });
 

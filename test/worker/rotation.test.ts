@@ -83,9 +83,9 @@ describe('master-key rotation', () => {
     const K3 = 'k3:' + btoa(String.fromCharCode(...bytes(32, 333)));
     const ring = `${K3},${K2},${K1}`;
     await gw(K2, 'PUT', `/${B}/race`, 'old data');
-    const { layouts, sse, keyring } = services({ ...(env as object), MASTER_KEYRING: ring } as never);
+    const { layouts, sealer, keyring } = services({ ...(env as object), MASTER_KEYRING: ring } as never);
     let raced = false;
-    const state = await rotateBatch(layouts.of(B), sse, await keyring(), 1000, {
+    const state = await rotateBatch(layouts.of(B), sealer, await keyring(), 1000, {
       async beforeSwap(key) {
         if (key === `o/${B}/race` && !raced) {
           raced = true;

@@ -33,10 +33,10 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
   }
 
   let rec: ObjectRecord;
-  const env = src.rec.envelope;
-  if (self && env && mode && (env.mode === 'c') === (mode === 'c')) {
+  const stored = src.rec.envelope;
+  if (self && stored && mode && (stored.mode === 'c') === (mode === 'c')) {
     // Only the wrapping changes: the data, its segments and commitments stay as they are.
-    const envelope = await ctx.sse.rewrap({ bucket: ctx.bucket, key: ctx.key }, env, src.sse, mode, sse);
+    const envelope = await ctx.sealer.rewrap({ bucket: ctx.bucket, key: ctx.key }, stored, src.sse, mode, sse);
     const etag = etagFor(envelope, src.rec.etag, Number(src.rec.etag.match(/-(\d+)$/)?.[1] ?? 0) || undefined);
     rec = { ...src.rec, envelope, etag, meta, http };
     checkRecordBudget(rec, rec.location);

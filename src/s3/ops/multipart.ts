@@ -30,7 +30,7 @@ const MAX_PART = 5 * 1024 ** 3;
 interface Upload {
   id: string;
   key: string;
-  env?: Envelope;
+  envelope?: Envelope;
   meta: Record<string, string>;
   info: UploadInfo;
 }
@@ -39,13 +39,13 @@ export async function createUpload(ctx: Ctx): Promise<Response> {
   const sse = await requestSse(ctx, 'write');
   const mode = await writeMode(ctx, sse);
   const id = crypto.randomUUID().replace(/-/g, '');
-  const env = mode ? await ctx.sse.initUpload({ bucket: ctx.bucket, key: ctx.key }, mode, sse) : undefined;
+  const envelope = mode ? await ctx.sealer.initUpload({ bucket: ctx.bucket, key: ctx.key }, mode, sse) : undefined;
   const meta = userMetadata(ctx.req.headers);
   // The completed record must fit the metadata budget: check now, not after the upload.
-  checkCompletionBudget(id, env, meta, MAX_OBJECT_SIZE);
-  await layoutOf(ctx).createUpload(ctx.bucket, ctx.key, id, encodeUploadCustom(env, meta), httpMetaFrom(ctx.req.headers));
+  checkCompletionBudget(id, envelope, meta, MAX_OBJECT_SIZE);
+  await layoutOf(ctx).createUpload(ctx.bucket, ctx.key, id, encodeUploadCustom(envelope, meta), httpMetaFrom(ctx.req.headers));
   const res = xmlResponse(xmlDocument('InitiateMultipartUploadResult', { Bucket: ctx.bucket, Key: ctx.key, UploadId: id }));
-  setSseHeaders(res.headers, ctx.dialect, env, sse);
+  setSseHeaders(res.headers, ctx.dialect, envelope, sse);
   return res;
 }
 
@@ -55,8 +55,8 @@ async function loadUpload(ctx: Ctx, id: string): Promise<Upload> {
     await requireBucket(ctx);
     throw new S3Error('NoSuchUpload', undefined, { fields: { UploadId: id } });
   }
-  const { envelope: env, meta } = decodeUploadCustom(info.custom);
-  return { id, key: info.key, env, meta, info };
+  const { envelope, meta } = decodeUploadCustom(info.custom);
+  return { id, key: info.key, envelope, meta, info };
 }
 
 const PART_RANGE = 'Part number must be an integer between 1 and 10000, inclusive';
@@ -81,7 +81,7 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   const n = partNumber(ctx);
   const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
   const sse = await requestSse(ctx, 'write');
-  requireCustomerKeyFit('upload-part', up.env, sse);
+  requireCustomerKeyFit('upload-part', up.envelope, sse);
   let length: number;
   let body: ReadableStream<Uint8Array>;
   if (copy) {
@@ -95,7 +95,7 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   }
   if (length > MAX_PART) throw new S3Error('EntityTooLarge');
   const obj = { bucket: ctx.bucket, key: ctx.key };
-  const sealed = up.env ? await ctx.sse.sealPart(obj, up.env, sse, up.id, n, length).catch((e) => Promise.reject(wrongCustomerKey('upload-part', e))) : undefined;
+  const sealed = up.envelope ? await ctx.sealer.sealPart(obj, up.envelope, sse, up.id, n, length).catch((e) => Promise.reject(wrongCustomerKey('upload-part', e))) : undefined;
 
   const tap = hashTap();
   let stream = body.pipeThrough(tap.stream);
@@ -103,7 +103,7 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   let etag = '';
   const finish = async () => {
     const { md5, crc64 } = await tap.result();
-    etag = etagFor(sealed && up.env && { ...up.env, commit: sealed.commit }, md5);
+    etag = etagFor(sealed && up.envelope && { ...up.envelope, commit: sealed.commit }, md5);
     return { size: length, etag, crc64, ...(sealed ? { salt: sealed.salt, commit: sealed.commit } : {}) } satisfies PartFields;
   };
   try {
@@ -114,7 +114,7 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   const res = copy
     ? xmlResponse(xmlDocument('CopyPartResult', { ETag: `"${etag}"`, LastModified: new Date().toISOString() }))
     : new Response(null, { status: 200, headers: { etag: `"${etag}"` } });
-  setSseHeaders(res.headers, ctx.dialect, up.env, sse);
+  setSseHeaders(res.headers, ctx.dialect, up.envelope, sse);
   return res;
 }
 
@@ -138,7 +138,7 @@ const unquote = (s: string) => s.replace(/^"(.*)"$/, '$1');
 export async function completeUpload(ctx: Ctx): Promise<Response> {
   const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
   const sse = await requestSse(ctx, 'write');
-  requireCustomerKeyFit('complete', up.env, sse);
+  requireCustomerKeyFit('complete', up.envelope, sse);
   const doc = parseXml(await wholeBody(ctx, MAX_LIST_BODY), 'CompleteMultipartUpload');
   const asked = list(doc, 'Part').map((p) => ({ n: listedPartNumber(text(p, 'PartNumber')), etag: unquote(text(p, 'ETag') ?? '') }));
   if (!asked.length) throw new S3Error('MalformedXML');
@@ -147,7 +147,7 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
   }
   // The layout claims the upload before it lists the parts (so no part can change under
   // the manifest), and releases the claim if building the manifest fails.
-  let env: Envelope | undefined;
+  let envelope: Envelope | undefined;
   let etag = '';
   await layoutOf(ctx).complete(ctx.bucket, ctx.key, up.info, async (uploaded) => {
     const byNumber = new Map(uploaded.map((r) => [r.n, r]));
@@ -174,18 +174,18 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     const body = encodeManifest(manifest);
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
     const obj = { bucket: ctx.bucket, key: ctx.key };
-    env = up.env ? await ctx.sse.completeUpload(obj, up.env, sse, up.id, size, digest).catch((e) => Promise.reject(wrongCustomerKey('complete', e))) : undefined;
+    envelope = up.envelope ? await ctx.sealer.completeUpload(obj, up.envelope, sse, up.id, size, digest).catch((e) => Promise.reject(wrongCustomerKey('complete', e))) : undefined;
     const md5s = new Uint8Array(parts.length * 16);
     parts.forEach((p, i) => md5s.set(fromHex(p.etag).subarray(0, 16), i * 16));
-    etag = etagFor(env, `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`, parts.length);
+    etag = etagFor(envelope, `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`, parts.length);
 
-    const fields = { size, etag, crc64, manifest: toB64url(digest), envelope: env, meta: up.meta };
+    const fields = { size, etag, crc64, manifest: toB64url(digest), envelope, meta: up.meta };
     checkRecordBudget(fields, { kind: 'multipart', upload: up.id });
     return { manifest, manifestBody: body, fields };
   });
 
   const res = xmlResponse(xmlDocument('CompleteMultipartUploadResult', { Location: `${ctx.url.origin}/${ctx.bucket}/${ctx.key}`, Bucket: ctx.bucket, Key: ctx.key, ETag: `"${etag}"` }));
-  setSseHeaders(res.headers, ctx.dialect, env, sse);
+  setSseHeaders(res.headers, ctx.dialect, envelope, sse);
   return res;
 }
 
