@@ -354,13 +354,14 @@ export class ProxyLayout implements Layout {
     return !!done;
   }
 
+  /** Encoded as every other metadata value (a cursor may hold any key); a printable-ASCII value is stored, and read back, as it is. */
   async loadState(name: string): Promise<string | undefined> {
     const o = await this.call((up) => up.head(this.stateKey(name)));
-    return o ? decodeStateEntry(o.meta) : undefined;
+    return o ? decodeStateEntry(decodeMeta(o.meta)) : undefined;
   }
 
   async saveState(name: string, value: string): Promise<void> {
-    await this.call((up) => up.put(this.stateKey(name), null, 0, { meta: encodeStateEntry(value) }));
+    await this.call((up) => up.put(this.stateKey(name), null, 0, { meta: encodeMeta(encodeStateEntry(value)) }));
   }
 
   // --- helpers ---
