@@ -5,8 +5,8 @@ import type { Config } from '../config';
 import type { Env } from '../env';
 import { readSecret } from '../secrets';
 import type { Store } from '../store/types';
-import { ProxyLayout } from './proxy';
-import { R2Layout } from './r2';
+import { ProxyLayout } from './proxy/layout';
+import { R2Layout } from './r2/layout';
 import type { Layout, Layouts } from './types';
 
 type Secret = { get(): Promise<string> };

@@ -3,7 +3,7 @@
 // kind has a typed encode and a decode that refuses, as an IntegrityError, what no
 // write of ours produces. docs/FORMAT.md is the contract for the stored bytes: the
 // types here never change them (a typed field maps to the stored string at the
-// boundary). Where the R2 layout puts its entries is in r2-entries.ts.
+// boundary). Where the R2 layout puts its entries is in r2/entries.ts.
 
 import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
 import type { Envelope } from '../sse/types';

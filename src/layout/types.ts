@@ -1,7 +1,7 @@
 // How a bucket's objects, uploads and settings sit in a backing store. The
 // handlers speak only this interface; two layouts implement it:
-//   r2.ts       an R2 bucket of our own: a record entry per object plus data entries
-//   proxy.ts    an existing S3-compatible bucket: ciphertext at the object's own key,
+//   r2/         an R2 bucket of our own: a record entry per object plus data entries
+//   proxy/      an existing S3-compatible bucket: ciphertext at the object's own key,
 //               the envelope in its user metadata, bookkeeping under a hidden prefix
 
 import type { HttpMeta } from '../store/types';

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { UpstreamMapping } from '../../src/config';
 import { LayoutError, type LayoutErrorKind } from '../../src/layout/errors';
-import { ProxyLayout } from '../../src/layout/proxy';
-import { R2Layout } from '../../src/layout/r2';
+import { ProxyLayout } from '../../src/layout/proxy/layout';
+import { R2Layout } from '../../src/layout/r2/layout';
 import { decodeManifest, decodePartRecord, encodeManifest, encodeStateEntry, manifestPart, type ObjectManifest, type ObjectRecord, type PartFields } from '../../src/layout/record';
 import type { Body, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from '../../src/layout/types';
 import { S3Error } from '../../src/s3/protocol/errors';

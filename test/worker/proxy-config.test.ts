@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config';
-import { escapeKey, unescapeKey } from '../../src/layout/proxy';
+import { escapeKey, unescapeKey } from '../../src/layout/proxy/keys';
 
 const upstream = { endpoint: 'https://s3.example.com', bucket: 'existing', credentials: 'UP' };
 

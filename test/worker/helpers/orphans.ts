@@ -1,7 +1,7 @@
 // What no record references: the leak detector of the race tests. Reads the raw R2
 // store the way docs/FORMAT.md describes it, with the record codec's names and
 // decoders but independently of the layout code.
-import { DATA_ROOT, manifestBytes, OBJECT_ROOT, PART_ROOT, UPLOAD_ROOT } from '../../../src/layout/r2-entries';
+import { DATA_ROOT, manifestBytes, OBJECT_ROOT, PART_ROOT, UPLOAD_ROOT } from '../../../src/layout/r2/entries';
 import { decodeLocation, decodeManifest, FIELDS } from '../../../src/layout/record';
 import { rawStore } from './s3';
 

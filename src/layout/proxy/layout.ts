@@ -16,21 +16,23 @@
 // as it is and reported unencrypted. A listing page costs one more listing (of the
 // index), never a request per object.
 
-import type { UpstreamMapping } from '../config';
-import { toB64, fromB64, utf8 } from '../crypto/bytes';
-import { IntegrityError } from '../sse';
-import type { Envelope } from '../sse/types';
-import type { HttpMeta } from '../store/types';
-import { Upstream, UpstreamError, type UpstreamObject } from '../store/upstream';
-import { LayoutError } from './errors';
+import type { UpstreamMapping } from '../../config';
+import { utf8 } from '../../crypto/bytes';
+import { IntegrityError } from '../../sse';
+import type { Envelope } from '../../sse/types';
+import type { HttpMeta } from '../../store/types';
+import { Upstream, type UpstreamObject } from '../../store/upstream';
+import { LayoutError } from '../errors';
 import {
   claimOf, decodeLocation, decodeObjectRecord, decodePartRecord, decodeStateEntry, decodeUploadEntry, encodeBucketSettings, encodeLocation, encodeObjectRecord,
   encodePartRecord, encodeStateEntry, encodeUploadEntry, envelopeOf, FIELDS, partStoredLength, storedRecord, withClaim, withEnvelope,
   withoutClaim, type ObjectLocation, type ObjectPart, type ObjectRecord, type PartFields,
-} from './record';
-import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
+} from '../record';
+import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from '../types';
+import { upstreamFailure } from './failures';
+import { escapeKey, HIDDEN, unescapeKey, writable } from './keys';
+import { decodeMeta, encodeMeta, omit, pick, sameHttp, sameRecord, stamped, storedHttp } from './metadata';
 
-const HIDDEN = '.sealbucket/';
 /** Record fields of a multipart object, kept with its manifest (the object's own metadata is fixed at CreateMultipartUpload). */
 const SIDECAR_FIELDS: string[] = [FIELDS.object.size, FIELDS.object.etag, FIELDS.object.crc64, FIELDS.object.manifest, FIELDS.object.envelope];
 /** Rotation reads and swaps records one request at a time: keep a batch well inside a Worker's subrequest budget. */
@@ -588,14 +590,6 @@ interface Entry {
   delta: number;
 }
 
-/** Order-preserving and prefix-free: " " sorts below every character of an escaped key. */
-export const escapeKey = (k: string) => k.replace(/[ !]/g, (c) => (c === ' ' ? '!!' : '!"'));
-export const unescapeKey = (k: string) => k.replace(/!(.)/g, (_, c: string) => (c === '!' ? ' ' : '!'));
-
-function writable(key: string) {
-  if (key.startsWith(HIDDEN)) throw new LayoutError('KeyUnstorable', `Keys under ${HIDDEN} are reserved for the gateway's bookkeeping in this bucket.`);
-}
-
 function toUpload(id: string, o: UpstreamObject): UploadInfo {
   const { [FIELDS.upload.contentEncoding]: ce, ...stored } = decodeMeta(o.meta);
   const { key, custom, upstreamUpload } = decodeUploadEntry(stored);
@@ -611,48 +605,6 @@ function toUpload(id: string, o: UpstreamObject): UploadInfo {
 function upstreamUploadOf(up: UploadInfo): string {
   if (!up.upstreamUpload) throw new IntegrityError('the upload entry names no upstream upload');
   return up.upstreamUpload;
-}
-
-/** Content-Encoding stays in metadata: an upstream (or fetch) must never try to decode ciphertext. */
-const storedHttp = (h: HttpMeta): HttpMeta => ({ ...h, contentEncoding: undefined });
-/** Metadata to store, with the Content-Encoding that storedHttp leaves out. Object and upload entries alike. */
-const stamped = (m: Record<string, string>, h: HttpMeta) => encodeMeta({ ...m, [FIELDS.object.contentEncoding]: h.contentEncoding ?? '' });
-
-const pick = (m: Record<string, string>, keys: string[]) => Object.fromEntries(Object.entries(m).filter(([k]) => keys.includes(k)));
-const omit = (m: Record<string, string>, keys: string[]) => Object.fromEntries(Object.entries(m).filter(([k]) => !keys.includes(k)));
-const sameRecord = (a: Record<string, string>, b: Record<string, string>) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
-const sameHttp = (a: HttpMeta, b: HttpMeta) => sameRecord(clean(a), clean(b));
-const clean = (h: HttpMeta): Record<string, string> => Object.fromEntries(Object.entries(h).filter(([, v]) => v !== undefined && v !== ''));
-
-/** Metadata values travel as header values: anything but printable ASCII goes RFC 2047-encoded, as S3 itself returns it. */
-function encodeMeta(m: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, /^[\x20-\x7e]*$/.test(v) && !v.startsWith('=?') ? v : `=?UTF-8?B?${toB64(utf8(v))}?=`]));
-}
-
-function decodeMeta(m: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(m).map(([k, v]) => {
-      const b = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i.exec(v);
-      return [k, b ? new TextDecoder().decode(fromB64(b[1])) : v];
-    }),
-  );
-}
-
-const DENIED = new Set(['AccessDenied', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'ExpiredToken', 'RequestTimeTooSkewed', 'AuthorizationHeaderMalformed']);
-
-/**
- * An upstream failure in the layout's terms: retryable, the gateway refused, a client-side
- * refusal with its S3 code (the protocol layer decides whether it passes that code on), or
- * anything else. Never the upstream's own words.
- */
-function upstreamFailure(layout: string, e: unknown): unknown {
-  if (!(e instanceof UpstreamError)) return e;
-  console.error(JSON.stringify({ event: 'upstream-failure', layout, status: e.status, code: e.code, retryable: e.retryable }));
-  if (e.retryable) return new LayoutError('UpstreamUnavailable');
-  // The gateway's own credentials for the upstream: the client did nothing wrong with theirs.
-  if (DENIED.has(e.code) || e.status === 403) return new LayoutError('UpstreamDenied');
-  if (e.status >= 400 && e.status < 500) return new LayoutError('UpstreamRefused', undefined, { code: e.code });
-  return new LayoutError('UpstreamFailed');
 }
 
 async function mapLimit<T, R>(items: T[], n: number, f: (t: T) => Promise<R>): Promise<R[]> {

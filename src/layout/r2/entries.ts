@@ -1,6 +1,6 @@
 // Where the R2 layout keeps each kind of entry in its store, and what a record
 // entry's body holds (docs/FORMAT.md, "Store layout"). The fields of the entries
-// are in record.ts.
+// are in ../record.ts.
 
 /** `b/<bucket>`: a bucket exists (its settings in custom metadata). */
 export const BUCKET_ROOT = 'b/';

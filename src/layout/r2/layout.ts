@@ -16,19 +16,19 @@
 // after the claim. A part that lands on a claimed or finished upload cleans up after
 // itself without touching what the completed object references (see writePart).
 
-import { IntegrityError } from '../sse';
-import type { Envelope } from '../sse/types';
-import type { PutMeta, Store, StoredObject } from '../store/types';
+import { IntegrityError } from '../../sse';
+import type { Envelope } from '../../sse/types';
+import type { PutMeta, Store, StoredObject } from '../../store/types';
 import {
   BUCKET_ROOT, bucketKey, dataKey, manifestBytes, OBJECT_ROOT, objectKey, objectPrefix, partKey, partPrefix, recordBody, stateKey, UPLOAD_ROOT, uploadKey, uploadPrefix,
-} from './r2-entries';
+} from './entries';
 import {
   claimOf, dataEntryTags, decodeLocation, decodeManifest, decodeObjectRecord, decodeStateEntry, decodeUploadEntry, encodeBucketSettings, encodeLocation,
   encodeObjectRecord, encodePartRecord, encodeStateEntry, encodeTombstone, encodeUploadEntry, envelopeOf, FIELDS, partEntryOf,
   storedRecord, tombstoneOf, withClaim, withEnvelope, withoutClaim, type ObjectLocation, type ObjectPart, type ObjectRecord, type PartFields,
-} from './record';
-import { LayoutError } from './errors';
-import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from './types';
+} from '../record';
+import { LayoutError } from '../errors';
+import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from '../types';
 
 /** Conflicting swaps of one entry before the client is told to retry (409 OperationAborted). */
 const MAX_TRIES = 10;
