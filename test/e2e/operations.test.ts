@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import vectors from '../vectors/format-v1.json';
 import { startGateway, type Gateway } from './setup';
-import { backendVars, gateway, s3Client, sdkBody, sha256, sseCKey, uniq } from './helpers';
+import { backendVars, gateway, NO_CONTINUE_WAIT, s3Client, sdkBody, sha256, sseCKey, uniq } from './helpers';
 
 const root = join(__dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'sealbucket-ops-'));
@@ -24,7 +24,7 @@ function script(name: string, args: string[], g: { endpoint: string; accessKeyId
 }
 
 const clientFor = (g: Gateway) =>
-  new S3Client({ endpoint: g.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey } });
+  new S3Client({ endpoint: g.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, ...NO_CONTINUE_WAIT });
 
 describe('offline recovery (scripts/recover.mjs)', () => {
   it('decrypts the FORMAT.md test vectors', async () => {

@@ -11,7 +11,7 @@ import {
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { filesUnder, findInFiles, md5, random, s3Error, sdkBody, sha256, sseCKey, uniq } from './helpers';
+import { filesUnder, findInFiles, md5, NO_CONTINUE_WAIT, random, s3Error, sdkBody, sha256, sseCKey, uniq } from './helpers';
 import { proxyVars, startGateway, UPSTREAM_BUCKET, type Gateway } from './setup';
 import { startUpstream, type UpstreamServer } from './upstream-server';
 
@@ -20,7 +20,7 @@ const SEG = 262_144;
 const sealedSize = (n: number) => n + 16 * Math.max(1, Math.ceil(n / SEG));
 
 const client = (endpoint: string, accessKeyId: string, secretAccessKey: string, maxAttempts?: number) =>
-  new S3Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, forcePathStyle: true, maxAttempts });
+  new S3Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, forcePathStyle: true, maxAttempts, ...NO_CONTINUE_WAIT });
 const gatewayClient = (g: { endpoint: string; accessKeyId: string; secretAccessKey: string }, maxAttempts?: number) => client(g.endpoint, g.accessKeyId, g.secretAccessKey, maxAttempts);
 
 /** Does `hay` hold any 32-byte slice of `data` (start, middle, end)? */

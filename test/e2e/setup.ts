@@ -10,7 +10,7 @@
 // suite runs cannot disturb it. The snapshot has no .dev.vars beside its
 // config, so a developer's .dev.vars is neither read nor written.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +41,8 @@ declare module 'vitest' {
     backend: 'r2' | 'proxy';
     /** The upstream server behind the proxy backend (null for R2). */
     upstream: UpstreamInfo | null;
+    /** The aws CLI on PATH is version 1 (which loads the test plugin in test/e2e/aws-cli-plugin/). */
+    awsCliV1: boolean;
   }
 }
 
@@ -187,8 +189,16 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
   return { endpoint, port, accessKeyId, secretAccessKey, cosBaseDomain, persistDir, logFile, vars, stop: teardown };
 }
 
+/** Whether `aws` on PATH is the aws CLI version 1 (false when there is none). */
+function awsCliV1(): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile('aws', ['--version'], { timeout: 30_000, encoding: 'utf8' }, (err, stdout, stderr) => resolve(!err && /^aws-cli\/1\./.test((stdout || stderr).trim())));
+  });
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const proxy = project.name === 'e2e-proxy';
+  const cliV1 = awsCliV1(); // (about a second: asked while the gateway starts)
   let upstream: UpstreamServer | undefined;
   let backendVars: Record<string, string> = {};
   if (proxy) {
@@ -208,6 +218,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('logFile', g.logFile);
   project.provide('masterKeyring', g.vars.MASTER_KEYRING);
   project.provide('backend', proxy ? 'proxy' : 'r2');
+  project.provide('awsCliV1', await cliV1);
   project.provide('upstream', upstream ? { endpoint: upstream.endpoint, port: upstream.port, accessKeyId: upstream.accessKeyId, secretAccessKey: upstream.secretAccessKey, bucket: UPSTREAM_BUCKET, dir: upstream.dir } : null);
   return async () => {
     // Writes park their data under .sealbucket/t/ until it is copied into place; none may stay behind.
