@@ -137,6 +137,17 @@ function streamOf(bytes: Uint8Array, sizes: number[], type?: 'bytes', abortAfter
   return (type === 'bytes' ? new ReadableStream({ type: 'bytes', pull }) : new ReadableStream<Uint8Array>({ pull })) as ReadableStream<Uint8Array>;
 }
 
+/** The chunks joined; not concat(...parts): a body cut into 1-byte pieces has more chunks than a call has arguments. */
+function joined(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Reads a stream to its end or its error. */
 async function collect(s: ReadableStream<Uint8Array>): Promise<{ data: Uint8Array; error?: unknown }> {
   const r = s.getReader();
@@ -144,11 +155,11 @@ async function collect(s: ReadableStream<Uint8Array>): Promise<{ data: Uint8Arra
   try {
     for (;;) {
       const { value, done } = await r.read();
-      if (done) return { data: concat(...parts) };
+      if (done) return { data: joined(parts) };
       parts.push(value);
     }
   } catch (error) {
-    return { data: concat(...parts), error };
+    return { data: joined(parts), error };
   }
 }
 
