@@ -1,5 +1,5 @@
-import { defineConfig } from 'vitest/config';
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
 import { TEST_BINDINGS } from './test/worker/helpers/bindings.ts';
 
 const E2E = {
@@ -20,7 +20,12 @@ export default defineConfig({
       {
         // Unit and integration tests inside workerd, with the R2 simulator.
         plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: TEST_BINDINGS } })],
-        test: { name: 'worker', include: ['test/worker/**/*.test.ts'], setupFiles: ['test/worker/helpers/no-orphans.ts'], testTimeout: 30_000 },
+        test: {
+          name: 'worker',
+          include: ['test/worker/**/*.test.ts'],
+          setupFiles: ['test/worker/helpers/no-orphans.ts'],
+          testTimeout: 30_000,
+        },
       },
       {
         // End-to-end: real clients in Node against `wrangler dev` started by the global setup.
@@ -29,7 +34,12 @@ export default defineConfig({
       {
         // The same end-to-end tests with every bucket fronting an upstream bucket on a real
         // S3-compatible server (s3rver): the proxy layout. Browser and client-only tests run once.
-        test: { name: 'e2e-proxy', include: ['test/e2e/**/*.test.ts'], exclude: ['test/e2e/console.test.ts', 'test/e2e/upstream-client.test.ts'], ...E2E },
+        test: {
+          name: 'e2e-proxy',
+          include: ['test/e2e/**/*.test.ts'],
+          exclude: ['test/e2e/console.test.ts', 'test/e2e/upstream-client.test.ts'],
+          ...E2E,
+        },
       },
     ],
   },

@@ -20,7 +20,15 @@ do {
   const q = new URLSearchParams({ 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) });
   const x = await (await call('GET', `/${bucket}?${q}`)).text();
   if (x.includes('<Error>')) throw new Error(x);
-  for (const m of x.matchAll(/<Key>([^<]*)<\/Key>/g)) keys.push(m[1].replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'"));
+  for (const m of x.matchAll(/<Key>([^<]*)<\/Key>/g))
+    keys.push(
+      m[1]
+        .replace(/&amp;/g, '&')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'"),
+    );
   token = /<NextContinuationToken>([^<]+)</.exec(x)?.[1];
 } while (token);
 
@@ -47,7 +55,8 @@ async function worker() {
         });
         const body = await r.text();
         if (r.status === 200) report.sealed++;
-        else if (r.status === 412 || r.status === 409) report.skipped++; // changed meanwhile: the new write decides
+        else if (r.status === 412 || r.status === 409)
+          report.skipped++; // changed meanwhile: the new write decides
         else throw new Error(`${r.status} ${/<Code>([^<]+)/.exec(body)?.[1] ?? ''}`);
       }
     } catch (e) {

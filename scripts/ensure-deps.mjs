@@ -1,6 +1,7 @@
 // Installs dependencies when node_modules is missing or older than package-lock.json.
-import { existsSync, statSync } from 'node:fs';
+
 import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

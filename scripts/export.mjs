@@ -2,7 +2,7 @@
 // gateway's admin endpoint, into a folder scripts/recover.mjs can decrypt offline.
 // Works for R2 buckets and for buckets fronting an upstream alike.
 // Usage: node scripts/export.mjs <bucket> <key> <out-dir>
-import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,7 +14,11 @@ if (!out) {
   process.exit(2);
 }
 const { call } = gateway();
-const object = (part) => call('GET', `/-/admin/object?bucket=${encodeURIComponent(bucket)}&key=${encodeURIComponent(key)}${part === undefined ? '' : `&part=${part}`}`);
+const object = (part) =>
+  call(
+    'GET',
+    `/-/admin/object?bucket=${encodeURIComponent(bucket)}&key=${encodeURIComponent(key)}${part === undefined ? '' : `&part=${part}`}`,
+  );
 
 mkdirSync(out, { recursive: true });
 const r = await object();

@@ -15,8 +15,22 @@ if (!dir || !outFile || (!opt('keyring') && !opt('sse-c-key'))) {
   process.exit(2);
 }
 
-const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
-const field = (x) => { const b = typeof x === 'number' ? (() => { const v = Buffer.alloc(8); v.writeBigUInt64BE(BigInt(x)); return v; })() : Buffer.from(x); return Buffer.concat([u32(b.length), b]); };
+const u32 = (n) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
+const field = (x) => {
+  const b =
+    typeof x === 'number'
+      ? (() => {
+          const v = Buffer.alloc(8);
+          v.writeBigUInt64BE(BigInt(x));
+          return v;
+        })()
+      : Buffer.from(x);
+  return Buffer.concat([u32(b.length), b]);
+};
 const F = (...xs) => Buffer.concat(xs.map(field));
 const hkdf = (ikm, salt, info, n) => Buffer.from(hkdfSync('sha256', ikm, salt, info, n));
 const b64u = (s) => Buffer.from(s, 'base64url');
@@ -25,7 +39,10 @@ const gcmOpen = (key, iv, ct) => {
   d.setAuthTag(ct.subarray(ct.length - 16));
   return Buffer.concat([d.update(ct.subarray(0, ct.length - 16)), d.final()]);
 };
-const fail = (why) => { console.error(`recover: ${why}`); process.exit(1); };
+const fail = (why) => {
+  console.error(`recover: ${why}`);
+  process.exit(1);
+};
 
 const rec = JSON.parse(readFileSync(join(dir, 'record.json'), 'utf8'));
 const c = rec.custom;
@@ -37,12 +54,19 @@ if (env.v !== 1) fail(`unknown envelope version ${env.v}`);
 // 1. Unwrap the data key.
 let kek, info;
 if (env.mode === 'cos') {
-  const ring = Object.fromEntries((opt('keyring') ?? '').split(',').filter(Boolean).map((e) => [e.slice(0, e.indexOf(':')), Buffer.from(e.slice(e.indexOf(':') + 1), 'base64')]));
+  const ring = Object.fromEntries(
+    (opt('keyring') ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((e) => [e.slice(0, e.indexOf(':')), Buffer.from(e.slice(e.indexOf(':') + 1), 'base64')]),
+  );
   kek = ring[env.kid] ?? fail(`master key version ${env.kid} is not in the keyring given`);
   info = F('sse-cos', env.kid, rec.bucket, rec.key);
 } else if (env.mode === 'c') {
   kek = Buffer.from(opt('sse-c-key') ?? fail('this object is SSE-C: give --sse-c-key'), 'base64');
-  const mac = createHmac('sha256', b64u(env.ksalt)).update(Buffer.concat([Buffer.from('sealbucket/v1 sse-c check'), kek])).digest();
+  const mac = createHmac('sha256', b64u(env.ksalt))
+    .update(Buffer.concat([Buffer.from('sealbucket/v1 sse-c check'), kek]))
+    .digest();
   if (!timingSafeEqual(mac, b64u(env.kmac))) fail('that SSE-C key is not the one the object was stored with');
   info = F('sse-c', rec.bucket, rec.key);
 } else fail(`mode ${env.mode} needs the KMS; not supported offline`);
@@ -63,11 +87,24 @@ if (c['sb-data'].startsWith('mp:')) {
   const digest = createHash('sha256').update(manifest).digest();
   if (digest.toString('base64url') !== c['sb-manifest']) fail('manifest digest mismatch');
   const uploadId = c['sb-data'].slice(3);
-  const commit = hkdf(dataKey, b64u(env.salt), Buffer.concat([Buffer.from('sealbucket/v1 manifest'), F('multipart', rec.bucket, rec.key, uploadId, size, seg, digest)]), 32);
+  const commit = hkdf(
+    dataKey,
+    b64u(env.salt),
+    Buffer.concat([Buffer.from('sealbucket/v1 manifest'), F('multipart', rec.bucket, rec.key, uploadId, size, seg, digest)]),
+    32,
+  );
   if (!timingSafeEqual(commit, b64u(env.commit))) fail('manifest commitment mismatch');
-  streams = JSON.parse(manifest.toString('utf8')).parts.map((p, i) => ({ file: rec.files?.[i] ?? p.data, size: p.size, salt: p.salt, commit: p.commit, ctx: F('part', rec.bucket, rec.key, uploadId, p.n, p.size, seg) }));
+  streams = JSON.parse(manifest.toString('utf8')).parts.map((p, i) => ({
+    file: rec.files?.[i] ?? p.data,
+    size: p.size,
+    salt: p.salt,
+    commit: p.commit,
+    ctx: F('part', rec.bucket, rec.key, uploadId, p.n, p.size, seg),
+  }));
 } else {
-  streams = [{ file: rec.files?.[0] ?? c['sb-data'], size, salt: env.salt, commit: env.commit, ctx: F('object', rec.bucket, rec.key, size, seg) }];
+  streams = [
+    { file: rec.files?.[0] ?? c['sb-data'], size, salt: env.salt, commit: env.commit, ctx: F('object', rec.bucket, rec.key, size, seg) },
+  ];
 }
 
 // 3. Open every segment in order, checking the final flag and that nothing follows.
@@ -97,4 +134,3 @@ for (const s of streams) {
 }
 closeSync(out);
 console.log(`recovered ${written} bytes to ${outFile}`);
-

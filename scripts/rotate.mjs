@@ -27,7 +27,9 @@ if (retire) {
   process.exit(0);
 }
 
-const total = Object.entries(status.versions).filter(([v]) => v !== status.active).reduce((a, [, n]) => a + n, 0);
+const total = Object.entries(status.versions)
+  .filter(([v]) => v !== status.active)
+  .reduce((a, [, n]) => a + n, 0);
 console.log(`active version ${status.active}; ${total} records to re-wrap`);
 const batch = Number(arg('batch', 200));
 let state;

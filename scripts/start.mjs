@@ -1,8 +1,9 @@
 // `npm start`: install what is missing, create dev secrets in .dev.vars on first
 // run, and serve the gateway with local R2 state persisted under .wrangler/.
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,7 +13,7 @@ if (r.status !== 0) process.exit(r.status ?? 1);
 
 const varsFile = join(root, '.dev.vars');
 if (!existsSync(varsFile)) {
-  const ak = 'SB' + randomBytes(9).toString('hex').toUpperCase();
+  const ak = `SB${randomBytes(9).toString('hex').toUpperCase()}`;
   const sk = randomBytes(30).toString('base64').replace(/[+/=]/g, 'x');
   const lines = [
     '# Local development secrets for sealbucket (git-ignored). Delete this file to regenerate.',
@@ -44,10 +45,14 @@ const vars = Object.fromEntries(
 const port = process.env.PORT ?? '8787';
 const endpoint = `http://127.0.0.1:${port}`;
 const wrangler = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-const child = spawn(process.execPath, [wrangler, 'dev', '--ip', '127.0.0.1', '--port', port, '--persist-to', join(root, '.wrangler', 'state')], {
-  cwd: root,
-  stdio: ['inherit', 'pipe', 'inherit'],
-});
+const child = spawn(
+  process.execPath,
+  [wrangler, 'dev', '--ip', '127.0.0.1', '--port', port, '--persist-to', join(root, '.wrangler', 'state')],
+  {
+    cwd: root,
+    stdio: ['inherit', 'pipe', 'inherit'],
+  },
+);
 let announced = false;
 child.stdout.on('data', (buf) => {
   process.stdout.write(buf);

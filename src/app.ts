@@ -1,32 +1,38 @@
 // The Hono application: request ids, errors as S3/COS XML, authentication, dispatch.
 
 import { Hono } from 'hono';
-import { credentialLookup, readConfig } from './config';
-import type { Env } from './env';
+import { ADMIN_PREFIX, admin } from './admin/endpoints';
 import { authenticate } from './auth';
-import { sniffDialect, type Dialect } from './s3/protocol/dialect';
-import { S3Error, toS3Error } from './s3/protocol/errors';
+import { credentialLookup, readConfig } from './config';
+import { consoleResponse, isConsoleRequest } from './console';
+import type { Env } from './env';
+import { isKmsRequest, kmsApi } from './kms/api';
+import { kmsStub } from './kms/durable';
+import { layoutsFor } from './layout';
 import { isPostObject, postObject } from './s3/ops/post-object';
-import { address, dispatch } from './s3/router';
-import { admin, ADMIN_PREFIX } from './admin/endpoints';
+import { type Dialect, sniffDialect } from './s3/protocol/dialect';
+import { S3Error, toS3Error } from './s3/protocol/errors';
 import { xmlDocument } from './s3/protocol/xml';
+import { address, dispatch } from './s3/router';
+import { readSecret } from './secrets';
 import { Sealer } from './sse';
 import { keyringFrom } from './sse/keyring';
-import { readSecret } from './secrets';
 import { sseC } from './sse/sse-c';
 import { sseCos } from './sse/sse-cos';
 import { sseKms } from './sse/sse-kms';
-import { kmsStub } from './kms/durable';
-import { isKmsRequest, kmsApi } from './kms/api';
 import { R2Store } from './store/r2';
-import { layoutsFor } from './layout';
-import { consoleResponse, isConsoleRequest } from './console';
 
 /** The store and SSE services for one request or one scheduled run. */
 export function services(env: Env, config = readConfig(env)) {
   const keyring = async () => keyringFrom(await readSecret(env.MASTER_KEYRING_SECRET, env.MASTER_KEYRING));
   const store = new R2Store(env.STORE);
-  return { config, keyring, store, layouts: layoutsFor(env, config, store), sealer: new Sealer({ cos: sseCos(keyring), c: sseC, kms: sseKms(() => kmsStub(env)) }, config.segmentSize) };
+  return {
+    config,
+    keyring,
+    store,
+    layouts: layoutsFor(env, config, store),
+    sealer: new Sealer({ cos: sseCos(keyring), c: sseC, kms: sseKms(() => kmsStub(env)) }, config.segmentSize),
+  };
 }
 
 type Vars = { requestId: string; dialect: Dialect };
@@ -57,7 +63,18 @@ app.onError((err, c) => {
   const body =
     c.req.method === 'HEAD'
       ? null
-      : xmlDocument('Error', { Code: (c.get('dialect') === 'cos' && e.cosCode) || e.code, Message: e.message, ...e.fields, Resource: url.pathname, RequestId: requestId, ...(c.get('dialect') === 'cos' ? { TraceId: requestId } : {}) }, '');
+      : xmlDocument(
+          'Error',
+          {
+            Code: (c.get('dialect') === 'cos' && e.cosCode) || e.code,
+            Message: e.message,
+            ...e.fields,
+            Resource: url.pathname,
+            RequestId: requestId,
+            ...(c.get('dialect') === 'cos' ? { TraceId: requestId } : {}),
+          },
+          '',
+        );
   const res = new Response(body, { status: e.status, headers: { 'content-type': 'application/xml', ...e.headers } });
   const dialect = c.get('dialect') ?? 'amz';
   res.headers.set(dialect === 'cos' ? 'x-cos-request-id' : 'x-amz-request-id', requestId);

@@ -31,7 +31,10 @@ export function readConfig(env: Env): Config {
   const seg = Number(env.SEGMENT_SIZE ?? 262144);
   if (!Number.isInteger(seg) || seg < 1024 || seg > 1 << 24) throw new Error('SEGMENT_SIZE must be an integer from 1024 to 16777216');
   return {
-    baseDomains: (env.BASE_DOMAINS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+    baseDomains: (env.BASE_DOMAINS ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
     defaultSse: (env.DEFAULT_SSE ?? 'AES256').toLowerCase() === 'none' ? 'none' : 'cos',
     segmentSize: seg,
     sseCAllowHttp: env.SSE_C_ALLOW_HTTP === 'true',
@@ -46,7 +49,8 @@ function upstreams(spec: Env['UPSTREAMS'], region: string): UpstreamMapping[] {
   const table = (typeof spec === 'string' ? JSON.parse(spec) : spec) as Record<string, UpstreamSpec>;
   return Object.entries(table).map(([name, u]) => {
     const where = `UPSTREAMS.${name}`;
-    if (!u || typeof u.endpoint !== 'string' || !/^https?:\/\/[^/]+\/?$/.test(u.endpoint)) throw new Error(`${where}.endpoint must be an http(s) origin`);
+    if (!u || typeof u.endpoint !== 'string' || !/^https?:\/\/[^/]+\/?$/.test(u.endpoint))
+      throw new Error(`${where}.endpoint must be an http(s) origin`);
     if (typeof u.bucket !== 'string' || !u.bucket) throw new Error(`${where}.bucket is required`);
     if (typeof u.credentials !== 'string' || !u.credentials) throw new Error(`${where}.credentials must name a secret`);
     const prefix = u.prefix ?? (name === '*' ? '{bucket}/' : '');

@@ -50,4 +50,3 @@ export interface UpstreamSpec {
   /** Smallest non-final part the upstream accepts (S3: 5 MiB, COS: 1 MiB). */
   min_part?: number;
 }
-

@@ -1,6 +1,6 @@
+import { rotateAll } from './admin/rotation';
 import { app, services } from './app';
 import type { Env } from './env';
-import { rotateAll } from './admin/rotation';
 
 // The Durable Object class that holds SSE-KMS customer master keys (wrangler.toml: KMS).
 export { KmsStore } from './kms/durable';

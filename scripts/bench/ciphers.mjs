@@ -17,7 +17,16 @@ export function opensslSpeed({ sizes, runs = 3, seconds = 1 }) {
     for (const dir of ['encrypt', 'decrypt']) {
       const xs = [];
       for (let i = 0; i < runs; i++) {
-        const args = ['speed', '-evp', 'aes-256-gcm', '-seconds', String(seconds), '-bytes', String(bytes), ...(dir === 'decrypt' ? ['-decrypt'] : [])];
+        const args = [
+          'speed',
+          '-evp',
+          'aes-256-gcm',
+          '-seconds',
+          String(seconds),
+          '-bytes',
+          String(bytes),
+          ...(dir === 'decrypt' ? ['-decrypt'] : []),
+        ];
         const out = execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
         const m = /^aes-256-gcm\s+([\d.]+)k/im.exec(out);
         if (!m) throw new Error(`cannot parse openssl speed output:\n${out}`);
@@ -72,10 +81,15 @@ export function nodeSegmented({ pt, segments, runs = 3 }) {
     };
     const sealed = enc();
     if (dec(sealed) !== pt.length) throw new Error('node:crypto round trip');
-    const e = [], d = [];
+    const e = [],
+      d = [];
     for (let i = 0; i < runs; i++) {
-      let t = performance.now(); enc(); e.push(performance.now() - t);
-      t = performance.now(); dec(sealed); d.push(performance.now() - t);
+      let t = performance.now();
+      enc();
+      e.push(performance.now() - t);
+      t = performance.now();
+      dec(sealed);
+      d.push(performance.now() - t);
     }
     const mbps = (ms) => pt.length / 1e6 / (ms / 1000);
     rows.push({ seg, encryptMBps: mbps(median(e)), decryptMBps: mbps(median(d)) });
@@ -89,7 +103,8 @@ export async function awsEsdk({ pt, frames, runs = 3 }) {
   const { buildClient, CommitmentPolicy, RawAesKeyringNode, RawAesWrappingSuiteIdentifier, AlgorithmSuiteIdentifier } = sdk;
   const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
   const keyring = new RawAesKeyringNode({
-    keyName: 'bench', keyNamespace: 'sealbucket-bench',
+    keyName: 'bench',
+    keyNamespace: 'sealbucket-bench',
     unencryptedMasterKey: new Uint8Array(randomBytes(32)),
     wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
   });
@@ -97,7 +112,10 @@ export async function awsEsdk({ pt, frames, runs = 3 }) {
     // The closest peer to sealbucket's format: HKDF-derived data key, key commitment, no signature.
     { name: 'committing, unsigned', id: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY },
     // The SDK's default: the same plus an ECDSA P-384 signature over the whole message.
-    { name: 'default (committing + ECDSA P-384)', id: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY_ECDSA_P384 },
+    {
+      name: 'default (committing + ECDSA P-384)',
+      id: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
+    },
   ];
   const rows = [];
   for (const suite of suites) {
@@ -106,16 +124,26 @@ export async function awsEsdk({ pt, frames, runs = 3 }) {
       const { result: ct } = await encrypt(keyring, pt, opts);
       const { plaintext: back } = await decrypt(keyring, ct);
       if (back.length !== pt.length) throw new Error('ESDK round trip');
-      const e = [], d = [];
+      const e = [],
+        d = [];
       for (let i = 0; i < runs; i++) {
-        let t = performance.now(); await encrypt(keyring, pt, opts); e.push(performance.now() - t);
-        t = performance.now(); await decrypt(keyring, ct); d.push(performance.now() - t);
+        let t = performance.now();
+        await encrypt(keyring, pt, opts);
+        e.push(performance.now() - t);
+        t = performance.now();
+        await decrypt(keyring, ct);
+        d.push(performance.now() - t);
       }
       const mbps = (ms) => pt.length / 1e6 / (ms / 1000);
       rows.push({ suite: suite.name, frame: frameLength, encryptMBps: mbps(median(e)), decryptMBps: mbps(median(d)) });
     }
   }
-  return { version: (await import('@aws-crypto/client-node/package.json', { with: { type: 'json' } }).catch(() => ({ default: {} }))).default.version ?? '5.0.2', rows };
+  return {
+    version:
+      (await import('@aws-crypto/client-node/package.json', { with: { type: 'json' } }).catch(() => ({ default: {} }))).default.version ??
+      '5.0.2',
+    rows,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

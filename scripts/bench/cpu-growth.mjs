@@ -15,7 +15,13 @@ let overrides = { DEFAULT_SSE: sse };
 let up;
 if (layout === 'proxy') {
   up = await startUpstream();
-  overrides = { ...overrides, UPSTREAMS: JSON.stringify({ '*': { endpoint: up.endpoint, bucket: up.bucket, prefix: 'g/{bucket}/', credentials: 'UPSTREAM_CREDENTIALS' } }), UPSTREAM_CREDENTIALS: 'S3RVER:S3RVER' };
+  overrides = {
+    ...overrides,
+    UPSTREAMS: JSON.stringify({
+      '*': { endpoint: up.endpoint, bucket: up.bucket, prefix: 'g/{bucket}/', credentials: 'UPSTREAM_CREDENTIALS' },
+    }),
+    UPSTREAM_CREDENTIALS: 'S3RVER:S3RVER',
+  };
 }
 // SOURCE: another checkout's root (its src/ and wrangler.toml), to compare two versions on one machine.
 const gw = await startGateway('cpu-growth', overrides, { inspector: false, source: process.env.SOURCE });

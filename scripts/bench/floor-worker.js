@@ -4,8 +4,9 @@
 // PUT /tap and /tap-r2 add the gateway's own hashTap (src/s3/payload/hashing.ts: MD5 + CRC-64) to the
 // drain and to the R2 put, to split the gateway's PUT cost; PUT /sealed/<key> and GET
 // /plumb/, /plumb4/, /decrypt/ split a sealed GET's.
+
+import { cipherLength, decryptBody, deriveStream, encryptStream, segmentSpan } from './src/crypto/stream';
 import { hashTap } from './src/s3/payload/hashing';
-import { deriveStream, encryptStream, decryptBody, segmentSpan, cipherLength } from './src/crypto/stream';
 
 const SEG = 262144;
 const benchKey = () => deriveStream(new Uint8Array(32), new Uint8Array(16), new Uint8Array(0));
@@ -74,7 +75,10 @@ export default {
       const { Crc64Ecma } = await import('./src/s3/payload/checksum');
       const c = new Crc64Ecma();
       let n = 0;
-      for await (const x of req.body) { c.update(x); n += x.length; }
+      for await (const x of req.body) {
+        c.update(x);
+        n += x.length;
+      }
       return new Response(`${n} ${c.digestDecimal()}`);
     }
     if (url.pathname === '/chunks') {
@@ -82,13 +86,22 @@ export default {
       const sizes = [];
       for await (const c of req.body ?? []) sizes.push(c.length);
       const sorted = [...sizes].sort((a, b) => a - b);
-      return Response.json({ chunks: sizes.length, bytes: sizes.reduce((a, b) => a + b, 0), min: sorted[0], median: sorted[sorted.length >> 1], max: sorted[sorted.length - 1] });
+      return Response.json({
+        chunks: sizes.length,
+        bytes: sizes.reduce((a, b) => a + b, 0),
+        min: sorted[0],
+        median: sorted[sorted.length >> 1],
+        max: sorted[sorted.length - 1],
+      });
     }
     if (url.pathname.startsWith('/sealed/') && req.method === 'PUT') {
       const plain = Number(req.headers.get('content-length'));
       const { key: sk } = await benchKey();
       const fixed = new FixedLengthStream(cipherLength(plain, SEG));
-      const [, o] = await Promise.all([req.body.pipeThrough(encryptStream(sk, plain, SEG)).pipeTo(fixed.writable), env.STORE.put(url.pathname.slice(8), fixed.readable, { customMetadata: { plain: String(plain) } })]);
+      const [, o] = await Promise.all([
+        req.body.pipeThrough(encryptStream(sk, plain, SEG)).pipeTo(fixed.writable),
+        env.STORE.put(url.pathname.slice(8), fixed.readable, { customMetadata: { plain: String(plain) } }),
+      ]);
       return new Response(String(o.size));
     }
     if (/^\/(plumb|plumb4|decrypt)\//.test(url.pathname) && req.method === 'GET') {

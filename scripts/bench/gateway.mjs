@@ -3,7 +3,19 @@
 // src/ during the run cannot reload the Worker), fresh --persist-to state, --var settings.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,7 +65,8 @@ export const live = new Set(); // gateways not yet stopped, for the emergency te
 export function snapshotSource() {
   const dir = mkdtempSync(join(tmpdir(), 'sealbucket-bench-src-'));
   cpSync(join(root, 'src'), join(dir, 'src'), { recursive: true });
-  for (const f of ['wrangler.toml', 'tsconfig.json', 'package.json']) if (existsSync(join(root, f))) copyFileSync(join(root, f), join(dir, f));
+  for (const f of ['wrangler.toml', 'tsconfig.json', 'package.json'])
+    if (existsSync(join(root, f))) copyFileSync(join(root, f), join(dir, f));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -64,7 +77,13 @@ export class BuildFailed extends Error {}
  * runtime without DevTools, through scripts/bench/serve.mjs). Returns the endpoint,
  * credentials, the workerd pid (for memory and I/O accounting) and stop().
  */
-const readLog = (f) => { try { return readFileSync(f, 'utf8'); } catch { return ''; } };
+const readLog = (f) => {
+  try {
+    return readFileSync(f, 'utf8');
+  } catch {
+    return '';
+  }
+};
 
 export async function startGateway(name, overrides = {}, { floor = false, source, inspector = true } = {}) {
   const src = source ?? root;
@@ -75,16 +94,20 @@ export async function startGateway(name, overrides = {}, { floor = false, source
     // The platform floor: scripts/bench/floor-worker.js on the same wrangler dev and local R2.
     copyFileSync(join(root, 'scripts', 'bench', 'floor-worker.js'), join(app, 'floor-worker.js'));
     cpSync(join(src, 'src'), join(app, 'src'), { recursive: true }); // for the /tap routes only
-    writeFileSync(join(app, 'wrangler.toml'), 'name = "sealbucket-floor"\nmain = "floor-worker.js"\ncompatibility_date = "2026-04-20"\n\n[[r2_buckets]]\nbinding = "STORE"\nbucket_name = "sealbucket"\n');
+    writeFileSync(
+      join(app, 'wrangler.toml'),
+      'name = "sealbucket-floor"\nmain = "floor-worker.js"\ncompatibility_date = "2026-04-20"\n\n[[r2_buckets]]\nbinding = "STORE"\nbucket_name = "sealbucket"\n',
+    );
   } else {
     cpSync(join(src, 'src'), join(app, 'src'), { recursive: true });
-    for (const f of ['wrangler.toml', 'tsconfig.json', 'package.json']) if (existsSync(join(src, f))) copyFileSync(join(src, f), join(app, f));
+    for (const f of ['wrangler.toml', 'tsconfig.json', 'package.json'])
+      if (existsSync(join(src, f))) copyFileSync(join(src, f), join(app, f));
   }
   symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'), 'dir');
   const port = await freePort();
   const inspectorPort = await freePort(); // wrangler's default inspector port would clash between gateways
   const vars = {
-    ACCESS_KEY_ID: 'AKIDBENCH' + randomBytes(6).toString('hex').toUpperCase(),
+    ACCESS_KEY_ID: `AKIDBENCH${randomBytes(6).toString('hex').toUpperCase()}`,
     SECRET_ACCESS_KEY: randomBytes(24).toString('base64url'),
     MASTER_KEYRING: `k1:${randomBytes(32).toString('base64')}`,
     DEFAULT_SSE: 'AES256',
@@ -93,16 +116,34 @@ export async function startGateway(name, overrides = {}, { floor = false, source
   };
   const logFile = join(dir, 'gateway.log');
   const log = createWriteStream(logFile);
-  const args = !inspector ? [join(root, 'scripts', 'bench', 'serve.mjs'), join(app, 'wrangler.toml'), String(port), join(dir, 'state'), JSON.stringify(floor ? {} : vars)] : [
-    join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev',
-    '--config', join(app, 'wrangler.toml'),
-    '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
-    '--persist-to', join(dir, 'state'),
-    '--show-interactive-dev-session=false',
-    ...(floor ? [] : Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])),
-  ];
+  const args = !inspector
+    ? [
+        join(root, 'scripts', 'bench', 'serve.mjs'),
+        join(app, 'wrangler.toml'),
+        String(port),
+        join(dir, 'state'),
+        JSON.stringify(floor ? {} : vars),
+      ]
+    : [
+        join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'),
+        'dev',
+        '--config',
+        join(app, 'wrangler.toml'),
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--inspector-port',
+        String(inspectorPort),
+        '--persist-to',
+        join(dir, 'state'),
+        '--show-interactive-dev-session=false',
+        ...(floor ? [] : Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])),
+      ];
   const child = spawn(process.execPath, args, {
-    cwd: app, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: app,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' },
   });
   child.stdout.pipe(log, { end: false });
@@ -111,13 +152,26 @@ export async function startGateway(name, overrides = {}, { floor = false, source
   child.once('exit', (c, s) => (exited = `exited with ${c ?? s}`));
 
   const gw = {
-    name, dir, logFile, vars, port, inspectorPort, host: '127.0.0.1', pid: child.pid,
+    name,
+    dir,
+    logFile,
+    vars,
+    port,
+    inspectorPort,
+    host: '127.0.0.1',
+    pid: child.pid,
     endpoint: `http://127.0.0.1:${port}`,
     client: new AwsClient({ accessKeyId: vars.ACCESS_KEY_ID, secretAccessKey: vars.SECRET_ACCESS_KEY, service: 's3', region: 'us-east-1' }),
     workerd: undefined,
     async stop() {
       live.delete(gw);
-      const kill = (sig) => { try { process.kill(-child.pid, sig); } catch { /* gone */ } };
+      const kill = (sig) => {
+        try {
+          process.kill(-child.pid, sig);
+        } catch {
+          /* gone */
+        }
+      };
       if (child.exitCode === null && child.signalCode === null) {
         const done = new Promise((r) => child.once('exit', r));
         kill('SIGTERM');
@@ -132,15 +186,24 @@ export async function startGateway(name, overrides = {}, { floor = false, source
   live.add(gw);
 
   const deadline = Date.now() + 90_000;
-  let ready = false, buildFailed = false;
+  let ready = false,
+    buildFailed = false;
   while (Date.now() < deadline && !exited) {
     try {
       const r = await fetch(`${gw.endpoint}/`, { signal: AbortSignal.timeout(2000) });
       await r.arrayBuffer();
-      if (r.status === 403 && r.headers.get('server') === 'sealbucket') { ready = true; break; }
-    } catch { /* not yet */ }
+      if (r.status === 403 && r.headers.get('server') === 'sealbucket') {
+        ready = true;
+        break;
+      }
+    } catch {
+      /* not yet */
+    }
     // wrangler dev stays up after a failed build, waiting for an edit that will never come.
-    if (/Build failed/.test(readLog(logFile))) { buildFailed = true; break; }
+    if (/Build failed/.test(readLog(logFile))) {
+      buildFailed = true;
+      break;
+    }
     await sleep(250);
   }
   const procs = groupProcesses(child.pid).filter((p) => p.comm === 'workerd');
@@ -163,14 +226,35 @@ export async function startUpstream() {
   const dir = mkdtempSync(join(tmpdir(), 'sealbucket-bench-s3rver-'));
   const port = await freePort();
   const log = createWriteStream(join(dir, 's3rver.log'));
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', join(root, 'test', 'e2e', 's3rver.cjs'), '--address', '127.0.0.1', '--port', String(port), '--directory', join(dir, 'data'), '--configure-bucket', 'upstream'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--openssl-legacy-provider',
+      join(root, 'test', 'e2e', 's3rver.cjs'),
+      '--address',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--directory',
+      join(dir, 'data'),
+      '--configure-bucket',
+      'upstream',
+    ],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
   const up = {
-    endpoint: `http://127.0.0.1:${port}`, bucket: 'upstream', pid: child.pid,
+    endpoint: `http://127.0.0.1:${port}`,
+    bucket: 'upstream',
+    pid: child.pid,
     async stop() {
       live.delete(up);
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       await new Promise((r) => log.end(r));
       rmSync(dir, { recursive: true, force: true });
     },
@@ -181,7 +265,9 @@ export async function startUpstream() {
       const r = await fetch(`${up.endpoint}/`, { signal: AbortSignal.timeout(1000) });
       await r.arrayBuffer();
       if (r.ok) return up;
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     await sleep(100);
   }
   await up.stop();
@@ -196,7 +282,9 @@ export function status(pid) {
       const m = /^((?:Vm|Rss)\w+):\s+(\d+) kB/.exec(line);
       if (m) out[m[1]] = Number(m[2]);
     }
-  } catch { /* gone */ }
+  } catch {
+    /* gone */
+  }
   return out;
 }
 
@@ -264,8 +352,20 @@ export function request(gw, method, path, headers, body = null, keep = false) {
       ttfb = performance.now() - t0;
       let n = 0;
       const parts = [];
-      res.on('data', (c) => { n += c.length; if (keep || res.statusCode >= 300) parts.push(c); });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, bytes: n, ms: performance.now() - t0, ttfb, body: parts.length ? Buffer.concat(parts) : null }));
+      res.on('data', (c) => {
+        n += c.length;
+        if (keep || res.statusCode >= 300) parts.push(c);
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode,
+          headers: res.headers,
+          bytes: n,
+          ms: performance.now() - t0,
+          ttfb,
+          body: parts.length ? Buffer.concat(parts) : null,
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -298,7 +398,9 @@ export function cpuTimes(gw) {
       const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       out[`${p.comm}:${p.pid}`] = (Number(f[11]) + Number(f[12])) / 100; // USER_HZ = 100
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }

@@ -1,11 +1,14 @@
 // Bench worker: runs the segmented AEAD pipeline inside workerd on generated data.
 // Timing happens outside (workerd's clock does not advance during CPU work).
-import { deriveStream, encryptStream, decryptStream, segmentSpan, cipherLength } from '../../src/crypto/stream';
+import { cipherLength, decryptStream, deriveStream, encryptStream, segmentSpan } from '../../src/crypto/stream';
 
 const MiB = 1 << 20;
 // Pseudo-random filler (random APIs are not allowed at global scope).
 const chunk = new Uint8Array(MiB);
-for (let i = 0, x = 1; i < MiB; i++) chunk[i] = (x = (x * 1103515245 + 12345) & 0x7fffffff) >>> 16;
+for (let i = 0, x = 1; i < MiB; i++) {
+  x = (x * 1103515245 + 12345) & 0x7fffffff;
+  chunk[i] = x >>> 16;
+}
 
 const source = (bytes: number) => {
   let left = bytes;
@@ -49,8 +52,13 @@ export default {
     if (op === 'prepare') {
       const ct = new Uint8Array(cipherLength(bytes, seg));
       let o = 0;
-      const r = source(bytes).pipeThrough(encryptStream(key, bytes, seg)).getReader();
-      for (let x = await r.read(); !x.done; x = await r.read()) { ct.set(x.value, o); o += x.value.length; }
+      const r = source(bytes)
+        .pipeThrough(encryptStream(key, bytes, seg))
+        .getReader();
+      for (let x = await r.read(); !x.done; x = await r.read()) {
+        ct.set(x.value, o);
+        o += x.value.length;
+      }
       sealed.set(`${seg}/${bytes}`, ct);
       return new Response(String(o));
     }
@@ -66,10 +74,17 @@ export default {
         iv[11] = i === n - 1 ? 1 : 0;
         if (op === 'subtle-encrypt') {
           const o = (i * seg) % MiB; // the filler repeats every MiB
-          total += (await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key.key, chunk.subarray(o, o + Math.min(seg, bytes - i * seg)))).byteLength;
+          total += (await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key.key, chunk.subarray(o, o + Math.min(seg, bytes - i * seg))))
+            .byteLength;
         } else {
           const o = i * (seg + 16);
-          total += (await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonceOf(key.prefix, i, i === n - 1) }, key.key, ct.subarray(o, Math.min(ct.length, o + seg + 16)))).byteLength;
+          total += (
+            await crypto.subtle.decrypt(
+              { name: 'AES-GCM', iv: nonceOf(key.prefix, i, i === n - 1) },
+              key.key,
+              ct.subarray(o, Math.min(ct.length, o + seg + 16)),
+            )
+          ).byteLength;
         }
       }
       return new Response(String(total));

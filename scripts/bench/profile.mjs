@@ -16,14 +16,25 @@ async function cdp(port) {
   const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
   const t = targets.find((x) => x.webSocketDebuggerUrl) ?? targets[0];
   const ws = new WebSocket(t.webSocketDebuggerUrl);
-  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+  await new Promise((r, j) => {
+    ws.once('open', r);
+    ws.once('error', j);
+  });
   let id = 0;
   const waiting = new Map();
   ws.on('message', (m) => {
     const msg = JSON.parse(m);
-    if (msg.id && waiting.has(msg.id)) { waiting.get(msg.id)(msg); waiting.delete(msg.id); }
+    if (msg.id && waiting.has(msg.id)) {
+      waiting.get(msg.id)(msg);
+      waiting.delete(msg.id);
+    }
   });
-  const send = (method, params = {}) => new Promise((r) => { const i = ++id; waiting.set(i, r); ws.send(JSON.stringify({ id: i, method, params })); });
+  const send = (method, params = {}) =>
+    new Promise((r) => {
+      const i = ++id;
+      waiting.set(i, r);
+      ws.send(JSON.stringify({ id: i, method, params }));
+    });
   return { send, close: () => ws.close(), title: t.title };
 }
 
@@ -38,7 +49,13 @@ function top(profile, n = 15) {
     self.set(name, (self.get(name) ?? 0) + (dt[i] ?? 0));
   }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  return { totalMs: total / 1000, rows: [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, +(v / 1000).toFixed(1), +((100 * v) / total).toFixed(1)]) };
+  return {
+    totalMs: total / 1000,
+    rows: [...self.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => [k, +(v / 1000).toFixed(1), +((100 * v) / total).toFixed(1)]),
+  };
 }
 
 const gw = await startGateway(`profile-${SSE}`, { DEFAULT_SSE: SSE });
@@ -56,7 +73,9 @@ try {
     const { result } = await c.send('Profiler.stop');
     writeFileSync(join(root, 'bench-out', `${SSE}-${op}.cpuprofile`), JSON.stringify(result.profile));
     const t = top(result.profile);
-    console.log(`\n${SSE} ${op} ${MIB} MiB: ${r.ms.toFixed(0)} ms wall, ${t.totalMs.toFixed(0)} ms sampled in the Worker's isolate (${c.title})`);
+    console.log(
+      `\n${SSE} ${op} ${MIB} MiB: ${r.ms.toFixed(0)} ms wall, ${t.totalMs.toFixed(0)} ms sampled in the Worker's isolate (${c.title})`,
+    );
     for (const [name, ms, pct] of t.rows) console.log(`${String(ms).padStart(8)} ms ${String(pct).padStart(5)} %  ${name}`);
   }
   c.close();

@@ -5,12 +5,26 @@
 //
 // --quick: small sizes and one run, to check the plumbing (does not write the docs).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline } from './pipeline.mjs';
 import { awsEsdk, nodeSegmented, opensslSpeed, plaintext } from './ciphers.mjs';
-import { BuildFailed, cpuDelta, cpuTimes, io, live, request, root, s3, signed, snapshotSource, startGateway, startUpstream, withPeak } from './gateway.mjs';
+import {
+  BuildFailed,
+  cpuDelta,
+  cpuTimes,
+  io,
+  live,
+  request,
+  root,
+  s3,
+  signed,
+  snapshotSource,
+  startGateway,
+  startUpstream,
+  withPeak,
+} from './gateway.mjs';
+import { runPipeline } from './pipeline.mjs';
 import { writeReport } from './report.mjs';
 
 const argv = process.argv.slice(2);
@@ -23,13 +37,18 @@ const BUDGET_S = opt('budget', 585);
 const CRYPTO_MIB = QUICK ? 8 : 64;
 const SMALL_SECONDS = QUICK ? 1 : 2;
 const SEGMENTS = [16384, 65536, 262144, 1048576];
-const KiB = 1024, MiB = 1 << 20, GiB = 1 << 30;
+const KiB = 1024,
+  MiB = 1 << 20,
+  GiB = 1 << 30;
 
 const t0 = Date.now();
 const elapsed = () => (Date.now() - t0) / 1000;
 const log = (...a) => console.log(`[${elapsed().toFixed(0).padStart(3)} s]`, ...a);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
 const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000);
 
 // ---- bounded: a watchdog ends everything (gateways included) if the budget runs out ----
@@ -44,20 +63,39 @@ const watchdog = setTimeout(async () => {
   process.exit(2);
 }, BUDGET_S * 1000);
 watchdog.unref();
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, async () => { await teardown(); process.exit(130); });
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, async () => {
+    await teardown();
+    process.exit(130);
+  });
 
 function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
   const flags = /^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1].split(' ') ?? [];
-  const pkg = (p) => { try { return JSON.parse(readFileSync(join(root, 'node_modules', p, 'package.json'), 'utf8')).version; } catch { return '?'; } };
+  const pkg = (p) => {
+    try {
+      return JSON.parse(readFileSync(join(root, 'node_modules', p, 'package.json'), 'utf8')).version;
+    } catch {
+      return '?';
+    }
+  };
   return {
-    model, cores: cpus().length, aesni: flags.includes('aes'), memGiB: +(totalmem() / GiB).toFixed(1),
-    node: process.version, wrangler: pkg('wrangler'), miniflare: pkg('miniflare'),
-    workerd: [pkg('miniflare/node_modules/@cloudflare/workerd-linux-64'), pkg('miniflare/node_modules/workerd'), pkg('workerd')].find((v) => v !== '?') ?? '?',
+    model,
+    cores: cpus().length,
+    aesni: flags.includes('aes'),
+    memGiB: +(totalmem() / GiB).toFixed(1),
+    node: process.version,
+    wrangler: pkg('wrangler'),
+    miniflare: pkg('miniflare'),
+    workerd:
+      [pkg('miniflare/node_modules/@cloudflare/workerd-linux-64'), pkg('miniflare/node_modules/workerd'), pkg('workerd')].find(
+        (v) => v !== '?',
+      ) ?? '?',
     openssl: execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim(),
     esdk: pkg('@aws-crypto/client-node'),
-    date: new Date().toISOString(), loadStart: loadavg().map((x) => +x.toFixed(2)),
+    date: new Date().toISOString(),
+    loadStart: loadavg().map((x) => +x.toFixed(2)),
   };
 }
 
@@ -82,23 +120,43 @@ async function measured(gw, fn) {
   const c0 = cpuTimes(gw);
   const p = await withPeak(gw, fn);
   const cpu = cpuDelta(c0, cpuTimes(gw));
-  return { ...p.result, peakKiB: p.peakKiB, baseKiB: p.baseKiB, peakSource: p.source, cpuS: +Object.values(cpu).reduce((a, b) => a + b, 0).toFixed(2) };
+  return {
+    ...p.result,
+    peakKiB: p.peakKiB,
+    baseKiB: p.baseKiB,
+    peakSource: p.source,
+    cpuS: +Object.values(cpu)
+      .reduce((a, b) => a + b, 0)
+      .toFixed(2),
+  };
 }
 
 async function large(R, gws, size, n, first = 0) {
-  {
-    for (let i = first; i < first + n; i++) {
-      // Interleaved: sealed PUT, unsealed PUT, sealed GET, unsealed GET (then the floor).
-      for (const op of ['PUT', 'GET']) {
-        for (const gw of gws) {
-          const path = gw.floor ? `/r2/o-${size}` : `/bench/o-${size}`;
-          const body = op === 'PUT' ? { bytes: size, chunk } : null;
-          const r = await measured(gw, () => (gw.floor ? request(gw, op, path, {}, body) : s3(gw, op, path, { body })));
-          if (r.status >= 300) throw new Error(`${gw.name} ${op} ${path}: ${r.status}`);
-          if (op === 'GET' && r.bytes !== size) throw new Error(`${gw.name} GET ${path}: ${r.bytes} of ${size} bytes`);
-          R.large.push({ gw: gw.name, op, size, run: i, ms: r.ms, ttfb: r.ttfb, MBps: mbps(size, r.ms), cpuS: r.cpuS, peakKiB: r.peakKiB, baseKiB: r.baseKiB, peakSource: r.peakSource });
-          log(`${gw.name.padEnd(8)} ${op} ${fmtSize(size).padStart(7)}: ${mbps(size, r.ms).toFixed(1).padStart(6)} MB/s, workerd CPU ${r.cpuS} s, peak RSS ${(r.peakKiB / 1024).toFixed(0)} MiB`);
-        }
+  for (let i = first; i < first + n; i++) {
+    // Interleaved: sealed PUT, unsealed PUT, sealed GET, unsealed GET (then the floor).
+    for (const op of ['PUT', 'GET']) {
+      for (const gw of gws) {
+        const path = gw.floor ? `/r2/o-${size}` : `/bench/o-${size}`;
+        const body = op === 'PUT' ? { bytes: size, chunk } : null;
+        const r = await measured(gw, () => (gw.floor ? request(gw, op, path, {}, body) : s3(gw, op, path, { body })));
+        if (r.status >= 300) throw new Error(`${gw.name} ${op} ${path}: ${r.status}`);
+        if (op === 'GET' && r.bytes !== size) throw new Error(`${gw.name} GET ${path}: ${r.bytes} of ${size} bytes`);
+        R.large.push({
+          gw: gw.name,
+          op,
+          size,
+          run: i,
+          ms: r.ms,
+          ttfb: r.ttfb,
+          MBps: mbps(size, r.ms),
+          cpuS: r.cpuS,
+          peakKiB: r.peakKiB,
+          baseKiB: r.baseKiB,
+          peakSource: r.peakSource,
+        });
+        log(
+          `${gw.name.padEnd(8)} ${op} ${fmtSize(size).padStart(7)}: ${mbps(size, r.ms).toFixed(1).padStart(6)} MB/s, workerd CPU ${r.cpuS} s, peak RSS ${(r.peakKiB / 1024).toFixed(0)} MiB`,
+        );
       }
     }
   }
@@ -114,13 +172,16 @@ async function small(R, gws, { concurrency = 16, seconds, keys = 64 }) {
     presigned[gw.name] = [];
     for (let k = 0; k < keys; k++) {
       const path = gw.floor ? `/r2/small-${k}` : `/bench/small-${k}`;
-      presigned[gw.name].push(gw.floor ? { path, PUT: {}, GET: {} } : { path, PUT: await signed(gw, 'PUT', path), GET: await signed(gw, 'GET', path) });
+      presigned[gw.name].push(
+        gw.floor ? { path, PUT: {}, GET: {} } : { path, PUT: await signed(gw, 'PUT', path), GET: await signed(gw, 'GET', path) },
+      );
       await request(gw, 'PUT', path, presigned[gw.name][k].PUT, body); // so GETs find every key
     }
   }
   const once = async (gw, op) => {
     const lat = [];
-    let errors = 0, next = 0;
+    let errors = 0,
+      next = 0;
     const statuses = {};
     const end = performance.now() + seconds * 1000;
     const worker = async () => {
@@ -145,7 +206,9 @@ async function small(R, gws, { concurrency = 16, seconds, keys = 64 }) {
       for (const gw of gws) {
         const r = await once(gw, op);
         R.small.push({ gw: gw.name, op, run: i, ...r });
-        log(`${gw.name.padEnd(8)} 4 KiB ${op} x${concurrency}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms${r.errors ? `, ${r.errors} errors` : ''}`);
+        log(
+          `${gw.name.padEnd(8)} 4 KiB ${op} x${concurrency}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms${r.errors ? `, ${r.errors} errors` : ''}`,
+        );
       }
     }
   }
@@ -164,19 +227,34 @@ async function routeRuns(floor, method, routes, bytes) {
       rows[p].cpuS.push(Object.values(cpuDelta(c0, cpuTimes(floor))).reduce((a, b) => a + b, 0));
     }
   }
-  const out = { bytes, rows: Object.values(rows).map((r) => ({ path: r.path, what: r.what, MBps: mbps(bytes, median(r.ms)), cpuS: +median(r.cpuS).toFixed(2), n: r.ms.length })) };
-  for (const r of out.rows) log(`floor ${method} ${r.path.padEnd(10)} ${fmtSize(bytes)}: ${r.MBps.toFixed(1)} MB/s, workerd CPU ${r.cpuS} s`);
+  const out = {
+    bytes,
+    rows: Object.values(rows).map((r) => ({
+      path: r.path,
+      what: r.what,
+      MBps: mbps(bytes, median(r.ms)),
+      cpuS: +median(r.cpuS).toFixed(2),
+      n: r.ms.length,
+    })),
+  };
+  for (const r of out.rows)
+    log(`floor ${method} ${r.path.padEnd(10)} ${fmtSize(bytes)}: ${r.MBps.toFixed(1)} MB/s, workerd CPU ${r.cpuS} s`);
   return out;
 }
 
 async function breakdown(R, floor, bytes) {
-  R.breakdown = await routeRuns(floor, 'PUT', [
-    ['/drain', 'read the body, drop it'],
-    ['/crc', 'CRC-64 (src/s3/payload/checksum.ts) over the body'],
-    ['/tap', 'hashTap (src/s3/payload/hashing.ts: MD5 + CRC-64) in a TransformStream, then drop'],
-    ['/r2/bd', 'R2 put of request.body as is'],
-    ['/tap-r2', 'hashTap, then pipeTo a FixedLengthStream into R2 put (the unsealed gateway\'s path minus auth)'],
-  ], bytes);
+  R.breakdown = await routeRuns(
+    floor,
+    'PUT',
+    [
+      ['/drain', 'read the body, drop it'],
+      ['/crc', 'CRC-64 (src/s3/payload/checksum.ts) over the body'],
+      ['/tap', 'hashTap (src/s3/payload/hashing.ts: MD5 + CRC-64) in a TransformStream, then drop'],
+      ['/r2/bd', 'R2 put of request.body as is'],
+      ['/tap-r2', "hashTap, then pipeTo a FixedLengthStream into R2 put (the unsealed gateway's path minus auth)"],
+    ],
+    bytes,
+  );
 
   // A sealed GET's pieces, on an object sealed by the floor worker with a fixed test key; 4x the
   // size, since /proc CPU figures come in 10 ms ticks and a GET costs a small fraction of a PUT.
@@ -185,12 +263,23 @@ async function breakdown(R, floor, bytes) {
     const put = await request(floor, 'PUT', p, {}, { bytes, chunk }, true);
     if (put.status !== 200) throw new Error(`floor PUT ${p}: ${put.status}`);
   }
-  R.breakdownGet = await routeRuns(floor, 'GET', [
-    ['/r2/bg', 'R2 body returned as is (the unsealed gateway\'s GET)'],
-    ['/plumb/g', 'stored segments read whole (BYOB readAtLeast), handed on unchanged, one segment (256 KiB) per chunk, into a FixedLengthStream'],
-    ['/plumb4/g', 'the same, four segments (1 MiB) per chunk'],
-    ['/decrypt/g', 'decryptBody (src/crypto/stream.ts: 1 MiB of segments per read, each decrypted, one chunk out) into a FixedLengthStream (the sealed gateway\'s GET minus auth)'],
-  ], bytes);
+  R.breakdownGet = await routeRuns(
+    floor,
+    'GET',
+    [
+      ['/r2/bg', "R2 body returned as is (the unsealed gateway's GET)"],
+      [
+        '/plumb/g',
+        'stored segments read whole (BYOB readAtLeast), handed on unchanged, one segment (256 KiB) per chunk, into a FixedLengthStream',
+      ],
+      ['/plumb4/g', 'the same, four segments (1 MiB) per chunk'],
+      [
+        '/decrypt/g',
+        "decryptBody (src/crypto/stream.ts: 1 MiB of segments per read, each decrypted, one chunk out) into a FixedLengthStream (the sealed gateway's GET minus auth)",
+      ],
+    ],
+    bytes,
+  );
 }
 
 // ---- 7: the proxy layout: the gateway in front of an S3-compatible server (s3rver) ----
@@ -202,7 +291,12 @@ async function proxied(R, source, big) {
   const up = await startUpstream();
   const gws = [];
   try {
-    const conf = (root) => ({ UPSTREAMS: JSON.stringify({ '*': { endpoint: up.endpoint, bucket: up.bucket, prefix: `${root}/{bucket}/`, credentials: 'UPSTREAM_CREDENTIALS' } }), UPSTREAM_CREDENTIALS: 'S3RVER:S3RVER' });
+    const conf = (root) => ({
+      UPSTREAMS: JSON.stringify({
+        '*': { endpoint: up.endpoint, bucket: up.bucket, prefix: `${root}/{bucket}/`, credentials: 'UPSTREAM_CREDENTIALS' },
+      }),
+      UPSTREAM_CREDENTIALS: 'S3RVER:S3RVER',
+    });
     const started = await Promise.allSettled([
       startGateway('proxy-sealed', { DEFAULT_SSE: 'AES256', ...conf('sealed') }, { source, inspector: false }),
       startGateway('proxy-unsealed', { DEFAULT_SSE: 'none', ...conf('unsealed') }, { source, inspector: false }),
@@ -218,7 +312,9 @@ async function proxied(R, source, big) {
       const r = await measured(gw, () => s3(gw, op, `/bench/p-${size}`, { body: op === 'PUT' ? { bytes: size, chunk } : null }));
       if (op === 'GET' && r.bytes !== size) throw new Error(`${gw.name} GET: ${r.bytes} of ${size} bytes`);
       R.proxy.push({ gw: gw.name, op, size, run, ms: r.ms, MBps: mbps(size, r.ms), cpuS: r.cpuS, peakKiB: r.peakKiB, baseKiB: r.baseKiB });
-      log(`${gw.name.padEnd(14)} ${op} ${fmtSize(size).padStart(7)}: ${mbps(size, r.ms).toFixed(1).padStart(6)} MB/s, workerd CPU ${r.cpuS} s, peak RSS ${(r.peakKiB / 1024).toFixed(0)} MiB`);
+      log(
+        `${gw.name.padEnd(14)} ${op} ${fmtSize(size).padStart(7)}: ${mbps(size, r.ms).toFixed(1).padStart(6)} MB/s, workerd CPU ${r.cpuS} s, peak RSS ${(r.peakKiB / 1024).toFixed(0)} MiB`,
+      );
     };
     const mid = QUICK ? 8 * MiB : 64 * MiB;
     for (let i = 0; i < RUNS; i++) for (const op of ['PUT', 'GET']) for (const gw of [sealed, unsealed]) await one(gw, op, mid, i);
@@ -243,21 +339,31 @@ async function ranges(R, gws, size, seg) {
     const span = segmentSpan(size, seg, c.start, c.end);
     for (const gw of gws) {
       const sealed = gw.name === 'sealed';
-      const lat = [], rchar = [];
+      const lat = [],
+        rchar = [];
       for (let i = 0; i < reps; i++) {
         const a = io(gw.workerd);
         const r = await s3(gw, 'GET', `/bench/o-${size}`, { headers: { range: `bytes=${c.start}-${c.end}` } });
         const b = io(gw.workerd);
-        if (r.status !== 206 || r.bytes !== c.end - c.start + 1) throw new Error(`range ${c.name} on ${gw.name}: ${r.status}, ${r.bytes} bytes`);
+        if (r.status !== 206 || r.bytes !== c.end - c.start + 1)
+          throw new Error(`range ${c.name} on ${gw.name}: ${r.status}, ${r.bytes} bytes`);
         lat.push(r.ms);
         if (a && b) rchar.push(b.rchar - a.rchar);
       }
       R.ranges.push({
-        gw: gw.name, range: c.name, bytes: c.end - c.start + 1,
-        computedStoreBytes: sealed ? span.length : c.end - c.start + 1, segments: sealed ? span.last - span.first + 1 : 0,
-        p50: median(lat), p99: pct(lat, 99), rcharMedian: rchar.length ? median(rchar) : null, reps,
+        gw: gw.name,
+        range: c.name,
+        bytes: c.end - c.start + 1,
+        computedStoreBytes: sealed ? span.length : c.end - c.start + 1,
+        segments: sealed ? span.last - span.first + 1 : 0,
+        p50: median(lat),
+        p99: pct(lat, 99),
+        rcharMedian: rchar.length ? median(rchar) : null,
+        reps,
       });
-      log(`${gw.name.padEnd(8)} range ${c.name}: ${median(lat).toFixed(1)} ms, computed store read ${sealed ? span.length : c.end - c.start + 1} B, workerd rchar ${rchar.length ? median(rchar) : '?'} B`);
+      log(
+        `${gw.name.padEnd(8)} range ${c.name}: ${median(lat).toFixed(1)} ms, computed store read ${sealed ? span.length : c.end - c.start + 1} B, workerd rchar ${rchar.length ? median(rchar) : '?'} B`,
+      );
     }
   }
   // Calibration: what the same accounting shows for an empty-range request (the fixed cost).
@@ -277,7 +383,8 @@ async function ranges(R, gws, size, seg) {
 // states what the format says independently of the code it measures.
 function segmentSpan(plainLen, seg, start, end) {
   const n = Math.max(1, Math.ceil(plainLen / seg));
-  const first = Math.floor(start / seg), last = Math.floor(end / seg);
+  const first = Math.floor(start / seg),
+    last = Math.floor(end / seg);
   let length = 0;
   for (let i = first; i <= last; i++) length += (i < n - 1 ? seg : plainLen - (n - 1) * seg) + 16;
   return { first, last, offset: first * (seg + 16), length };
@@ -300,8 +407,24 @@ if (flag('render')) {
   console.log(`wrote ${wrote.join(', ')}`);
   process.exit(0);
 }
-const R = { machine: machine(), quick: QUICK, runs: RUNS, gibRuns: GIB_RUNS, cryptoMiB: CRYPTO_MIB, smallSeconds: SMALL_SECONDS, large: [], small: [], ranges: [], rangeFixed: {}, stages: {} };
-const stage = async (name, fn) => { const s = elapsed(); await fn(); R.stages[name] = +(elapsed() - s).toFixed(0); };
+const R = {
+  machine: machine(),
+  quick: QUICK,
+  runs: RUNS,
+  gibRuns: GIB_RUNS,
+  cryptoMiB: CRYPTO_MIB,
+  smallSeconds: SMALL_SECONDS,
+  large: [],
+  small: [],
+  ranges: [],
+  rangeFixed: {},
+  stages: {},
+};
+const stage = async (name, fn) => {
+  const s = elapsed();
+  await fn();
+  R.stages[name] = +(elapsed() - s).toFixed(0);
+};
 try {
   log(`machine: ${R.machine.model}, ${R.machine.cores} cores; load ${R.machine.loadStart.join(' ')}`);
   await stage('crypto', () => crypto(R));
@@ -312,9 +435,16 @@ try {
     for (let attempt = 1; ; attempt++) {
       snapshot = snapshotSource();
       const source = snapshot.dir;
-      const started = await Promise.allSettled([startGateway('sealed', { DEFAULT_SSE: 'AES256' }, { source }), startGateway('unsealed', { DEFAULT_SSE: 'none' }, { source }), startGateway('floor', {}, { floor: true, source })]);
+      const started = await Promise.allSettled([
+        startGateway('sealed', { DEFAULT_SSE: 'AES256' }, { source }),
+        startGateway('unsealed', { DEFAULT_SSE: 'none' }, { source }),
+        startGateway('floor', {}, { floor: true, source }),
+      ]);
       const bad = started.find((s) => s.status === 'rejected');
-      if (!bad) { gws = started.map((s) => s.value); break; }
+      if (!bad) {
+        gws = started.map((s) => s.value);
+        break;
+      }
       await Promise.allSettled(started.filter((s) => s.status === 'fulfilled').map((s) => s.value.stop()));
       snapshot.remove();
       if (!(bad.reason instanceof BuildFailed) || attempt >= 3) throw bad.reason;
@@ -323,7 +453,9 @@ try {
     }
     gws[2].floor = true;
     for (const gw of gws.slice(0, 2)) await s3(gw, 'PUT', '/bench');
-    R.segmentSize = Number(gws[0].vars.SEGMENT_SIZE ?? /SEGMENT_SIZE\s*=\s*"(\d+)"/.exec(readFileSync(join(root, 'wrangler.toml'), 'utf8'))?.[1] ?? 262144);
+    R.segmentSize = Number(
+      gws[0].vars.SEGMENT_SIZE ?? /SEGMENT_SIZE\s*=\s*"(\d+)"/.exec(readFileSync(join(root, 'wrangler.toml'), 'utf8'))?.[1] ?? 262144,
+    );
   });
   const [sealed, unsealed] = gws;
   await stage('large', async () => {
@@ -337,7 +469,8 @@ try {
   // 64 MiB speeds say they would not fit in the budget, fall back to the largest size that does,
   // and the report says so.
   let bigSize = QUICK ? 64 * MiB : GiB;
-  const m64 = (gw, op) => median(R.large.filter((x) => x.gw === gw && x.op === op && x.size === (QUICK ? 8 * MiB : 64 * MiB)).map((x) => x.MBps));
+  const m64 = (gw, op) =>
+    median(R.large.filter((x) => x.gw === gw && x.op === op && x.size === (QUICK ? 8 * MiB : 64 * MiB)).map((x) => x.MBps));
   const perByte = ['sealed', 'unsealed'].reduce((a, gw) => a + 1 / m64(gw, 'PUT') + 1 / m64(gw, 'GET'), 0) / 1e6; // s per byte, both gateways
   const left = BUDGET_S - elapsed() - 40; // ranges, teardown, report
   // At least one round must fit; the others run while the budget lasts (below).
@@ -354,7 +487,9 @@ try {
     let round = 0;
     for (let i = 0; i < Math.max(1, GIB_RUNS); i++) {
       if (i > 0 && elapsed() + round * 1.15 > BUDGET_S - reserve) {
-        log(`stopping after ${i} round(s) of ${fmtSize(bigSize)}: another (~${Math.round(round)} s) would not fit the ${BUDGET_S} s budget`);
+        log(
+          `stopping after ${i} round(s) of ${fmtSize(bigSize)}: another (~${Math.round(round)} s) would not fit the ${BUDGET_S} s budget`,
+        );
         break;
       }
       const t = elapsed();

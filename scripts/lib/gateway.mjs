@@ -16,7 +16,8 @@ export function gateway() {
   const endpoint = (process.env.SEALBUCKET_ENDPOINT ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`).replace(/\/$/, '');
   const accessKeyId = process.env.AWS_ACCESS_KEY_ID ?? vars.ACCESS_KEY_ID;
   const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY ?? vars.SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) throw new Error('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or run npm start once for .dev.vars)');
+  if (!accessKeyId || !secretAccessKey)
+    throw new Error('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or run npm start once for .dev.vars)');
   const client = new AwsClient({ accessKeyId, secretAccessKey, service: 's3', region: process.env.AWS_DEFAULT_REGION ?? 'us-east-1' });
   const call = async (method, path, init = {}) => client.fetch(endpoint + path, { method, ...init });
   return { endpoint, call };

@@ -1,18 +1,19 @@
 // Operator endpoints under /-/admin/ (bucket names cannot start with "-"), for
 // any configured credential: master-key status and rotation batches.
 
-import { S3Error } from '../s3/protocol/errors';
-import { keyUsage, rotateAll } from './rotation';
-import type { Layouts } from '../layout/types';
-import { decodeManifest, encodeObjectRecord, isMultipart } from '../layout/record';
 import { toB64 } from '../crypto/bytes';
+import { decodeManifest, encodeObjectRecord, isMultipart } from '../layout/record';
+import type { Layouts } from '../layout/types';
+import { S3Error } from '../s3/protocol/errors';
 import type { Sealer } from '../sse';
 import type { Keyring } from '../sse/keyring';
 import type { Store } from '../store/types';
+import { keyUsage, rotateAll } from './rotation';
 
 export const ADMIN_PREFIX = '/-/admin/';
 
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body, null, 2) + '\n', { status, headers: { 'content-type': 'application/json' } });
+const json = (body: unknown, status = 200) =>
+  new Response(`${JSON.stringify(body, null, 2)}\n`, { status, headers: { 'content-type': 'application/json' } });
 
 export async function admin(req: Request, url: URL, layouts: Layouts, store: Store, sealer: Sealer, ring: Keyring): Promise<Response> {
   const op = url.pathname.slice(ADMIN_PREFIX.length);
@@ -52,7 +53,8 @@ export async function admin(req: Request, url: URL, layouts: Layouts, store: Sto
     if (part === null) return json({ bucket, key, custom: encodeObjectRecord(rec), manifest: manifest && toB64(manifest) });
     const parts = manifest ? decodeManifest(manifest).parts : [];
     const index = Number(part);
-    if (!Number.isInteger(index) || index < 0 || index >= (multipart ? parts.length : 1)) throw new S3Error('InvalidArgument', 'No such data stream.');
+    if (!Number.isInteger(index) || index < 0 || index >= (multipart ? parts.length : 1))
+      throw new S3Error('InvalidArgument', 'No such data stream.');
     const body = await layout.read(bucket, key, rec, undefined, multipart ? { parts, index } : undefined);
     if (!body) throw new S3Error('NoSuchKey');
     return new Response(body, { headers: { 'content-type': 'application/octet-stream' } });

@@ -5,9 +5,9 @@
 // record is swapped only if it is unchanged since it was read, so a concurrent
 // overwrite always wins.
 
+import type { Layout } from '../layout/types';
 import type { Sealer } from '../sse';
 import type { Keyring } from '../sse/keyring';
-import type { Layout } from '../layout/types';
 
 const STATE = 'rotation';
 
@@ -35,7 +35,13 @@ async function loadState(layout: Layout, active: string): Promise<RotationState>
 }
 
 /** Re-wraps what one bounded scan of up to `limit` records finds; returns the saved progress. */
-export async function rotateBatch(layout: Layout, sealer: Sealer, ring: Keyring, limit = 200, hooks: RotationHooks = {}): Promise<RotationState> {
+export async function rotateBatch(
+  layout: Layout,
+  sealer: Sealer,
+  ring: Keyring,
+  limit = 200,
+  hooks: RotationHooks = {},
+): Promise<RotationState> {
   const state = await loadState(layout, ring.active.id);
   if (state.done) return state;
   const { items, next } = await layout.sealed(state.cursor, limit);
@@ -48,7 +54,14 @@ export async function rotateBatch(layout: Layout, sealer: Sealer, ring: Keyring,
       else state.skipped++;
     } catch (e) {
       state.failed++;
-      console.error(JSON.stringify({ event: 'rotation-failure', layout: layout.name, record: item.ref, reason: e instanceof Error ? e.message : String(e) }));
+      console.error(
+        JSON.stringify({
+          event: 'rotation-failure',
+          layout: layout.name,
+          record: item.ref,
+          reason: e instanceof Error ? e.message : String(e),
+        }),
+      );
     }
   }
   state.cursor = next;
@@ -58,7 +71,12 @@ export async function rotateBatch(layout: Layout, sealer: Sealer, ring: Keyring,
 }
 
 /** One batch on every layout, summed (what the cron trigger and the admin endpoint run). */
-export async function rotateAll(layouts: Layout[], sealer: Sealer, ring: Keyring, limit = 200): Promise<RotationState & { layouts: Record<string, RotationState> }> {
+export async function rotateAll(
+  layouts: Layout[],
+  sealer: Sealer,
+  ring: Keyring,
+  limit = 200,
+): Promise<RotationState & { layouts: Record<string, RotationState> }> {
   const states: Record<string, RotationState> = {};
   for (const l of layouts) {
     // One unreachable upstream must not hold up the rest.
@@ -69,7 +87,14 @@ export async function rotateAll(layouts: Layout[], sealer: Sealer, ring: Keyring
   }
   const all = Object.values(states);
   const sum = (f: 'rewrapped' | 'skipped' | 'failed') => all.reduce((a, s) => a + s[f], 0);
-  return { active: ring.active.id, rewrapped: sum('rewrapped'), skipped: sum('skipped'), failed: sum('failed'), done: all.every((s) => s.done), layouts: states };
+  return {
+    active: ring.active.id,
+    rewrapped: sum('rewrapped'),
+    skipped: sum('skipped'),
+    failed: sum('failed'),
+    done: all.every((s) => s.done),
+    layouts: states,
+  };
 }
 
 /** How many records still need each master key version (SSE-COS), and other modes. */

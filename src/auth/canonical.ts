@@ -52,7 +52,7 @@ export function uriEncode(v: string | Uint8Array): string {
   let out = '';
   for (let i = 0; i < b.length; i++) {
     const c = b[i];
-    out += unreserved(c) ? String.fromCharCode(c) : '%' + HEX[c >> 4] + HEX[c & 15];
+    out += unreserved(c) ? String.fromCharCode(c) : `%${HEX[c >> 4]}${HEX[c & 15]}`;
   }
   return out;
 }
@@ -80,7 +80,8 @@ export function unsignedHeaders(h: Headers, signed: Iterable<string>, exempt: re
   const covered = new Set([...signed].map((n) => n.toLowerCase()));
   const out: string[] = [];
   h.forEach((_, name) => {
-    if ((name.startsWith('x-amz-') || name.startsWith('x-cos-') || name === 'content-md5') && !covered.has(name) && !exempt.includes(name)) out.push(name);
+    if ((name.startsWith('x-amz-') || name.startsWith('x-cos-') || name === 'content-md5') && !covered.has(name) && !exempt.includes(name))
+      out.push(name);
   });
   return out;
 }
@@ -89,7 +90,9 @@ export function unsignedHeaders(h: Headers, signed: Iterable<string>, exempt: re
 export function requireSignedHeaders(h: Headers, signed: Iterable<string>, exempt: readonly string[] = []): void {
   const missing = unsignedHeaders(h, signed, exempt);
   if (missing.length) {
-    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', { fields: { HeadersNotSigned: missing.join(', ') } });
+    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', {
+      fields: { HeadersNotSigned: missing.join(', ') },
+    });
   }
 }
 

@@ -1,10 +1,10 @@
 // Tencent COS request signatures (q-sign-algorithm=sha1), from the
 // Authorization header or from presigned query parameters.
 
-import { S3Error } from '../s3/protocol/errors';
-import type { Auth, SecretLookup } from './types';
-import { digestHex, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders, unescapeBytes, uriEncode } from './canonical';
 import { timingSafeEqual } from '../crypto/bytes';
+import { S3Error } from '../s3/protocol/errors';
+import { digestHex, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders, unescapeBytes, uriEncode } from './canonical';
+import type { Auth, SecretLookup } from './types';
 
 const Q_PARAMS = ['q-sign-algorithm', 'q-ak', 'q-sign-time', 'q-key-time', 'q-header-list', 'q-url-param-list', 'q-signature'] as const;
 type Fields = Record<(typeof Q_PARAMS)[number], string>;
@@ -44,7 +44,7 @@ function signedPart(list: string, values: Map<string, string>): string {
       const name = listed.toLowerCase();
       const v = values.get(name);
       if (v === undefined) throw new S3Error('SignatureDoesNotMatch', `The signed ${name} is missing from the request.`);
-      return name + '=' + v;
+      return `${name}=${v}`;
     })
     .join('&');
 }
@@ -78,13 +78,21 @@ export async function verifyCos(req: Request, lookup: SecretLookup, now = new Da
     if (!params.has(name)) params.set(name, recode(v, true));
   }
   const headers = new Map<string, string>();
-  req.headers.forEach((v, k) => headers.set(uriEncode(k.toLowerCase()), uriEncode(v.trim())));
+  req.headers.forEach((v, k) => {
+    headers.set(uriEncode(k.toLowerCase()), uriEncode(v.trim()));
+  });
   if (!headers.has('host')) headers.set('host', uriEncode(url.host));
   // The runtime drops "Content-Length: 0" from bodiless requests that COS SDKs sign (HEAD, GET).
   if (!headers.has('content-length') && req.body === null) headers.set('content-length', '0');
 
   const path = decode(url.pathname, false) || '/';
-  const httpString = [req.method.toLowerCase(), path, signedPart(f['q-url-param-list'], params), signedPart(f['q-header-list'], headers), ''].join('\n');
+  const httpString = [
+    req.method.toLowerCase(),
+    path,
+    signedPart(f['q-url-param-list'], params),
+    signedPart(f['q-header-list'], headers),
+    '',
+  ].join('\n');
   const stringToSign = ['sha1', f['q-key-time'], await digestHex('SHA-1', httpString), ''].join('\n');
 
   const secret = await lookup(f['q-ak']);
@@ -98,7 +106,9 @@ export async function verifyCos(req: Request, lookup: SecretLookup, now = new Da
   const signedParams = new Set(f['q-url-param-list'] ? f['q-url-param-list'].split(';').map((n) => n.toLowerCase()) : []);
   const unsignedParams = [...params.keys()].filter((n) => !signedParams.has(n));
   if (unsignedParams.length) {
-    throw new S3Error('AccessDenied', 'There were query parameters present in the request which were not signed', { fields: { ParametersNotSigned: unsignedParams.join(', ') } });
+    throw new S3Error('AccessDenied', 'There were query parameters present in the request which were not signed', {
+      fields: { ParametersNotSigned: unsignedParams.join(', ') },
+    });
   }
   requireSignedHeaders(req.headers, f['q-header-list'] ? f['q-header-list'].split(';') : []);
 

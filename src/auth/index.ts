@@ -7,7 +7,8 @@ import type { Auth, SecretLookup } from './types';
 
 export type { Auth, Dialect, Payload, SecretLookup } from './types';
 
-const ONE_MECHANISM = 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified';
+const ONE_MECHANISM =
+  'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified';
 const USE_V4 = 'Please use AWS4-HMAC-SHA256.';
 
 export async function authenticate(req: Request, lookup: SecretLookup, now = new Date()): Promise<Auth> {
@@ -23,7 +24,9 @@ export async function authenticate(req: Request, lookup: SecretLookup, now = new
     if (authz.startsWith('AWS4-HMAC-SHA256')) return verifySigV4(req, lookup, { now });
     if (authz.startsWith('q-sign-algorithm=')) return verifyCos(req, lookup, now);
     if (authz.startsWith('AWS ')) throw new S3Error('InvalidRequest', USE_V4);
-    throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', { fields: { ArgumentName: 'Authorization', ArgumentValue: authz.split(' ')[0] } });
+    throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', {
+      fields: { ArgumentName: 'Authorization', ArgumentValue: authz.split(' ')[0] },
+    });
   }
   if (v4Query && cosQuery) throw new S3Error('InvalidArgument', ONE_MECHANISM);
   if (v4Query) return verifyPresignedV4(req, lookup, { now });

@@ -31,7 +31,13 @@ export function decodePolicy(b64: string): Uint8Array {
 }
 
 /** Verifies the form's signature over its policy; returns who signed it. */
-export async function verifyPolicySignature(f: Map<string, string>, dialect: Dialect, lookup: SecretLookup, policy: Uint8Array | undefined, now: Date) {
+export async function verifyPolicySignature(
+  f: Map<string, string>,
+  dialect: Dialect,
+  lookup: SecretLookup,
+  policy: Uint8Array | undefined,
+  now: Date,
+) {
   const need = (name: string) => {
     const v = f.get(name);
     if (!v) throw denied(`Bucket POST must contain a field named '${name}'.`);
@@ -45,14 +51,23 @@ export async function verifyPolicySignature(f: Map<string, string>, dialect: Dia
 
   if (dialect === 'cos') {
     const alg = need('q-sign-algorithm');
-    if (alg !== 'sha1') throw new S3Error('InvalidArgument', 'q-sign-algorithm must be sha1.', { fields: { ArgumentName: 'q-sign-algorithm', ArgumentValue: alg } });
+    if (alg !== 'sha1')
+      throw new S3Error('InvalidArgument', 'q-sign-algorithm must be sha1.', {
+        fields: { ArgumentName: 'q-sign-algorithm', ArgumentValue: alg },
+      });
     const ak = need('q-ak');
     const keyTime = need('q-key-time');
     const sig = need('q-signature');
     need('policy');
     const m = /^(\d{1,12});(\d{1,12})$/.exec(keyTime);
-    if (!m) throw new S3Error('InvalidArgument', 'q-key-time must be "<start>;<end>" in unix seconds.', { fields: { ArgumentName: 'q-key-time' } });
-    if (Number(m[2]) - Number(m[1]) > MAX_COS_WINDOW_S) throw new S3Error('InvalidArgument', `q-key-time may span at most ${MAX_COS_WINDOW_S} seconds (7 days).`, { fields: { ArgumentName: 'q-key-time' } });
+    if (!m)
+      throw new S3Error('InvalidArgument', 'q-key-time must be "<start>;<end>" in unix seconds.', {
+        fields: { ArgumentName: 'q-key-time' },
+      });
+    if (Number(m[2]) - Number(m[1]) > MAX_COS_WINDOW_S)
+      throw new S3Error('InvalidArgument', `q-key-time may span at most ${MAX_COS_WINDOW_S} seconds (7 days).`, {
+        fields: { ArgumentName: 'q-key-time' },
+      });
     const t = Math.floor(now.getTime() / 1000);
     if (t < Number(m[1]) - MAX_SKEW_S || t > Number(m[2])) throw denied('Request has expired');
     const secret = await secretFor(ak);
@@ -63,26 +78,36 @@ export async function verifyPolicySignature(f: Map<string, string>, dialect: Dia
   }
 
   const alg = need('x-amz-algorithm');
-  if (alg !== SIGV4) throw new S3Error('InvalidArgument', `x-amz-algorithm only supports "${SIGV4}"`, { fields: { ArgumentName: 'x-amz-algorithm', ArgumentValue: alg } });
+  if (alg !== SIGV4)
+    throw new S3Error('InvalidArgument', `x-amz-algorithm only supports "${SIGV4}"`, {
+      fields: { ArgumentName: 'x-amz-algorithm', ArgumentValue: alg },
+    });
   const cred = need('x-amz-credential');
   const date = need('x-amz-date');
   const sig = need('x-amz-signature');
   const policyB64 = need('policy');
   const parts = cred.split('/');
   if (parts.length < 5 || parts.at(-1) !== 'aws4_request' || parts.at(-2) !== 's3' || !/^\d{8}$/.test(parts.at(-4)!)) {
-    throw new S3Error('InvalidArgument', 'x-amz-credential is malformed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/s3/aws4_request".', { fields: { ArgumentName: 'x-amz-credential', ArgumentValue: cred } });
+    throw new S3Error('InvalidArgument', 'x-amz-credential is malformed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/s3/aws4_request".', {
+      fields: { ArgumentName: 'x-amz-credential', ArgumentValue: cred },
+    });
   }
   const [day, region] = parts.slice(-4);
   const ak = parts.slice(0, -4).join('/');
   const dm = AMZ_DATE.exec(date);
-  if (!dm || dm[1] !== day) throw new S3Error('InvalidArgument', `x-amz-date must be in the form yyyyMMdd'T'HHmmss'Z' and on the day of the credential (${day}).`, { fields: { ArgumentName: 'x-amz-date', ArgumentValue: date } });
+  if (!dm || dm[1] !== day)
+    throw new S3Error('InvalidArgument', `x-amz-date must be in the form yyyyMMdd'T'HHmmss'Z' and on the day of the credential (${day}).`, {
+      fields: { ArgumentName: 'x-amz-date', ArgumentValue: date },
+    });
   const secret = await secretFor(ak);
   const expected = await hmacHex(await deriveSigningKey(secret, day, region, 's3'), policyB64);
   if (!timingSafeEqual(expected, sig.toLowerCase())) throw new S3Error('SignatureDoesNotMatch');
   return { accessKeyId: ak, region };
 }
 
-export type PolicyCondition = { op: 'eq' | 'starts-with'; field: string; value: string; text: string } | { op: 'range'; min: number; max: number };
+export type PolicyCondition =
+  | { op: 'eq' | 'starts-with'; field: string; value: string; text: string }
+  | { op: 'range'; min: number; max: number };
 
 export function parsePolicy(bytes: Uint8Array, now: Date): PolicyCondition[] {
   let doc: unknown;
@@ -130,7 +155,12 @@ export function parsePolicy(bytes: Uint8Array, now: Date): PolicyCondition[] {
 }
 
 /** Checks every field condition and that every form field is covered by one. */
-export function checkPolicyConditions(conds: PolicyCondition[], values: Map<string, string>, formFields: Iterable<string>, dialect: Dialect) {
+export function checkPolicyConditions(
+  conds: PolicyCondition[],
+  values: Map<string, string>,
+  formFields: Iterable<string>,
+  dialect: Dialect,
+) {
   const exempt = SIGNATURE_FIELDS[dialect];
   for (const c of conds) {
     if (c.op === 'range') continue;
@@ -144,7 +174,9 @@ export function checkPolicyConditions(conds: PolicyCondition[], values: Map<stri
     if (!ok) throw policyFailed(`Policy Condition failed: ${c.text}`);
   }
   const covered = new Set(conds.flatMap((c) => (c.op === 'range' ? [] : [c.field])));
-  const extra = [...formFields].filter((n) => n !== 'policy' && n !== 'file' && !n.startsWith('x-ignore-') && !exempt.includes(n) && !covered.has(n));
+  const extra = [...formFields].filter(
+    (n) => n !== 'policy' && n !== 'file' && !n.startsWith('x-ignore-') && !exempt.includes(n) && !covered.has(n),
+  );
   if (extra.length) throw policyFailed(`Extra input fields: ${extra.join(', ')}`);
 }
 
@@ -152,7 +184,12 @@ export function checkPolicyConditions(conds: PolicyCondition[], values: Map<stri
 export function checkPolicyLength(conds: PolicyCondition[], length: number) {
   for (const c of conds) {
     if (c.op !== 'range') continue;
-    if (length < c.min) throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', { status: 400, fields: { ProposedSize: String(length), MinSizeAllowed: String(c.min) } });
-    if (length > c.max) throw new S3Error('EntityTooLarge', undefined, { fields: { ProposedSize: String(length), MaxSizeAllowed: String(c.max) } });
+    if (length < c.min)
+      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', {
+        status: 400,
+        fields: { ProposedSize: String(length), MinSizeAllowed: String(c.min) },
+      });
+    if (length > c.max)
+      throw new S3Error('EntityTooLarge', undefined, { fields: { ProposedSize: String(length), MaxSizeAllowed: String(c.max) } });
   }
 }

@@ -1,10 +1,10 @@
 // AWS Signature Version 4 verification, header and presigned-query forms.
 // The service is a parameter because the KMS endpoint reuses this with 'kms'.
 
-import { S3Error } from '../s3/protocol/errors';
-import type { Auth, Payload, SecretLookup } from './types';
-import { EMPTY_SHA256, digestHex, hmac, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders } from './canonical';
 import { timingSafeEqual } from '../crypto/bytes';
+import { S3Error } from '../s3/protocol/errors';
+import { digestHex, EMPTY_SHA256, hmac, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders } from './canonical';
+import type { Auth, Payload, SecretLookup } from './types';
 
 export interface SigV4Options {
   /** Credential scope service; 's3' unless the KMS endpoint says otherwise. */
@@ -25,7 +25,7 @@ const HEX64 = /^[0-9a-fA-F]{64}$/;
 
 /** Derives the SigV4 signing key (kSigning) for one day, region and service. */
 export async function deriveSigningKey(secret: string, date: string, region: string, service: string): Promise<CryptoKey> {
-  let k: ArrayBuffer = await hmac(await hmacKey('AWS4' + secret, 'SHA-256'), date);
+  let k: ArrayBuffer = await hmac(await hmacKey(`AWS4${secret}`, 'SHA-256'), date);
   for (const part of [region, service, 'aws4_request']) k = await hmac(await hmacKey(k, 'SHA-256'), part);
   return hmacKey(k, 'SHA-256');
 }
@@ -36,7 +36,12 @@ export async function deriveSigningKey(secret: string, date: string, region: str
  * `%2F` inside a segment stays encoded because decoding happens per segment.
  */
 export function canonicalUri(pathname: string): string {
-  return pathname.split('/').map((seg) => recode(seg, false)).join('/') || '/';
+  return (
+    pathname
+      .split('/')
+      .map((seg) => recode(seg, false))
+      .join('/') || '/'
+  );
 }
 
 /** Canonical query: names and values re-encoded, sorted by name then value. */
@@ -45,7 +50,7 @@ export function canonicalQuery(search: string, omit?: string): string {
     .map(([k, v]): [string, string] => [recode(k, true), recode(v, true)])
     .filter(([k]) => k !== omit)
     .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
-    .map(([k, v]) => k + '=' + v)
+    .map(([k, v]) => `${k}=${v}`)
     .join('&');
 }
 
@@ -57,10 +62,17 @@ export function canonicalRequest(req: Request, url: URL, signedHeaders: string[]
   const headers = signedHeaders
     .map((name) => {
       const raw = req.headers.get(name) ?? (name === 'host' ? url.host : '');
-      return name + ':' + raw.trim().replace(/\s+/g, ' ') + '\n';
+      return `${name}:${raw.trim().replace(/\s+/g, ' ')}\n`;
     })
     .join('');
-  return [req.method.toUpperCase(), canonicalUri(url.pathname), canonicalQuery(url.search, omitQuery), headers, signedHeaders.join(';'), payloadHash].join('\n');
+  return [
+    req.method.toUpperCase(),
+    canonicalUri(url.pathname),
+    canonicalQuery(url.search, omitQuery),
+    headers,
+    signedHeaders.join(';'),
+    payloadHash,
+  ].join('\n');
 }
 
 const parseAmzDate = (s: string): number | undefined => {
@@ -81,7 +93,8 @@ interface Parsed {
 
 function parseCredential(cred: string, service: string, bad: (m: string) => S3Error) {
   const parts = cred.split('/');
-  if (parts.length < 5 || parts.at(-1) !== 'aws4_request') throw bad('Credential is malformed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
+  if (parts.length < 5 || parts.at(-1) !== 'aws4_request')
+    throw bad('Credential is malformed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
   const [date, region, svc] = parts.slice(-4);
   if (!/^\d{8}$/.test(date)) throw bad(`Invalid credential date "${date}". This date is not the same as X-Amz-Date: "${date}".`);
   if (svc !== service) throw bad(`Credential should be scoped to correct service: '${service}'.`);
@@ -97,9 +110,9 @@ function parseSignedHeaders(list: string, bad: (m: string) => S3Error): string[]
 }
 
 function parseHeaderAuth(req: Request, service: string): Parsed {
-  const bad = (m: string) => new S3Error('AuthorizationHeaderMalformed', 'The authorization header is malformed; ' + m);
+  const bad = (m: string) => new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${m}`);
   const header = req.headers.get('authorization') ?? '';
-  if (!header.startsWith(ALGORITHM + ' ')) throw bad(`the authorization header requires "${ALGORITHM}".`);
+  if (!header.startsWith(`${ALGORITHM} `)) throw bad(`the authorization header requires "${ALGORITHM}".`);
   const fields: Record<string, string> = {};
   for (const part of header.slice(ALGORITHM.length).split(',')) {
     const i = part.indexOf('=');
@@ -121,7 +134,8 @@ function parseHeaderAuth(req: Request, service: string): Parsed {
     throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header', { status: 403 });
   }
   const datetime = toAmzDate(time);
-  if (datetime.slice(0, 8) !== cred.date) throw bad(`Invalid credential date "${cred.date}". This date is not the same as X-Amz-Date: "${datetime.slice(0, 8)}".`);
+  if (datetime.slice(0, 8) !== cred.date)
+    throw bad(`Invalid credential date "${cred.date}". This date is not the same as X-Amz-Date: "${datetime.slice(0, 8)}".`);
   return { ...cred, signedHeaders: parseSignedHeaders(SignedHeaders, bad), signature: Signature, datetime, time };
 }
 
@@ -132,7 +146,10 @@ function parseQueryAuth(url: URL, service: string): Parsed & { expires: number; 
   if (twice) throw bad(`The query parameter ${twice} appears more than once.`);
   const get = (name: string) => {
     const v = q.get(name);
-    if (!v) throw bad(`Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.`);
+    if (!v)
+      throw bad(
+        `Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.`,
+      );
     return v;
   };
   if (get('X-Amz-Algorithm') !== ALGORITHM) throw bad(`X-Amz-Algorithm only supports "${ALGORITHM}"`);
@@ -140,7 +157,8 @@ function parseQueryAuth(url: URL, service: string): Parsed & { expires: number; 
   const datetime = get('X-Amz-Date');
   const time = parseAmzDate(datetime);
   if (time === undefined) throw bad("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
-  if (datetime.slice(0, 8) !== cred.date) throw bad(`Invalid credential date "${cred.date}". This date is not the same as X-Amz-Date: "${datetime.slice(0, 8)}".`);
+  if (datetime.slice(0, 8) !== cred.date)
+    throw bad(`Invalid credential date "${cred.date}". This date is not the same as X-Amz-Date: "${datetime.slice(0, 8)}".`);
   const expiresRaw = get('X-Amz-Expires');
   const expires = /^\d{1,7}$/.test(expiresRaw) ? Number(expiresRaw) : NaN;
   if (!(expires >= 1)) throw bad('X-Amz-Expires should be a number greater than 0');
@@ -177,9 +195,13 @@ function payloadKind(hash: string): Payload['kind'] {
   if (HEX64.test(hash)) return 'sha256';
   if (hash === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' || hash === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER') return 'chunked-signed';
   if (hash === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER') return 'chunked-unsigned-trailer';
-  throw new S3Error('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.', {
-    fields: { ArgumentName: 'x-amz-content-sha256', ArgumentValue: hash },
-  });
+  throw new S3Error(
+    'InvalidArgument',
+    'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.',
+    {
+      fields: { ArgumentName: 'x-amz-content-sha256', ArgumentValue: hash },
+    },
+  );
 }
 
 /**
@@ -196,7 +218,9 @@ export async function precheckSigV4(req: Request, lookup: SecretLookup, opts: Si
 
 function checkSkew(p: Parsed, now: number) {
   if (Math.abs(now - p.time) > MAX_SKEW_MS) {
-    throw new S3Error('RequestTimeTooSkewed', undefined, { fields: { RequestTime: p.datetime, ServerTime: toAmzDate(now), MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS) } });
+    throw new S3Error('RequestTimeTooSkewed', undefined, {
+      fields: { RequestTime: p.datetime, ServerTime: toAmzDate(now), MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS) },
+    });
   }
 }
 
@@ -216,7 +240,9 @@ export async function verifySigV4(req: Request, lookup: SecretLookup, opts: SigV
   if (hash == null) throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
   // A body hash the caller computed must be the one the client declared, when it declared one.
   if (sent != null && opts.payloadHash !== undefined && sent.toLowerCase() !== opts.payloadHash) {
-    throw new S3Error('XAmzContentSHA256Mismatch', undefined, { fields: { ClientComputedContentSHA256: sent, S3ComputedContentSHA256: opts.payloadHash } });
+    throw new S3Error('XAmzContentSHA256Mismatch', undefined, {
+      fields: { ClientComputedContentSHA256: sent, S3ComputedContentSHA256: opts.payloadHash },
+    });
   }
   const kind = payloadKind(hash);
   const secret = await secretFor(lookup, p.accessKeyId);
@@ -239,10 +265,12 @@ export async function verifyPresignedV4(req: Request, lookup: SecretLookup, opts
   const url = new URL(req.url);
   const p = parseQueryAuth(url, service);
   if (p.time - now > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not valid yet');
-  if (now > p.time + p.expires * 1000) throw new S3Error('AccessDenied', 'Request has expired', { fields: { Expires: new Date(p.time + p.expires * 1000).toISOString() } });
+  if (now > p.time + p.expires * 1000)
+    throw new S3Error('AccessDenied', 'Request has expired', { fields: { Expires: new Date(p.time + p.expires * 1000).toISOString() } });
 
   const kind = payloadKind(p.payloadHash);
-  if (kind !== 'unsigned' && kind !== 'sha256') throw new S3Error('AuthorizationQueryParametersError', 'Presigned requests cannot use streaming payloads.');
+  if (kind !== 'unsigned' && kind !== 'sha256')
+    throw new S3Error('AuthorizationQueryParametersError', 'Presigned requests cannot use streaming payloads.');
   const secret = await secretFor(lookup, p.accessKeyId);
   await check(p, secret, service, canonicalRequest(req, url, p.signedHeaders, p.payloadHash, 'X-Amz-Signature'));
   requireSignedHeaders(req.headers, p.signedHeaders);

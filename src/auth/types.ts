@@ -7,10 +7,10 @@ export type SecretLookup = (accessKeyId: string) => Promise<string | undefined>;
 
 /** How the request body is framed and what must be checked as it streams. */
 export type Payload =
-  | { kind: 'unsigned' }                                  // UNSIGNED-PAYLOAD, COS, presigned
-  | { kind: 'sha256'; hex: string }                        // signed payload hash, verified at end of stream
+  | { kind: 'unsigned' } // UNSIGNED-PAYLOAD, COS, presigned
+  | { kind: 'sha256'; hex: string } // signed payload hash, verified at end of stream
   | { kind: 'chunked-signed'; signingKey: CryptoKey; scope: string; datetime: string; seed: string; trailer: boolean } // STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]
-  | { kind: 'chunked-unsigned-trailer' };                  // STREAMING-UNSIGNED-PAYLOAD-TRAILER
+  | { kind: 'chunked-unsigned-trailer' }; // STREAMING-UNSIGNED-PAYLOAD-TRAILER
 
 export interface Auth {
   accessKeyId: string;

@@ -3,10 +3,10 @@
 // KMS call itself in the browser (aws4fetch) with the key pair the user types in, so
 // everything it shows passes the same SigV4 checks as any other client.
 
-import type { Config } from '../config';
-import appJs from './assets/app.client.js';
-import apiJs from './assets/api.client.js';
 import aws4fetchJs from '../../node_modules/aws4fetch/dist/aws4fetch.esm.js';
+import type { Config } from '../config';
+import apiJs from './assets/api.client.js';
+import appJs from './assets/app.client.js';
 import { consoleCss, consoleHtml } from './page';
 
 /** Self only: no inline script or style, no framing, no form posts, no other origins. */
@@ -36,7 +36,7 @@ const ASSETS: Record<string, Asset> = {
 export function isConsoleRequest(req: Request, url: URL, config: Config): boolean {
   if (!config.console.enabled || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   const base = config.console.path;
-  if (url.pathname !== base && !url.pathname.startsWith(base + '/')) return false;
+  if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return false;
   const host = (req.headers.get('host') ?? url.host).replace(/:\d+$/, '').toLowerCase();
   return !config.baseDomains.some((d) => host.endsWith(`.${d}`));
 }

@@ -35,5 +35,5 @@ export async function unwrapKey(kek: Uint8Array, salt: Uint8Array, info: Uint8Ar
   }
 }
 
-export const gcmKey = (raw: Uint8Array, usages: ("encrypt" | "decrypt")[]): Promise<CryptoKey> =>
+export const gcmKey = (raw: Uint8Array, usages: ('encrypt' | 'decrypt')[]): Promise<CryptoKey> =>
   crypto.subtle.importKey('raw', raw, 'AES-GCM', false, usages);

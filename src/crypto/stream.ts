@@ -6,7 +6,7 @@
 // all derived from the data key with HKDF over the stream's bound context.
 
 import { concat, utf8 } from './bytes';
-import { hkdf, gcmKey } from './kdf';
+import { gcmKey, hkdf } from './kdf';
 
 export const TAG_SIZE = 16;
 const PREFIX_SIZE = 7;
@@ -16,7 +16,10 @@ const SEGMENTS_LABEL = utf8('sealbucket/v1 segments');
 export class IntegrityError extends Error {}
 /** The plaintext fed to a sealer was not the length announced for it. */
 export class LengthError extends Error {
-  constructor(readonly expected: number, readonly got: number) {
+  constructor(
+    readonly expected: number,
+    readonly got: number,
+  ) {
     super(`stream length ${got} does not match declared ${expected}`);
   }
 }
@@ -37,7 +40,11 @@ export function plainLength(cipherLen: number, seg: number): number | null {
 }
 
 /** Derives the segment key, nonce prefix and 32-byte key commitment of one stream. */
-export async function deriveStream(dataKey: Uint8Array, salt: Uint8Array, context: Uint8Array): Promise<{ key: SegmentKey; commitment: Uint8Array }> {
+export async function deriveStream(
+  dataKey: Uint8Array,
+  salt: Uint8Array,
+  context: Uint8Array,
+): Promise<{ key: SegmentKey; commitment: Uint8Array }> {
   const okm = await hkdf(dataKey, salt, concat(SEGMENTS_LABEL, context), 32 + 32 + PREFIX_SIZE);
   return {
     key: { key: await gcmKey(okm.subarray(0, 32), ['encrypt', 'decrypt']), prefix: okm.slice(64) },
@@ -63,7 +70,11 @@ const plainSegSize = (i: number, n: number, plainLen: number, seg: number): numb
 class Framer {
   private buf: Uint8Array;
   private fill = 0;
-  constructor(max: number, private size: () => number, private emit: (rec: Uint8Array) => Promise<void>) {
+  constructor(
+    max: number,
+    private size: () => number,
+    private emit: (rec: Uint8Array) => Promise<void>,
+  ) {
     this.buf = new Uint8Array(max);
   }
   async push(chunk: Uint8Array): Promise<void> {
@@ -104,7 +115,9 @@ export function encryptStream(sk: SegmentKey, plainLen: number, seg: number): Tr
   };
   const framer = new Framer(seg, () => (index < n ? plainSegSize(index, n, plainLen, seg) : 0), seal);
   return new TransformStream({
-    start(c) { ctl = c; },
+    start(c) {
+      ctl = c;
+    },
     async transform(chunk) {
       seen += chunk.length;
       if (seen > plainLen) throw new LengthError(plainLen, seen);
@@ -150,7 +163,9 @@ export function decryptStream(sk: SegmentKey, plainLen: number, seg: number, spa
     if (out.length) ctl.enqueue(out);
   });
   return new TransformStream({
-    start(c) { ctl = c; },
+    start(c) {
+      ctl = c;
+    },
     transform: (chunk) => framer.push(chunk),
     flush() {
       if (!opener.finished() || framer.pending) throw new IntegrityError('ciphertext truncated');
@@ -168,7 +183,14 @@ export const READ_BATCH = 1 << 20;
  * every chunk that crosses between JavaScript and the platform costs far more
  * than its bytes, and stores hand bodies out in small chunks (4 KiB locally).
  */
-export function decryptBody(sk: SegmentKey, plainLen: number, seg: number, span: SegmentSpan, body: ReadableStream<Uint8Array>, batch = READ_BATCH): ReadableStream<Uint8Array> {
+export function decryptBody(
+  sk: SegmentKey,
+  plainLen: number,
+  seg: number,
+  span: SegmentSpan,
+  body: ReadableStream<Uint8Array>,
+  batch = READ_BATCH,
+): ReadableStream<Uint8Array> {
   let reader: ReadableStreamBYOBReader;
   try {
     reader = body.getReader({ mode: 'byob' });

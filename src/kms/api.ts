@@ -3,12 +3,12 @@
 // body, signed with SigV4 for service "kms". Replies and errors are AWS JSON,
 // so `aws kms --endpoint-url ...` and @aws-sdk/client-kms work unchanged.
 
-import type { Config } from '../config';
-import type { Env } from '../env';
 import { precheckSigV4, verifySigV4 } from '../auth/sigv4';
-import { toHex } from '../crypto/bytes';
-import { readAtMost } from '../s3/payload/body';
 import type { SecretLookup } from '../auth/types';
+import type { Config } from '../config';
+import { toHex } from '../crypto/bytes';
+import type { Env } from '../env';
+import { readAtMost } from '../s3/payload/body';
 import { S3Error } from '../s3/protocol/errors';
 import { kmsStub } from './durable';
 import { KmsError } from './service';
@@ -61,14 +61,20 @@ export async function kmsApi(req: Request, env: Env, config: Config, lookup: Sec
     const op = req.headers.get('x-amz-target')!.slice(TARGET_PREFIX.length);
     if (req.method !== 'POST') throw new KmsError('UnknownOperationException', 'KMS operations are POST requests.');
     if (!(req.headers.get('authorization') ?? '').startsWith('AWS4-HMAC-SHA256')) {
-      throw new KmsError('MissingAuthenticationTokenException', 'Missing Authentication Token: KMS requests must be signed with SigV4 (service "kms").');
+      throw new KmsError(
+        'MissingAuthenticationTokenException',
+        'Missing Authentication Token: KMS requests must be signed with SigV4 (service "kms").',
+      );
     }
     // Who is asking, and when, is checked before a single byte of the body is read.
     await signed(() => precheckSigV4(req, lookup, { service: 'kms' }));
     // Only a signed body is acted on: streaming and unsigned payloads are refused outright.
     const declared = req.headers.get('x-amz-content-sha256');
     if (declared !== null && !/^[0-9a-fA-F]{64}$/.test(declared)) {
-      throw new KmsError('InvalidSignatureException', 'KMS requests must sign their body: x-amz-content-sha256, when sent, must be its SHA-256.');
+      throw new KmsError(
+        'InvalidSignatureException',
+        'KMS requests must sign their body: x-amz-content-sha256, when sent, must be its SHA-256.',
+      );
     }
     if (Number(req.headers.get('content-length') ?? 0) > MAX_BODY) throw tooLarge();
     const body = await readAtMost(req.body, MAX_BODY, tooLarge);
@@ -81,7 +87,8 @@ export async function kmsApi(req: Request, env: Env, config: Config, lookup: Sec
     } catch {
       throw new KmsError('SerializationException', 'The request body is not valid JSON.');
     }
-    if (!input || typeof input !== 'object' || Array.isArray(input)) throw new KmsError('SerializationException', 'The request body must be a JSON object.');
+    if (!input || typeof input !== 'object' || Array.isArray(input))
+      throw new KmsError('SerializationException', 'The request body must be a JSON object.');
     const stub = kmsStub(env);
     if (!stub) throw new KmsError('KMSInternalException', 'This gateway has no KMS Durable Object binding (KMS).', 500);
     const reply = await stub.api(op, input as Record<string, unknown>, config.region);

@@ -12,13 +12,17 @@
 // Material never leaves this object: SSE-KMS sends data keys here to be
 // wrapped and unwrapped. docs/FORMAT.md has the bytes.
 
-import { concat, timingSafeEqual, fields, fromB64, randomBytes, toB64, toB64url, utf8 } from '../crypto/bytes';
+import { concat, fields, fromB64, randomBytes, timingSafeEqual, toB64, toB64url, utf8 } from '../crypto/bytes';
 import { hmacSha256, unwrapKey, wrapKey } from '../crypto/kdf';
-import { aliasArn, DEFAULT_ALIAS, isAliasName, keyArn, KMS_ACCOUNT, parseKeyRef, RESERVED_ALIAS_PREFIXES } from './ids';
+import { aliasArn, DEFAULT_ALIAS, isAliasName, KMS_ACCOUNT, keyArn, parseKeyRef, RESERVED_ALIAS_PREFIXES } from './ids';
 
 /** An AWS KMS JSON error: `{"__type": type, "message": message}`. */
 export class KmsError extends Error {
-  constructor(readonly type: string, message: string, readonly status = 400) {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
@@ -81,7 +85,8 @@ export interface WrapSubject {
 
 export const cmkWrapInfo = (keyId: string, ver: number): Uint8Array => fields('kms-cmk', keyId, String(ver));
 export const importWrapInfo = (token: string, keyId: string): Uint8Array => fields('kms-import', token, keyId);
-export const sseKmsWrapInfo = (keyId: string, ver: string, s: WrapSubject): Uint8Array => fields('sse-kms', keyId, ver, s.bucket, s.key, s.context);
+export const sseKmsWrapInfo = (keyId: string, ver: string, s: WrapSubject): Uint8Array =>
+  fields('sse-kms', keyId, ver, s.bucket, s.key, s.context);
 
 const WRAPPING_ALGORITHMS: Record<string, string> = { RSAES_OAEP_SHA_256: 'SHA-256', RSAES_OAEP_SHA_1: 'SHA-1' };
 const UNSUPPORTED_WRAPPING = ['RSAES_PKCS1_V1_5', 'RSA_AES_KEY_WRAP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_256', 'SM2PKE'];
@@ -98,7 +103,10 @@ function str(input: Input, name: string, required?: false): string | undefined;
 function str(input: Input, name: string, required = false): string | undefined {
   const v = input[name];
   if (v === undefined || v === null) {
-    if (required) throw validation(`1 validation error detected: Value null at '${name[0].toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`);
+    if (required)
+      throw validation(
+        `1 validation error detected: Value null at '${name[0].toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`,
+      );
     return undefined;
   }
   if (typeof v !== 'string') throw new KmsError('SerializationException', `${name} must be a string`);
@@ -109,7 +117,10 @@ function int(input: Input, name: string, min: number, max: number): number | und
   const v = input[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new KmsError('SerializationException', `${name} must be an integer`);
-  if (v < min || v > max) throw validation(`1 validation error detected: Value '${v}' at '${name[0].toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must have value between ${min} and ${max}`);
+  if (v < min || v > max)
+    throw validation(
+      `1 validation error detected: Value '${v}' at '${name[0].toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must have value between ${min} and ${max}`,
+    );
   return v;
 }
 
@@ -169,7 +180,8 @@ export class KmsService {
       if (!/^[1-9]\d{0,8}$/.test(kver)) return { ok: false, reason: 'Integrity', message: 'envelope names no valid CMK version' };
       const material = await this.material(row.id, ver);
       const dataKey = await unwrapKey(material, wsalt, sseKmsWrapInfo(row.id, kver, subject), wkey);
-      if (!dataKey) return { ok: false, reason: 'Integrity', message: 'data key does not unwrap under this CMK, object and encryption context' };
+      if (!dataKey)
+        return { ok: false, reason: 'Integrity', message: 'data key does not unwrap under this CMK, object and encryption context' };
       return { ok: true, dataKey };
     } catch (e) {
       return failure(e);
@@ -189,10 +201,12 @@ export class KmsService {
   private ops: Record<string, (input: Input, region: string) => Promise<unknown>> = {
     CreateKey: async (input, region) => {
       const usage = str(input, 'KeyUsage');
-      if (usage !== undefined && usage !== 'ENCRYPT_DECRYPT') throw unsupported(`KeyUsage ${usage} is not supported: this KMS holds symmetric ENCRYPT_DECRYPT keys only.`);
+      if (usage !== undefined && usage !== 'ENCRYPT_DECRYPT')
+        throw unsupported(`KeyUsage ${usage} is not supported: this KMS holds symmetric ENCRYPT_DECRYPT keys only.`);
       for (const name of ['KeySpec', 'CustomerMasterKeySpec']) {
         const spec = str(input, name);
-        if (spec !== undefined && spec !== 'SYMMETRIC_DEFAULT') throw unsupported(`${name} ${spec} is not supported: this KMS holds SYMMETRIC_DEFAULT keys only.`);
+        if (spec !== undefined && spec !== 'SYMMETRIC_DEFAULT')
+          throw unsupported(`${name} ${spec} is not supported: this KMS holds SYMMETRIC_DEFAULT keys only.`);
       }
       const origin = str(input, 'Origin') ?? 'AWS_KMS';
       if (origin === 'AWS_CLOUDHSM' || origin === 'EXTERNAL_KEY_STORE') throw unsupported(`Origin ${origin} is not supported.`);
@@ -211,13 +225,18 @@ export class KmsService {
       const marker = str(input, 'Marker') ?? '';
       const rows = this.sql.exec<{ id: string }>('SELECT id FROM keys WHERE id > ? ORDER BY id LIMIT ?', marker, limit + 1).toArray();
       const page = rows.slice(0, limit);
-      return { Keys: page.map((r) => ({ KeyId: r.id, KeyArn: keyArn(region, r.id) })), Truncated: rows.length > limit, ...(rows.length > limit ? { NextMarker: page.at(-1)!.id } : {}) };
+      return {
+        Keys: page.map((r) => ({ KeyId: r.id, KeyArn: keyArn(region, r.id) })),
+        Truncated: rows.length > limit,
+        ...(rows.length > limit ? { NextMarker: page.at(-1)!.id } : {}),
+      };
     },
 
     CreateAlias: async (input) => {
       const name = this.userAlias(str(input, 'AliasName', true));
       const target = this.targetKey(str(input, 'TargetKeyId', true));
-      if (this.sql.exec('SELECT 1 FROM aliases WHERE name = ?', name).toArray().length) throw new KmsError('AlreadyExistsException', `An alias with the name ${name} already exists`);
+      if (this.sql.exec('SELECT 1 FROM aliases WHERE name = ?', name).toArray().length)
+        throw new KmsError('AlreadyExistsException', `An alias with the name ${name} already exists`);
       const now = this.clock();
       this.sql.exec('INSERT INTO aliases (name, key_id, created, updated) VALUES (?, ?, ?, ?)', name, target.id, now, now);
       return {};
@@ -226,14 +245,16 @@ export class KmsService {
     UpdateAlias: async (input) => {
       const name = this.userAlias(str(input, 'AliasName', true));
       const target = this.targetKey(str(input, 'TargetKeyId', true));
-      if (!this.sql.exec('SELECT 1 FROM aliases WHERE name = ?', name).toArray().length) throw new KmsError('NotFoundException', `Alias ${name} is not found.`);
+      if (!this.sql.exec('SELECT 1 FROM aliases WHERE name = ?', name).toArray().length)
+        throw new KmsError('NotFoundException', `Alias ${name} is not found.`);
       this.sql.exec('UPDATE aliases SET key_id = ?, updated = ? WHERE name = ?', target.id, this.clock(), name);
       return {};
     },
 
     DeleteAlias: async (input) => {
       const name = this.userAlias(str(input, 'AliasName', true));
-      if (!this.sql.exec('SELECT 1 FROM aliases WHERE name = ?', name).toArray().length) throw new KmsError('NotFoundException', `Alias ${name} is not found.`);
+      if (!this.sql.exec('SELECT 1 FROM aliases WHERE name = ?', name).toArray().length)
+        throw new KmsError('NotFoundException', `Alias ${name} is not found.`);
       this.sql.exec('DELETE FROM aliases WHERE name = ?', name);
       return {};
     },
@@ -243,13 +264,20 @@ export class KmsService {
       const marker = str(input, 'Marker') ?? '';
       const keyRef = str(input, 'KeyId');
       const only = keyRef === undefined ? undefined : this.resolve(keyRef).id;
-      const rows = (only === undefined
-        ? this.sql.exec<AliasRow>('SELECT * FROM aliases WHERE name > ? ORDER BY name LIMIT ?', marker, limit + 1)
-        : this.sql.exec<AliasRow>('SELECT * FROM aliases WHERE name > ? AND key_id = ? ORDER BY name LIMIT ?', marker, only, limit + 1)
+      const rows = (
+        only === undefined
+          ? this.sql.exec<AliasRow>('SELECT * FROM aliases WHERE name > ? ORDER BY name LIMIT ?', marker, limit + 1)
+          : this.sql.exec<AliasRow>('SELECT * FROM aliases WHERE name > ? AND key_id = ? ORDER BY name LIMIT ?', marker, only, limit + 1)
       ).toArray();
       const page = rows.slice(0, limit);
       return {
-        Aliases: page.map((a) => ({ AliasName: a.name, AliasArn: aliasArn(region, a.name), TargetKeyId: a.key_id, CreationDate: a.created, LastUpdatedDate: a.updated })),
+        Aliases: page.map((a) => ({
+          AliasName: a.name,
+          AliasArn: aliasArn(region, a.name),
+          TargetKeyId: a.key_id,
+          CreationDate: a.created,
+          LastUpdatedDate: a.updated,
+        })),
         Truncated: rows.length > limit,
         ...(rows.length > limit ? { NextMarker: page.at(-1)!.name } : {}),
       };
@@ -280,7 +308,12 @@ export class KmsService {
       const row = this.resolve(str(input, 'KeyId', true));
       const days = int(input, 'RotationPeriodInDays', 90, 2560) ?? DEFAULT_ROTATION_DAYS;
       this.rotatable(row, 'EnableKeyRotation');
-      this.sql.exec('UPDATE keys SET rotation_enabled = 1, rotation_period = ?, next_rotation = ? WHERE id = ?', days, this.clock() + days * DAY, row.id);
+      this.sql.exec(
+        'UPDATE keys SET rotation_enabled = 1, rotation_period = ?, next_rotation = ? WHERE id = ?',
+        days,
+        this.clock() + days * DAY,
+        row.id,
+      );
       return {};
     },
 
@@ -293,7 +326,8 @@ export class KmsService {
 
     GetKeyRotationStatus: async (input, region) => {
       const row = this.resolve(str(input, 'KeyId', true));
-      if (row.origin === 'EXTERNAL') throw unsupported(`${keyArn(region, row.id)} has imported key material; it cannot be rotated automatically.`);
+      if (row.origin === 'EXTERNAL')
+        throw unsupported(`${keyArn(region, row.id)} has imported key material; it cannot be rotated automatically.`);
       return {
         KeyRotationEnabled: row.rotation_enabled === 1,
         KeyId: keyArn(region, row.id),
@@ -316,7 +350,12 @@ export class KmsService {
       const limit = int(input, 'Limit', 1, 1000) ?? 100;
       const marker = Number(str(input, 'Marker') ?? '1');
       const rows = this.sql
-        .exec<VersionRow>('SELECT * FROM versions WHERE key_id = ? AND ver > ? AND rotation_type IS NOT NULL ORDER BY ver LIMIT ?', row.id, Number.isFinite(marker) ? marker : 1, limit + 1)
+        .exec<VersionRow>(
+          'SELECT * FROM versions WHERE key_id = ? AND ver > ? AND rotation_type IS NOT NULL ORDER BY ver LIMIT ?',
+          row.id,
+          Number.isFinite(marker) ? marker : 1,
+          limit + 1,
+        )
         .toArray();
       const page = rows.slice(0, limit);
       return {
@@ -330,7 +369,8 @@ export class KmsService {
       const row = this.resolve(str(input, 'KeyId', true));
       const alg = str(input, 'WrappingAlgorithm', true);
       const spec = str(input, 'WrappingKeySpec', true);
-      if (UNSUPPORTED_WRAPPING.includes(alg)) throw unsupported(`WrappingAlgorithm ${alg} is not supported; use RSAES_OAEP_SHA_256 (or RSAES_OAEP_SHA_1).`);
+      if (UNSUPPORTED_WRAPPING.includes(alg))
+        throw unsupported(`WrappingAlgorithm ${alg} is not supported; use RSAES_OAEP_SHA_256 (or RSAES_OAEP_SHA_1).`);
       const hash = WRAPPING_ALGORITHMS[alg];
       if (!hash) throw validation(`WrappingAlgorithm must be one of RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1.`);
       if (spec === 'SM2') throw unsupported('WrappingKeySpec SM2 is not supported.');
@@ -352,7 +392,15 @@ export class KmsService {
       const wrapped = await wrapKey(await this.root(), wsalt, importWrapInfo(token, row.id), pkcs8);
       pkcs8.fill(0);
       const validTo = Math.floor(this.clock() + IMPORT_PARAMS_TTL);
-      this.sql.exec('INSERT INTO import_tokens (token, key_id, algorithm, valid_to, wsalt, wrapped) VALUES (?, ?, ?, ?, ?, ?)', token, row.id, alg, validTo, toB64(wsalt), toB64(wrapped));
+      this.sql.exec(
+        'INSERT INTO import_tokens (token, key_id, algorithm, valid_to, wsalt, wrapped) VALUES (?, ?, ?, ?, ?, ?)',
+        token,
+        row.id,
+        alg,
+        validTo,
+        toB64(wsalt),
+        toB64(wrapped),
+      );
       return { KeyId: keyArn(region, row.id), ImportToken: toB64(tokenBytes), PublicKey: toB64(spki), ParametersValidTo: validTo };
     },
 
@@ -362,9 +410,12 @@ export class KmsService {
       const encrypted = blob(input, 'EncryptedKeyMaterial');
       const validTo = time(input, 'ValidTo');
       const model = str(input, 'ExpirationModel') ?? (validTo === undefined ? 'KEY_MATERIAL_DOES_NOT_EXPIRE' : 'KEY_MATERIAL_EXPIRES');
-      if (model !== 'KEY_MATERIAL_EXPIRES' && model !== 'KEY_MATERIAL_DOES_NOT_EXPIRE') throw validation('ExpirationModel must be KEY_MATERIAL_EXPIRES or KEY_MATERIAL_DOES_NOT_EXPIRE.');
-      if (model === 'KEY_MATERIAL_EXPIRES' && validTo === undefined) throw validation('ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES.');
-      if (model === 'KEY_MATERIAL_DOES_NOT_EXPIRE' && validTo !== undefined) throw validation('ValidTo must not be set when ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE.');
+      if (model !== 'KEY_MATERIAL_EXPIRES' && model !== 'KEY_MATERIAL_DOES_NOT_EXPIRE')
+        throw validation('ExpirationModel must be KEY_MATERIAL_EXPIRES or KEY_MATERIAL_DOES_NOT_EXPIRE.');
+      if (model === 'KEY_MATERIAL_EXPIRES' && validTo === undefined)
+        throw validation('ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES.');
+      if (model === 'KEY_MATERIAL_DOES_NOT_EXPIRE' && validTo !== undefined)
+        throw validation('ValidTo must not be set when ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE.');
       if (validTo !== undefined && validTo <= this.clock()) throw validation('ValidTo must be in the future.');
       this.external(row, region);
       if (this.state(row) === 'PendingDeletion') throw invalidState(`${keyArn(region, row.id)} is pending deletion.`);
@@ -372,7 +423,8 @@ export class KmsService {
       const token = toB64url(tokenBytes);
       const t = this.sql.exec<TokenRow>('SELECT * FROM import_tokens WHERE token = ?', token).toArray()[0];
       if (!t || t.key_id !== row.id) throw new KmsError('InvalidImportTokenException', 'The import token is not valid for this KMS key.');
-      if (t.valid_to <= this.clock()) throw new KmsError('ExpiredImportTokenException', 'The import token has expired; call GetParametersForImport again.');
+      if (t.valid_to <= this.clock())
+        throw new KmsError('ExpiredImportTokenException', 'The import token has expired; call GetParametersForImport again.');
       const pkcs8 = await unwrapKey(await this.root(), fromB64(t.wsalt), importWrapInfo(token, row.id), fromB64(t.wrapped));
       if (!pkcs8) throw new KmsError('KMSInternalException', 'The import parameters cannot be read (was the KMS root key changed?).', 500);
       const hash = WRAPPING_ALGORITHMS[t.algorithm];
@@ -382,9 +434,16 @@ export class KmsService {
       try {
         material = new Uint8Array(await crypto.subtle.decrypt({ name: 'RSA-OAEP' }, priv, encrypted));
       } catch {
-        throw new KmsError('InvalidCiphertextException', `The encrypted key material does not decrypt with the wrapping key of this import token (expected ${t.algorithm}).`);
+        throw new KmsError(
+          'InvalidCiphertextException',
+          `The encrypted key material does not decrypt with the wrapping key of this import token (expected ${t.algorithm}).`,
+        );
       }
-      if (material.length !== 32) throw new KmsError('IncorrectKeyMaterialException', 'Key material for a SYMMETRIC_DEFAULT key must be exactly 256 bits (32 bytes).');
+      if (material.length !== 32)
+        throw new KmsError(
+          'IncorrectKeyMaterialException',
+          'Key material for a SYMMETRIC_DEFAULT key must be exactly 256 bits (32 bytes).',
+        );
       const check = toB64(await hmacSha256(material, concat(MATERIAL_CHECK, fields(row.id))));
       const wsalt = randomBytes(16);
       const wrapped = await wrapKey(await this.root(), wsalt, cmkWrapInfo(row.id, 1), material);
@@ -393,14 +452,26 @@ export class KmsService {
       // Re-read after the awaits: the checks and the writes below run as one.
       const now = this.fresh(row.id);
       if (now.material_check !== null && !timingSafeEqual(fromB64(now.material_check), fromB64(check))) {
-        throw new KmsError('IncorrectKeyMaterialException', 'This is not the key material previously imported into this KMS key; a KMS key only ever accepts the same material.');
+        throw new KmsError(
+          'IncorrectKeyMaterialException',
+          'This is not the key material previously imported into this KMS key; a KMS key only ever accepts the same material.',
+        );
       }
       if (this.state(now) === 'PendingDeletion') throw invalidState(`${keyArn(region, row.id)} is pending deletion.`);
       this.sql.exec('DELETE FROM versions WHERE key_id = ?', row.id);
-      this.sql.exec('INSERT INTO versions (key_id, ver, created, rotation_type, wsalt, wrapped) VALUES (?, 1, ?, NULL, ?, ?)', row.id, this.clock(), toB64(wsalt), toB64(wrapped));
+      this.sql.exec(
+        'INSERT INTO versions (key_id, ver, created, rotation_type, wsalt, wrapped) VALUES (?, 1, ?, NULL, ?, ?)',
+        row.id,
+        this.clock(),
+        toB64(wsalt),
+        toB64(wrapped),
+      );
       this.sql.exec(
         'UPDATE keys SET current_version = 1, material_check = ?, expiration_model = ?, valid_to = ? WHERE id = ?',
-        check, model, validTo === undefined ? null : Math.floor(validTo), row.id,
+        check,
+        model,
+        validTo === undefined ? null : Math.floor(validTo),
+        row.id,
       );
       return { KeyId: keyArn(region, row.id) };
     },
@@ -423,10 +494,24 @@ export class KmsService {
     if (k.origin === 'AWS_KMS') version = await this.newMaterial(id, 1);
     this.sql.exec(
       'INSERT INTO keys (id, created, description, origin, manager, enabled, current_version, rotation_enabled, rotation_period, next_rotation) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)',
-      id, now, k.description, k.origin, k.manager, version ? 1 : 0,
-      k.rotate ? 1 : 0, k.rotate ? DEFAULT_ROTATION_DAYS : null, k.rotate ? now + DEFAULT_ROTATION_DAYS * DAY : null,
+      id,
+      now,
+      k.description,
+      k.origin,
+      k.manager,
+      version ? 1 : 0,
+      k.rotate ? 1 : 0,
+      k.rotate ? DEFAULT_ROTATION_DAYS : null,
+      k.rotate ? now + DEFAULT_ROTATION_DAYS * DAY : null,
     );
-    if (version) this.sql.exec('INSERT INTO versions (key_id, ver, created, rotation_type, wsalt, wrapped) VALUES (?, 1, ?, NULL, ?, ?)', id, now, toB64(version.wsalt), toB64(version.wrapped));
+    if (version)
+      this.sql.exec(
+        'INSERT INTO versions (key_id, ver, created, rotation_type, wsalt, wrapped) VALUES (?, 1, ?, NULL, ?, ?)',
+        id,
+        now,
+        toB64(version.wsalt),
+        toB64(version.wrapped),
+      );
     return this.fresh(id);
   }
 
@@ -446,7 +531,15 @@ export class KmsService {
       const { wsalt, wrapped } = await this.newMaterial(row.id, ver);
       // Another rotation may have taken this number while we awaited: then take the next.
       if (this.maxVersion(row.id) >= ver) continue;
-      this.sql.exec('INSERT INTO versions (key_id, ver, created, rotation_type, wsalt, wrapped) VALUES (?, ?, ?, ?, ?, ?)', row.id, ver, this.clock(), type, toB64(wsalt), toB64(wrapped));
+      this.sql.exec(
+        'INSERT INTO versions (key_id, ver, created, rotation_type, wsalt, wrapped) VALUES (?, ?, ?, ?, ?, ?)',
+        row.id,
+        ver,
+        this.clock(),
+        type,
+        toB64(wsalt),
+        toB64(wrapped),
+      );
       this.sql.exec('UPDATE keys SET current_version = ? WHERE id = ?', ver, row.id);
       return;
     }
@@ -459,7 +552,11 @@ export class KmsService {
   private async rotateIfDue(row: KeyRow): Promise<KeyRow> {
     if (!row.rotation_enabled || row.next_rotation === null || row.next_rotation > this.clock() || row.origin !== 'AWS_KMS') return row;
     await this.addVersion(row, 'AUTOMATIC');
-    this.sql.exec('UPDATE keys SET next_rotation = ? WHERE id = ?', this.clock() + (row.rotation_period ?? DEFAULT_ROTATION_DAYS) * DAY, row.id);
+    this.sql.exec(
+      'UPDATE keys SET next_rotation = ? WHERE id = ?',
+      this.clock() + (row.rotation_period ?? DEFAULT_ROTATION_DAYS) * DAY,
+      row.id,
+    );
     return this.fresh(row.id);
   }
 
@@ -467,7 +564,12 @@ export class KmsService {
   private async defaultKey(): Promise<KeyRow> {
     const existing = this.aliasTarget(DEFAULT_ALIAS);
     if (existing) return existing;
-    const row = await this.createKey({ description: 'Default key that protects SSE-KMS objects when no other key is named (sealbucket)', origin: 'AWS_KMS', manager: 'AWS', rotate: true });
+    const row = await this.createKey({
+      description: 'Default key that protects SSE-KMS objects when no other key is named (sealbucket)',
+      origin: 'AWS_KMS',
+      manager: 'AWS',
+      rotate: true,
+    });
     // Another request may have created it while this one awaited: keep the first.
     const raced = this.aliasTarget(DEFAULT_ALIAS);
     if (raced) {
@@ -516,7 +618,8 @@ export class KmsService {
     const s = this.state(r);
     if (s === 'Disabled') throw new KmsError('DisabledException', `The KMS key ${r.id} is disabled.`);
     if (s === 'PendingDeletion') throw invalidState(`The KMS key ${r.id} is pending deletion.`);
-    if (s === 'PendingImport') throw invalidState(`The KMS key ${r.id} has no key material: it was never imported, was deleted, or expired (state PendingImport).`);
+    if (s === 'PendingImport')
+      throw invalidState(`The KMS key ${r.id} has no key material: it was never imported, was deleted, or expired (state PendingImport).`);
   }
 
   private customerManaged(r: KeyRow, op: string): void {
@@ -532,7 +635,10 @@ export class KmsService {
   }
 
   private external(r: KeyRow, region: string): void {
-    if (r.origin !== 'EXTERNAL') throw unsupported(`${keyArn(region, r.id)} has Origin AWS_KMS; key material can only be imported into keys created with Origin EXTERNAL.`);
+    if (r.origin !== 'EXTERNAL')
+      throw unsupported(
+        `${keyArn(region, r.id)} has Origin AWS_KMS; key material can only be imported into keys created with Origin EXTERNAL.`,
+      );
   }
 
   private setEnabled(ref: string, enabled: boolean): Record<string, never> {
@@ -545,8 +651,12 @@ export class KmsService {
   }
 
   private userAlias(name: string): string {
-    if (!isAliasName(name)) throw validation(`Alias name ${name} must begin with alias/ and contain only letters, digits, "/", "_" and "-" (at most 256 characters).`);
-    if (RESERVED_ALIAS_PREFIXES.some((p) => name.startsWith(p))) throw new KmsError('NotAuthorizedException', `Aliases beginning with ${RESERVED_ALIAS_PREFIXES.join(' or ')} are reserved.`);
+    if (!isAliasName(name))
+      throw validation(
+        `Alias name ${name} must begin with alias/ and contain only letters, digits, "/", "_" and "-" (at most 256 characters).`,
+      );
+    if (RESERVED_ALIAS_PREFIXES.some((p) => name.startsWith(p)))
+      throw new KmsError('NotAuthorizedException', `Aliases beginning with ${RESERVED_ALIAS_PREFIXES.join(' or ')} are reserved.`);
     return name;
   }
 
@@ -569,7 +679,12 @@ export class KmsService {
     const v = this.sql.exec<VersionRow>('SELECT * FROM versions WHERE key_id = ? AND ver = ?', keyId, ver).toArray()[0];
     if (!v) throw new KmsError('KMSInvalidStateException', `The KMS key ${keyId} has no key material version ${ver}.`);
     const m = await unwrapKey(await this.root(), fromB64(v.wsalt), cmkWrapInfo(keyId, ver), fromB64(v.wrapped));
-    if (!m) throw new KmsError('KMSInternalException', `The material of KMS key ${keyId} does not unwrap under the root key (was KMS_ROOT_KEY changed?).`, 500);
+    if (!m)
+      throw new KmsError(
+        'KMSInternalException',
+        `The material of KMS key ${keyId} does not unwrap under the root key (was KMS_ROOT_KEY changed?).`,
+        500,
+      );
     return m;
   }
 
@@ -580,11 +695,14 @@ export class KmsService {
   /** Deletes keys whose waiting period is over and imported material that has expired. */
   private housekeeping(): void {
     const now = this.clock();
-    for (const { id } of this.sql.exec<{ id: string }>('SELECT id FROM keys WHERE deletion_date IS NOT NULL AND deletion_date <= ?', now).toArray()) {
+    for (const { id } of this.sql
+      .exec<{ id: string }>('SELECT id FROM keys WHERE deletion_date IS NOT NULL AND deletion_date <= ?', now)
+      .toArray()) {
       for (const t of ['versions', 'aliases', 'import_tokens']) this.sql.exec(`DELETE FROM ${t} WHERE key_id = ?`, id);
       this.sql.exec('DELETE FROM keys WHERE id = ?', id);
     }
-    for (const { id } of this.sql.exec<{ id: string }>('SELECT id FROM keys WHERE valid_to IS NOT NULL AND valid_to <= ?', now).toArray()) this.dropMaterial(id);
+    for (const { id } of this.sql.exec<{ id: string }>('SELECT id FROM keys WHERE valid_to IS NOT NULL AND valid_to <= ?', now).toArray())
+      this.dropMaterial(id);
     this.sql.exec('DELETE FROM import_tokens WHERE valid_to <= ?', now - 7 * DAY);
   }
 
@@ -615,7 +733,12 @@ export class KmsService {
 function failure(e: unknown): Failure {
   if (!(e instanceof KmsError)) throw e;
   const reason: UseFailure =
-    e.type === 'NotFoundException' ? 'NotFound' : e.type === 'DisabledException' ? 'Disabled' : e.type === 'KMSInvalidStateException' ? 'InvalidState' : 'Internal';
+    e.type === 'NotFoundException'
+      ? 'NotFound'
+      : e.type === 'DisabledException'
+        ? 'Disabled'
+        : e.type === 'KMSInvalidStateException'
+          ? 'InvalidState'
+          : 'Internal';
   return { ok: false, reason, message: e.message };
 }
-

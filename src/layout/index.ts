@@ -17,7 +17,8 @@ export function layoutsFor(env: Env, config: Config, store: Store): Layouts {
   let wildcard: Layout | undefined;
   for (const u of config.upstreams) {
     const raw = (env as unknown as Record<string, unknown>)[u.credentials];
-    const secret = () => readSecret(typeof raw === 'object' && raw ? (raw as Secret) : undefined, typeof raw === 'string' ? raw : undefined);
+    const secret = () =>
+      readSecret(typeof raw === 'object' && raw ? (raw as Secret) : undefined, typeof raw === 'string' ? raw : undefined);
     const layout = new ProxyLayout(u, secret);
     if (u.name === '*') wildcard = layout;
     else named.set(u.name, layout);

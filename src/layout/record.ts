@@ -5,10 +5,10 @@
 // types here never change them (a typed field maps to the stored string at the
 // boundary). Where the R2 layout puts its entries is in r2/entries.ts.
 
+import { IntegrityError } from '../sse';
 import { decodeEnvelope, encodeEnvelope } from '../sse/envelope';
 import type { Envelope } from '../sse/types';
 import type { HttpMeta, StoredObject } from '../store/types';
-import { IntegrityError } from '../sse';
 import { LayoutError } from './errors';
 
 /** The envelope (JSON) of an object record or of an upload in progress. */
@@ -72,7 +72,8 @@ export const METADATA_LIMIT = 2048;
 const SIZE = /^(0|[1-9]\d{0,12})$/;
 const MAX_SIZE = 5 * 1024 ** 4;
 const validSize = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_SIZE;
-const storedSize = (v: string | undefined): number | undefined => (v !== undefined && SIZE.test(v) && Number(v) <= MAX_SIZE ? Number(v) : undefined);
+const storedSize = (v: string | undefined): number | undefined =>
+  v !== undefined && SIZE.test(v) && Number(v) <= MAX_SIZE ? Number(v) : undefined;
 
 // --- where an object's data is ---
 
@@ -102,7 +103,8 @@ export function decodeLocation(s: string): ObjectLocation {
 
 export const isMultipart = (rec: { location: ObjectLocation }): boolean => rec.location.kind === 'multipart';
 /** The upload a multipart object was completed from; undefined for a single-stream object. */
-export const uploadOf = (rec: { location: ObjectLocation }): string | undefined => (rec.location.kind === 'multipart' ? rec.location.upload : undefined);
+export const uploadOf = (rec: { location: ObjectLocation }): string | undefined =>
+  rec.location.kind === 'multipart' ? rec.location.upload : undefined;
 
 // --- object records ---
 
@@ -126,21 +128,34 @@ export interface ObjectRecord extends RecordFields {
 }
 
 /** A record as a layout returns it once stored. */
-export function storedRecord(fields: RecordFields, location: ObjectLocation, stored: { http: HttpMeta; uploaded: Date; storeEtag?: string }): ObjectRecord {
+export function storedRecord(
+  fields: RecordFields,
+  location: ObjectLocation,
+  stored: { http: HttpMeta; uploaded: Date; storeEtag?: string },
+): ObjectRecord {
   return { ...fields, location, ...stored };
 }
 
 /** An object record's custom metadata. Throws MetadataTooLarge past the store's budget. */
 export function encodeObjectRecord(r: RecordFields & { location: ObjectLocation }): Record<string, string> {
   const F = FIELDS.object;
-  const c: Record<string, string> = { [F.size]: String(r.size), [F.etag]: r.etag, [F.crc64]: r.crc64, [F.data]: encodeLocation(r.location) };
+  const c: Record<string, string> = {
+    [F.size]: String(r.size),
+    [F.etag]: r.etag,
+    [F.crc64]: r.crc64,
+    [F.data]: encodeLocation(r.location),
+  };
   if (r.manifest) c[F.manifest] = r.manifest;
   if (r.envelope) c[F.envelope] = encodeEnvelope(r.envelope);
   Object.assign(c, encodeUserMeta(r.meta));
   let bytes = 0;
   for (const [k, v] of Object.entries(c)) bytes += new TextEncoder().encode(k + v).length;
   if (bytes > METADATA_LIMIT) {
-    throw new LayoutError('MetadataTooLarge', `Your metadata headers exceed the maximum allowed metadata size (${METADATA_LIMIT} bytes including the encryption envelope).`, { limit: String(METADATA_LIMIT) });
+    throw new LayoutError(
+      'MetadataTooLarge',
+      `Your metadata headers exceed the maximum allowed metadata size (${METADATA_LIMIT} bytes including the encryption envelope).`,
+      { limit: String(METADATA_LIMIT) },
+    );
   }
   return c;
 }
@@ -154,7 +169,7 @@ export function decodeObjectRecord(o: StoredObject): ObjectRecord | null {
   const c = o.custom;
   if (c[F.data] === undefined || c[F.size] === undefined) return null;
   const size = storedSize(c[F.size]);
-  if (size === undefined) throw new IntegrityError('the record\'s size is malformed');
+  if (size === undefined) throw new IntegrityError("the record's size is malformed");
   if (!c[F.data]) throw new IntegrityError('the record names no data');
   return {
     size,
@@ -186,7 +201,14 @@ export function checkRecordBudget(fields: RecordFields, location: ObjectLocation
  * upload fits the budget at its widest (`maxSize`, 10,000 parts, the envelope's salt and commit).
  */
 export function checkCompletionBudget(upload: string, envelope: Envelope | undefined, meta: Record<string, string>, maxSize: number): void {
-  const widest = { size: maxSize, etag: '0'.repeat(32) + '-10000', crc64: '', manifest: '0'.repeat(43), envelope: envelope && { ...envelope, salt: '0'.repeat(22), commit: '0'.repeat(43) }, meta };
+  const widest = {
+    size: maxSize,
+    etag: `${'0'.repeat(32)}-10000`,
+    crc64: '',
+    manifest: '0'.repeat(43),
+    envelope: envelope && { ...envelope, salt: '0'.repeat(22), commit: '0'.repeat(43) },
+    meta,
+  };
   checkRecordBudget(widest, { kind: 'multipart', upload });
 }
 
@@ -197,7 +219,10 @@ export function envelopeOf(custom: Record<string, string>): Envelope | undefined
 }
 
 /** The same record entry with a re-wrapped envelope, every other field as stored. */
-export const withEnvelope = (custom: Record<string, string>, env: Envelope): Record<string, string> => ({ ...custom, [ENVELOPE]: encodeEnvelope(env) });
+export const withEnvelope = (custom: Record<string, string>, env: Envelope): Record<string, string> => ({
+  ...custom,
+  [ENVELOPE]: encodeEnvelope(env),
+});
 
 function encodeUserMeta(meta: Record<string, string>): Record<string, string> {
   const c: Record<string, string> = {};
@@ -257,14 +282,31 @@ export interface ObjectManifest {
 
 /** The manifest's bytes: `{"v":1,"upload":…,"parts":[{"n","size","data","etag","salt","commit"},…]}` (salt and commit when sealed). */
 export function encodeManifest(m: ObjectManifest): Uint8Array {
-  const parts = m.parts.map((p) => ({ n: p.n, size: p.size, data: encodePartLocation(p.location), etag: p.etag, salt: p.salt, commit: p.commit }));
+  const parts = m.parts.map((p) => ({
+    n: p.n,
+    size: p.size,
+    data: encodePartLocation(p.location),
+    etag: p.etag,
+    salt: p.salt,
+    commit: p.commit,
+  }));
   return new TextEncoder().encode(JSON.stringify({ v: 1, upload: m.upload, parts }));
 }
 
 /** A multipart object's manifest, checked field by field: anything else is an IntegrityError. */
 export function decodeManifest(body: Uint8Array): ObjectManifest {
   const m = manifestJson(body);
-  return { upload: m.upload, parts: m.parts.map(({ n, size, data, etag, salt, commit }) => ({ n, size, etag, ...(salt === undefined ? {} : { salt }), ...(commit === undefined ? {} : { commit }), location: decodePartLocation(data) })) };
+  return {
+    upload: m.upload,
+    parts: m.parts.map(({ n, size, data, etag, salt, commit }) => ({
+      n,
+      size,
+      etag,
+      ...(salt === undefined ? {} : { salt }),
+      ...(commit === undefined ? {} : { commit }),
+      location: decodePartLocation(data),
+    })),
+  };
 }
 
 /** The manifest part for part `n` of a Complete, from its record. */
@@ -299,8 +341,20 @@ function manifestJson(body: Uint8Array): ManifestJson {
   }
   const optional = (v: unknown) => v === undefined || typeof v === 'string';
   const ok =
-    m && m.v === 1 && typeof m.upload === 'string' && Array.isArray(m.parts) &&
-    m.parts.every((p) => p && Number.isInteger(p.n) && validSize(p.size) && typeof p.data === 'string' && typeof p.etag === 'string' && optional(p.salt) && optional(p.commit));
+    m &&
+    m.v === 1 &&
+    typeof m.upload === 'string' &&
+    Array.isArray(m.parts) &&
+    m.parts.every(
+      (p) =>
+        p &&
+        Number.isInteger(p.n) &&
+        validSize(p.size) &&
+        typeof p.data === 'string' &&
+        typeof p.etag === 'string' &&
+        optional(p.salt) &&
+        optional(p.commit),
+    );
   if (!ok) throw new IntegrityError('the manifest is malformed');
   return m;
 }
@@ -347,7 +401,7 @@ export function decodePartRecord(custom: Record<string, string>): PartRecord {
 function decodePartFields(custom: Record<string, string>): PartFields {
   const F = FIELDS.part;
   const size = storedSize(custom[F.size]);
-  if (size === undefined) throw new IntegrityError('the part record\'s size is malformed');
+  if (size === undefined) throw new IntegrityError("the part record's size is malformed");
   const etag = custom[F.etag];
   if (etag === undefined) throw new IntegrityError('the part record has no ETag');
   const salt = custom[F.salt] || undefined;
@@ -402,7 +456,10 @@ export function decodeUploadEntry(stored: Record<string, string>): UploadEntry {
 /** Who has claimed the upload ("completing" or "aborting"); undefined (or '') while it is open. */
 export const claimOf = (stored: Record<string, string>): string | undefined => stored[FIELDS.upload.state];
 /** The upload entry claimed for a Complete or an Abort, every other field as stored. */
-export const withClaim = (stored: Record<string, string>, state: UploadState): Record<string, string> => ({ ...stored, [FIELDS.upload.state]: state });
+export const withClaim = (stored: Record<string, string>, state: UploadState): Record<string, string> => ({
+  ...stored,
+  [FIELDS.upload.state]: state,
+});
 /** The upload entry open again, every other field as stored. */
 export function withoutClaim(stored: Record<string, string>): Record<string, string> {
   const { [FIELDS.upload.state]: _, ...rest } = stored;

@@ -4,8 +4,8 @@
 //   proxy/      an existing S3-compatible bucket: ciphertext at the object's own key,
 //               the envelope in its user metadata, bookkeeping under a hidden prefix
 
-import type { HttpMeta } from '../store/types';
 import type { Envelope } from '../sse/types';
+import type { HttpMeta } from '../store/types';
 import type { ObjectManifest, ObjectPart, ObjectRecord, PartFields, RecordFields } from './record';
 
 export type { RecordFields };
@@ -102,7 +102,13 @@ export interface Layout {
    * once the body is stored); drops what it replaced. Null when `ifRecord` no longer
    * matches the current record.
    */
-  write(bucket: string, key: string, body: Body, finish: () => Promise<RecordFields>, opts: { http: HttpMeta; ifRecord?: string }): Promise<ObjectRecord | null>;
+  write(
+    bucket: string,
+    key: string,
+    body: Body,
+    finish: () => Promise<RecordFields>,
+    opts: { http: HttpMeta; ifRecord?: string },
+  ): Promise<ObjectRecord | null>;
   /** Replaces the record (a new envelope or metadata) over the same data, if still at `ifRecord`. */
   swap(bucket: string, key: string, rec: ObjectRecord, ifRecord: string): Promise<ObjectRecord | null>;
   /** Deletes an object; a missing one is not an error. */
@@ -112,7 +118,14 @@ export interface Layout {
    * With `storedLength` (that stream's whole stored length), an entry of any other
    * length (bytes appended or cut) is an IntegrityError, even when only a range is read.
    */
-  read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ObjectPart[]; index: number }, storedLength?: number): Promise<ReadableStream<Uint8Array> | null>;
+  read(
+    bucket: string,
+    key: string,
+    rec: ObjectRecord,
+    range: { offset: number; length: number } | undefined,
+    part?: { parts: ObjectPart[]; index: number },
+    storedLength?: number,
+  ): Promise<ReadableStream<Uint8Array> | null>;
   /** A multipart object's manifest bytes (as committed to by the record). */
   manifest(bucket: string, key: string, rec: ObjectRecord): Promise<Uint8Array | null>;
   list(bucket: string, o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number }): Promise<Listing>;

@@ -1,9 +1,9 @@
 // Everything a handler needs about one request, resolved once by the router.
 
-import type { Config } from '../config';
-import type { Sealer } from '../sse';
-import type { Layout, Layouts } from '../layout/types';
 import type { Auth, Dialect } from '../auth/types';
+import type { Config } from '../config';
+import type { Layout, Layouts } from '../layout/types';
+import type { Sealer } from '../sse';
 
 export interface Ctx {
   req: Request;

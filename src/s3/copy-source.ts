@@ -4,7 +4,7 @@
 import type { ObjectRecord } from '../layout/record';
 import type { SseRequest } from '../sse';
 import type { Ctx } from './context';
-import { checkKey, integrityFailure, loadRecord, openObject, type ObjectReader } from './objects';
+import { checkKey, integrityFailure, loadRecord, type ObjectReader, openObject } from './objects';
 import { checkConditions } from './protocol/conditions';
 import { S3Error } from './protocol/errors';
 import { requestSse, requireCustomerKeyFit } from './protocol/sse-headers';
@@ -25,26 +25,44 @@ export async function copySource(ctx: Ctx): Promise<CopySource> {
   try {
     path = decodeURIComponent(pathPart).replace(/^\//, '');
   } catch {
-    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { fields: { ArgumentName: 'x-amz-copy-source' } });
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', {
+      fields: { ArgumentName: 'x-amz-copy-source' },
+    });
   }
   // COS clients send "<bucket>.cos.<region>.myqcloud.com/<key>"; keep the bucket label.
   const i = path.indexOf('/');
   if (i <= 0 || i === path.length - 1) {
-    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { fields: { ArgumentName: 'x-amz-copy-source' } });
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', {
+      fields: { ArgumentName: 'x-amz-copy-source' },
+    });
   }
   const host = path.slice(0, i);
-  const bucket = ctx.config.baseDomains.reduce((b, base) => (b.endsWith(`.${base}`) ? b.slice(0, -base.length - 1) : b), host.split('.cos.')[0]);
+  const bucket = ctx.config.baseDomains.reduce(
+    (b, base) => (b.endsWith(`.${base}`) ? b.slice(0, -base.length - 1) : b),
+    host.split('.cos.')[0],
+  );
   const key = path.slice(i + 1);
   const version = new URLSearchParams(query).get('versionId');
   if (version !== null && version !== 'null') {
-    throw new S3Error('InvalidArgument', 'This gateway does not keep object versions, so a copy source cannot name a versionId.', { fields: { ArgumentName: 'versionId' } });
+    throw new S3Error('InvalidArgument', 'This gateway does not keep object versions, so a copy source cannot name a versionId.', {
+      fields: { ArgumentName: 'versionId' },
+    });
   }
   const sse = await requestSse(ctx, 'copy-source');
   checkKey(ctx, key, bucket);
   const rec = await loadRecord(ctx, bucket, key);
   const h = ctx.req.headers;
   const get = (s: string) => h.get(`x-amz-copy-source-${s}`) ?? h.get(`x-cos-copy-source-${s}`);
-  checkConditions(rec, { ifMatch: get('if-match'), ifNoneMatch: get('if-none-match'), ifModifiedSince: get('if-modified-since'), ifUnmodifiedSince: get('if-unmodified-since') }, true);
+  checkConditions(
+    rec,
+    {
+      ifMatch: get('if-match'),
+      ifNoneMatch: get('if-none-match'),
+      ifModifiedSince: get('if-modified-since'),
+      ifUnmodifiedSince: get('if-unmodified-since'),
+    },
+    true,
+  );
   requireCustomerKeyFit('copy-source', rec.envelope, sse);
   let reader: ObjectReader;
   try {

@@ -1,17 +1,17 @@
 // Reading and writing objects, shared by the object handlers: the SSE calls over
 // the bucket's layout (layout/), which alone knows how records and data are stored.
 
+import { fromB64url, timingSafeEqual } from '../crypto/bytes';
+import { checkRecordBudget, decodeManifest, type ObjectPart, type ObjectRecord, uploadOf } from '../layout/record';
+import type { BucketInfo } from '../layout/types';
 import { etagFor, IntegrityError, LengthError, type Mode, type SseRequest } from '../sse';
 import type { HttpMeta } from '../store/types';
-import type { BucketInfo } from '../layout/types';
-import { timingSafeEqual, fromB64url } from '../crypto/bytes';
-import { decodePayload } from './payload/chunked';
+import { type Ctx, layoutOf } from './context';
 import { readAtMost } from './payload/body';
 import { CHECKSUM_ALGORITHMS } from './payload/checksum';
-import { layoutOf, type Ctx } from './context';
-import { S3Error, toS3Error } from './protocol/errors';
+import { decodePayload } from './payload/chunked';
 import { hashTap } from './payload/hashing';
-import { checkRecordBudget, decodeManifest, uploadOf, type ObjectPart, type ObjectRecord } from '../layout/record';
+import { S3Error, toS3Error } from './protocol/errors';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 
@@ -60,13 +60,18 @@ export function declaredLength(h: Headers): number {
   if (v === null) throw new S3Error('MissingContentLength');
   if (!/^\d+$/.test(v)) throw new S3Error('InvalidArgument', 'Content-Length is not a valid number.');
   const n = Number(v);
-  if (n > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge', undefined, { fields: { ProposedSize: v, MaxSizeAllowed: String(MAX_OBJECT_SIZE) } });
+  if (n > MAX_OBJECT_SIZE)
+    throw new S3Error('EntityTooLarge', undefined, { fields: { ProposedSize: v, MaxSizeAllowed: String(MAX_OBJECT_SIZE) } });
   return n;
 }
 
 export const httpMetaFrom = (h: Headers): HttpMeta => ({
   contentType: h.get('content-type') ?? undefined,
-  contentEncoding: h.get('content-encoding')?.replace(/(^|,\s*)aws-chunked\s*(,\s*)?/, '$1').replace(/,\s*$/, '') || undefined,
+  contentEncoding:
+    h
+      .get('content-encoding')
+      ?.replace(/(^|,\s*)aws-chunked\s*(,\s*)?/, '$1')
+      .replace(/,\s*$/, '') || undefined,
   contentDisposition: h.get('content-disposition') ?? undefined,
   contentLanguage: h.get('content-language') ?? undefined,
   cacheControl: h.get('cache-control') ?? undefined,
@@ -86,7 +91,8 @@ export interface WriteInput {
   ifRecord?: string;
 }
 
-export const conflict = () => new S3Error('OperationAborted', 'A conflicting write to this object happened at the same time. Please try again.', { status: 409 });
+export const conflict = () =>
+  new S3Error('OperationAborted', 'A conflicting write to this object happened at the same time. Please try again.', { status: 409 });
 
 /**
  * Streams a plaintext body into a fresh data object (sealed when mode is set),
@@ -108,7 +114,10 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
   };
   let rec: ObjectRecord | null;
   try {
-    rec = await layoutOf(ctx, w.bucket).write(w.bucket, w.key, { stream, length: sealing ? sealing.storedLength : w.length }, finish, { http: w.http, ifRecord: w.ifRecord });
+    rec = await layoutOf(ctx, w.bucket).write(w.bucket, w.key, { stream, length: sealing ? sealing.storedLength : w.length }, finish, {
+      http: w.http,
+      ifRecord: w.ifRecord,
+    });
   } catch (e) {
     throw uploadError(e);
   }
@@ -117,7 +126,8 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
 }
 
 function uploadError(e: unknown): unknown {
-  if (e instanceof LengthError) return new S3Error('IncompleteBody', e.got < e.expected ? undefined : 'The request body is longer than the declared content length.');
+  if (e instanceof LengthError)
+    return new S3Error('IncompleteBody', e.got < e.expected ? undefined : 'The request body is longer than the declared content length.');
   const refusal = toS3Error(e);
   if (refusal) return refusal;
   if (e instanceof TypeError && /length/i.test(String(e.message))) return new S3Error('IncompleteBody');
@@ -143,12 +153,19 @@ export const MAX_LIST_BODY = 2 * 1024 * 1024;
  */
 export async function wholeBody(ctx: Ctx, max: number, opts: { bound?: boolean } = {}): Promise<string> {
   const h = ctx.req.headers;
-  const digest = h.has('content-md5') || CHECKSUM_ALGORITHMS.some((a) => h.has('x-amz-checksum-' + a));
+  const digest = h.has('content-md5') || CHECKSUM_ALGORITHMS.some((a) => h.has(`x-amz-checksum-${a}`));
   const signed = ctx.auth.payload.kind === 'sha256' || ctx.auth.payload.kind === 'chunked-signed';
   if (opts.bound && !signed && !digest) {
-    throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 (or an x-amz-checksum-* header), since the body is not signed.');
+    throw new S3Error(
+      'InvalidRequest',
+      'Missing required header for this request: Content-MD5 (or an x-amz-checksum-* header), since the body is not signed.',
+    );
   }
-  const bytes = await readAtMost(requestBody(ctx), max, () => new S3Error('MaxMessageLengthExceeded', `Your request was too big: this request's body may have at most ${max} bytes.`));
+  const bytes = await readAtMost(
+    requestBody(ctx),
+    max,
+    () => new S3Error('MaxMessageLengthExceeded', `Your request was too big: this request's body may have at most ${max} bytes.`),
+  );
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
@@ -216,7 +233,11 @@ export interface ObjectReader {
 export async function openObject(ctx: Ctx, bucket: string, key: string, rec: ObjectRecord, sse: SseRequest): Promise<ObjectReader> {
   const obj = { bucket, key };
   const layout = layoutOf(ctx, bucket);
-  const stored = async (range: { offset: number; length: number } | undefined, storedLength: number, part?: { parts: ObjectPart[]; index: number }) => {
+  const stored = async (
+    range: { offset: number; length: number } | undefined,
+    storedLength: number,
+    part?: { parts: ObjectPart[]; index: number },
+  ) => {
     const body = await layout.read(bucket, key, rec, range, part, storedLength);
     if (!body) throw missingData(ctx, bucket, key);
     return body;
@@ -233,7 +254,10 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
           return stored({ offset: start, length: end - start + 1 }, rec.size);
         }
         const span = opening.span(start, Math.max(start, end));
-        return opening.read(await stored({ offset: span.offset, length: span.length }, opening.storedLength), end >= start ? span : { ...span, take: 0 });
+        return opening.read(
+          await stored({ offset: span.offset, length: span.length }, opening.storedLength),
+          end >= start ? span : { ...span, take: 0 },
+        );
       },
     };
   }
@@ -245,10 +269,15 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
     (manifest ??= (async () => {
       const body = await layout.manifest(bucket, key, rec);
       if (!body) throw missingData(ctx, bucket, key);
-      if (!timingSafeEqual(new Uint8Array(await crypto.subtle.digest('SHA-256', body)), digest)) throw new IntegrityError('manifest digest mismatch');
+      if (!timingSafeEqual(new Uint8Array(await crypto.subtle.digest('SHA-256', body)), digest))
+        throw new IntegrityError('manifest digest mismatch');
       const m = decodeManifest(body);
       let offset = 0;
-      const offsets = m.parts.map((p) => (offset += p.size) - p.size);
+      const offsets = m.parts.map((p) => {
+        const at = offset;
+        offset += p.size;
+        return at;
+      });
       if (offset !== rec.size || m.upload !== uploadId) throw new IntegrityError('manifest does not match the record');
       return { parts: m.parts, offsets };
     })());
@@ -271,7 +300,9 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
     },
     async read(start, end) {
       const { parts, offsets } = await load();
-      const wanted = parts.map((_, i) => i).filter((i) => parts[i].size > 0 && offsets[i] <= end && offsets[i] + parts[i].size - 1 >= start);
+      const wanted = parts
+        .map((_, i) => i)
+        .filter((i) => parts[i].size > 0 && offsets[i] <= end && offsets[i] + parts[i].size - 1 >= start);
       let i = 0;
       let current: ReadableStreamDefaultReader<Uint8Array> | undefined;
       return new ReadableStream<Uint8Array>({

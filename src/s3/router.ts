@@ -1,16 +1,16 @@
 // Addressing (path style and virtual-hosted) and dispatch to the handlers.
 
 import type { Ctx } from './context';
+import { checkKey } from './objects';
 import { bucketLocation, createBucket, deleteBucket, headBucket, listBuckets } from './ops/bucket';
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './ops/bucket-encryption';
+import { copyObject } from './ops/copy';
 import { deleteMany, deleteOne } from './ops/delete';
-import { S3Error } from './protocol/errors';
 import { getObject } from './ops/get';
 import { listObjects } from './ops/list';
-import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './ops/bucket-encryption';
-import { putObject } from './ops/put';
-import { copyObject } from './ops/copy';
-import { checkKey } from './objects';
 import { abortUpload, completeUpload, createUpload, listParts, listUploads, uploadPart } from './ops/multipart';
+import { putObject } from './ops/put';
+import { S3Error } from './protocol/errors';
 
 /** Bucket and key of a request, from the Host (virtual-hosted) or the path. */
 export function address(url: URL, host: string, baseDomains: string[]): { bucket: string; key: string } {
@@ -27,12 +27,39 @@ function decodePath(p: string): string {
   try {
     return decodeURIComponent(p);
   } catch {
-    throw new S3Error('InvalidURI', 'Couldn\'t parse the specified URI.', { status: 400 });
+    throw new S3Error('InvalidURI', "Couldn't parse the specified URI.", { status: 400 });
   }
 }
 
 // Subresources we do not serve yet: answer 501 rather than misreading them as plain object calls.
-const UNSUPPORTED = ['acl', 'policy', 'cors', 'lifecycle', 'versioning', 'versions', 'tagging', 'website', 'logging', 'notification', 'replication', 'object-lock', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'ownershipControls', 'publicAccessBlock', 'attributes'];
+const UNSUPPORTED = [
+  'acl',
+  'policy',
+  'cors',
+  'lifecycle',
+  'versioning',
+  'versions',
+  'tagging',
+  'website',
+  'logging',
+  'notification',
+  'replication',
+  'object-lock',
+  'retention',
+  'legal-hold',
+  'torrent',
+  'restore',
+  'select',
+  'accelerate',
+  'requestPayment',
+  'inventory',
+  'metrics',
+  'analytics',
+  'intelligent-tiering',
+  'ownershipControls',
+  'publicAccessBlock',
+  'attributes',
+];
 
 export async function dispatch(ctx: Ctx): Promise<Response> {
   const m = ctx.req.method;

@@ -16,7 +16,6 @@ export interface BucketEncryption {
   blocked: string[];
 }
 
-
 /** The bucket's default encryption is kept as JSON in its settings under this name. */
 const SETTING = FIELDS.bucket.sse;
 
@@ -40,7 +39,10 @@ export async function writeMode(ctx: Ctx, sse: SseRequest, bucket = ctx.bucket):
   const m = sse.mode ?? cfg?.mode ?? ctx.config.defaultSse;
   const blocked = m === 'c' ? 'SSE-C' : m === 'none' ? 'NONE' : undefined;
   if (blocked && cfg?.blocked.includes(blocked)) {
-    throw new S3Error('AccessDenied', `This bucket blocks ${blocked === 'NONE' ? 'unencrypted writes' : 'SSE-C'} (BlockedEncryptionTypes).`);
+    throw new S3Error(
+      'AccessDenied',
+      `This bucket blocks ${blocked === 'NONE' ? 'unencrypted writes' : 'SSE-C'} (BlockedEncryptionTypes).`,
+    );
   }
   // A write that names no encryption takes the bucket default's CMK with its mode;
   // one that asks for SSE-KMS without a key id gets the default CMK (as S3 does).

@@ -16,8 +16,12 @@ export function decodeEnvelope(s: string): Envelope {
     throw new IntegrityError('envelope is not JSON');
   }
   const ok =
-    e && e.v === 1 && (e.mode === 'cos' || e.mode === 'kms' || e.mode === 'c') &&
-    Number.isSafeInteger(e.seg) && e.seg >= 1024 && e.seg <= 1 << 24 &&
+    e &&
+    e.v === 1 &&
+    (e.mode === 'cos' || e.mode === 'kms' || e.mode === 'c') &&
+    Number.isSafeInteger(e.seg) &&
+    e.seg >= 1024 &&
+    e.seg <= 1 << 24 &&
     REQUIRED.every((k) => typeof e[k] === 'string' && B64URL.test(e[k]));
   if (!ok) throw new IntegrityError('envelope is malformed');
   return e;

@@ -11,13 +11,13 @@
 // Handlers see only seal() and open(); the primitives stay below this line. Refusals
 // are SseError kinds (./errors.ts), never S3 codes.
 
-import { concat, timingSafeEqual, fields, fromB64url, randomBytes, toB64url, toHex, utf8 } from '../crypto/bytes';
+import { concat, fields, fromB64url, randomBytes, timingSafeEqual, toB64url, toHex, utf8 } from '../crypto/bytes';
 import { hkdf } from '../crypto/kdf';
-import { cipherLength, decryptBody, deriveStream, encryptStream, IntegrityError, segmentSpan, type SegmentSpan } from '../crypto/stream';
+import { cipherLength, decryptBody, deriveStream, encryptStream, IntegrityError, type SegmentSpan, segmentSpan } from '../crypto/stream';
 import type { Envelope, KeyMode, Mode, ObjectId, SseRequest } from './types';
 
-export type { Envelope, Mode, ObjectId, SseRequest } from './types';
 export { IntegrityError, LengthError, SseError } from './errors';
+export type { Envelope, Mode, ObjectId, SseRequest } from './types';
 
 const streamContext = (obj: ObjectId, plainLen: number, seg: number): Uint8Array => fields('object', obj.bucket, obj.key, plainLen, seg);
 const partContext = (obj: ObjectId, uploadId: string, part: number, plainLen: number, seg: number): Uint8Array =>
@@ -58,7 +58,10 @@ export function etagFor(envelope: Envelope | undefined, plain: string, parts?: n
 }
 
 export class Sealer {
-  constructor(private modes: Partial<Record<Mode, KeyMode>>, private segmentSize: number) {}
+  constructor(
+    private modes: Partial<Record<Mode, KeyMode>>,
+    private segmentSize: number,
+  ) {}
 
   private mode(m: Mode): KeyMode {
     const km = this.modes[m];
@@ -100,15 +103,34 @@ export class Sealer {
     return { v: 1, mode, seg: this.segmentSize, salt: '', commit: '', ...wrap };
   }
 
-  async sealPart(obj: ObjectId, upload: Envelope, req: SseRequest, uploadId: string, part: number, plainLen: number): Promise<SealedPart & { storedLength: number; transform: TransformStream<Uint8Array, Uint8Array> }> {
+  async sealPart(
+    obj: ObjectId,
+    upload: Envelope,
+    req: SseRequest,
+    uploadId: string,
+    part: number,
+    plainLen: number,
+  ): Promise<SealedPart & { storedLength: number; transform: TransformStream<Uint8Array, Uint8Array> }> {
     const dataKey = await this.mode(upload.mode).unwrap(obj, upload, req);
     const salt = randomBytes(16);
     const { key, commitment } = await deriveStream(dataKey, salt, partContext(obj, uploadId, part, plainLen, upload.seg));
-    return { salt: toB64url(salt), commit: toB64url(commitment), storedLength: cipherLength(plainLen, upload.seg), transform: encryptStream(key, plainLen, upload.seg) };
+    return {
+      salt: toB64url(salt),
+      commit: toB64url(commitment),
+      storedLength: cipherLength(plainLen, upload.seg),
+      transform: encryptStream(key, plainLen, upload.seg),
+    };
   }
 
   /** The completed object's envelope: `commit` now covers the data key and the manifest digest. */
-  async completeUpload(obj: ObjectId, upload: Envelope, req: SseRequest, uploadId: string, size: number, manifestDigest: Uint8Array): Promise<Envelope> {
+  async completeUpload(
+    obj: ObjectId,
+    upload: Envelope,
+    req: SseRequest,
+    uploadId: string,
+    size: number,
+    manifestDigest: Uint8Array,
+  ): Promise<Envelope> {
     const dataKey = await this.mode(upload.mode).unwrap(obj, upload, req);
     const salt = randomBytes(16);
     const commit = await manifestCommitment(dataKey, salt, obj, uploadId, size, upload.seg, manifestDigest);
@@ -122,7 +144,11 @@ export class Sealer {
     if (!timingSafeEqual(commit, fromB64url(envelope.commit))) throw new IntegrityError('manifest or key commitment mismatch');
     return {
       part: async (part: number, plainLen: number, sealed: SealedPart): Promise<Opening> => {
-        const { key, commitment } = await deriveStream(dataKey, fromB64url(sealed.salt), partContext(obj, uploadId, part, plainLen, envelope.seg));
+        const { key, commitment } = await deriveStream(
+          dataKey,
+          fromB64url(sealed.salt),
+          partContext(obj, uploadId, part, plainLen, envelope.seg),
+        );
         if (!timingSafeEqual(commitment, fromB64url(sealed.commit))) throw new IntegrityError(`part ${part} commitment mismatch`);
         return {
           storedLength: cipherLength(plainLen, envelope.seg),
@@ -141,5 +167,12 @@ export class Sealer {
   }
 }
 
-const manifestCommitment = (dataKey: Uint8Array, salt: Uint8Array, obj: ObjectId, uploadId: string, size: number, seg: number, digest: Uint8Array) =>
-  hkdf(dataKey, salt, concat(MANIFEST_LABEL, fields('multipart', obj.bucket, obj.key, uploadId, size, seg, digest)), 32);
+const manifestCommitment = (
+  dataKey: Uint8Array,
+  salt: Uint8Array,
+  obj: ObjectId,
+  uploadId: string,
+  size: number,
+  seg: number,
+  digest: Uint8Array,
+) => hkdf(dataKey, salt, concat(MANIFEST_LABEL, fields('multipart', obj.bucket, obj.key, uploadId, size, seg, digest)), 32);

@@ -1,7 +1,7 @@
 // SSE-C: the customer's key wraps the data key and is never stored. A salted
 // HMAC of it recognises the right key before anything is decrypted.
 
-import { concat, timingSafeEqual, fields, fromB64url, randomBytes, toB64url, utf8 } from '../crypto/bytes';
+import { concat, fields, fromB64url, randomBytes, timingSafeEqual, toB64url, utf8 } from '../crypto/bytes';
 import { hmacSha256, unwrapKey, wrapKey } from '../crypto/kdf';
 import { IntegrityError, SseError } from './errors';
 import type { Envelope, KeyMode, ObjectId, SseRequest, WrapFields } from './types';

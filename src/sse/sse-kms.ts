@@ -6,8 +6,8 @@
 // objects wrapped under its older versions.
 
 import { fromB64, fromB64url, toB64, toB64url, utf8 } from '../crypto/bytes';
-import { IntegrityError, SseError } from './errors';
 import type { Failure, UnwrapResult, WrapResult, WrapSubject } from '../kms/service';
+import { IntegrityError, SseError } from './errors';
 import type { Envelope, KeyMode, ObjectId, SseRequest, WrapFields } from './types';
 
 /** What SSE-KMS needs from the KMS: the RPC surface of KmsStore. */
@@ -73,7 +73,13 @@ export function sseKms(kms: () => KmsBackend | undefined): KeyMode {
           throw new IntegrityError('SSE-KMS envelope with a malformed context');
         }
       }
-      const r = await backend().unwrapDataKey(envelope.kid, envelope.kver, { bucket: obj.bucket, key: obj.key, context }, fromB64url(envelope.wsalt), fromB64url(envelope.wkey));
+      const r = await backend().unwrapDataKey(
+        envelope.kid,
+        envelope.kver,
+        { bucket: obj.bucket, key: obj.key, context },
+        fromB64url(envelope.wsalt),
+        fromB64url(envelope.wkey),
+      );
       if (!r.ok) throw kmsFailure(r);
       return r.dataKey;
     },

@@ -27,7 +27,7 @@ function toR2Http(h: HttpMeta = {}): R2HTTPMetadata {
   for (const [k, v] of Object.entries(rest)) if (v !== undefined) (out as Record<string, string>)[k] = v;
   if (expires) {
     const d = new Date(expires);
-    if (!isNaN(d.getTime())) out.cacheExpiry = d;
+    if (!Number.isNaN(d.getTime())) out.cacheExpiry = d;
   }
   return out;
 }
@@ -45,9 +45,19 @@ export class R2Store implements Store {
     return o ? { object: toStored(o), body: o.body } : null;
   }
 
-  put(key: string, body: Uint8Array | null, length: number, meta: PutMeta & ({ ifEtag: string } | { ifAbsent: true })): Promise<StoredObject | null>;
+  put(
+    key: string,
+    body: Uint8Array | null,
+    length: number,
+    meta: PutMeta & ({ ifEtag: string } | { ifAbsent: true }),
+  ): Promise<StoredObject | null>;
   put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta?: PutMeta): Promise<StoredObject>;
-  async put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta: PutMeta = {}): Promise<StoredObject | null> {
+  async put(
+    key: string,
+    body: ReadableStream<Uint8Array> | Uint8Array | null,
+    length: number,
+    meta: PutMeta = {},
+  ): Promise<StoredObject | null> {
     const opts: R2PutOptions = { customMetadata: meta.custom, httpMetadata: toR2Http(meta.http) };
     if (meta.ifEtag) opts.onlyIf = { etagMatches: meta.ifEtag };
     // "No entry yet": no etag matches "*" only when there is none (checked in test/worker/races.test.ts).

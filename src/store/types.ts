@@ -50,7 +50,12 @@ export interface Store {
    * With `ifEtag`, stores only if the entry still has that store etag, else returns null;
    * with `ifAbsent`, only if there is no entry yet.
    */
-  put(key: string, body: Uint8Array | null, length: number, meta: PutMeta & ({ ifEtag: string } | { ifAbsent: true })): Promise<StoredObject | null>;
+  put(
+    key: string,
+    body: Uint8Array | null,
+    length: number,
+    meta: PutMeta & ({ ifEtag: string } | { ifAbsent: true }),
+  ): Promise<StoredObject | null>;
   put(key: string, body: ReadableStream<Uint8Array> | Uint8Array | null, length: number, meta?: PutMeta): Promise<StoredObject>;
   delete(keys: string[]): Promise<void>;
   list(opts: ListOptions): Promise<ListResult>;

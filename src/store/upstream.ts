@@ -39,25 +39,45 @@ export interface UpstreamListing {
   token?: string; // NextContinuationToken
 }
 
-export interface WriteMeta { meta?: Record<string, string>; http?: HttpMeta }
+export interface WriteMeta {
+  meta?: Record<string, string>;
+  http?: HttpMeta;
+}
 
 /** Status 0 with code 'Unreachable' or 'Timeout' when no answer came. Never carries the
  * upstream's body (S3's echoes the string to sign), the request's headers or the credentials. */
 export class UpstreamError extends Error {
   override name = 'UpstreamError';
-  constructor(message: string, public status: number, public code: string, public retryable: boolean, cause?: unknown) {
+  constructor(
+    message: string,
+    public status: number,
+    public code: string,
+    public retryable: boolean,
+    cause?: unknown,
+  ) {
     super(message, cause === undefined ? undefined : { cause });
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed XML has no static shape; every leaf is read through str()
 type Xml = Record<string, any>;
 type Read<T> = (res: Response) => Promise<T>;
 /** `ok`: error statuses handed to the reader instead of thrown. */
-interface Call { query?: Record<string, string | undefined>; headers?: Record<string, string>; body?: ReadableStream<Uint8Array> | Uint8Array | null; length?: number; ok?: number[] }
+interface Call {
+  query?: Record<string, string | undefined>;
+  headers?: Record<string, string>;
+  body?: ReadableStream<Uint8Array> | Uint8Array | null;
+  length?: number;
+  ok?: number[];
+}
 
 const HTTP: [keyof HttpMeta, string][] = [
-  ['contentType', 'content-type'], ['contentEncoding', 'content-encoding'], ['contentDisposition', 'content-disposition'],
-  ['contentLanguage', 'content-language'], ['cacheControl', 'cache-control'], ['expires', 'expires'],
+  ['contentType', 'content-type'],
+  ['contentEncoding', 'content-encoding'],
+  ['contentDisposition', 'content-disposition'],
+  ['contentLanguage', 'content-language'],
+  ['cacheControl', 'cache-control'],
+  ['expires', 'expires'],
 ];
 const RETRYABLE_CODES = new Set(['SlowDown', 'RequestTimeout', 'InternalError', 'ServiceUnavailable']);
 // A HEAD answer has no body to read a code from.
@@ -65,9 +85,15 @@ const HEAD_CODES: Record<number, string> = { 400: 'BadRequest', 403: 'Forbidden'
 const CONCURRENT_DELETES = 8;
 
 // Values untrimmed, as keys may begin or end with spaces; htmlEntities also decodes numeric references.
-const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, htmlEntities: true, isArray: (n) => n === 'Contents' || n === 'CommonPrefixes' });
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: false,
+  htmlEntities: true,
+  isArray: (n) => n === 'Contents' || n === 'CommonPrefixes',
+});
 
-const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const encodeKey = (key: string) => enc(key).replace(/%2F/g, '/');
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const unquote = (etag: string) => etag.trim().replace(/^"(.*)"$/, '$1');
@@ -77,7 +103,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function fail(method: string, status: number, code: string, detail = ''): UpstreamError {
   code = /^[A-Za-z0-9.]{1,64}$/.test(code) ? code : '';
   const retryable = status >= 500 || status === 429 || RETRYABLE_CODES.has(code);
-  return new UpstreamError(`upstream ${method} answered ${status}${code ? ' ' + code : ''}${detail}`, status, code, retryable);
+  return new UpstreamError(`upstream ${method} answered ${status}${code ? ` ${code}` : ''}${detail}`, status, code, retryable);
 }
 
 function parse(text: string): Xml {
@@ -124,7 +150,7 @@ function toObject(key: string, h: Headers): UpstreamObject {
 
 function writeHeaders(w: WriteMeta = {}): Record<string, string> {
   const h: Record<string, string> = {};
-  for (const [k, v] of Object.entries(w.meta ?? {})) h['x-amz-meta-' + k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(w.meta ?? {})) h[`x-amz-meta-${k.toLowerCase()}`] = v;
   for (const [field, name] of HTTP) if (w.http?.[field] !== undefined) h[name] = w.http[field]!;
   return h;
 }
@@ -143,7 +169,8 @@ function exact(body: ReadableStream<Uint8Array>, length: number, seen: { error?:
         // Cancelled by the request failing: that failure, not a short body, is what happened.
         if (cancelled) return;
         n += r.done ? 0 : r.value.byteLength;
-        if (n > length || (r.done && n < length)) throw new Error(`body has ${r.done ? n : 'more than ' + length} bytes, declared ${length}`);
+        if (n > length || (r.done && n < length))
+          throw new Error(`body has ${r.done ? n : `more than ${length}`} bytes, declared ${length}`);
         if (r.done) ctl.close();
         else ctl.enqueue(r.value);
       } catch (error) {
@@ -166,7 +193,10 @@ export class Upstream {
   private send: (req: Request) => Promise<Response>;
   private opts: Required<Omit<UpstreamOptions, 'fetch'>>;
 
-  constructor(private cfg: UpstreamConfig, opts: UpstreamOptions = {}) {
+  constructor(
+    private cfg: UpstreamConfig,
+    opts: UpstreamOptions = {},
+  ) {
     const { accessKeyId, secretAccessKey, region } = cfg;
     this.aws = new AwsClient({ accessKeyId, secretAccessKey, region, service: 's3', retries: 0 });
     // Through a closure: workerd's fetch throws "Illegal invocation" when called as another object's method.
@@ -180,7 +210,10 @@ export class Upstream {
     return this.call('HEAD', key, { ok: [404] }, async (res) => (res.status === 404 ? null : toObject(key, res.headers)));
   }
 
-  async get(key: string, range?: { offset: number; length: number }): Promise<{ object: UpstreamObject; body: ReadableStream<Uint8Array> } | null> {
+  async get(
+    key: string,
+    range?: { offset: number; length: number },
+  ): Promise<{ object: UpstreamObject; body: ReadableStream<Uint8Array> } | null> {
     if (range?.length === 0) {
       // "bytes=a-b" cannot ask for nothing.
       const object = await this.head(key);
@@ -188,7 +221,9 @@ export class Upstream {
     }
     const headers: Record<string, string> = range ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {};
     return this.call('GET', key, { headers, ok: [404] }, async (res) =>
-      (await missing('GET', res)) ? null : { object: toObject(key, res.headers), body: (res.body as ReadableStream<Uint8Array> | null) ?? empty() },
+      (await missing('GET', res))
+        ? null
+        : { object: toObject(key, res.headers), body: (res.body as ReadableStream<Uint8Array> | null) ?? empty() },
     );
   }
 
@@ -198,7 +233,11 @@ export class Upstream {
 
   /** Same bucket, metadata replaced. null when `ifMatch` no longer holds. */
   copy(from: string, to: string, w: WriteMeta & { ifMatch?: string }): Promise<{ etag: string; lastModified: Date } | null> {
-    const headers: Record<string, string> = { ...writeHeaders(w), 'x-amz-copy-source': `/${this.cfg.bucket}/${encodeKey(from)}`, 'x-amz-metadata-directive': 'REPLACE' };
+    const headers: Record<string, string> = {
+      ...writeHeaders(w),
+      'x-amz-copy-source': `/${this.cfg.bucket}/${encodeKey(from)}`,
+      'x-amz-metadata-directive': 'REPLACE',
+    };
     if (w.ifMatch) headers['x-amz-copy-source-if-match'] = `"${unquote(w.ifMatch)}"`;
     return this.call('PUT', to, { headers, ok: [412] }, async (res) => {
       if (res.status === 412) {
@@ -231,14 +270,24 @@ export class Upstream {
   async list(o: { prefix: string; delimiter?: string; startAfter?: string; token?: string; limit: number }): Promise<UpstreamListing> {
     // encoding-type=url: keys may hold characters XML 1.0 cannot carry. Decoded only if the answer says so (s3rver ignores it).
     const query = {
-      'list-type': '2', prefix: o.prefix || undefined, delimiter: o.delimiter || undefined, 'start-after': o.startAfter || undefined,
-      'continuation-token': o.token || undefined, 'max-keys': String(o.limit), 'encoding-type': 'url',
+      'list-type': '2',
+      prefix: o.prefix || undefined,
+      delimiter: o.delimiter || undefined,
+      'start-after': o.startAfter || undefined,
+      'continuation-token': o.token || undefined,
+      'max-keys': String(o.limit),
+      'encoding-type': 'url',
     };
     const r = await this.call('GET', null, { query }, (res) => xmlRoot('GET', res, 'ListBucketResult'));
     const dec = str(r.EncodingType).trim() === 'url' ? (s: string) => decodeURIComponent(s.replace(/\+/g, ' ')) : (s: string) => s;
     const objects = (r.Contents ?? []) as Xml[];
     return {
-      objects: objects.map((c) => ({ key: dec(str(c.Key)), size: Number(str(c.Size).trim()), etag: unquote(str(c.ETag)), lastModified: new Date(str(c.LastModified).trim()) })),
+      objects: objects.map((c) => ({
+        key: dec(str(c.Key)),
+        size: Number(str(c.Size).trim()),
+        etag: unquote(str(c.ETag)),
+        lastModified: new Date(str(c.LastModified).trim()),
+      })),
       prefixes: ((r.CommonPrefixes ?? []) as Xml[]).map((p) => dec(str(p.Prefix))),
       truncated: str(r.IsTruncated).trim() === 'true',
       token: str(r.NextContinuationToken).trim() || undefined,
@@ -246,7 +295,9 @@ export class Upstream {
   }
 
   async createMultipart(key: string, w?: WriteMeta): Promise<string> {
-    const r = await this.call('POST', key, { query: { uploads: '' }, headers: writeHeaders(w) }, (res) => xmlRoot('POST', res, 'InitiateMultipartUploadResult'));
+    const r = await this.call('POST', key, { query: { uploads: '' }, headers: writeHeaders(w) }, (res) =>
+      xmlRoot('POST', res, 'InitiateMultipartUploadResult'),
+    );
     const id = str(r.UploadId).trim();
     if (!id) throw fail('POST', 200, '', ' without an UploadId');
     return id;
@@ -274,9 +325,10 @@ export class Upstream {
     const { endpoint, bucket, pathStyle } = this.cfg;
     const u = new URL(endpoint);
     if (!pathStyle) u.hostname = `${bucket}.${u.hostname}`;
-    const path = u.pathname.replace(/\/+$/, '') + (pathStyle ? `/${enc(bucket)}` : '') + (key !== null ? '/' + encodeKey(key) : pathStyle ? '' : '/');
+    const path =
+      u.pathname.replace(/\/+$/, '') + (pathStyle ? `/${enc(bucket)}` : '') + (key !== null ? `/${encodeKey(key)}` : pathStyle ? '' : '/');
     const qs = Object.entries(query).flatMap(([k, v]) => (v === undefined ? [] : [`${enc(k)}=${enc(v)}`]));
-    return u.origin + path + (qs.length ? '?' + qs.join('&') : '');
+    return u.origin + path + (qs.length ? `?${qs.join('&')}` : '');
   }
 
   /** Sends the request, retrying it unless its body is a stream, and hands a 2xx or `ok` answer to `read`. */
@@ -290,7 +342,8 @@ export class Upstream {
       const seen: { error?: unknown } = {};
       const cut = new AbortController();
       const body = exact(c.body, length, seen, () => cut.abort());
-      const FixedLength = (globalThis as unknown as { FixedLengthStream?: new (n: number) => TransformStream<Uint8Array, Uint8Array> }).FixedLengthStream;
+      const FixedLength = (globalThis as unknown as { FixedLengthStream?: new (n: number) => TransformStream<Uint8Array, Uint8Array> })
+        .FixedLengthStream;
       let init: Record<string, unknown>;
       // A failed request must not leave the body's pipeline waiting on a connection that is gone.
       const stop = new AbortController();
@@ -319,11 +372,26 @@ export class Upstream {
     }
   }
 
-  private async attempt<T>(method: string, url: string, headers: Headers, init: Record<string, unknown>, ok: number[] = [], read: Read<T>, timeoutMs: number, cut?: AbortSignal): Promise<T> {
+  private async attempt<T>(
+    method: string,
+    url: string,
+    headers: Headers,
+    init: Record<string, unknown>,
+    ok: number[] = [],
+    read: Read<T>,
+    timeoutMs: number,
+    cut?: AbortSignal,
+  ): Promise<T> {
     const ctl = new AbortController();
     cut?.addEventListener('abort', () => ctl.abort(), { once: true });
     let timedOut = false;
-    const timer = timeoutMs > 0 ? setTimeout(() => { timedOut = true; ctl.abort(); }, timeoutMs) : undefined;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            ctl.abort();
+          }, timeoutMs)
+        : undefined;
     try {
       const res = await this.send(await this.aws.sign(url, { method, headers, signal: ctl.signal, ...init } as RequestInit));
       if (!res.ok && !ok.includes(res.status)) throw await answerError(method, res);

@@ -3,7 +3,21 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aws, filesContaining, filesNaming, filesUnder, findInFiles, gateway, hasAws, md5, random, readFileSync, sha256, tempDir, uniq, writeFileSync } from './helpers';
+import {
+  aws,
+  filesNaming,
+  filesUnder,
+  findInFiles,
+  gateway,
+  hasAws,
+  md5,
+  random,
+  readFileSync,
+  sha256,
+  tempDir,
+  uniq,
+  writeFileSync,
+} from './helpers';
 
 if (!hasAws) console.warn('e2e: WARNING: the aws CLI is not on PATH, so the aws-cli tests are skipped (install awscli to run them).');
 
@@ -29,7 +43,10 @@ let src: string;
  * Runs the CLI and fails with its stderr when it does not exit 0. The CLI's
  * default configuration (multipart above 8 MB, 8 MB parts) unless `singlePut`.
  */
-async function ok(args: string[], opts: { singlePut?: boolean; fewerThreads?: boolean; timeoutMs?: number; expectContinue?: boolean } = {}): Promise<string> {
+async function ok(
+  args: string[],
+  opts: { singlePut?: boolean; fewerThreads?: boolean; timeoutMs?: number; expectContinue?: boolean } = {},
+): Promise<string> {
   const configFile = opts.singlePut ? singlePutConfig : opts.fewerThreads ? fewerThreadsConfig : undefined;
   const r = await aws(args, { configFile, timeoutMs: opts.timeoutMs, expectContinue: opts.expectContinue });
   expect(r.code, `aws ${args.join(' ')}\nstderr: ${r.stderr}\nstdout: ${r.stdout}`).toBe(0);
@@ -39,7 +56,12 @@ async function ok(args: string[], opts: { singlePut?: boolean; fewerThreads?: bo
 /** The S3 multipart ETag of data cut into parts of partSize: MD5 of the part MD5s, dash, count. */
 function multipartEtag(d: Buffer, partSize: number): string {
   const md5s: Buffer[] = [];
-  for (let o = 0; o < d.length; o += partSize) md5s.push(createHash('md5').update(d.subarray(o, o + partSize)).digest());
+  for (let o = 0; o < d.length; o += partSize)
+    md5s.push(
+      createHash('md5')
+        .update(d.subarray(o, o + partSize))
+        .digest(),
+    );
   return `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${md5s.length}"`;
 }
 
@@ -115,7 +137,7 @@ describe.skipIf(!hasAws)('aws CLI', () => {
     // 32-byte slices: spread evenly, plus the first and last bytes and both sides of every 8 MiB part boundary.
     const offsets = new Set<number>([0, BIG - 32]);
     for (let i = 0; i < 96; i++) offsets.add(Math.floor((i * (BIG - 32)) / 96) + 7);
-    for (let b = 8 * MiB; b < BIG; b += 8 * MiB) [b - 32, b - 16, b].forEach((o) => offsets.add(o));
+    for (let b = 8 * MiB; b < BIG; b += 8 * MiB) for (const o of [b - 32, b - 16, b]) offsets.add(o);
     const needles = [...offsets].map((o) => ({ what: `plaintext[${o}..+32]`, bytes: big.subarray(o, o + 32) }));
     expect(findInFiles(g.persistDir, needles)).toEqual([]);
   });

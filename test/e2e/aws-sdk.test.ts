@@ -1,32 +1,43 @@
 // @aws-sdk/client-s3 (default settings: flexible checksums, aws-chunked uploads
 // with CRC32 trailers for streaming bodies) against the running gateway.
 
+import { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
-  type GetObjectCommandOutput,
   type PutObjectCommandInput,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filesContaining, filesNaming, filesUnder, gateway, md5, random, s3Client, s3Error, SDK_DEFAULT_CONTINUE, sha256, uniq } from './helpers';
+import {
+  filesContaining,
+  filesNaming,
+  filesUnder,
+  gateway,
+  md5,
+  random,
+  SDK_DEFAULT_CONTINUE,
+  s3Client,
+  s3Error,
+  sha256,
+  uniq,
+} from './helpers';
 
 const BUCKET = uniq('e2e-sdk').toLowerCase();
 let s3: S3Client;
 
 const bodyBytes = async (r: GetObjectCommandOutput): Promise<Buffer> => Buffer.from(await r.Body!.transformToByteArray());
-
 
 async function putAndCheck(client: S3Client, key: string, data: Buffer, extra: Partial<PutObjectCommandInput> = {}) {
   const put = await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: data, ...extra }));
@@ -43,9 +54,12 @@ async function putAndCheck(client: S3Client, key: string, data: Buffer, extra: P
 }
 
 /** A streaming body of known length: the SDK sends it aws-chunked with a trailing checksum. */
-const streamOf = (data: Buffer) => Readable.from((function* () {
-  for (let i = 0; i < data.length; i += 64 * 1024) yield data.subarray(i, i + 64 * 1024);
-})());
+const streamOf = (data: Buffer) =>
+  Readable.from(
+    (function* () {
+      for (let i = 0; i < data.length; i += 64 * 1024) yield data.subarray(i, i + 64 * 1024);
+    })(),
+  );
 
 beforeAll(async () => {
   s3 = s3Client();
@@ -227,7 +241,9 @@ describe('deleting', () => {
   it('DeleteObjects removes several objects', async () => {
     const keys = ['del/m1', 'del/m2', 'del/m3'];
     for (const k of keys) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: k, Body: random(5) }));
-    const r = await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [...keys, 'del/never-existed'].map((Key) => ({ Key })) } }));
+    const r = await s3.send(
+      new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [...keys, 'del/never-existed'].map((Key) => ({ Key })) } }),
+    );
     expect((r.Errors ?? []).length).toBe(0);
     expect(r.Deleted?.map((d) => d.Key).sort()).toEqual([...keys, 'del/never-existed'].sort());
     for (const k of keys) expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: k })))).status).toBe(404);
@@ -247,7 +263,9 @@ describe('listing', () => {
     let token: string | undefined;
     let pages = 0;
     do {
-      const r = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: P, Delimiter: '/', MaxKeys: 2, ContinuationToken: token }));
+      const r = await s3.send(
+        new ListObjectsV2Command({ Bucket: BUCKET, Prefix: P, Delimiter: '/', MaxKeys: 2, ContinuationToken: token }),
+      );
       pages++;
       expect((r.Contents?.length ?? 0) + (r.CommonPrefixes?.length ?? 0)).toBeLessThanOrEqual(2);
       expect(r.KeyCount).toBe((r.Contents?.length ?? 0) + (r.CommonPrefixes?.length ?? 0));
@@ -305,7 +323,10 @@ describe('presigned URLs and authentication', () => {
 
   it('refuses an expired presigned URL with 403 AccessDenied', async () => {
     // Signed 10 s ago for 1 s: expired 9 s ago (no need to sit out the expiry).
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: KEY }), { expiresIn: 1, signingDate: new Date(Date.now() - 10_000) });
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: KEY }), {
+      expiresIn: 1,
+      signingDate: new Date(Date.now() - 10_000),
+    });
     const r = await fetch(url);
     const body = await r.text();
     expect(r.status).toBe(403);

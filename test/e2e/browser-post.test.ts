@@ -1,15 +1,16 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: '${filename}' is S3's POST-form key placeholder, literal on purpose
 // POST Object from a real browser: Debian's Chromium (driven by playwright-core,
 // which downloads no browser of its own) submits an HTML form to the gateway
 // started by setup.ts. The page comes from a small static server on loopback;
 // the policy and its SigV4 signature are computed here with node:crypto.
 
-import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gateway, md5, random, s3Client, sha256, uniq } from './helpers';
 
@@ -39,10 +40,16 @@ function signedFields(conditions: unknown[]): Record<string, string> {
       conditions: [...conditions, { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' }, { 'x-amz-credential': credential }, { 'x-amz-date': date }],
     }),
   ).toString('base64');
-  let key: Buffer = createHmac('sha256', 'AWS4' + g.secretAccessKey).update(day).digest();
+  let key: Buffer = createHmac('sha256', `AWS4${g.secretAccessKey}`).update(day).digest();
   for (const part of [REGION, 's3', 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
   const signature = createHmac('sha256', key).update(policy).digest('hex');
-  return { policy, 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': date, 'x-amz-signature': signature };
+  return {
+    policy,
+    'x-amz-algorithm': 'AWS4-HMAC-SHA256',
+    'x-amz-credential': credential,
+    'x-amz-date': date,
+    'x-amz-signature': signature,
+  };
 }
 
 /** An upload page: hidden fields in order, then the file input (S3 wants `file` last). */
@@ -67,7 +74,9 @@ function startServer(): Promise<void> {
     if (url.pathname === '/done') {
       const p = url.searchParams;
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><title>done</title><p id="bucket">${escapeHtml(p.get('bucket') ?? '')}</p><p id="key">${escapeHtml(p.get('key') ?? '')}</p><p id="etag">${escapeHtml(p.get('etag') ?? '')}</p>`);
+      res.end(
+        `<!doctype html><title>done</title><p id="bucket">${escapeHtml(p.get('bucket') ?? '')}</p><p id="key">${escapeHtml(p.get('key') ?? '')}</p><p id="etag">${escapeHtml(p.get('etag') ?? '')}</p>`,
+      );
       return;
     }
     const page = pages.get(url.pathname);
@@ -94,7 +103,9 @@ async function openPage(path: string, fields: Record<string, string>): Promise<P
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: the browser POST test needs Debian's Chromium (apt-get install chromium; .ci/run installs it). playwright-core brings no browser.`);
+    throw new Error(
+      `${CHROMIUM} not found: the browser POST test needs Debian's Chromium (apt-get install chromium; .ci/run installs it). playwright-core brings no browser.`,
+    );
   }
   s3 = s3Client();
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
@@ -103,7 +114,16 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     timeout: 60_000,
   });
 });
@@ -159,7 +179,11 @@ describe('POST Object from Chromium', () => {
     const fields = {
       key: 'elsewhere/${filename}',
       success_action_redirect: `${pageOrigin}/done`,
-      ...signedFields([{ bucket: BUCKET }, ['starts-with', '$key', 'browser/'], ['starts-with', '$success_action_redirect', `${pageOrigin}/`]]),
+      ...signedFields([
+        { bucket: BUCKET },
+        ['starts-with', '$key', 'browser/'],
+        ['starts-with', '$success_action_redirect', `${pageOrigin}/`],
+      ]),
     };
     const page = await openPage('/violates', fields);
     await page.setInputFiles('#file', { name: 'nope.bin', mimeType: 'application/octet-stream', buffer: random(2048) });

@@ -5,7 +5,21 @@
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type COS from 'cos-nodejs-sdk-v5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aws, COS_APPID, COS_REGION, cosClient, cosError, hasAws, random, s3Client, s3Error, sdkBody, sha256, sseCKey, uniq } from './helpers';
+import {
+  aws,
+  COS_APPID,
+  COS_REGION,
+  cosClient,
+  cosError,
+  hasAws,
+  random,
+  s3Client,
+  s3Error,
+  sdkBody,
+  sha256,
+  sseCKey,
+  uniq,
+} from './helpers';
 
 const BUCKET = uniq('e2e-benc').toLowerCase();
 const COS_BUCKET = `${uniq('e2e-benc-cos').toLowerCase()}-${COS_APPID}`;
@@ -36,7 +50,11 @@ describe.skipIf(!hasAws)('S3 form with the aws CLI', () => {
   });
 
   it('put-bucket-encryption AES256 (BucketKeyEnabled), get-bucket-encryption returns it, delete-bucket-encryption removes it', async () => {
-    const put = await cli(['put-bucket-encryption', '--server-side-encryption-configuration', s3Config({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true })]);
+    const put = await cli([
+      'put-bucket-encryption',
+      '--server-side-encryption-configuration',
+      s3Config({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }),
+    ]);
     expect(put.code, put.stderr).toBe(0);
 
     const get = await cli(['get-bucket-encryption']);
@@ -71,7 +89,17 @@ describe.skipIf(!hasAws)('S3 form with the aws CLI', () => {
     expect(rules[0].BlockedEncryptionTypes.EncryptionType).toEqual(['SSE-C']);
 
     const k = sseCKey();
-    const e = await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'blocked.bin', Body: Buffer.from('x'), SSECustomerAlgorithm: 'AES256', SSECustomerKey: k.b64 })));
+    const e = await s3Error(
+      s3.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: 'blocked.bin',
+          Body: Buffer.from('x'),
+          SSECustomerAlgorithm: 'AES256',
+          SSECustomerKey: k.b64,
+        }),
+      ),
+    );
     expect(e.status).toBe(403);
     expect(e.name).toBe('AccessDenied');
     const ok = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'allowed.bin', Body: Buffer.from('y') }));
@@ -80,15 +108,26 @@ describe.skipIf(!hasAws)('S3 form with the aws CLI', () => {
   });
 
   it('refuses an unknown SSEAlgorithm with InvalidArgument', async () => {
-    const r = await cli(['put-bucket-encryption', '--server-side-encryption-configuration', s3Config({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES128' } })]);
+    const r = await cli([
+      'put-bucket-encryption',
+      '--server-side-encryption-configuration',
+      s3Config({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES128' } }),
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('InvalidArgument');
   });
 
   it('SSEAlgorithm aws:kms (no KMSMasterKeyID): writes that name no encryption are sealed with SSE-KMS under the default CMK', async () => {
-    const r = await cli(['put-bucket-encryption', '--server-side-encryption-configuration', s3Config({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } })]);
+    const r = await cli([
+      'put-bucket-encryption',
+      '--server-side-encryption-configuration',
+      s3Config({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }),
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse((await cli(['get-bucket-encryption'])).stdout).ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+    expect(
+      JSON.parse((await cli(['get-bucket-encryption'])).stdout).ServerSideEncryptionConfiguration.Rules[0]
+        .ApplyServerSideEncryptionByDefault.SSEAlgorithm,
+    ).toBe('aws:kms');
     const data = random(10_000);
     const p = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'kms-default.bin', Body: data }));
     expect(p.ServerSideEncryption).toBe('aws:kms');
@@ -102,8 +141,15 @@ describe('COS form with cos-nodejs-sdk-v5', () => {
   // The SDK's typings name the rule element wrongly (ApplySideEncryptionConfiguration);
   // it sends what it is given, and COS wants ApplyServerSideEncryptionByDefault.
   const cosConfig = (alg: string) =>
-    ({ Rule: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: alg } }] }) as unknown as COS.PutBucketEncryptionParams['ServerSideEncryptionConfiguration'];
-  type EncResult = { statusCode?: number; headers?: Record<string, unknown>; EncryptionConfiguration?: { Rules: unknown[] }; ServerSideEncryptionConfiguration?: { Rule?: unknown } };
+    ({
+      Rule: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: alg } }],
+    }) as unknown as COS.PutBucketEncryptionParams['ServerSideEncryptionConfiguration'];
+  type EncResult = {
+    statusCode?: number;
+    headers?: Record<string, unknown>;
+    EncryptionConfiguration?: { Rules: unknown[] };
+    ServerSideEncryptionConfiguration?: { Rule?: unknown };
+  };
   const getEnc = async () => (await cos.getBucketEncryption({ Bucket: COS_BUCKET, Region })) as unknown as EncResult;
 
   it('getBucketEncryption with none set: 404 NoSuchEncryptionConfiguration', async () => {
@@ -122,7 +168,9 @@ describe('COS form with cos-nodejs-sdk-v5', () => {
     const got = await getEnc();
     expect(got.statusCode).toBe(200);
     expect(got.headers?.['x-cos-request-id']).toMatch(/\S/);
-    const rule = got.ServerSideEncryptionConfiguration?.Rule as { ApplyServerSideEncryptionByDefault?: { SSEAlgorithm?: string }; BucketKeyEnabled?: unknown } | undefined;
+    const rule = got.ServerSideEncryptionConfiguration?.Rule as
+      | { ApplyServerSideEncryptionByDefault?: { SSEAlgorithm?: string }; BucketKeyEnabled?: unknown }
+      | undefined;
     expect(rule?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
     // The COS form has no S3-only elements.
     expect(rule?.BucketKeyEnabled).toBeUndefined();
@@ -137,7 +185,9 @@ describe('COS form with cos-nodejs-sdk-v5', () => {
   });
 
   it('refuses an unknown SSEAlgorithm with 400 InvalidArgument', async () => {
-    const e = await cosError(cos.putBucketEncryption({ Bucket: COS_BUCKET, Region, ServerSideEncryptionConfiguration: cosConfig('AES128') }));
+    const e = await cosError(
+      cos.putBucketEncryption({ Bucket: COS_BUCKET, Region, ServerSideEncryptionConfiguration: cosConfig('AES128') }),
+    );
     expect(e.statusCode).toBe(400);
     expect(e.code).toBe('InvalidArgument');
   });
@@ -145,7 +195,9 @@ describe('COS form with cos-nodejs-sdk-v5', () => {
   it('SSEAlgorithm KMS: writes that name no encryption are sealed with cos/kms', async () => {
     const put = await cos.putBucketEncryption({ Bucket: COS_BUCKET, Region, ServerSideEncryptionConfiguration: cosConfig('KMS') });
     expect(put.statusCode).toBe(200);
-    const rule = (await getEnc()).ServerSideEncryptionConfiguration?.Rule as { ApplyServerSideEncryptionByDefault?: { SSEAlgorithm?: string } } | undefined;
+    const rule = (await getEnc()).ServerSideEncryptionConfiguration?.Rule as
+      | { ApplyServerSideEncryptionByDefault?: { SSEAlgorithm?: string } }
+      | undefined;
     expect(rule?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('KMS');
     const p = await cos.putObject({ Bucket: COS_BUCKET, Region, Key: 'kms-default.bin', Body: random(5000) });
     expect(p.headers?.['x-cos-server-side-encryption']).toBe('cos/kms');

@@ -7,12 +7,12 @@
 //
 // UPDATE_SCREENSHOTS=1 also writes docs/console-{buckets,objects,keys}.png.
 
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gateway, random, s3Client, sha256, sseCKey, uniq } from './helpers';
 
@@ -43,12 +43,26 @@ async function waitText(loc: Locator, want: RegExp | string, timeout = 30_000): 
   const deadline = Date.now() + timeout;
   let last = '';
   for (;;) {
-    last = (await loc.first().textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => '')) ?? '';
+    last =
+      (await loc
+        .first()
+        .textContent({ timeout: Math.max(1, deadline - Date.now()) })
+        .catch(() => '')) ?? '';
     if (typeof want === 'string' ? last.includes(want) : want.test(last)) return last;
     if (Date.now() > deadline) {
-      const banner = await page.locator('#banner').textContent().catch(() => '');
-      const view = (await page.locator('#view').innerText().catch(() => '')).slice(0, 1500);
-      throw new Error(`timed out waiting for ${String(want)}; last text: ${JSON.stringify(last)}; url ${page.url()}; banner ${JSON.stringify(banner)}; view:\n${view}`);
+      const banner = await page
+        .locator('#banner')
+        .textContent()
+        .catch(() => '');
+      const view = (
+        await page
+          .locator('#view')
+          .innerText()
+          .catch(() => '')
+      ).slice(0, 1500);
+      throw new Error(
+        `timed out waiting for ${String(want)}; last text: ${JSON.stringify(last)}; url ${page.url()}; banner ${JSON.stringify(banner)}; view:\n${view}`,
+      );
     }
     await page.waitForTimeout(150);
   }
@@ -65,7 +79,9 @@ const keyRow = () => page.locator(`#keys tr[data-key-id="${keyId}"]`);
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: the console test needs Debian's Chromium (apt-get install chromium). playwright-core brings no browser.`);
+    throw new Error(
+      `${CHROMIUM} not found: the console test needs Debian's Chromium (apt-get install chromium). playwright-core brings no browser.`,
+    );
   }
   s3 = s3Client();
   // Data that exists before anyone signs in to the console.
@@ -79,7 +95,16 @@ beforeAll(async () => {
     acceptDownloads: true,
     downloadsPath: downloadsDir,
     viewport: { width: 1200, height: 760 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     timeout: 60_000,
   });
   page = context.pages()[0] ?? (await context.newPage());
@@ -118,7 +143,16 @@ describe('web console in Chromium', () => {
       [PRIVATE_BUCKET],
     );
     expect(statuses).toEqual([403, 403, 403, 403]);
-    const kms = await page.evaluate(async () => (await fetch('/', { method: 'POST', headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' }, body: '{}' })).status);
+    const kms = await page.evaluate(
+      async () =>
+        (
+          await fetch('/', {
+            method: 'POST',
+            headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' },
+            body: '{}',
+          })
+        ).status,
+    );
     expect(kms).toBeGreaterThanOrEqual(400);
     // No credentials are kept anywhere before or after a failed attempt.
     expect(await page.evaluate(STORED)).toEqual(['', 0, 0]);
@@ -128,10 +162,12 @@ describe('web console in Chromium', () => {
   it('says clearly when the secret is wrong, or the access key unknown', async () => {
     const g = gateway();
     await page.goto(consoleUrl());
-    await signIn(page, g.accessKeyId, g.secretAccessKey.slice(0, -2) + 'xx');
+    await signIn(page, g.accessKeyId, `${g.secretAccessKey.slice(0, -2)}xx`);
     const err = page.locator('#signin-error');
     await err.waitFor({ state: 'visible' });
-    expect(await err.textContent()).toBe('Sign-in failed: The secret access key does not match this access key ID. Check both and sign in again.');
+    expect(await err.textContent()).toBe(
+      'Sign-in failed: The secret access key does not match this access key ID. Check both and sign in again.',
+    );
     expect(await page.locator('#nav').isHidden()).toBe(true);
     await signIn(page, 'AKIDNOSUCHKEY0000', g.secretAccessKey);
     await waitText(err, 'The gateway does not know this access key ID.');
@@ -202,7 +238,16 @@ describe('web console in Chromium', () => {
 
   it('shows SSE-COS, SSE-C and folders in the object list', async () => {
     const k = sseCKey();
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'reports/customer-key.bin', Body: random(1000), SSECustomerAlgorithm: 'AES256', SSECustomerKey: k.b64, SSECustomerKeyMD5: k.md5 }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'reports/customer-key.bin',
+        Body: random(1000),
+        SSECustomerAlgorithm: 'AES256',
+        SSECustomerKey: k.b64,
+        SSECustomerKeyMD5: k.md5,
+      }),
+    );
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'reports/plain-default.txt', Body: 'sealed by default' }));
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'readme.txt', Body: 'top level' }));
     await page.goto(`${consoleUrl()}#/buckets`);

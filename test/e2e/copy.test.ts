@@ -2,9 +2,16 @@
 // changing the encryption of an object in place), `aws s3api copy-object`, and
 // cos-nodejs-sdk-v5 putObjectCopy with a COS-style CopySource.
 
-import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type COS from 'cos-nodejs-sdk-v5';
 import { join } from 'node:path';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type COS from 'cos-nodejs-sdk-v5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   aws,
@@ -17,6 +24,7 @@ import {
   md5,
   random,
   readFileSync,
+  type SseCKey,
   s3Client,
   s3Error,
   sdkBody,
@@ -25,7 +33,6 @@ import {
   sseCKey,
   tempDir,
   uniq,
-  type SseCKey,
 } from './helpers';
 
 const BUCKET = uniq('e2e-copy').toLowerCase();
@@ -56,7 +63,9 @@ afterAll(() => {
 
 describe('CopyObject with @aws-sdk/client-s3', () => {
   beforeAll(async () => {
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'src.bin', Body: DATA, ContentType: 'application/x-src', Metadata: { colour: 'red' } }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'src.bin', Body: DATA, ContentType: 'application/x-src', Metadata: { colour: 'red' } }),
+    );
   });
 
   it('copies to another key: same bytes, metadata kept (COPY), sealed, MD5 ETag', async () => {
@@ -78,7 +87,14 @@ describe('CopyObject with @aws-sdk/client-s3', () => {
     const odd = 'dir/a b+c ü.bin';
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: odd, Body: DATA.subarray(0, 1234) }));
     const r = await s3.send(
-      new CopyObjectCommand({ Bucket: OTHER, Key: 'copied.bin', CopySource: `${BUCKET}/${encodeURIComponent(odd)}`, MetadataDirective: 'REPLACE', Metadata: { fresh: '1' }, ContentType: 'text/x-new' }),
+      new CopyObjectCommand({
+        Bucket: OTHER,
+        Key: 'copied.bin',
+        CopySource: `${BUCKET}/${encodeURIComponent(odd)}`,
+        MetadataDirective: 'REPLACE',
+        Metadata: { fresh: '1' },
+        ContentType: 'text/x-new',
+      }),
     );
     expect(r.CopyObjectResult?.ETag).toBe(`"${md5(DATA.subarray(0, 1234))}"`);
     const got = await s3.send(new GetObjectCommand({ Bucket: OTHER, Key: 'copied.bin' }));
@@ -105,13 +121,19 @@ describe('CopyObject with @aws-sdk/client-s3', () => {
     expect(sha256(await sdkBody(withA))).toBe(sha256(DATA));
 
     // Re-keying needs the current key as the copy source key.
-    const missingSourceKey = await s3Error(s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key, CopySource: `${BUCKET}/${Key}`, ...ssec(B) })));
+    const missingSourceKey = await s3Error(
+      s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key, CopySource: `${BUCKET}/${Key}`, ...ssec(B) })),
+    );
     expect(missingSourceKey.status).toBe(400);
     expect(missingSourceKey.name).toBe('InvalidRequest');
-    const wrongSourceKey = await s3Error(s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key, CopySource: `${BUCKET}/${Key}`, ...copySourceSsec(B), ...ssec(B) })));
+    const wrongSourceKey = await s3Error(
+      s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key, CopySource: `${BUCKET}/${Key}`, ...copySourceSsec(B), ...ssec(B) })),
+    );
     expect(wrongSourceKey.status).toBe(403);
 
-    const toB = await s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key, CopySource: `${BUCKET}/${Key}`, ...copySourceSsec(A), ...ssec(B) }));
+    const toB = await s3.send(
+      new CopyObjectCommand({ Bucket: BUCKET, Key, CopySource: `${BUCKET}/${Key}`, ...copySourceSsec(A), ...ssec(B) }),
+    );
     expect(toB.SSECustomerKeyMD5).toBe(B.md5);
     const oldKey = await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key, ...ssec(A) })));
     expect(oldKey.status).toBe(403);
@@ -125,7 +147,15 @@ describe('CopyObject with @aws-sdk/client-s3', () => {
     expect(head.ContentLength).toBe(DATA.length);
 
     // And an SSE-C source copied to another key as SSE-COS.
-    const out = await s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'rekey-plain.bin', CopySource: `${BUCKET}/${Key}`, ...copySourceSsec(B), ServerSideEncryption: 'AES256' }));
+    const out = await s3.send(
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: 'rekey-plain.bin',
+        CopySource: `${BUCKET}/${Key}`,
+        ...copySourceSsec(B),
+        ServerSideEncryption: 'AES256',
+      }),
+    );
     expect(out.ServerSideEncryption).toBe('AES256');
     expect(out.CopyObjectResult?.ETag).toBe(`"${md5(DATA)}"`);
     expect(sha256(await sdkBody(await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'rekey-plain.bin' }))))).toBe(sha256(DATA));
@@ -145,12 +175,43 @@ describe.skipIf(!hasAws)('aws s3api copy-object changing the encryption', () => 
     };
 
     const toC = JSON.parse(
-      await run(['s3api', 'copy-object', '--bucket', BUCKET, '--key', Key, '--copy-source', `${BUCKET}/${Key}`, '--sse-customer-algorithm', 'AES256', '--sse-customer-key', cliKey, '--output', 'json']),
+      await run([
+        's3api',
+        'copy-object',
+        '--bucket',
+        BUCKET,
+        '--key',
+        Key,
+        '--copy-source',
+        `${BUCKET}/${Key}`,
+        '--sse-customer-algorithm',
+        'AES256',
+        '--sse-customer-key',
+        cliKey,
+        '--output',
+        'json',
+      ]),
     );
     expect(toC.SSECustomerAlgorithm).toBe('AES256');
     expect(toC.SSECustomerKeyMD5).toBe(k.md5);
     const dst = join(files.dir, 'cli-ssec.back');
-    const got = JSON.parse(await run(['s3api', 'get-object', '--bucket', BUCKET, '--key', Key, '--sse-customer-algorithm', 'AES256', '--sse-customer-key', cliKey, dst, '--output', 'json']));
+    const got = JSON.parse(
+      await run([
+        's3api',
+        'get-object',
+        '--bucket',
+        BUCKET,
+        '--key',
+        Key,
+        '--sse-customer-algorithm',
+        'AES256',
+        '--sse-customer-key',
+        cliKey,
+        dst,
+        '--output',
+        'json',
+      ]),
+    );
     expect(got.SSECustomerKeyMD5).toBe(k.md5);
     expect(sha256(readFileSync(dst))).toBe(sha256(DATA));
     const denied = await aws(['s3api', 'get-object', '--bucket', BUCKET, '--key', Key, join(files.dir, 'denied')]);
@@ -159,9 +220,22 @@ describe.skipIf(!hasAws)('aws s3api copy-object changing the encryption', () => 
 
     const back = JSON.parse(
       await run([
-        's3api', 'copy-object', '--bucket', BUCKET, '--key', Key, '--copy-source', `${BUCKET}/${Key}`,
-        '--copy-source-sse-customer-algorithm', 'AES256', '--copy-source-sse-customer-key', cliKey,
-        '--server-side-encryption', 'AES256', '--output', 'json',
+        's3api',
+        'copy-object',
+        '--bucket',
+        BUCKET,
+        '--key',
+        Key,
+        '--copy-source',
+        `${BUCKET}/${Key}`,
+        '--copy-source-sse-customer-algorithm',
+        'AES256',
+        '--copy-source-sse-customer-key',
+        cliKey,
+        '--server-side-encryption',
+        'AES256',
+        '--output',
+        'json',
       ]),
     );
     expect(back.ServerSideEncryption).toBe('AES256');
@@ -195,7 +269,15 @@ describe('cos-nodejs-sdk-v5 putObjectCopy', () => {
     const A = sseCKey();
     const B = sseCKey();
     const data = DATA.subarray(0, 300_000);
-    await cos.putObject({ Bucket: COS_BUCKET, Region, Key: 'c-src.bin', Body: data, SSECustomerAlgorithm: 'AES256', SSECustomerKey: A.b64, SSECustomerKeyMD5: A.md5 });
+    await cos.putObject({
+      Bucket: COS_BUCKET,
+      Region,
+      Key: 'c-src.bin',
+      Body: data,
+      SSECustomerAlgorithm: 'AES256',
+      SSECustomerKey: A.b64,
+      SSECustomerKeyMD5: A.md5,
+    });
     const r = await cos.putObjectCopy({
       Bucket: COS_BUCKET,
       Region,
@@ -207,6 +289,8 @@ describe('cos-nodejs-sdk-v5 putObjectCopy', () => {
     expect(h(r, 'x-cos-server-side-encryption-customer-key-md5')).toBe(B.md5);
     const got = await cos.getObject({ Bucket: COS_BUCKET, Region, Key: 'c-dst.bin', Headers: sseCHeaders(B, 'x-cos-') });
     expect(sha256(got.Body)).toBe(sha256(data));
-    expect((await cosError(cos.getObject({ Bucket: COS_BUCKET, Region, Key: 'c-dst.bin', Headers: sseCHeaders(A, 'x-cos-') }))).statusCode).toBe(403);
+    expect(
+      (await cosError(cos.getObject({ Bucket: COS_BUCKET, Region, Key: 'c-dst.bin', Headers: sseCHeaders(A, 'x-cos-') }))).statusCode,
+    ).toBe(403);
   });
 });

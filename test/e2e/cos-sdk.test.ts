@@ -1,10 +1,24 @@
 // cos-nodejs-sdk-v5 against the running gateway, in the COS dialect
 // (COS signatures, x-cos-* headers), virtual-hosted: see cosClient().
 
-import type COS from 'cos-nodejs-sdk-v5';
 import { join } from 'node:path';
+import type COS from 'cos-nodejs-sdk-v5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COS_APPID, COS_REGION, cosClient, crc64ecma, gateway, httpGet, md5, random, readFileSync, sha256, tempDir, uniq, writeFileSync } from './helpers';
+import {
+  COS_APPID,
+  COS_REGION,
+  cosClient,
+  crc64ecma,
+  gateway,
+  httpGet,
+  md5,
+  random,
+  readFileSync,
+  sha256,
+  tempDir,
+  uniq,
+  writeFileSync,
+} from './helpers';
 
 const Bucket = `${uniq('e2e-cos').toLowerCase()}-${COS_APPID}`;
 const Region = COS_REGION;
@@ -82,7 +96,14 @@ describe('COS SDK', () => {
   });
 
   it('round-trips x-cos-meta-* metadata and Content-Type', async () => {
-    await cos.putObject({ Bucket, Region, Key: 'meta', Body: Buffer.from('m'), ContentType: 'text/plain', Headers: { 'x-cos-meta-colour': 'blue' } });
+    await cos.putObject({
+      Bucket,
+      Region,
+      Key: 'meta',
+      Body: Buffer.from('m'),
+      ContentType: 'text/plain',
+      Headers: { 'x-cos-meta-colour': 'blue' },
+    });
     for (const r of [await cos.getObject({ Bucket, Region, Key: 'meta' }), await cos.headObject({ Bucket, Region, Key: 'meta' })]) {
       expect(header(r.headers, 'x-cos-meta-colour')).toBe('blue');
       expect(header(r.headers, 'x-amz-meta-colour')).toBeUndefined();

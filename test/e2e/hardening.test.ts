@@ -4,19 +4,27 @@
 // leave their bucket, whitespace keys in DeleteObjects, and UploadPart racing
 // CompleteMultipartUpload.
 
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, DeleteBucketCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AwsClient } from 'aws4fetch';
 import COS from 'cos-nodejs-sdk-v5';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { DELIBERATE_ABORT, DEV_SERVER_HANG_UP, unexpectedLogLines } from './setup';
-import { allowLogLines } from './log-check';
-import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { filesUnder, gateway, md5, random, s3Client, sdkBody, sha256, uniq, xmlErrorCode } from './helpers';
+import { allowLogLines } from './log-check';
+import { DELIBERATE_ABORT, DEV_SERVER_HANG_UP, unexpectedLogLines } from './setup';
 
 const BUCKET = uniq('harden').toLowerCase();
 const OTHER = uniq('harden-other').toLowerCase();
@@ -55,12 +63,18 @@ function workerdPeakMiB(port: number): number[] {
       return args.includes('dev') && args[args.indexOf('--port') + 1] === String(port);
     }),
   );
-  const children = procs.filter((p) => wrangler.has(read(p, 'stat').split(') ')[1]?.split(' ')[1] ?? '') && read(p, 'comm').trim() === 'workerd');
+  const children = procs.filter(
+    (p) => wrangler.has(read(p, 'stat').split(') ')[1]?.split(' ')[1] ?? '') && read(p, 'comm').trim() === 'workerd',
+  );
   return children.map((p) => Number(/VmHWM:\s+(\d+)/.exec(read(p, 'status'))?.[1] ?? 0) / 1024);
 }
 
 /** `signed`'s method, URL and headers (plus `add`) with another body: what a URL holder or a man in the middle can send. */
-function resend(signed: Request, body: string | Uint8Array | ReadableStream<Uint8Array> | null, add: Record<string, string> = {}): Promise<Response> {
+function resend(
+  signed: Request,
+  body: string | Uint8Array | ReadableStream<Uint8Array> | null,
+  add: Record<string, string> = {},
+): Promise<Response> {
   const h = new Headers(signed.headers);
   for (const [k, v] of Object.entries(add)) h.set(k, v);
   return fetch(signed.url, { method: signed.method, headers: h, body, duplex: 'half' } as RequestInit);
@@ -86,7 +100,11 @@ describe('a request does exactly what was signed', () => {
     const sseC = await fetch(url, {
       method: 'PUT',
       body: 'sealed by a stranger',
-      headers: { 'x-amz-server-side-encryption-customer-algorithm': 'AES256', 'x-amz-server-side-encryption-customer-key': key.toString('base64'), 'x-amz-server-side-encryption-customer-key-md5': b64md5(key) },
+      headers: {
+        'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+        'x-amz-server-side-encryption-customer-key': key.toString('base64'),
+        'x-amz-server-side-encryption-customer-key-md5': b64md5(key),
+      },
     });
     expect(sseC.status).toBe(403);
     await sseC.arrayBuffer();
@@ -108,7 +126,15 @@ describe('a request does exactly what was signed', () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'page.html', Body: '<p>hi</p>', ContentType: 'text/plain' }));
     const path = `/${BUCKET}/page.html`;
     const auth = (method: 'get' | 'put', pathname: string, query: Record<string, string> = {}, headers: Record<string, string> = {}) =>
-      COS.getAuthorization({ SecretId: g.accessKeyId, SecretKey: g.secretAccessKey, Method: method, Pathname: pathname, Query: query, Headers: headers, Expires: 300 });
+      COS.getAuthorization({
+        SecretId: g.accessKeyId,
+        SecretKey: g.secretAccessKey,
+        Method: method,
+        Pathname: pathname,
+        Query: query,
+        Headers: headers,
+        Expires: 300,
+      });
     const plain = await fetch(`${g.endpoint}${path}?${auth('get', path)}`);
     expect(plain.status).toBe(200);
     expect(plain.headers.get('content-type')).toBe('text/plain');
@@ -116,21 +142,31 @@ describe('a request does exactly what was signed', () => {
     const added = await fetch(`${g.endpoint}${path}?${auth('get', path)}&response-content-type=text%2Fhtml`);
     expect(added.status).toBe(403);
     expect(await added.text()).toContain('<ParametersNotSigned>response-content-type</ParametersNotSigned>');
-    const signed = await fetch(`${g.endpoint}${path}?response-content-type=text%2Fhtml&${auth('get', path, { 'response-content-type': 'text/html' })}`);
+    const signed = await fetch(
+      `${g.endpoint}${path}?response-content-type=text%2Fhtml&${auth('get', path, { 'response-content-type': 'text/html' })}`,
+    );
     expect(signed.status).toBe(200);
     expect(signed.headers.get('content-type')).toBe('text/html');
     await signed.arrayBuffer();
 
     const target = `/${BUCKET}/cos-victim.txt`;
-    const copy = await fetch(`${g.endpoint}${target}`, { method: 'PUT', headers: { authorization: auth('put', target), 'x-cos-copy-source': `${OTHER}.cos.e2e.test/payroll.csv` } });
+    const copy = await fetch(`${g.endpoint}${target}`, {
+      method: 'PUT',
+      headers: { authorization: auth('put', target), 'x-cos-copy-source': `${OTHER}.cos.e2e.test/payroll.csv` },
+    });
     expect(copy.status).toBe(403);
     expect(await copy.text()).toContain('<HeadersNotSigned>x-cos-copy-source</HeadersNotSigned>');
     expect(await status('cos-victim.txt')).toBe(404);
   });
 
   it('a swapped PutBucketEncryption body is not applied, nor a swapped KMS body', async () => {
-    const cfg = (alg: string) => `<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>${alg}</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>`;
-    const signed = await signer.sign(`${g.endpoint}/${BUCKET}?encryption`, { method: 'PUT', body: cfg('AES256'), headers: { 'x-amz-content-sha256': sha256(Buffer.from(cfg('AES256'))) } });
+    const cfg = (alg: string) =>
+      `<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>${alg}</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>`;
+    const signed = await signer.sign(`${g.endpoint}/${BUCKET}?encryption`, {
+      method: 'PUT',
+      body: cfg('AES256'),
+      headers: { 'x-amz-content-sha256': sha256(Buffer.from(cfg('AES256'))) },
+    });
     const r = await resend(signed, cfg('aws:kms'));
     expect(xmlErrorCode(await r.text())).toBe('XAmzContentSHA256Mismatch');
     const get = await signer.fetch(`${g.endpoint}/${BUCKET}?encryption`);
@@ -142,7 +178,11 @@ describe('a request does exactly what was signed', () => {
     const create = await kms.sign(`${g.endpoint}/`, { method: 'POST', body: '{"Description":"mine"}', headers: target });
     const swapped = await resend(create, '{"Description":"theirs"}');
     expect(((await swapped.json()) as { __type: string }).__type).toBe('InvalidSignatureException');
-    const unsigned = await kms.sign(`${g.endpoint}/`, { method: 'POST', body: '{}', headers: { ...target, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+    const unsigned = await kms.sign(`${g.endpoint}/`, {
+      method: 'POST',
+      body: '{}',
+      headers: { ...target, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    });
     expect(((await (await fetch(unsigned)).json()) as { __type: string }).__type).toBe('InvalidSignatureException');
   });
 
@@ -163,7 +203,11 @@ describe('a request does exactly what was signed', () => {
 
   it('the KMS API answers a stranger with a 256 MiB chunked body without reading it (the Worker memory stays flat)', async () => {
     const stranger = new AwsClient({ accessKeyId: 'AKIDNOBODY', secretAccessKey: 'x'.repeat(40), service: 'kms', region: 'us-east-1' });
-    const signed = await stranger.sign(`${g.endpoint}/`, { method: 'POST', body: '{}', headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' } });
+    const signed = await stranger.sign(`${g.endpoint}/`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' },
+    });
     const headers: Record<string, string> = {};
     signed.headers.forEach((v, k) => {
       if (k !== 'content-length') headers[k] = v;
@@ -212,7 +256,9 @@ describe('failures in the middle of a body are answered, never uncaught', () => 
     const started = Date.now() - 1000;
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: random(SIZE) }));
     const up = inject('upstream');
-    const files = up ? filesUnder(up.dir).filter((f) => f.path.endsWith(`${key}._S3rver_object`)) : filesUnder(g.persistDir).filter((f) => f.size === stored && statSync(f.path).mtimeMs >= started);
+    const files = up
+      ? filesUnder(up.dir).filter((f) => f.path.endsWith(`${key}._S3rver_object`))
+      : filesUnder(g.persistDir).filter((f) => f.size === stored && statSync(f.path).mtimeMs >= started);
     expect(files.length).toBe(1);
     const bytes = readFileSync(files[0].path);
     bytes[2.5 * 1024 * 1024] ^= 1;
@@ -254,17 +300,21 @@ describe('failures in the middle of a body are answered, never uncaught', () => 
     expect(unexpectedLogLines(logSince(from))).toEqual([]);
     // A PUT whose body stops half-way: the client hangs up.
     await new Promise<void>((resolve) => {
-      void signer.sign(`${g.endpoint}/${BUCKET}/${key}-put`, { method: 'PUT', headers: { 'content-length': String(SIZE) }, body: null }).then((signed) => {
-        const h: Record<string, string> = {};
-        signed.headers.forEach((v, k) => (h[k] = v));
-        const req = httpRequest(signed.url, { method: 'PUT', headers: { ...h, 'content-length': String(SIZE) } });
-        req.on('error', () => resolve());
-        req.write(Buffer.alloc(1024 * 1024));
-        setTimeout(() => {
-          req.destroy();
-          resolve();
-        }, 300);
-      });
+      void signer
+        .sign(`${g.endpoint}/${BUCKET}/${key}-put`, { method: 'PUT', headers: { 'content-length': String(SIZE) }, body: null })
+        .then((signed) => {
+          const h: Record<string, string> = {};
+          signed.headers.forEach((v, k) => {
+            h[k] = v;
+          });
+          const req = httpRequest(signed.url, { method: 'PUT', headers: { ...h, 'content-length': String(SIZE) } });
+          req.on('error', () => resolve());
+          req.write(Buffer.alloc(1024 * 1024));
+          setTimeout(() => {
+            req.destroy();
+            resolve();
+          }, 300);
+        });
     });
     await new Promise((res) => setTimeout(res, 1000));
     // wrangler dev's own front answers a request whose client hung up mid-body with a 503 and logs
@@ -290,7 +340,7 @@ describe('XML values exactly as sent', () => {
 describe('keys cannot leave their bucket', () => {
   it('keys with dot segments: stored as named on R2, refused on an upstream bucket (where fetch would resolve them)', async () => {
     const proxy = inject('backend') === 'proxy';
-    const escape = `x/../../${OTHER}/payroll.csv`;
+    const traversal = `x/../../${OTHER}/payroll.csv`;
     // The key's "/" sent as %2F keeps its dots inside one segment of the gateway's own URL
     // (a literal "/../" would be resolved by the runtime before the Worker sees it).
     const encoded = s3Client();
@@ -303,17 +353,19 @@ describe('keys cannot leave their bucket', () => {
       },
       { step: 'build' },
     );
-    const put = encoded.send(new PutObjectCommand({ Bucket: BUCKET, Key: escape, Body: 'overwritten' }));
-    const get = () => encoded.send(new GetObjectCommand({ Bucket: BUCKET, Key: escape }));
+    const put = encoded.send(new PutObjectCommand({ Bucket: BUCKET, Key: traversal, Body: 'overwritten' }));
+    const get = () => encoded.send(new GetObjectCommand({ Bucket: BUCKET, Key: traversal }));
     if (proxy) {
       await expect(put).rejects.toMatchObject({ name: 'InvalidArgument' });
       await expect(get()).rejects.toMatchObject({ name: 'InvalidArgument' });
-      await expect(encoded.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'x/../.sealbucket/bucket', Body: '{}' }))).rejects.toMatchObject({ name: 'InvalidArgument' });
+      await expect(
+        encoded.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'x/../.sealbucket/bucket', Body: '{}' })),
+      ).rejects.toMatchObject({ name: 'InvalidArgument' });
     } else {
       await put;
       expect((await sdkBody(await get())).toString()).toBe('overwritten');
     }
-    const del = await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: escape }] } }));
+    const del = await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: traversal }] } }));
     if (proxy) expect(del.Errors?.[0]?.Code).toBe('InvalidArgument');
     // The other bucket's object is untouched whatever the layout.
     const other = await sdkBody(await s3.send(new GetObjectCommand({ Bucket: OTHER, Key: 'payroll.csv' })));
@@ -321,7 +373,9 @@ describe('keys cannot leave their bucket', () => {
   });
 
   it('a key too long for the layout is refused with KeyTooLongError, leaving nothing behind', async () => {
-    await expect(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k'.repeat(1020), Body: 'x' }))).rejects.toMatchObject({ name: 'KeyTooLongError' });
+    await expect(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k'.repeat(1020), Body: 'x' }))).rejects.toMatchObject({
+      name: 'KeyTooLongError',
+    });
   });
 });
 
@@ -333,9 +387,18 @@ describe('no race loses data', () => {
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
       const p1 = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 1, Body: first }));
       const p2 = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 2, Body: 'tail one' }));
-      const parts = (etag2: string | undefined) => ({ Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: etag2 }] });
-      const complete = s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: parts(p2.ETag) })).catch((e: Error) => e);
-      const retry = s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 2, Body: 'tail two' })).catch((e: Error) => e);
+      const parts = (etag2: string | undefined) => ({
+        Parts: [
+          { PartNumber: 1, ETag: p1.ETag },
+          { PartNumber: 2, ETag: etag2 },
+        ],
+      });
+      const complete = s3
+        .send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: parts(p2.ETag) }))
+        .catch((e: Error) => e);
+      const retry = s3
+        .send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 2, Body: 'tail two' }))
+        .catch((e: Error) => e);
       const [done, again] = await Promise.all([complete, retry]);
       // Either Complete came first (the retried part is refused: NoSuchUpload), or the retry replaced
       // part 2 first (Complete names a stale ETag: InvalidPart, and completes with the new one).
@@ -343,7 +406,14 @@ describe('no race loses data', () => {
       if (done instanceof Error) {
         expect(done.name, `round ${round}`).toBe('InvalidPart');
         expect(again).not.toBeInstanceOf(Error);
-        await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: parts((again as { ETag?: string }).ETag) }));
+        await s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: BUCKET,
+            Key: key,
+            UploadId,
+            MultipartUpload: parts((again as { ETag?: string }).ETag),
+          }),
+        );
         tail = 'tail two';
       } else if (again instanceof Error) expect(again.name, `round ${round}`).toBe('NoSuchUpload');
       const got = await sdkBody(await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key })));

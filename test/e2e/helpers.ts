@@ -1,16 +1,16 @@
 // Clients configured for the gateway started by setup.ts, and small test utilities.
 
-import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { AwsClient } from 'aws4fetch';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { S3Client, type S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3';
+import { AwsClient } from 'aws4fetch';
 import COS from 'cos-nodejs-sdk-v5';
+import { inject } from 'vitest';
 import { proxyVars } from './setup';
 
 /** Settings for a test's own gateway, on the suite's backend (a fresh upstream root for the proxy). */
@@ -119,7 +119,8 @@ let cliConfigs = 0;
 function cliConfig(configFile: string | undefined, expectContinue: boolean): string {
   if (expectContinue || !inject('awsCliV1')) return configFile ?? '/dev/null';
   if (!cliConfigDir) {
-    const dir = (cliConfigDir = mkdtempSync(join(tmpdir(), 'sealbucket-e2e-cli-')));
+    const dir = mkdtempSync(join(tmpdir(), 'sealbucket-e2e-cli-'));
+    cliConfigDir = dir;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
   const path = join(cliConfigDir, `config-${++cliConfigs}`);
@@ -176,7 +177,7 @@ export function tempDir(prefix = 'sealbucket-e2e-files-'): { dir: string; cleanu
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export { writeFileSync, readFileSync };
+export { readFileSync, writeFileSync };
 
 /** Every regular file below dir (recursively), with its size. */
 export function filesUnder(dir: string): { path: string; size: number }[] {
@@ -229,7 +230,11 @@ const CRC64_TABLE: bigint[] = (() => {
 })();
 
 /** GET a URL with node:http, sending `host` as the Host header (for virtual-hosted names that do not resolve). */
-export function httpGet(url: string, host: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+export function httpGet(
+  url: string,
+  host: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const g = gateway();
@@ -255,7 +260,11 @@ export function httpGet(url: string, host: string, headers: Record<string, strin
  * for requests the SDKs will not produce (malformed SSE-C headers and the like).
  * `path` starts with "/<bucket>".
  */
-export async function signedFetch(method: string, path: string, init: { headers?: Record<string, string>; body?: Uint8Array | string } = {}): Promise<Response> {
+export async function signedFetch(
+  method: string,
+  path: string,
+  init: { headers?: Record<string, string>; body?: Uint8Array | string } = {},
+): Promise<Response> {
   const g = gateway();
   const client = new AwsClient({ accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey, service: 's3', region: 'us-east-1' });
   const req = await client.sign(g.endpoint + path, { method, headers: init.headers, body: init.body ?? null });
@@ -277,7 +286,9 @@ export async function s3Error(p: Promise<unknown>): Promise<{ name: string; stat
 }
 
 /** The error a cos-nodejs-sdk-v5 call fails with. */
-export async function cosError(p: Promise<unknown>): Promise<{ statusCode?: number; code?: string; message?: string; headers?: Record<string, string> }> {
+export async function cosError(
+  p: Promise<unknown>,
+): Promise<{ statusCode?: number; code?: string; message?: string; headers?: Record<string, string> }> {
   try {
     await p;
   } catch (e) {
@@ -287,7 +298,8 @@ export async function cosError(p: Promise<unknown>): Promise<{ statusCode?: numb
 }
 
 /** The whole body of a GetObject answer. */
-export const sdkBody = async (r: { Body?: { transformToByteArray(): Promise<Uint8Array> } }): Promise<Buffer> => Buffer.from(await r.Body!.transformToByteArray());
+export const sdkBody = async (r: { Body?: { transformToByteArray(): Promise<Uint8Array> } }): Promise<Buffer> =>
+  Buffer.from(await r.Body!.transformToByteArray());
 
 // ---------------------------------------------------------------- SSE-C keys
 

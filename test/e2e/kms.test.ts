@@ -2,6 +2,9 @@
 // @aws-sdk/client-kms, objects through `aws s3`, @aws-sdk/client-s3 and
 // cos-nodejs-sdk-v5, and the whole import flow (openssl and node:crypto wrapping).
 
+import { execFileSync } from 'node:child_process';
+import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import {
   CreateAliasCommand,
   CreateKeyCommand,
@@ -19,11 +22,26 @@ import {
 } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type COS from 'cos-nodejs-sdk-v5';
-import { execFileSync } from 'node:child_process';
-import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aws, COS_APPID, COS_REGION, cosClient, cosError, filesContaining, gateway, hasAws, random, readFileSync, s3Client, s3Error, sdkBody, sha256, tempDir, uniq, writeFileSync } from './helpers';
+import {
+  aws,
+  COS_APPID,
+  COS_REGION,
+  cosClient,
+  cosError,
+  filesContaining,
+  gateway,
+  hasAws,
+  random,
+  readFileSync,
+  s3Client,
+  s3Error,
+  sdkBody,
+  sha256,
+  tempDir,
+  uniq,
+  writeFileSync,
+} from './helpers';
 
 if (!hasAws) console.warn('e2e: WARNING: the aws CLI is not on PATH, so the aws kms / aws s3 SSE-KMS tests are skipped.');
 
@@ -34,7 +52,11 @@ const MiB = 1024 * 1024;
 
 const kmsClient = () => {
   const g = gateway();
-  return new KMSClient({ endpoint: g.endpoint, region: 'us-east-1', credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey } });
+  return new KMSClient({
+    endpoint: g.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey },
+  });
 };
 const s3 = s3Client();
 let kc: KMSClient;
@@ -89,7 +111,12 @@ describe.skipIf(!hasAws)('aws kms and aws s3 with SSE-KMS', () => {
   it('create-key, create-alias, describe-key, list-aliases', async () => {
     const created = await cli(['kms', 'create-key', '--description', 'e2e cli key']);
     keyId = created.KeyMetadata.KeyId;
-    expect(created.KeyMetadata).toMatchObject({ KeyState: 'Enabled', Origin: 'AWS_KMS', KeyManager: 'CUSTOMER', Description: 'e2e cli key' });
+    expect(created.KeyMetadata).toMatchObject({
+      KeyState: 'Enabled',
+      Origin: 'AWS_KMS',
+      KeyManager: 'CUSTOMER',
+      Description: 'e2e cli key',
+    });
     await cli(['kms', 'create-alias', '--alias-name', alias, '--target-key-id', keyId]);
     expect((await cli(['kms', 'describe-key', '--key-id', alias])).KeyMetadata.KeyId).toBe(keyId);
     const aliases = await cli(['kms', 'list-aliases', '--key-id', keyId]);
@@ -102,8 +129,13 @@ describe.skipIf(!hasAws)('aws kms and aws s3 with SSE-KMS', () => {
     const bigSrc = join(files.dir, 'cli-big.bin');
     writeFileSync(bigSrc, big);
     await cli(['s3', 'cp', '--only-show-errors', '--sse', 'aws:kms', '--sse-kms-key-id', alias, src, `s3://${BUCKET}/cli/small.bin`]);
-    await cli(['s3', 'cp', '--only-show-errors', '--sse', 'aws:kms', '--sse-kms-key-id', alias, bigSrc, `s3://${BUCKET}/cli/big.bin`], { timeoutMs: 180_000 });
-    for (const [key, bytes] of [['cli/small.bin', data], ['cli/big.bin', big]] as const) {
+    await cli(['s3', 'cp', '--only-show-errors', '--sse', 'aws:kms', '--sse-kms-key-id', alias, bigSrc, `s3://${BUCKET}/cli/big.bin`], {
+      timeoutMs: 180_000,
+    });
+    for (const [key, bytes] of [
+      ['cli/small.bin', data],
+      ['cli/big.bin', big],
+    ] as const) {
       const head = await cli(['s3api', 'head-object', '--bucket', BUCKET, '--key', key]);
       expect(head).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyId });
       const out = join(files.dir, `down-${key.replace('/', '_')}`);
@@ -118,8 +150,21 @@ describe.skipIf(!hasAws)('aws kms and aws s3 with SSE-KMS', () => {
 
   it('s3 cp copies an SSE-COS object to SSE-KMS', async () => {
     await cli(['s3', 'cp', '--only-show-errors', '--sse', 'AES256', src, `s3://${BUCKET}/cli/cos.bin`]);
-    await cli(['s3', 'cp', '--only-show-errors', '--sse', 'aws:kms', '--sse-kms-key-id', alias, `s3://${BUCKET}/cli/cos.bin`, `s3://${BUCKET}/cli/copied-kms.bin`]);
-    expect(await cli(['s3api', 'head-object', '--bucket', BUCKET, '--key', 'cli/copied-kms.bin'])).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyId });
+    await cli([
+      's3',
+      'cp',
+      '--only-show-errors',
+      '--sse',
+      'aws:kms',
+      '--sse-kms-key-id',
+      alias,
+      `s3://${BUCKET}/cli/cos.bin`,
+      `s3://${BUCKET}/cli/copied-kms.bin`,
+    ]);
+    expect(await cli(['s3api', 'head-object', '--bucket', BUCKET, '--key', 'cli/copied-kms.bin'])).toMatchObject({
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: keyId,
+    });
     const out = join(files.dir, 'copied.bin');
     await cli(['s3', 'cp', '--only-show-errors', `s3://${BUCKET}/cli/copied-kms.bin`, out]);
     expect(sha256(readFileSync(out))).toBe(sha256(data));
@@ -128,8 +173,12 @@ describe.skipIf(!hasAws)('aws kms and aws s3 with SSE-KMS', () => {
   it('disable-key blocks reads and writes; enable-key restores them', async () => {
     await cli(['kms', 'disable-key', '--key-id', keyId]);
     expect((await cli(['kms', 'describe-key', '--key-id', keyId])).KeyMetadata.KeyState).toBe('Disabled');
-    expect(await cliFails(['s3api', 'get-object', '--bucket', BUCKET, '--key', 'cli/small.bin', join(files.dir, 'blocked.bin')])).toContain('KMS.DisabledException');
-    expect(await cliFails(['s3', 'cp', '--sse', 'aws:kms', '--sse-kms-key-id', alias, src, `s3://${BUCKET}/cli/blocked.bin`])).toContain('KMS.DisabledException');
+    expect(await cliFails(['s3api', 'get-object', '--bucket', BUCKET, '--key', 'cli/small.bin', join(files.dir, 'blocked.bin')])).toContain(
+      'KMS.DisabledException',
+    );
+    expect(await cliFails(['s3', 'cp', '--sse', 'aws:kms', '--sse-kms-key-id', alias, src, `s3://${BUCKET}/cli/blocked.bin`])).toContain(
+      'KMS.DisabledException',
+    );
     await cli(['kms', 'enable-key', '--key-id', keyId]);
     const out = join(files.dir, 'restored.bin');
     await cli(['s3', 'cp', '--only-show-errors', `s3://${BUCKET}/cli/small.bin`, out]);
@@ -145,25 +194,66 @@ describe.skipIf(!hasAws)('aws kms and aws s3 with SSE-KMS', () => {
     writeFileSync(materialFile, material);
 
     const importOnce = async () => {
-      const p = await cli(['kms', 'get-parameters-for-import', '--key-id', k, '--wrapping-algorithm', 'RSAES_OAEP_SHA_256', '--wrapping-key-spec', 'RSA_3072']);
+      const p = await cli([
+        'kms',
+        'get-parameters-for-import',
+        '--key-id',
+        k,
+        '--wrapping-algorithm',
+        'RSAES_OAEP_SHA_256',
+        '--wrapping-key-spec',
+        'RSA_3072',
+      ]);
       const pub = join(files.dir, 'wrapping-key.der');
       const token = join(files.dir, 'import-token.bin');
       const enc = join(files.dir, 'encrypted-material.bin');
       writeFileSync(pub, Buffer.from(p.PublicKey, 'base64'));
       writeFileSync(token, Buffer.from(p.ImportToken, 'base64'));
       execFileSync('openssl', [
-        'pkeyutl', '-encrypt', '-in', materialFile, '-out', enc, '-inkey', pub, '-keyform', 'DER', '-pubin',
-        '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', 'rsa_oaep_md:sha256', '-pkeyopt', 'rsa_mgf1_md:sha256',
+        'pkeyutl',
+        '-encrypt',
+        '-in',
+        materialFile,
+        '-out',
+        enc,
+        '-inkey',
+        pub,
+        '-keyform',
+        'DER',
+        '-pubin',
+        '-pkeyopt',
+        'rsa_padding_mode:oaep',
+        '-pkeyopt',
+        'rsa_oaep_md:sha256',
+        '-pkeyopt',
+        'rsa_mgf1_md:sha256',
       ]);
-      await cli(['kms', 'import-key-material', '--key-id', k, '--encrypted-key-material', `fileb://${enc}`, '--import-token', `fileb://${token}`, '--expiration-model', 'KEY_MATERIAL_DOES_NOT_EXPIRE']);
+      await cli([
+        'kms',
+        'import-key-material',
+        '--key-id',
+        k,
+        '--encrypted-key-material',
+        `fileb://${enc}`,
+        '--import-token',
+        `fileb://${token}`,
+        '--expiration-model',
+        'KEY_MATERIAL_DOES_NOT_EXPIRE',
+      ]);
     };
     await importOnce();
-    expect((await cli(['kms', 'describe-key', '--key-id', k])).KeyMetadata).toMatchObject({ KeyState: 'Enabled', Origin: 'EXTERNAL', ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' });
+    expect((await cli(['kms', 'describe-key', '--key-id', k])).KeyMetadata).toMatchObject({
+      KeyState: 'Enabled',
+      Origin: 'EXTERNAL',
+      ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+    });
 
     await cli(['s3', 'cp', '--only-show-errors', '--sse', 'aws:kms', '--sse-kms-key-id', k, src, `s3://${BUCKET}/cli/byok.bin`]);
     await cli(['kms', 'delete-imported-key-material', '--key-id', k]);
     expect((await cli(['kms', 'describe-key', '--key-id', k])).KeyMetadata.KeyState).toBe('PendingImport');
-    expect(await cliFails(['s3api', 'get-object', '--bucket', BUCKET, '--key', 'cli/byok.bin', join(files.dir, 'byok-blocked.bin')])).toContain('KMSInvalidStateException');
+    expect(
+      await cliFails(['s3api', 'get-object', '--bucket', BUCKET, '--key', 'cli/byok.bin', join(files.dir, 'byok-blocked.bin')]),
+    ).toContain('KMSInvalidStateException');
 
     await importOnce();
     const out = join(files.dir, 'byok-back.bin');
@@ -197,7 +287,16 @@ describe('@aws-sdk/client-kms and @aws-sdk/client-s3', () => {
   it('PutObject with SSEKMSKeyId and SSEKMSEncryptionContext, GetObject whole and ranged, HeadObject', async () => {
     const data = random(700_000);
     const context = ctx({ project: 'sealbucket', stage: 'e2e' });
-    const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sdk/obj.bin', Body: data, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: alias, SSEKMSEncryptionContext: context }));
+    const put = await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'sdk/obj.bin',
+        Body: data,
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: alias,
+        SSEKMSEncryptionContext: context,
+      }),
+    );
     expect(put.ServerSideEncryption).toBe('aws:kms');
     expect(put.SSEKMSKeyId).toBe(keyId);
     expect(Buffer.from(put.SSEKMSEncryptionContext!, 'base64').toString()).toBe('{"project":"sealbucket","stage":"e2e"}');
@@ -222,16 +321,40 @@ describe('@aws-sdk/client-kms and @aws-sdk/client-s3', () => {
     await kc.send(new DisableKeyCommand({ KeyId: keyId }));
     const g = await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/obj.bin' })));
     expect(g).toMatchObject({ name: 'KMS.DisabledException', status: 400 });
-    const p = await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sdk/blocked.bin', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyId })));
+    const p = await s3Error(
+      s3.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: 'sdk/blocked.bin', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyId }),
+      ),
+    );
     expect(p).toMatchObject({ name: 'KMS.DisabledException', status: 400 });
-    const unknown = await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sdk/blocked.bin', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/none-such' })));
+    const unknown = await s3Error(
+      s3.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: 'sdk/blocked.bin',
+          Body: 'x',
+          ServerSideEncryption: 'aws:kms',
+          SSEKMSKeyId: 'alias/none-such',
+        }),
+      ),
+    );
     expect(unknown).toMatchObject({ name: 'KMS.NotFoundException', status: 400 });
     await kc.send(new EnableKeyCommand({ KeyId: keyId }));
     await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/obj.bin' })).then(sdkBody);
 
     await kc.send(new RotateKeyOnDemandCommand({ KeyId: keyId }));
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sdk/after-rotation.bin', Body: 'new version', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyId }));
-    expect((await sdkBody(await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/after-rotation.bin' })))).toString()).toBe('new version');
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'sdk/after-rotation.bin',
+        Body: 'new version',
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: keyId,
+      }),
+    );
+    expect((await sdkBody(await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/after-rotation.bin' })))).toString()).toBe(
+      'new version',
+    );
     expect((await sdkBody(await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/obj.bin' })))).length).toBe(700_000);
   });
 
@@ -239,18 +362,32 @@ describe('@aws-sdk/client-kms and @aws-sdk/client-s3', () => {
     const k = (await kc.send(new CreateKeyCommand({ Origin: 'EXTERNAL' }))).KeyMetadata!.KeyId!;
     const material = randomBytes(32);
     const importOnce = async () => {
-      const p = await kc.send(new GetParametersForImportCommand({ KeyId: k, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+      const p = await kc.send(
+        new GetParametersForImportCommand({ KeyId: k, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }),
+      );
       expect(p.ParametersValidTo).toBeInstanceOf(Date);
       const pub = createPublicKey({ key: Buffer.from(p.PublicKey!), format: 'der', type: 'spki' });
       const enc = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, material);
-      await kc.send(new ImportKeyMaterialCommand({ KeyId: k, ImportToken: p.ImportToken, EncryptedKeyMaterial: enc, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }));
+      await kc.send(
+        new ImportKeyMaterialCommand({
+          KeyId: k,
+          ImportToken: p.ImportToken,
+          EncryptedKeyMaterial: enc,
+          ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+        }),
+      );
     };
     await importOnce();
     const data = random(100_000);
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sdk/byok.bin', Body: data, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: k }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'sdk/byok.bin', Body: data, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: k }),
+    );
     await kc.send(new DeleteImportedKeyMaterialCommand({ KeyId: k }));
     expect((await kc.send(new DescribeKeyCommand({ KeyId: k }))).KeyMetadata!.KeyState).toBe('PendingImport');
-    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/byok.bin' })))).toMatchObject({ name: 'KMS.KMSInvalidStateException', status: 400 });
+    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/byok.bin' })))).toMatchObject({
+      name: 'KMS.KMSInvalidStateException',
+      status: 400,
+    });
     await importOnce();
     expect(sha256(await sdkBody(await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/byok.bin' }))))).toBe(sha256(data));
   });
@@ -264,7 +401,15 @@ describe('cos-nodejs-sdk-v5 with cos/kms', () => {
   it('putObject / getObject (whole and ranged) / headObject with a named CMK and a context, and with the default CMK', async () => {
     const k = (await kc.send(new CreateKeyCommand({ Description: 'cos key' }))).KeyMetadata!.KeyId!;
     const data = random(400_000);
-    const put = await cos.putObject({ Bucket, Region, Key: 'cos/kms.bin', Body: data, ServerSideEncryption: 'cos/kms', SSEKMSKeyId: k, SSEContext: ctx({ app: 'cos-e2e' }) } as never);
+    const put = await cos.putObject({
+      Bucket,
+      Region,
+      Key: 'cos/kms.bin',
+      Body: data,
+      ServerSideEncryption: 'cos/kms',
+      SSEKMSKeyId: k,
+      SSEContext: ctx({ app: 'cos-e2e' }),
+    } as never);
     expect(put.statusCode).toBe(200);
     expect(h(put, 'x-cos-server-side-encryption')).toBe('cos/kms');
     expect(h(put, 'x-cos-server-side-encryption-cos-kms-key-id')).toBe(k);
@@ -286,9 +431,20 @@ describe('cos-nodejs-sdk-v5 with cos/kms', () => {
     const e = await cosError(cos.getObject({ Bucket, Region, Key: 'cos/kms.bin' }));
     expect(e.statusCode).toBe(400);
     expect(e.code).toBe('KmsKeyDisabled');
-    const w = await cosError(cos.putObject({ Bucket, Region, Key: 'cos/blocked.bin', Body: 'x', ServerSideEncryption: 'cos/kms', SSEKMSKeyId: k } as never));
+    const w = await cosError(
+      cos.putObject({ Bucket, Region, Key: 'cos/blocked.bin', Body: 'x', ServerSideEncryption: 'cos/kms', SSEKMSKeyId: k } as never),
+    );
     expect(w.code).toBe('KmsKeyDisabled');
-    const n = await cosError(cos.putObject({ Bucket, Region, Key: 'cos/blocked.bin', Body: 'x', ServerSideEncryption: 'cos/kms', SSEKMSKeyId: 'alias/none-such' } as never));
+    const n = await cosError(
+      cos.putObject({
+        Bucket,
+        Region,
+        Key: 'cos/blocked.bin',
+        Body: 'x',
+        ServerSideEncryption: 'cos/kms',
+        SSEKMSKeyId: 'alias/none-such',
+      } as never),
+    );
     expect(n.code).toBe('KmsKeyNotExist');
     await kc.send(new EnableKeyCommand({ KeyId: k }));
     expect(sha256((await cos.getObject({ Bucket, Region, Key: 'cos/kms.bin' })).Body)).toBe(sha256(data));

@@ -3,6 +3,8 @@
 // unequal parts, SSE-C and SSE-COS uploads, the upload lifecycle calls,
 // cos-nodejs-sdk-v5 sliceUploadFile, and the aws CLI's default (multipart) `s3 cp`.
 
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -12,13 +14,11 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
-  UploadPartCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type COS from 'cos-nodejs-sdk-v5';
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   aws,
@@ -56,7 +56,11 @@ function multipartEtag(data: Buffer, sizes: number[]): string {
   const md5s: Buffer[] = [];
   let o = 0;
   for (const n of sizes) {
-    md5s.push(createHash('md5').update(data.subarray(o, o + n)).digest());
+    md5s.push(
+      createHash('md5')
+        .update(data.subarray(o, o + n))
+        .digest(),
+    );
     o += n;
   }
   return `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${sizes.length}"`;
@@ -107,7 +111,12 @@ describe('@aws-sdk/lib-storage Upload', () => {
     const k = sseCKey();
     const Key = 'lib/ssec.bin';
     const data = DATA.subarray(3 * MiB, 3 * MiB + 11 * MiB + 5);
-    const up = new Upload({ client: s3, params: { Bucket: BUCKET, Key, Body: data, SSECustomerAlgorithm: 'AES256', SSECustomerKey: k.b64 }, partSize: 5 * MiB, queueSize: 3 });
+    const up = new Upload({
+      client: s3,
+      params: { Bucket: BUCKET, Key, Body: data, SSECustomerAlgorithm: 'AES256', SSECustomerKey: k.b64 },
+      partSize: 5 * MiB,
+      queueSize: 3,
+    });
     const done = await up.done();
     expect(done.ETag).toMatch(/-3"$/);
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key, SSECustomerAlgorithm: 'AES256', SSECustomerKey: k.b64 }));
@@ -127,7 +136,9 @@ describe('@aws-sdk/lib-storage Upload', () => {
     expect(none.status).toBe(400);
     expect(none.name).toBe('InvalidRequest');
     const other = sseCKey();
-    const wrong = await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key, SSECustomerAlgorithm: 'AES256', SSECustomerKey: other.b64 })));
+    const wrong = await s3Error(
+      s3.send(new GetObjectCommand({ Bucket: BUCKET, Key, SSECustomerAlgorithm: 'AES256', SSECustomerKey: other.b64 })),
+    );
     expect(wrong.status).toBe(403);
     expect(wrong.name).toBe('AccessDenied');
   });
@@ -135,7 +146,12 @@ describe('@aws-sdk/lib-storage Upload', () => {
   it('with ServerSideEncryption AES256', async () => {
     const Key = 'lib/sse-cos.bin';
     const data = DATA.subarray(7, 7 + 10 * MiB + 3);
-    const up = new Upload({ client: s3, params: { Bucket: BUCKET, Key, Body: data, ServerSideEncryption: 'AES256' }, partSize: 5 * MiB, queueSize: 3 });
+    const up = new Upload({
+      client: s3,
+      params: { Bucket: BUCKET, Key, Body: data, ServerSideEncryption: 'AES256' },
+      partSize: 5 * MiB,
+      queueSize: 3,
+    });
     const done = await up.done();
     expect(done.ETag).toBe(multipartEtag(data, cut(data.length, 5 * MiB)));
     expect(done.ServerSideEncryption).toBe('AES256');
@@ -150,7 +166,9 @@ describe('CreateMultipartUpload / UploadPart / CompleteMultipartUpload with uneq
     const Key = 'manual/unequal.bin';
     const sizes = [5 * MiB, 7 * MiB + 3, 6 * MiB + 1, 1024];
     const data = DATA.subarray(MiB, MiB + sizes.reduce((a, b) => a + b, 0));
-    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key, ContentType: 'application/x-unequal', Metadata: { parts: 'four' } }));
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: BUCKET, Key, ContentType: 'application/x-unequal', Metadata: { parts: 'four' } }),
+    );
     expect(UploadId).toBeTruthy();
     const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
     // Sent together, as clients do (and in a scrambled order).
@@ -158,8 +176,20 @@ describe('CreateMultipartUpload / UploadPart / CompleteMultipartUpload with uneq
     const etags: string[] = [];
     await Promise.all(
       order.map(async (i) => {
-        const r = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key, UploadId, PartNumber: i + 1, Body: data.subarray(offsets[i], offsets[i] + sizes[i]) }));
-        expect(r.ETag).toBe(`"${createHash('md5').update(data.subarray(offsets[i], offsets[i] + sizes[i])).digest('hex')}"`);
+        const r = await s3.send(
+          new UploadPartCommand({
+            Bucket: BUCKET,
+            Key,
+            UploadId,
+            PartNumber: i + 1,
+            Body: data.subarray(offsets[i], offsets[i] + sizes[i]),
+          }),
+        );
+        expect(r.ETag).toBe(
+          `"${createHash('md5')
+            .update(data.subarray(offsets[i], offsets[i] + sizes[i]))
+            .digest('hex')}"`,
+        );
         etags[i] = r.ETag!;
       }),
     );
@@ -168,7 +198,12 @@ describe('CreateMultipartUpload / UploadPart / CompleteMultipartUpload with uneq
     expect(parts.Parts?.map((p) => [p.PartNumber, p.Size, p.ETag])).toEqual(sizes.map((n, i) => [i + 1, n, etags[i]]));
 
     const done = await s3.send(
-      new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key,
+        UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+      }),
     );
     expect(done.ETag).toMatch(/-4"$/);
     expect(done.ETag).toBe(multipartEtag(data, sizes));
@@ -300,7 +335,20 @@ describe.skipIf(!hasAws)('aws CLI s3 cp with default settings (multipart above 8
     const sse = ['--sse-c', 'AES256', '--sse-c-key', cliKey];
     await ok(['s3', 'cp', '--only-show-errors', ...sse, src, `s3://${BUCKET}/cli/ssec.bin`]);
     const head = JSON.parse(
-      await ok(['s3api', 'head-object', '--bucket', BUCKET, '--key', 'cli/ssec.bin', '--sse-customer-algorithm', 'AES256', '--sse-customer-key', cliKey, '--output', 'json']),
+      await ok([
+        's3api',
+        'head-object',
+        '--bucket',
+        BUCKET,
+        '--key',
+        'cli/ssec.bin',
+        '--sse-customer-algorithm',
+        'AES256',
+        '--sse-customer-key',
+        cliKey,
+        '--output',
+        'json',
+      ]),
     );
     expect(head.SSECustomerKeyMD5).toBe(k.md5);
     expect(head.ContentLength).toBe(SIZE);

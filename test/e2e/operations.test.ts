@@ -1,37 +1,75 @@
 // Operator tools against real gateways: offline recovery (scripts/export.mjs +
 // scripts/recover.mjs), encrypt-in-place, and master-key rotation across restarts.
-import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import vectors from '../vectors/format-v1.json';
-import { startGateway, type Gateway } from './setup';
 import { backendVars, gateway, NO_CONTINUE_WAIT, s3Client, sdkBody, sha256, sseCKey, uniq } from './helpers';
+import { type Gateway, startGateway } from './setup';
 
 const root = join(__dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'sealbucket-ops-'));
 
-function script(name: string, args: string[], g: { endpoint: string; accessKeyId: string; secretAccessKey: string }): Promise<{ code: number; out: string }> {
+function script(
+  name: string,
+  args: string[],
+  g: { endpoint: string; accessKeyId: string; secretAccessKey: string },
+): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'scripts', name), ...args], {
-      env: { ...process.env, SEALBUCKET_ENDPOINT: g.endpoint, AWS_ACCESS_KEY_ID: g.accessKeyId, AWS_SECRET_ACCESS_KEY: g.secretAccessKey },
-      timeout: 120_000,
-    }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }));
+    execFile(
+      process.execPath,
+      [join(root, 'scripts', name), ...args],
+      {
+        env: {
+          ...process.env,
+          SEALBUCKET_ENDPOINT: g.endpoint,
+          AWS_ACCESS_KEY_ID: g.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: g.secretAccessKey,
+        },
+        timeout: 120_000,
+      },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    );
   });
 }
 
 const clientFor = (g: Gateway) =>
-  new S3Client({ endpoint: g.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, ...NO_CONTINUE_WAIT });
+  new S3Client({
+    endpoint: g.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey },
+    ...NO_CONTINUE_WAIT,
+  });
 
 describe('offline recovery (scripts/recover.mjs)', () => {
   it('decrypts the FORMAT.md test vectors', async () => {
     for (const v of vectors) {
       const dir = join(work, `vector-${v.name}`);
       await import('node:fs').then((fs) => fs.mkdirSync(dir, { recursive: true }));
-      writeFileSync(join(dir, 'record.json'), JSON.stringify({ bucket: v.bucket, key: v.key, custom: { 'sb-size': String(v.plaintext.length / 2), 'sb-data': 'data', 'sb-env': JSON.stringify(v.envelope) }, body: '' }));
+      writeFileSync(
+        join(dir, 'record.json'),
+        JSON.stringify({
+          bucket: v.bucket,
+          key: v.key,
+          custom: { 'sb-size': String(v.plaintext.length / 2), 'sb-data': 'data', 'sb-env': JSON.stringify(v.envelope) },
+          body: '',
+        }),
+      );
       writeFileSync(join(dir, 'data'), Buffer.from(v.ciphertext, 'hex'));
       const r = await script('recover.mjs', [dir, '--out', join(dir, 'out'), '--keyring', v.masterKeyring], gateway());
       expect(r.code, r.out).toBe(0);
@@ -47,15 +85,45 @@ describe('offline recovery (scripts/recover.mjs)', () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'single.bin', Body: single }));
     const key = sseCKey();
     const ssec = randomBytes(300_000);
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ssec.bin', Body: ssec, SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.raw.toString('base64') }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'ssec.bin',
+        Body: ssec,
+        SSECustomerAlgorithm: 'AES256',
+        SSECustomerKey: key.raw.toString('base64'),
+      }),
+    );
     const mp = randomBytes(5 * 1024 * 1024 + 4321);
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp.bin' }));
-    const e1 = (await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp.bin', UploadId, PartNumber: 1, Body: mp.subarray(0, 5 * 1024 * 1024) }))).ETag;
-    const e2 = (await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp.bin', UploadId, PartNumber: 2, Body: mp.subarray(5 * 1024 * 1024) }))).ETag;
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'mp.bin', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e2 }] } }));
+    const e1 = (
+      await s3.send(
+        new UploadPartCommand({ Bucket: bucket, Key: 'mp.bin', UploadId, PartNumber: 1, Body: mp.subarray(0, 5 * 1024 * 1024) }),
+      )
+    ).ETag;
+    const e2 = (
+      await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp.bin', UploadId, PartNumber: 2, Body: mp.subarray(5 * 1024 * 1024) }))
+    ).ETag;
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'mp.bin',
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: e1 },
+            { PartNumber: 2, ETag: e2 },
+          ],
+        },
+      }),
+    );
 
     const keyring = inject('masterKeyring');
-    for (const [name, data, secret] of [['single.bin', single, ['--keyring', keyring]], ['ssec.bin', ssec, ['--sse-c-key', key.b64]], ['mp.bin', mp, ['--keyring', keyring]]] as const) {
+    for (const [name, data, secret] of [
+      ['single.bin', single, ['--keyring', keyring]],
+      ['ssec.bin', ssec, ['--sse-c-key', key.b64]],
+      ['mp.bin', mp, ['--keyring', keyring]],
+    ] as const) {
       const dir = join(work, `export-${name}`);
       const ex = await script('export.mjs', [bucket, name, dir], gateway());
       expect(ex.code, ex.out).toBe(0);
@@ -94,9 +162,19 @@ describe('encrypt-in-place (scripts/encrypt-in-place.mjs)', () => {
     for (let i = 0; i < 7; i++) {
       const data = randomBytes(1000 + i * 100_000);
       objects.set(`old/${i}.bin`, data);
-      await s3.send(new PutObjectCommand({ Bucket: 'legacy', Key: `old/${i}.bin`, Body: data, ContentType: 'application/x-test', Metadata: { n: String(i) } }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'legacy',
+          Key: `old/${i}.bin`,
+          Body: data,
+          ContentType: 'application/x-test',
+          Metadata: { n: String(i) },
+        }),
+      );
     }
-    await s3.send(new PutObjectCommand({ Bucket: 'legacy', Key: 'old/sealed.bin', Body: 'already sealed', ServerSideEncryption: 'AES256' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'legacy', Key: 'old/sealed.bin', Body: 'already sealed', ServerSideEncryption: 'AES256' }),
+    );
     await s3.send(new PutObjectCommand({ Bucket: 'legacy', Key: 'other/x.bin', Body: 'outside the prefix' }));
     expect((await s3.send(new HeadObjectCommand({ Bucket: 'legacy', Key: 'old/0.bin' }))).ServerSideEncryption).toBeUndefined();
 

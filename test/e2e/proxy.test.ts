@@ -4,15 +4,26 @@
 // dies mid-upload or fails, and R2 and upstream buckets in one deployment.
 // (The rest of the e2e suite also runs against this backend: project e2e-proxy.)
 
-import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, UploadPartCommand, DeleteBucketCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command,
-  PutObjectCommand, S3Client, type ListObjectsV2CommandOutput,
-} from '@aws-sdk/client-s3';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { filesUnder, findInFiles, md5, NO_CONTINUE_WAIT, random, s3Error, sdkBody, sha256, sseCKey, uniq } from './helpers';
-import { proxyVars, startGateway, UPSTREAM_BUCKET, type Gateway } from './setup';
+import { type Gateway, proxyVars, startGateway, UPSTREAM_BUCKET } from './setup';
 import { startUpstream, type UpstreamServer } from './upstream-server';
 
 const SEG = 262_144;
@@ -20,8 +31,16 @@ const SEG = 262_144;
 const sealedSize = (n: number) => n + 16 * Math.max(1, Math.ceil(n / SEG));
 
 const client = (endpoint: string, accessKeyId: string, secretAccessKey: string, maxAttempts?: number) =>
-  new S3Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, forcePathStyle: true, maxAttempts, ...NO_CONTINUE_WAIT });
-const gatewayClient = (g: { endpoint: string; accessKeyId: string; secretAccessKey: string }, maxAttempts?: number) => client(g.endpoint, g.accessKeyId, g.secretAccessKey, maxAttempts);
+  new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId, secretAccessKey },
+    forcePathStyle: true,
+    maxAttempts,
+    ...NO_CONTINUE_WAIT,
+  });
+const gatewayClient = (g: { endpoint: string; accessKeyId: string; secretAccessKey: string }, maxAttempts?: number) =>
+  client(g.endpoint, g.accessKeyId, g.secretAccessKey, maxAttempts);
 
 /** Does `hay` hold any 32-byte slice of `data` (start, middle, end)? */
 const holdsPlaintext = (hay: Buffer, data: Buffer) =>
@@ -44,7 +63,8 @@ describe('the suite gateway over its upstream', () => {
     raw?.destroy();
   });
 
-  const seed = (key: string, body: Buffer, extra: Record<string, unknown> = {}) => raw.send(new PutObjectCommand({ Bucket: UPSTREAM_BUCKET, Key: base + key, Body: body, ...extra }));
+  const seed = (key: string, body: Buffer, extra: Record<string, unknown> = {}) =>
+    raw.send(new PutObjectCommand({ Bucket: UPSTREAM_BUCKET, Key: base + key, Body: body, ...extra }));
   const upstreamBytes = async (key: string) => sdkBody(await raw.send(new GetObjectCommand({ Bucket: UPSTREAM_BUCKET, Key: base + key })));
 
   it('serves objects already in the upstream bucket as they are, reported unencrypted', async () => {
@@ -67,7 +87,9 @@ describe('the suite gateway over its upstream', () => {
     const data = random(SEG * 3 + 5);
     const key = sseCKey();
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sealed/cos.bin', Body: data }));
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sealed/c.bin', Body: data, SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.b64 }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'sealed/c.bin', Body: data, SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.b64 }),
+    );
     for (const k of ['sealed/cos.bin', 'sealed/c.bin']) {
       const stored = await upstreamBytes(k);
       expect(stored.length, k).toBe(sealedSize(data.length));
@@ -94,7 +116,8 @@ describe('the suite gateway over its upstream', () => {
     for (const [k, v] of Object.entries(plain)) await seed(k, v);
     const etags: Record<string, string> = {};
     for (const [k, v] of Object.entries(plain)) etags[k] = `"${md5(v)}"`;
-    for (const [k, v] of Object.entries(sealed)) etags[k] = (await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: k, Body: v }))).ETag!;
+    for (const [k, v] of Object.entries(sealed))
+      etags[k] = (await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: k, Body: v }))).ETag!;
     const sizes = Object.fromEntries([...Object.entries(plain), ...Object.entries(sealed)].map(([k, v]) => [k, v.length]));
 
     const flat: NonNullable<ListObjectsV2CommandOutput['Contents']> = [];
@@ -152,15 +175,20 @@ async function wire(target: UpstreamServer): Promise<Wire> {
     }
     if (w.failing) {
       req.resume();
-      req.on('end', () => res.writeHead(503, { 'content-type': 'application/xml' }).end('<Error><Code>SlowDown</Code><Message>injected</Message></Error>'));
+      req.on('end', () =>
+        res.writeHead(503, { 'content-type': 'application/xml' }).end('<Error><Code>SlowDown</Code><Message>injected</Message></Error>'),
+      );
       return;
     }
     // A fresh connection each time: a pooled one may point at an upstream process that was killed.
-    const out = request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers, agent: false }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.on('data', (c: Buffer) => (rec.received += c.length));
-      r.pipe(res);
-    });
+    const out = request(
+      { host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers, agent: false },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.on('data', (c: Buffer) => (rec.received += c.length));
+        r.pipe(res);
+      },
+    );
     out.on('error', () => res.destroy());
     req.on('data', (c: Buffer) => (rec.sent += c.length));
     req.pipe(out);
@@ -188,7 +216,7 @@ describe('a deployment mixing R2 buckets with a bucket fronting an upstream, see
   // What the gateway logged, when a test here fails (its log goes with it at teardown).
   afterEach(({ task }) => {
     if (task.result?.state !== 'fail') return;
-    for (const f of [g.logFile, upstream.logFile]) console.log(`--- ${f}\n` + readFileSync(f, 'utf8').split('\n').slice(-40).join('\n'));
+    for (const f of [g.logFile, upstream.logFile]) console.log(`--- ${f}\n${readFileSync(f, 'utf8').split('\n').slice(-40).join('\n')}`);
   });
   afterAll(async () => {
     s3?.destroy();
@@ -215,8 +243,12 @@ describe('a deployment mixing R2 buckets with a bucket fronting an upstream, see
     const key = sseCKey();
     w.seen.length = 0;
     const data = random(100_000);
-    await s3.send(new PutObjectCommand({ Bucket: 'fronted', Key: 'ssec', Body: data, SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.b64 }));
-    const back = await s3.send(new GetObjectCommand({ Bucket: 'fronted', Key: 'ssec', SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.b64 }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'fronted', Key: 'ssec', Body: data, SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.b64 }),
+    );
+    const back = await s3.send(
+      new GetObjectCommand({ Bucket: 'fronted', Key: 'ssec', SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.b64 }),
+    );
     expect(sha256(await sdkBody(back))).toBe(sha256(data));
     await s3.send(new PutObjectCommand({ Bucket: 'fronted', Key: 'kms', Body: 'k', ServerSideEncryption: 'aws:kms' }));
     expect(w.seen.length).toBeGreaterThan(3);
@@ -244,22 +276,36 @@ describe('a deployment mixing R2 buckets with a bucket fronting an upstream, see
     const a = sseCKey();
     const b = sseCKey();
     const data = random(3 * 1024 * 1024);
-    await s3.send(new PutObjectCommand({ Bucket: 'fronted', Key: 'rekey', Body: data, SSECustomerAlgorithm: 'AES256', SSECustomerKey: a.b64 }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'fronted', Key: 'rekey', Body: data, SSECustomerAlgorithm: 'AES256', SSECustomerKey: a.b64 }),
+    );
     const before = readFileSync(filesUnder(upstream.dir).find((f) => f.path.endsWith('data/rekey._S3rver_object'))!.path);
     w.seen.length = 0;
-    await s3.send(new CopyObjectCommand({
-      Bucket: 'fronted', Key: 'rekey', CopySource: 'fronted/rekey',
-      CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: a.b64,
-      SSECustomerAlgorithm: 'AES256', SSECustomerKey: b.b64,
-    }));
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: 'fronted',
+        Key: 'rekey',
+        CopySource: 'fronted/rekey',
+        CopySourceSSECustomerAlgorithm: 'AES256',
+        CopySourceSSECustomerKey: a.b64,
+        SSECustomerAlgorithm: 'AES256',
+        SSECustomerKey: b.b64,
+      }),
+    );
     const moved = w.seen.reduce((n, r) => n + r.sent + r.received, 0);
     expect(moved).toBeLessThan(64 * 1024);
     expect(w.seen.some((r) => r.method === 'PUT' && r.headers['x-amz-copy-source'])).toBe(true);
     const after = readFileSync(filesUnder(upstream.dir).find((f) => f.path.endsWith('data/rekey._S3rver_object'))!.path);
     expect(Buffer.compare(before, after)).toBe(0);
-    const got = await s3.send(new GetObjectCommand({ Bucket: 'fronted', Key: 'rekey', SSECustomerAlgorithm: 'AES256', SSECustomerKey: b.b64 }));
+    const got = await s3.send(
+      new GetObjectCommand({ Bucket: 'fronted', Key: 'rekey', SSECustomerAlgorithm: 'AES256', SSECustomerKey: b.b64 }),
+    );
     expect(sha256(await sdkBody(got))).toBe(sha256(data));
-    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'fronted', Key: 'rekey', SSECustomerAlgorithm: 'AES256', SSECustomerKey: a.b64 })))).toMatchObject({ status: 403 });
+    expect(
+      await s3Error(
+        s3.send(new GetObjectCommand({ Bucket: 'fronted', Key: 'rekey', SSECustomerAlgorithm: 'AES256', SSECustomerKey: a.b64 })),
+      ),
+    ).toMatchObject({ status: 403 });
   });
 
   it('retries an upstream answering 503, then answers 503 SlowDown; works again once it recovers', async () => {
@@ -295,16 +341,34 @@ describe('a deployment mixing R2 buckets with a bucket fronting an upstream, see
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'fronted', Key: 'mp' }));
       const e1 = (await s3.send(new UploadPartCommand({ Bucket: 'fronted', Key: 'mp', UploadId, PartNumber: 1, Body: part1 }))).ETag!;
       await upstream.kill();
-      const part2 = await s3Error(once.send(new UploadPartCommand({ Bucket: 'fronted', Key: 'mp', UploadId, PartNumber: 2, Body: random(1000) })));
+      const part2 = await s3Error(
+        once.send(new UploadPartCommand({ Bucket: 'fronted', Key: 'mp', UploadId, PartNumber: 2, Body: random(1000) })),
+      );
       expect(part2).toMatchObject({ name: 'SlowDown', status: 503 });
-      const complete = await s3Error(once.send(new CompleteMultipartUploadCommand({ Bucket: 'fronted', Key: 'mp', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }] } })));
+      const complete = await s3Error(
+        once.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: 'fronted',
+            Key: 'mp',
+            UploadId,
+            MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }] },
+          }),
+        ),
+      );
       expect(complete).toMatchObject({ name: 'SlowDown', status: 503 });
       await upstream.restart();
       expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: 'fronted', Key: 'mp' })))).toMatchObject({ status: 404 });
       const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'fronted' }));
       expect(listed.Contents?.map((c) => c.Key)).toEqual(expect.not.arrayContaining(['mp']));
       // Nothing was lost either: once the upstream is back, the upload completes.
-      await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'fronted', Key: 'mp', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }] } }));
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'fronted',
+          Key: 'mp',
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }] },
+        }),
+      );
       expect(sha256(await sdkBody(await s3.send(new GetObjectCommand({ Bucket: 'fronted', Key: 'mp' }))))).toBe(sha256(part1));
     } finally {
       w.dropCopies = false;
@@ -316,11 +380,14 @@ describe('a deployment mixing R2 buckets with a bucket fronting an upstream, see
 describe('upstream refusals', () => {
   it('map to S3 errors without the upstream answer, its credentials or its string to sign', async () => {
     const upstream = await startUpstream({ buckets: [UPSTREAM_BUCKET] });
-    const secret = 'upstream-secret-' + uniq('s');
+    const secret = `upstream-secret-${uniq('s')}`;
     const g = await startGateway({ ...proxyVars(upstream.endpoint, 'wrong'), UPSTREAM_CREDENTIALS: `NOTAKEY:${secret}` });
     const s3 = gatewayClient(g);
     try {
-      for (const e of [await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'refused-bucket' }))), await s3Error(s3.send(new GetObjectCommand({ Bucket: 'refused-bucket', Key: 'x' })))]) {
+      for (const e of [
+        await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'refused-bucket' }))),
+        await s3Error(s3.send(new GetObjectCommand({ Bucket: 'refused-bucket', Key: 'x' }))),
+      ]) {
         expect(e).toMatchObject({ name: 'AccessDenied', status: 403 });
         expect(e.message).not.toContain('NOTAKEY');
         expect(e.message).not.toContain(secret);

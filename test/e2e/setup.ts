@@ -10,15 +10,15 @@
 // suite runs cannot disturb it. The snapshot has no .dev.vars beside its
 // config, so a developer's .dev.vars is neither read nor written.
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { startUpstream, type UpstreamServer } from './upstream-server';
 import { freePort, sleep, tail } from './process';
+import { startUpstream, type UpstreamServer } from './upstream-server';
 
 /** What tests learn about a running gateway. */
 export interface GatewayInfo {
@@ -62,7 +62,9 @@ export const UPSTREAM_BUCKET = 'sealbucket-e2e';
 export function proxyVars(endpoint: string, root: string, credentials = 'S3RVER:S3RVER'): Record<string, string> {
   return {
     // COS upstreams take 1 MiB parts; so must this one, for the COS SDK's sliced uploads.
-    UPSTREAMS: JSON.stringify({ '*': { endpoint, bucket: UPSTREAM_BUCKET, prefix: `${root}/{bucket}/`, credentials: 'UPSTREAM_CREDENTIALS', min_part: 1048576 } }),
+    UPSTREAMS: JSON.stringify({
+      '*': { endpoint, bucket: UPSTREAM_BUCKET, prefix: `${root}/{bucket}/`, credentials: 'UPSTREAM_CREDENTIALS', min_part: 1048576 },
+    }),
     UPSTREAM_CREDENTIALS: credentials,
   };
 }
@@ -70,7 +72,6 @@ export function proxyVars(endpoint: string, root: string, credentials = 'S3RVER:
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 10_000;
-
 
 /** Ends the whole process group (wrangler's node process and its workerd child). */
 async function stop(child: ChildProcess): Promise<void> {
@@ -103,7 +104,8 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
   const app = join(dir, 'app');
   mkdirSync(app);
   cpSync(join(root, 'src'), join(app, 'src'), { recursive: true });
-  for (const f of ['wrangler.toml', 'tsconfig.json', 'package.json']) if (existsSync(join(root, f))) copyFileSync(join(root, f), join(app, f));
+  for (const f of ['wrangler.toml', 'tsconfig.json', 'package.json'])
+    if (existsSync(join(root, f))) copyFileSync(join(root, f), join(app, f));
   symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'), 'dir');
   const persistDir = opts.persistDir ?? join(dir, 'state');
   const logFile = join(dir, 'gateway.log');
@@ -111,7 +113,7 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
   const endpoint = `http://127.0.0.1:${port}`;
   const cosBaseDomain = 'cos.e2e.test';
   const vars: Record<string, string> = {
-    ACCESS_KEY_ID: 'AKIDE2E' + randomBytes(6).toString('hex').toUpperCase(),
+    ACCESS_KEY_ID: `AKIDE2E${randomBytes(6).toString('hex').toUpperCase()}`,
     SECRET_ACCESS_KEY: randomBytes(24).toString('base64url'),
     MASTER_KEYRING: `k1:${randomBytes(32).toString('base64')}`,
     KMS_ROOT_KEY: randomBytes(32).toString('base64'),
@@ -128,10 +130,14 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
   const args = [
     join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'),
     'dev',
-    '--config', join(app, 'wrangler.toml'),
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--persist-to', persistDir,
+    '--config',
+    join(app, 'wrangler.toml'),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--persist-to',
+    persistDir,
     '--show-interactive-dev-session=false',
     ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
   ];
@@ -192,7 +198,9 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
 /** Whether `aws` on PATH is the aws CLI version 1 (false when there is none). */
 function awsCliV1(): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile('aws', ['--version'], { timeout: 30_000, encoding: 'utf8' }, (err, stdout, stderr) => resolve(!err && /^aws-cli\/1\./.test((stdout || stderr).trim())));
+    execFile('aws', ['--version'], { timeout: 30_000, encoding: 'utf8' }, (err, stdout, stderr) =>
+      resolve(!err && /^aws-cli\/1\./.test((stdout || stderr).trim())),
+    );
   });
 }
 
@@ -219,7 +227,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('masterKeyring', g.vars.MASTER_KEYRING);
   project.provide('backend', proxy ? 'proxy' : 'r2');
   project.provide('awsCliV1', await cliV1);
-  project.provide('upstream', upstream ? { endpoint: upstream.endpoint, port: upstream.port, accessKeyId: upstream.accessKeyId, secretAccessKey: upstream.secretAccessKey, bucket: UPSTREAM_BUCKET, dir: upstream.dir } : null);
+  project.provide(
+    'upstream',
+    upstream
+      ? {
+          endpoint: upstream.endpoint,
+          port: upstream.port,
+          accessKeyId: upstream.accessKeyId,
+          secretAccessKey: upstream.secretAccessKey,
+          bucket: UPSTREAM_BUCKET,
+          dir: upstream.dir,
+        }
+      : null,
+  );
   return async () => {
     // Writes park their data under .sealbucket/t/ until it is copied into place; none may stay behind.
     // (The gateway log is checked per test file by log-check.ts; a teardown error is reported but
@@ -227,7 +247,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const parked = upstream ? leftovers(upstream.dir, '/.sealbucket/t/') : [];
     await g.stop();
     await upstream?.stop();
-    if (parked.length) throw new Error(`e2e: the upstream holds ${parked.length} temporaries after the suite:\n${parked.slice(0, 20).join('\n')}`);
+    if (parked.length)
+      throw new Error(`e2e: the upstream holds ${parked.length} temporaries after the suite:\n${parked.slice(0, 20).join('\n')}`);
   };
 }
 

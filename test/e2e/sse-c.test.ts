@@ -4,12 +4,39 @@
 // and the aws CLI's `--sse-c`. Last, the gateway's log and its persisted state
 // are searched for every key used here, in every encoding.
 
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type COS from 'cos-nodejs-sdk-v5';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type COS from 'cos-nodejs-sdk-v5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aws, COS_APPID, COS_REGION, cosClient, cosError, crc64ecma, filesContaining, filesNaming, filesUnder, findInFiles, gateway, hasAws, keyEncodings, md5, random, s3Client, s3Error, sdkBody, sha256, signedFetch, sseCHeaders, sseCKey, tempDir, type SseCKey, uniq, writeFileSync, xmlErrorCode } from './helpers';
+import {
+  aws,
+  COS_APPID,
+  COS_REGION,
+  cosClient,
+  cosError,
+  crc64ecma,
+  filesNaming,
+  filesUnder,
+  findInFiles,
+  gateway,
+  hasAws,
+  keyEncodings,
+  md5,
+  random,
+  type SseCKey,
+  s3Client,
+  s3Error,
+  sdkBody,
+  sha256,
+  signedFetch,
+  sseCHeaders,
+  sseCKey,
+  tempDir,
+  uniq,
+  writeFileSync,
+  xmlErrorCode,
+} from './helpers';
 
 const SEG = 262_144; // the segment size of the sealed format
 const BUCKET = uniq('e2e-ssec').toLowerCase();
@@ -164,11 +191,19 @@ describe('SSE-C header errors (raw signed requests): 400 InvalidArgument', () =>
       },
       true,
     ],
-    ['key that is not base64', () => ({ ...sseCHeaders(A), 'x-amz-server-side-encryption-customer-key': '!!!!not*base64*at*all!!!!' }), true],
+    [
+      'key that is not base64',
+      () => ({ ...sseCHeaders(A), 'x-amz-server-side-encryption-customer-key': '!!!!not*base64*at*all!!!!' }),
+      true,
+    ],
     ['algorithm AES128', () => ({ ...sseCHeaders(A), 'x-amz-server-side-encryption-customer-algorithm': 'AES128' }), true],
     ['key and MD5 without the algorithm', () => drop(sseCHeaders(A), 'x-amz-server-side-encryption-customer-algorithm'), true],
     // On GET an x-amz-server-side-encryption header is an error of its own, so this one is checked on PUT only.
-    ['SSE-C together with x-amz-server-side-encryption: AES256', () => ({ ...sseCHeaders(A), 'x-amz-server-side-encryption': 'AES256' }), false],
+    [
+      'SSE-C together with x-amz-server-side-encryption: AES256',
+      () => ({ ...sseCHeaders(A), 'x-amz-server-side-encryption': 'AES256' }),
+      false,
+    ],
   ];
   for (const [name, headers, alsoGet] of cases) {
     it(`${name}${alsoGet ? ' (PUT and GET)' : ' (PUT)'}`, async () => {
@@ -249,7 +284,9 @@ describe('SSE-C with cos-nodejs-sdk-v5 (x-cos-* headers)', () => {
   });
 
   it('putObject with a wrong key MD5: 400 InvalidArgument, nothing stored', async () => {
-    const e = await cosError(cos.putObject({ Bucket: COS_BUCKET, Region, Key: 'cos/bad-md5', Body: Buffer.from('x'), ...cosSseC(C), SSECustomerKeyMD5: W.md5 }));
+    const e = await cosError(
+      cos.putObject({ Bucket: COS_BUCKET, Region, Key: 'cos/bad-md5', Body: Buffer.from('x'), ...cosSseC(C), SSECustomerKeyMD5: W.md5 }),
+    );
     expect(e.statusCode).toBe(400);
     expect(e.code).toBe('InvalidArgument');
     expect((await cosError(cos.headObject({ Bucket: COS_BUCKET, Region, Key: 'cos/bad-md5' }))).statusCode).toBe(404);
@@ -266,17 +303,50 @@ describe.skipIf(!hasAws)('SSE-C with the aws CLI', () => {
     const src = join(files.dir, 'ssec.bin');
     const dst = join(files.dir, 'ssec.back');
     writeFileSync(src, data);
-    const up = await aws(['s3', 'cp', '--only-show-errors', '--sse-c', 'AES256', '--sse-c-key', cliKey, src, `s3://${BUCKET}/cli/ssec.bin`]);
+    const up = await aws([
+      's3',
+      'cp',
+      '--only-show-errors',
+      '--sse-c',
+      'AES256',
+      '--sse-c-key',
+      cliKey,
+      src,
+      `s3://${BUCKET}/cli/ssec.bin`,
+    ]);
     expect(up.code, up.stderr).toBe(0);
 
-    const head = await aws(['s3api', 'head-object', '--bucket', BUCKET, '--key', 'cli/ssec.bin', '--sse-customer-algorithm', 'AES256', '--sse-customer-key', cliKey, '--output', 'json']);
+    const head = await aws([
+      's3api',
+      'head-object',
+      '--bucket',
+      BUCKET,
+      '--key',
+      'cli/ssec.bin',
+      '--sse-customer-algorithm',
+      'AES256',
+      '--sse-customer-key',
+      cliKey,
+      '--output',
+      'json',
+    ]);
     expect(head.code, head.stderr).toBe(0);
     const hj = JSON.parse(head.stdout);
     expect(hj.SSECustomerAlgorithm).toBe('AES256');
     expect(hj.SSECustomerKeyMD5).toBe(K.md5);
     expect(hj.ContentLength).toBe(data.length);
 
-    const down = await aws(['s3', 'cp', '--only-show-errors', '--sse-c', 'AES256', '--sse-c-key', cliKey, `s3://${BUCKET}/cli/ssec.bin`, dst]);
+    const down = await aws([
+      's3',
+      'cp',
+      '--only-show-errors',
+      '--sse-c',
+      'AES256',
+      '--sse-c-key',
+      cliKey,
+      `s3://${BUCKET}/cli/ssec.bin`,
+      dst,
+    ]);
     expect(down.code, down.stderr).toBe(0);
     const back = readFileSync(dst);
     expect(back.length).toBe(data.length);

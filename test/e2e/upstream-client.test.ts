@@ -3,9 +3,9 @@
 // here that counts requests and injects failures.
 
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, request } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Upstream, UpstreamError, type UpstreamConfig, type UpstreamOptions } from '../../src/store/upstream';
+import { Upstream, type UpstreamConfig, UpstreamError, type UpstreamOptions } from '../../src/store/upstream';
 import { startUpstream, type UpstreamServer } from './upstream-server';
 
 const BUCKET = 'upstream';
@@ -57,12 +57,15 @@ async function thrown(p: Promise<unknown>): Promise<UpstreamError> {
 
 // s3rver does not verify signatures, so the proxy below does, the way S3 does: the
 // canonical request rebuilt from what arrived (the key decoded, then encoded once).
-const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const sha256hex = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 const hmac = (key: string | Buffer, s: string) => createHmac('sha256', key).update(s).digest();
 
 function sigV4Problem(req: IncomingMessage, accessKeyId: string, secret: string): string | undefined {
-  const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(req.headers.authorization ?? '');
+  const auth =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+      req.headers.authorization ?? '',
+    );
   if (!auth) return `malformed Authorization: ${req.headers.authorization}`;
   const [, id, date, region, signedHeaders, signature] = auth;
   if (id !== accessKeyId || region !== 'us-east-1') return `credential ${id}/${region}`;
@@ -72,7 +75,10 @@ function sigV4Problem(req: IncomingMessage, accessKeyId: string, secret: string)
   const url = req.url!;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  const uri = path.split('/').map((seg) => rfc3986(decodeURIComponent(seg))).join('/');
+  const uri = path
+    .split('/')
+    .map((seg) => rfc3986(decodeURIComponent(seg)))
+    .join('/');
   const query = (q < 0 ? [] : url.slice(q + 1).split('&'))
     .map((kv) => {
       const i = kv.indexOf('=');
@@ -81,11 +87,20 @@ function sigV4Problem(req: IncomingMessage, accessKeyId: string, secret: string)
     .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
-  const headers = signed.map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const headers = signed
+    .map(
+      (h) =>
+        `${h}:${String(req.headers[h] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
+    .join('');
   const canonical = [req.method, uri, query, headers, signedHeaders, req.headers['x-amz-content-sha256']].join('\n');
   const toSign = ['AWS4-HMAC-SHA256', req.headers['x-amz-date'], `${date}/us-east-1/s3/aws4_request`, sha256hex(canonical)].join('\n');
-  const key = ['us-east-1', 's3', 'aws4_request'].reduce((k, s) => hmac(k, s), hmac('AWS4' + secret, date));
-  return createHmac('sha256', key).update(toSign).digest('hex') === signature ? undefined : `signature mismatch; canonical request:\n${canonical}`;
+  const key = ['us-east-1', 's3', 'aws4_request'].reduce((k, s) => hmac(k, s), hmac(`AWS4${secret}`, date));
+  return createHmac('sha256', key).update(toSign).digest('hex') === signature
+    ? undefined
+    : `signature mismatch; canonical request:\n${canonical}`;
 }
 
 // ---------------------------------------------------------------- failure-injecting proxy
@@ -101,7 +116,15 @@ interface Reply {
 interface Proxy {
   endpoint: string;
   /** Requests as they arrived; `received` counts body bytes and `complete` says whether the body ended normally. */
-  seen: { method: string; url: string; headers: IncomingHttpHeaders; received: number; complete: boolean; status?: number; problem?: string }[];
+  seen: {
+    method: string;
+    url: string;
+    headers: IncomingHttpHeaders;
+    received: number;
+    complete: boolean;
+    status?: number;
+    problem?: string;
+  }[];
   /** When set, each request's signature and declared payload hash are checked into `problem`. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
   hook?: (req: IncomingMessage, n: number) => Reply | undefined;
@@ -127,7 +150,8 @@ async function startProxy(target: string): Promise<Proxy> {
       seen.complete = true;
       const declared = req.headers['x-amz-content-sha256'];
       const actual = hash.digest('hex');
-      if (p.credentials && declared !== 'UNSIGNED-PAYLOAD' && declared !== actual) seen.problem ??= `payload hash ${declared}, body ${actual}`;
+      if (p.credentials && declared !== 'UNSIGNED-PAYLOAD' && declared !== actual)
+        seen.problem ??= `payload hash ${declared}, body ${actual}`;
     });
     req.pause(); // until forwarded or drained below, so that no byte goes by during a delay
     if (p.credentials) seen.problem = sigV4Problem(req, p.credentials.accessKeyId, p.credentials.secretAccessKey);
@@ -163,7 +187,8 @@ async function startProxy(target: string): Promise<Proxy> {
   return p;
 }
 
-const s3Error = (code: string, extra = '') => `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected</Message>${extra}</Error>`;
+const s3Error = (code: string, extra = '') =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected</Message>${extra}</Error>`;
 
 beforeAll(async () => {
   s3 = await startUpstream({ buckets: [BUCKET] });
@@ -204,7 +229,9 @@ describe('objects', () => {
       expect(headers['content-length']).toBe(String(data.length));
       expect(headers['transfer-encoding']).toBeUndefined();
       expect(headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
-      expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=S3RVER\/\d{8}\/us-east-1\/s3\/aws4_request, SignedHeaders=.*x-amz-content-sha256.*, Signature=[0-9a-f]{64}$/);
+      expect(headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=S3RVER\/\d{8}\/us-east-1\/s3\/aws4_request, SignedHeaders=.*x-amz-content-sha256.*, Signature=[0-9a-f]{64}$/,
+      );
     } finally {
       await proxy.close();
     }
@@ -296,7 +323,11 @@ describe('objects', () => {
       seen.push(`${req.method} ${req.url}`);
       const u = new URL(req.url);
       const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await req.arrayBuffer();
-      return fetch(`${s3.endpoint}/${u.hostname.split('.')[0]}${u.pathname}${u.search}`, { method: req.method, headers: req.headers, body });
+      return fetch(`${s3.endpoint}/${u.hostname.split('.')[0]}${u.pathname}${u.search}`, {
+        method: req.method,
+        headers: req.headers,
+        body,
+      });
     };
     const port = new URL(s3.endpoint).port;
     const vh = client(`http://s3.example.test:${port}`, { fetch: pathStyle }, { pathStyle: false });
@@ -381,25 +412,29 @@ describe('signatures', () => {
       const key = "sig/a b+c%d#e?f=g&h ü 🙂 !'()*~";
       const meta = { json: '{"a": "b  c", "n": [1, 2]}', x: ' padded ' };
       await c.put(key, text('bytes'), 5, { meta, http: { contentType: 'text/plain', cacheControl: 'no-cache' } });
-      await c.put(key + '.s', streamOf(bytes(70_000)), 70_000, { meta });
-      await c.put(key + '.0', null, 0);
+      await c.put(`${key}.s`, streamOf(bytes(70_000)), 70_000, { meta });
+      await c.put(`${key}.0`, null, 0);
       await c.head(key);
       await (await c.get(key, { offset: 1, length: 2 }))!.body.cancel();
-      await c.list({ prefix: 'sig/a b+', delimiter: '/', startAfter: 'sig/a b+c%', limit: 1 }).then((r) => c.list({ prefix: 'sig/', token: r.token, limit: 1 }));
+      await c
+        .list({ prefix: 'sig/a b+', delimiter: '/', startAfter: 'sig/a b+c%', limit: 1 })
+        .then((r) => c.list({ prefix: 'sig/', token: r.token, limit: 1 }));
       // s3rver reads the copy source with decodeURI, which leaves %2B, %23, %3F, %26, %3D... encoded: no such key.
       const copyable = "sig/c ü 🙂 !'()*~";
       await c.put(copyable, text('bytes'), 5);
-      await c.copy(copyable, key + '.c', { meta, ifMatch: md5(text('bytes')) });
-      const id = await c.createMultipart(key + '.m', { meta });
-      const etag = await c.uploadPart(key + '.m', id, 1, streamOf(text('part')), 4);
-      await c.completeMultipart(key + '.m', id, [{ part: 1, etag }]);
-      await c.abortMultipart(key + '.m', id);
-      await c.delete([key, key + '.s', key + '.0', key + '.c', key + '.m', copyable]);
+      await c.copy(copyable, `${key}.c`, { meta, ifMatch: md5(text('bytes')) });
+      const id = await c.createMultipart(`${key}.m`, { meta });
+      const etag = await c.uploadPart(`${key}.m`, id, 1, streamOf(text('part')), 4);
+      await c.completeMultipart(`${key}.m`, id, [{ part: 1, etag }]);
+      await c.abortMultipart(`${key}.m`, id);
+      await c.delete([key, `${key}.s`, `${key}.0`, `${key}.c`, `${key}.m`, copyable]);
       await sleep(20);
       expect(proxy.seen).toHaveLength(19);
       expect(proxy.seen.filter((r) => r.problem).map((r) => `${r.method} ${r.url}: ${r.problem}`)).toEqual([]);
       // put ×3, head, ranged get, list ×2, put, copy, create, part, complete, abort (405 from s3rver), delete ×6
-      expect(proxy.seen.map((r) => r.status)).toEqual([200, 200, 200, 200, 206, 200, 200, 200, 200, 200, 200, 200, 405, 204, 204, 204, 204, 204, 204]);
+      expect(proxy.seen.map((r) => r.status)).toEqual([
+        200, 200, 200, 200, 206, 200, 200, 200, 200, 200, 200, 200, 405, 204, 204, 204, 204, 204, 204,
+      ]);
     } finally {
       await proxy.close();
     }
@@ -423,10 +458,13 @@ describe('copy', () => {
   it('copies with REPLACE metadata, and onto itself', async () => {
     const data = bytes(4096);
     const src = await up.put('cp/src', data, data.length, { meta: { old: '1', keep: 'no' }, http: { contentType: 'text/old' } });
-    const r = await up.copy('cp/src', 'cp/dst ü', { meta: { new: '{"v":2}' }, http: { contentType: 'application/x-new', cacheControl: 'no-store' } });
+    const r = await up.copy('cp/src', 'cp/dst ü', {
+      meta: { new: '{"v":2}' },
+      http: { contentType: 'application/x-new', cacheControl: 'no-store' },
+    });
     expect(r!.etag).toBe(src.etag);
     expect(r!.lastModified).toBeInstanceOf(Date);
-    expect(isNaN(r!.lastModified.getTime())).toBe(false);
+    expect(Number.isNaN(r!.lastModified.getTime())).toBe(false);
 
     const dst = await up.head('cp/dst ü');
     expect(dst!.meta).toEqual({ new: '{"v":2}' });
@@ -446,7 +484,8 @@ describe('copy', () => {
     const proxy = await startProxy(s3.endpoint);
     try {
       // s3rver ignores copy conditions: the proxy plays S3's part.
-      proxy.hook = (req) => (req.headers['x-amz-copy-source-if-match'] === '"stale"' ? { status: 412, body: s3Error('PreconditionFailed') } : undefined);
+      proxy.hook = (req) =>
+        req.headers['x-amz-copy-source-if-match'] === '"stale"' ? { status: 412, body: s3Error('PreconditionFailed') } : undefined;
       const c = client(proxy.endpoint);
       expect(await c.copy('cp/cond', 'cp/cond-copy', { ifMatch: 'stale' })).toBeNull();
       expect(proxy.seen).toHaveLength(1);
@@ -584,7 +623,9 @@ describe('multipart', () => {
     const etags: string[] = [];
     // Uploaded out of order, completed in order.
     for (const i of [2, 0, 1]) etags[i] = await up.uploadPart('mp/obj ü', id, i + 1, streamOf(parts[i]), parts[i].length);
-    parts.forEach((p, i) => expect(etags[i]).toBe(md5(p)));
+    parts.forEach((p, i) => {
+      expect(etags[i]).toBe(md5(p));
+    });
     const done = await up.completeMultipart(
       'mp/obj ü',
       id,
@@ -642,7 +683,10 @@ describe('failures', () => {
     proxy.seen = [];
     proxy.hook = undefined;
   });
-  const failFirst = (n: number, code = 'SlowDown') => (_req: IncomingMessage, i: number) => (i <= n ? { status: 503, body: s3Error(code) } : undefined);
+  const failFirst =
+    (n: number, code = 'SlowDown') =>
+    (_req: IncomingMessage, i: number) =>
+      i <= n ? { status: 503, body: s3Error(code) } : undefined;
 
   it('retries bodiless and buffered requests after 503s', async () => {
     const c = client(proxy.endpoint);
@@ -652,7 +696,12 @@ describe('failures', () => {
     expect((await c.put('fail/retried', data, data.length)).etag).toBe(md5(data));
     expect(proxy.seen.map((s) => s.method)).toEqual(['PUT', 'PUT', 'PUT']);
 
-    for (const op of [() => c.head('fail/retried'), () => c.get('fail/retried'), () => c.list({ prefix: 'fail/', limit: 10 }), () => c.delete(['fail/none'])]) {
+    for (const op of [
+      () => c.head('fail/retried'),
+      () => c.get('fail/retried'),
+      () => c.list({ prefix: 'fail/', limit: 10 }),
+      () => c.delete(['fail/none']),
+    ]) {
       proxy.seen = [];
       proxy.hook = failFirst(3);
       await op();
@@ -703,15 +752,20 @@ describe('failures', () => {
   });
 
   it('keeps the upstream body, signature and secret key out of errors', async () => {
-    const SECRET = 'TOPSECRET-' + randomBytes(8).toString('hex');
+    const SECRET = `TOPSECRET-${randomBytes(8).toString('hex')}`;
     const body = s3Error(
       'SignatureDoesNotMatch',
       `<AWSAccessKeyId>S3RVER</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256 ${SECRET}</StringToSign><CanonicalRequest>PUT /${SECRET}</CanonicalRequest>`,
     );
     proxy.hook = () => ({ status: 403, body });
-    const secretKey = 'SK-' + randomBytes(12).toString('hex');
+    const secretKey = `SK-${randomBytes(12).toString('hex')}`;
     const c = client(proxy.endpoint, {}, { secretAccessKey: secretKey });
-    for (const op of [() => c.put('fail/denied', text('x'), 1), () => c.get('fail/denied'), () => c.head('fail/denied'), () => c.copy('a', 'b', {})]) {
+    for (const op of [
+      () => c.put('fail/denied', text('x'), 1),
+      () => c.get('fail/denied'),
+      () => c.head('fail/denied'),
+      () => c.copy('a', 'b', {}),
+    ]) {
       proxy.seen = [];
       const e = await thrown(op());
       expect(e.status).toBe(403);
@@ -725,7 +779,10 @@ describe('failures', () => {
       expect(Object.keys(e).sort()).toEqual(['code', 'name', 'retryable', 'status']);
     }
     proxy.seen = [];
-    expect(await thrown(c.get('fail/denied'))).toMatchObject({ code: 'SignatureDoesNotMatch', message: 'upstream GET answered 403 SignatureDoesNotMatch' });
+    expect(await thrown(c.get('fail/denied'))).toMatchObject({
+      code: 'SignatureDoesNotMatch',
+      message: 'upstream GET answered 403 SignatureDoesNotMatch',
+    });
     // Not even through <Code>, which is only taken when it looks like one.
     proxy.hook = () => ({ status: 403, body: s3Error(`Denied ${SECRET}`) });
     const odd = await thrown(c.get('fail/denied'));
@@ -750,7 +807,9 @@ describe('failures', () => {
     // so what is checked is that the request was cut off short of its declared length.
     const c = client(proxy.endpoint);
     const boom = new Error('client went away');
-    const e = await c.put('fail/body', streamOf(bytes(500_000), 64 * 1024, { at: 200_000, error: boom }), 500_000).catch((err: unknown) => err);
+    const e = await c
+      .put('fail/body', streamOf(bytes(500_000), 64 * 1024, { at: 200_000, error: boom }), 500_000)
+      .catch((err: unknown) => err);
     expect(e).toBe(boom);
 
     const short = await c.put('fail/short', streamOf(bytes(1000)), 2000).catch((err: unknown) => err);
@@ -787,7 +846,13 @@ describe('a killed upstream', () => {
     await c.put('k/persisted', text('kept'), 4);
     await own.kill();
 
-    for (const op of [() => c.head('k/persisted'), () => c.get('k/persisted'), () => c.put('k/x', text('x'), 1), () => c.put('k/s', streamOf(bytes(100_000)), 100_000), () => c.list({ prefix: '', limit: 1 })]) {
+    for (const op of [
+      () => c.head('k/persisted'),
+      () => c.get('k/persisted'),
+      () => c.put('k/x', text('x'), 1),
+      () => c.put('k/s', streamOf(bytes(100_000)), 100_000),
+      () => c.list({ prefix: '', limit: 1 }),
+    ]) {
       const e = await thrown(op());
       expect(e).toMatchObject({ status: 0, code: 'Unreachable', retryable: true });
       expect(e.message).toMatch(/^upstream (HEAD|GET|PUT) unreachable$/);

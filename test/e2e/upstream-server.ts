@@ -8,7 +8,7 @@
 // continuation tokens are DES-encrypted, and OpenSSL 3 has DES only in the legacy
 // provider (without it every truncated listing answers 500).
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -41,7 +41,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const S3RVER = join(root, 'test', 'e2e', 's3rver.cjs');
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
-
 
 const running = (c: ChildProcess | undefined): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null;
 
@@ -84,12 +83,19 @@ export async function startUpstream(opts: { dir?: string; buckets?: string[] } =
     const args = [
       '--openssl-legacy-provider',
       S3RVER,
-      '--address', '127.0.0.1',
-      '--port', String(port),
-      '--directory', dir,
+      '--address',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--directory',
+      dir,
       ...buckets.flatMap((b) => ['--configure-bucket', b]),
     ];
-    const c = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    const c = spawn(process.execPath, args, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
     child = c;
     c.stdout!.pipe(log, { end: false });
     c.stderr!.pipe(log, { end: false });

@@ -7,7 +7,11 @@
 import { describe, expect, it } from 'vitest';
 
 // The console's browser scripts (console/assets/) are served as text, not imported by the Worker.
-const sources = import.meta.glob(['../../src/**/*.{ts,js}', '!../../src/console/assets/**'], { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const sources = import.meta.glob(['../../src/**/*.{ts,js}', '!../../src/console/assets/**'], {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
 
 const assets = Object.keys(import.meta.glob('../../src/console/assets/**'));
 
@@ -18,7 +22,9 @@ const exists = (f: string) => files.has(f) || assets.includes(`../../src/${f}`);
 /** Every import or re-export (type-only ones included: a cycle of types is still a cycle for a reader). */
 function importsOf(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/^\s*(?:import|export)\s[^'"]*?\sfrom\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
+  for (const m of text.matchAll(
+    /^\s*(?:import|export)\s[^'"]*?\sfrom\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm,
+  )) {
     out.push(m[1] ?? m[2] ?? m[3]);
   }
   return out;
@@ -40,7 +46,12 @@ function resolve(from: string, spec: string): string | null {
 }
 
 const graph = new Map(
-  [...files].map(([f, text]) => [f, importsOf(text).map((s) => resolve(f, s)).filter((t): t is string => t !== null && !t.startsWith('console/assets/'))]),
+  [...files].map(([f, text]) => [
+    f,
+    importsOf(text)
+      .map((s) => resolve(f, s))
+      .filter((t): t is string => t !== null && !t.startsWith('console/assets/')),
+  ]),
 );
 
 /** The layer a file belongs to: its folder, with a few named files of their own. */
@@ -102,12 +113,16 @@ describe('the import rules of docs/ARCHITECTURE.md', () => {
   });
 
   it('sse/, crypto/, layout/ and store/ never import s3/', () => {
-    const broken = [...graph].flatMap(([f, deps]) => (/^(sse|crypto|layout|store)\//.test(f) ? deps.filter((d) => d.startsWith('s3/')).map((d) => `${f} -> ${d}`) : []));
+    const broken = [...graph].flatMap(([f, deps]) =>
+      /^(sse|crypto|layout|store)\//.test(f) ? deps.filter((d) => d.startsWith('s3/')).map((d) => `${f} -> ${d}`) : [],
+    );
     expect(broken).toEqual([]);
   });
 
   it('handlers never import handlers', () => {
-    const broken = [...graph].flatMap(([f, deps]) => (f.startsWith('s3/ops/') ? deps.filter((d) => d.startsWith('s3/ops/')).map((d) => `${f} -> ${d}`) : []));
+    const broken = [...graph].flatMap(([f, deps]) =>
+      f.startsWith('s3/ops/') ? deps.filter((d) => d.startsWith('s3/ops/')).map((d) => `${f} -> ${d}`) : [],
+    );
     expect(broken).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import { verifyCos } from '../../src/auth/cos';
+import { describe, expect, it } from 'vitest';
 import { authenticate } from '../../src/auth';
+import { verifyCos } from '../../src/auth/cos';
 import { expectS3Error, lookupOf } from './helpers/auth-helpers';
 
 // Worked examples from Tencent Cloud's "Request Signature" page (COS API doc 436/7778,
@@ -39,7 +39,7 @@ const getReq = (url = HOST + OBJ + GET_QUERY, headers: Record<string, string> = 
   new Request(url, { headers: { Date: 'Thu, 16 May 2019 06:55:53 GMT', ...headers } });
 const GET_NOW = new Date(1557989753_000 + 60_000);
 // The same signature as a presigned URL: the q-* pairs move into the query, URL-encoded.
-const PRESIGNED = HOST + OBJ + GET_QUERY + '&' + GET_AUTH.replace(/;/g, '%3B');
+const PRESIGNED = `${HOST + OBJ + GET_QUERY}&${GET_AUTH.replace(/;/g, '%3B')}`;
 
 describe('COS worked examples', () => {
   it('upload: signed headers, decoded unicode path', async () => {
@@ -51,7 +51,11 @@ describe('COS worked examples', () => {
   it('download: signed query parameters, sorted, values re-encoded', async () => {
     await verifyCos(getReq(), lookup, GET_NOW);
     // Parameter order and the client's escaping do not matter.
-    await verifyCos(getReq(HOST + OBJ + '?response-cache-control=max-age=600&response-content-type=application/octet-stream'), lookup, GET_NOW);
+    await verifyCos(
+      getReq(`${HOST + OBJ}?response-cache-control=max-age=600&response-content-type=application/octet-stream`),
+      lookup,
+      GET_NOW,
+    );
   });
 
   it('download as a presigned URL', async () => {
@@ -63,32 +67,60 @@ describe('COS worked examples', () => {
 describe('COS refusals', () => {
   it('wrong secret', () => expectS3Error(verifyCos(putReq(), lookupOf({ [AK]: SK.toLowerCase() }), PUT_NOW), 'SignatureDoesNotMatch'));
   it('unknown SecretId', () => expectS3Error(verifyCos(putReq(), lookupOf({}), PUT_NOW), 'InvalidAccessKeyId'));
-  it('tampered signed header', () => expectS3Error(verifyCos(putReq({ 'x-cos-acl': 'public-read' }), lookup, PUT_NOW), 'SignatureDoesNotMatch'));
+  it('tampered signed header', () =>
+    expectS3Error(verifyCos(putReq({ 'x-cos-acl': 'public-read' }), lookup, PUT_NOW), 'SignatureDoesNotMatch'));
   it('tampered path', () => expectS3Error(verifyCos(putReq({}, '/exampleobject'), lookup, PUT_NOW), 'SignatureDoesNotMatch'));
-  it('tampered signed query value', () => expectS3Error(verifyCos(getReq(HOST + OBJ + GET_QUERY.replace('600', '601')), lookup, GET_NOW), 'SignatureDoesNotMatch'));
-  it('tampered method', () => expectS3Error(verifyCos(new Request(putReq().url, { method: 'POST', headers: putReq().headers, body: 'x' }), lookup, PUT_NOW), 'SignatureDoesNotMatch'));
+  it('tampered signed query value', () =>
+    expectS3Error(verifyCos(getReq(HOST + OBJ + GET_QUERY.replace('600', '601')), lookup, GET_NOW), 'SignatureDoesNotMatch'));
+  it('tampered method', () =>
+    expectS3Error(
+      verifyCos(new Request(putReq().url, { method: 'POST', headers: putReq().headers, body: 'x' }), lookup, PUT_NOW),
+      'SignatureDoesNotMatch',
+    ));
   it('a listed header must be present', async () => {
     const h = new Headers(putReq().headers);
     h.delete('x-cos-grant-read');
-    await expectS3Error(verifyCos(new Request(HOST + OBJ, { method: 'PUT', headers: h, body: 'ObjectContent' }), lookup, PUT_NOW), 'SignatureDoesNotMatch');
+    await expectS3Error(
+      verifyCos(new Request(HOST + OBJ, { method: 'PUT', headers: h, body: 'ObjectContent' }), lookup, PUT_NOW),
+      'SignatureDoesNotMatch',
+    );
   });
   it('tampered value of a signed presigned-URL parameter', async () => {
-    await expectS3Error(verifyCos(getReq(PRESIGNED.replace('max-age%3D600', 'max-age%3D0'), {}), lookup, GET_NOW, true), 'SignatureDoesNotMatch');
+    await expectS3Error(
+      verifyCos(getReq(PRESIGNED.replace('max-age%3D600', 'max-age%3D0'), {}), lookup, GET_NOW, true),
+      'SignatureDoesNotMatch',
+    );
   });
 
   it('key time window: expired, not yet valid, 15 minutes of start skew', async () => {
     await verifyCos(putReq(), lookup, new Date(1557996351_000));
     await expectS3Error(verifyCos(putReq(), lookup, new Date(1557996352_000)), 'AccessDenied', 'Request has expired');
     await verifyCos(putReq(), lookup, new Date((1557989151 - 14 * 60) * 1000));
-    const e = await expectS3Error(verifyCos(putReq(), lookup, new Date((1557989151 - 16 * 60) * 1000)), 'AccessDenied', 'Request has expired');
+    const e = await expectS3Error(
+      verifyCos(putReq(), lookup, new Date((1557989151 - 16 * 60) * 1000)),
+      'AccessDenied',
+      'Request has expired',
+    );
     expect(e.status).toBe(403);
     await expectS3Error(authenticate(getReq(PRESIGNED, {}), lookup, new Date(1557996954_000)), 'AccessDenied', 'Request has expired');
   });
 
   it('malformed signatures', async () => {
-    await expectS3Error(verifyCos(putReq({ Authorization: PUT_AUTH.replace(/&q-signature=.*/, '') }), lookup, PUT_NOW), 'AuthorizationHeaderMalformed');
-    await expectS3Error(verifyCos(putReq({ Authorization: PUT_AUTH.replace('sha1', 'md5') }), lookup, PUT_NOW), 'AuthorizationHeaderMalformed');
-    await expectS3Error(verifyCos(putReq({ Authorization: PUT_AUTH.replace('q-key-time=1557989151;1557996351', 'q-key-time=soon') }), lookup, PUT_NOW), 'AuthorizationHeaderMalformed');
-    await expectS3Error(authenticate(getReq(PRESIGNED.replace(/&q-ak=[^&]*/, ''), {}), lookup, GET_NOW), 'AuthorizationQueryParametersError');
+    await expectS3Error(
+      verifyCos(putReq({ Authorization: PUT_AUTH.replace(/&q-signature=.*/, '') }), lookup, PUT_NOW),
+      'AuthorizationHeaderMalformed',
+    );
+    await expectS3Error(
+      verifyCos(putReq({ Authorization: PUT_AUTH.replace('sha1', 'md5') }), lookup, PUT_NOW),
+      'AuthorizationHeaderMalformed',
+    );
+    await expectS3Error(
+      verifyCos(putReq({ Authorization: PUT_AUTH.replace('q-key-time=1557989151;1557996351', 'q-key-time=soon') }), lookup, PUT_NOW),
+      'AuthorizationHeaderMalformed',
+    );
+    await expectS3Error(
+      authenticate(getReq(PRESIGNED.replace(/&q-ak=[^&]*/, ''), {}), lookup, GET_NOW),
+      'AuthorizationQueryParametersError',
+    );
   });
 });

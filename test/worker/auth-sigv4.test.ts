@@ -1,9 +1,9 @@
-import { describe, it, expect } from 'vitest';
 import { AwsV4Signer } from 'aws4fetch';
-import { verifyPresignedV4, verifySigV4, canonicalUri, canonicalQuery } from '../../src/auth/sigv4';
+import { describe, expect, it } from 'vitest';
 import { authenticate } from '../../src/auth';
+import { canonicalQuery, canonicalUri, verifyPresignedV4, verifySigV4 } from '../../src/auth/sigv4';
 import { decodePayload } from '../../src/s3/payload/chunked';
-import { expectS3Error, lookupOf, readAll, enc, sha256Hex } from './helpers/auth-helpers';
+import { enc, expectS3Error, lookupOf, readAll, sha256Hex } from './helpers/auth-helpers';
 
 // --- AWS SigV4 test suite -------------------------------------------------
 // Expected signatures: awslabs/aws-c-auth, tests/aws-signing-test-suite/v4/<case>/header-signed-request.txt
@@ -14,7 +14,7 @@ const SUITE_NOW = new Date('2015-08-30T12:36:00Z');
 const suiteLookup = lookupOf({ [SUITE_AK]: SUITE_SK });
 
 function suite(path: string, signedHeaders: string, signature: string, extra: Record<string, string> = {}, init: RequestInit = {}) {
-  return new Request('https://example.amazonaws.com' + path, {
+  return new Request(`https://example.amazonaws.com${path}`, {
     ...init,
     headers: {
       Host: 'example.amazonaws.com',
@@ -29,9 +29,25 @@ const verifySuite = (req: Request) => verifySigV4(req, suiteLookup, { service: '
 describe('AWS SigV4 test suite (service "service")', () => {
   const cases: [string, string, string, string, Record<string, string>?][] = [
     ['get-vanilla', '/', 'host;x-amz-date', '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31'],
-    ['get-vanilla-query-order-key-case', '/?Param2=value2&Param1=value1', 'host;x-amz-date', 'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500'],
-    ['get-header-value-trim', '/', 'host;my-header1;my-header2;x-amz-date', 'acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736', { 'My-Header1': ' value1', 'My-Header2': '"a   b   c"' }],
-    ['get-unreserved', '/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', 'host;x-amz-date', '07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f'],
+    [
+      'get-vanilla-query-order-key-case',
+      '/?Param2=value2&Param1=value1',
+      'host;x-amz-date',
+      'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500',
+    ],
+    [
+      'get-header-value-trim',
+      '/',
+      'host;my-header1;my-header2;x-amz-date',
+      'acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736',
+      { 'My-Header1': ' value1', 'My-Header2': '"a   b   c"' },
+    ],
+    [
+      'get-unreserved',
+      '/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
+      'host;x-amz-date',
+      '07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f',
+    ],
     ['get-utf8', '/ሴ', 'host;x-amz-date', '8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85'],
     ['get-space-unnormalized', '/example space/', 'host;x-amz-date', '652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741'],
     ['get-vanilla-utf8-query', '/?ሴ=bar', 'host;x-amz-date', '2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04'],
@@ -54,7 +70,11 @@ describe('AWS SigV4 test suite (service "service")', () => {
       '/',
       'content-length;content-type;host;x-amz-content-sha256;x-amz-date',
       'd3875051da38690788ef43de4db0d8f280229d82040bfac253562e56c3f20e0b',
-      { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '13', 'x-amz-content-sha256': '9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e' },
+      {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'Content-Length': '13',
+        'x-amz-content-sha256': '9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e',
+      },
       { method: 'POST', body: 'Param1=value1' },
     );
     const auth = await verifySuite(req);
@@ -92,7 +112,7 @@ const getObject = (over: Record<string, string> = {}, url = 'https://examplebuck
     },
   });
 const putObject = (path: string) =>
-  new Request('https://examplebucket.s3.amazonaws.com' + path, {
+  new Request(`https://examplebucket.s3.amazonaws.com${path}`, {
     method: 'PUT',
     body: 'Welcome to Amazon S3.',
     headers: {
@@ -104,7 +124,7 @@ const putObject = (path: string) =>
     },
   });
 const listObjects = (query = '?max-keys=2&prefix=J') =>
-  new Request('https://examplebucket.s3.amazonaws.com/' + query, {
+  new Request(`https://examplebucket.s3.amazonaws.com/${query}`, {
     headers: {
       'x-amz-content-sha256': EMPTY,
       'x-amz-date': '20130524T000000Z',
@@ -144,8 +164,12 @@ describe('S3 worked examples', () => {
   it('STREAMING-AWS4-HMAC-SHA256-PAYLOAD seed signature (66560 bytes of "a" in 64 KiB chunks)', async () => {
     const a = (n: number) => enc('a'.repeat(n));
     const body = new Blob([
-      '10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n', a(65536), '\r\n',
-      '400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n', a(1024), '\r\n',
+      '10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n',
+      a(65536),
+      '\r\n',
+      '400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n',
+      a(1024),
+      '\r\n',
       '0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n',
     ]);
     expect(body.size).toBe(66824);
@@ -164,7 +188,13 @@ describe('S3 worked examples', () => {
       duplex: 'half',
     } as RequestInit);
     const auth = await verifySigV4(req, s3Lookup, { now: S3_NOW });
-    expect(auth.payload).toMatchObject({ kind: 'chunked-signed', scope: '20130524/us-east-1/s3/aws4_request', datetime: '20130524T000000Z', seed: '4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9', trailer: false });
+    expect(auth.payload).toMatchObject({
+      kind: 'chunked-signed',
+      scope: '20130524/us-east-1/s3/aws4_request',
+      datetime: '20130524T000000Z',
+      seed: '4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9',
+      trailer: false,
+    });
     const out = await readAll(decodePayload(req.body!, auth.payload, req.headers));
     expect(out.length).toBe(66560);
     expect(out.every((b) => b === 0x61)).toBe(true);
@@ -173,35 +203,74 @@ describe('S3 worked examples', () => {
 
 describe('SigV4 refusals', () => {
   const now = { now: S3_NOW };
-  it('wrong secret', () => expectS3Error(verifySigV4(getObject(), lookupOf({ [AK]: SK + 'x' }), now), 'SignatureDoesNotMatch'));
+  it('wrong secret', () => expectS3Error(verifySigV4(getObject(), lookupOf({ [AK]: `${SK}x` }), now), 'SignatureDoesNotMatch'));
   it('unknown access key', () => expectS3Error(verifySigV4(getObject(), lookupOf({}), now), 'InvalidAccessKeyId'));
-  it('tampered signed header', () => expectS3Error(verifySigV4(getObject({ Range: 'bytes=0-10' }), s3Lookup, now), 'SignatureDoesNotMatch'));
+  it('tampered signed header', () =>
+    expectS3Error(verifySigV4(getObject({ Range: 'bytes=0-10' }), s3Lookup, now), 'SignatureDoesNotMatch'));
   it('tampered query', () => expectS3Error(verifySigV4(listObjects('?max-keys=2&prefix=K'), s3Lookup, now), 'SignatureDoesNotMatch'));
-  it('extra query parameter', () => expectS3Error(verifySigV4(listObjects('?max-keys=2&prefix=J&delimiter=%2F'), s3Lookup, now), 'SignatureDoesNotMatch'));
-  it('tampered path', () => expectS3Error(verifySigV4(getObject({}, 'https://examplebucket.s3.amazonaws.com/test.txu'), s3Lookup, now), 'SignatureDoesNotMatch'));
-  it('an encoded slash is not a path separator', () => expectS3Error(verifySigV4(getObject({}, 'https://examplebucket.s3.amazonaws.com/test%2Etxt/'), s3Lookup, now), 'SignatureDoesNotMatch'));
-  it('tampered payload hash', () => expectS3Error(verifySigV4(getObject({ 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }), s3Lookup, now), 'SignatureDoesNotMatch'));
+  it('extra query parameter', () =>
+    expectS3Error(verifySigV4(listObjects('?max-keys=2&prefix=J&delimiter=%2F'), s3Lookup, now), 'SignatureDoesNotMatch'));
+  it('tampered path', () =>
+    expectS3Error(verifySigV4(getObject({}, 'https://examplebucket.s3.amazonaws.com/test.txu'), s3Lookup, now), 'SignatureDoesNotMatch'));
+  it('an encoded slash is not a path separator', () =>
+    expectS3Error(
+      verifySigV4(getObject({}, 'https://examplebucket.s3.amazonaws.com/test%2Etxt/'), s3Lookup, now),
+      'SignatureDoesNotMatch',
+    ));
+  it('tampered payload hash', () =>
+    expectS3Error(verifySigV4(getObject({ 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }), s3Lookup, now), 'SignatureDoesNotMatch'));
 
   it('clock skew over 15 minutes', async () => {
     await verifySigV4(getObject(), s3Lookup, { now: new Date(S3_NOW.getTime() + 14 * 60_000) });
-    const e = await expectS3Error(verifySigV4(getObject(), s3Lookup, { now: new Date(S3_NOW.getTime() + 16 * 60_000) }), 'RequestTimeTooSkewed');
+    const e = await expectS3Error(
+      verifySigV4(getObject(), s3Lookup, { now: new Date(S3_NOW.getTime() + 16 * 60_000) }),
+      'RequestTimeTooSkewed',
+    );
     expect(e.status).toBe(403);
     await expectS3Error(verifySigV4(getObject(), s3Lookup, { now: new Date(S3_NOW.getTime() - 16 * 60_000) }), 'RequestTimeTooSkewed');
   });
 
   it('malformed Authorization header', async () => {
-    const e = await expectS3Error(verifySigV4(getObject({ Authorization: `AWS4-HMAC-SHA256 ${cred}, Signature=abc` }), s3Lookup, now), 'AuthorizationHeaderMalformed');
+    const e = await expectS3Error(
+      verifySigV4(getObject({ Authorization: `AWS4-HMAC-SHA256 ${cred}, Signature=abc` }), s3Lookup, now),
+      'AuthorizationHeaderMalformed',
+    );
     expect(e.status).toBe(400);
-    await expectS3Error(verifySigV4(getObject({ Authorization: `AWS4-HMAC-SHA256 Credential=${AK}/20130524/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=00` }), s3Lookup, now), 'AuthorizationHeaderMalformed');
-    await expectS3Error(verifySigV4(getObject({ Authorization: `AWS4-HMAC-SHA256 Credential=${AK}/20130525/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00` }), s3Lookup, now), 'AuthorizationHeaderMalformed');
-    await expectS3Error(verifySigV4(getObject({ Authorization: `AWS4-HMAC-SHA256 ${cred}, SignedHeaders=range;x-amz-date, Signature=00` }), s3Lookup, now), 'AuthorizationHeaderMalformed');
+    await expectS3Error(
+      verifySigV4(
+        getObject({
+          Authorization: `AWS4-HMAC-SHA256 Credential=${AK}/20130524/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=00`,
+        }),
+        s3Lookup,
+        now,
+      ),
+      'AuthorizationHeaderMalformed',
+    );
+    await expectS3Error(
+      verifySigV4(
+        getObject({
+          Authorization: `AWS4-HMAC-SHA256 Credential=${AK}/20130525/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00`,
+        }),
+        s3Lookup,
+        now,
+      ),
+      'AuthorizationHeaderMalformed',
+    );
+    await expectS3Error(
+      verifySigV4(getObject({ Authorization: `AWS4-HMAC-SHA256 ${cred}, SignedHeaders=range;x-amz-date, Signature=00` }), s3Lookup, now),
+      'AuthorizationHeaderMalformed',
+    );
   });
 
   it('x-amz-content-sha256 is required for S3 and must be a known value', async () => {
     const req = getObject();
     const h = new Headers(req.headers);
     h.delete('x-amz-content-sha256');
-    await expectS3Error(verifySigV4(new Request(req.url, { headers: h }), s3Lookup, now), 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+    await expectS3Error(
+      verifySigV4(new Request(req.url, { headers: h }), s3Lookup, now),
+      'InvalidRequest',
+      'Missing required header for this request: x-amz-content-sha256',
+    );
     await expectS3Error(verifySigV4(getObject({ 'x-amz-content-sha256': 'STREAMING-NOPE' }), s3Lookup, now), 'InvalidArgument');
   });
 
@@ -210,11 +279,23 @@ describe('SigV4 refusals', () => {
     await verifyPresignedV4(new Request(PRESIGNED), s3Lookup, later(86400));
     await expectS3Error(verifyPresignedV4(new Request(PRESIGNED), s3Lookup, later(86401)), 'AccessDenied', 'Request has expired');
     await expectS3Error(verifyPresignedV4(new Request(PRESIGNED), s3Lookup, later(-16 * 60)), 'AccessDenied');
-    await expectS3Error(verifyPresignedV4(new Request(PRESIGNED.replace('X-Amz-Expires=86400', 'X-Amz-Expires=604801')), s3Lookup, now), 'AuthorizationQueryParametersError');
-    await expectS3Error(verifyPresignedV4(new Request(PRESIGNED.replace('X-Amz-Expires=86400', 'X-Amz-Expires=0')), s3Lookup, now), 'AuthorizationQueryParametersError');
-    await expectS3Error(verifyPresignedV4(new Request(PRESIGNED.replace('&X-Amz-Date=20130524T000000Z', '')), s3Lookup, now), 'AuthorizationQueryParametersError');
+    await expectS3Error(
+      verifyPresignedV4(new Request(PRESIGNED.replace('X-Amz-Expires=86400', 'X-Amz-Expires=604801')), s3Lookup, now),
+      'AuthorizationQueryParametersError',
+    );
+    await expectS3Error(
+      verifyPresignedV4(new Request(PRESIGNED.replace('X-Amz-Expires=86400', 'X-Amz-Expires=0')), s3Lookup, now),
+      'AuthorizationQueryParametersError',
+    );
+    await expectS3Error(
+      verifyPresignedV4(new Request(PRESIGNED.replace('&X-Amz-Date=20130524T000000Z', '')), s3Lookup, now),
+      'AuthorizationQueryParametersError',
+    );
     await expectS3Error(verifyPresignedV4(new Request(PRESIGNED.replace('/test.txt', '/test.tx')), s3Lookup, now), 'SignatureDoesNotMatch');
-    await expectS3Error(verifyPresignedV4(new Request(PRESIGNED + '&response-content-type=text%2Fhtml'), s3Lookup, now), 'SignatureDoesNotMatch');
+    await expectS3Error(
+      verifyPresignedV4(new Request(`${PRESIGNED}&response-content-type=text%2Fhtml`), s3Lookup, now),
+      'SignatureDoesNotMatch',
+    );
     await expectS3Error(verifyPresignedV4(new Request(PRESIGNED), lookupOf({}), now), 'InvalidAccessKeyId');
   });
 });
@@ -225,11 +306,25 @@ describe('dispatch (authenticate)', () => {
     expect(e.status).toBe(403);
   });
   it('SigV2 is refused with a hint', async () => {
-    await expectS3Error(authenticate(new Request('https://x/b/k', { headers: { Authorization: 'AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=' } }), s3Lookup), 'InvalidRequest', 'Please use AWS4-HMAC-SHA256.');
-    await expectS3Error(authenticate(new Request('https://x/b/k?AWSAccessKeyId=AK&Expires=1&Signature=x'), s3Lookup), 'InvalidRequest', 'Please use AWS4-HMAC-SHA256.');
+    await expectS3Error(
+      authenticate(
+        new Request('https://x/b/k', { headers: { Authorization: 'AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=' } }),
+        s3Lookup,
+      ),
+      'InvalidRequest',
+      'Please use AWS4-HMAC-SHA256.',
+    );
+    await expectS3Error(
+      authenticate(new Request('https://x/b/k?AWSAccessKeyId=AK&Expires=1&Signature=x'), s3Lookup),
+      'InvalidRequest',
+      'Please use AWS4-HMAC-SHA256.',
+    );
   });
   it('header and query credentials together are refused', async () => {
-    await expectS3Error(authenticate(new Request(PRESIGNED, { headers: { Authorization: getObject().headers.get('authorization')! } }), s3Lookup, S3_NOW), 'InvalidArgument');
+    await expectS3Error(
+      authenticate(new Request(PRESIGNED, { headers: { Authorization: getObject().headers.get('authorization')! } }), s3Lookup, S3_NOW),
+      'InvalidArgument',
+    );
   });
   it('header SigV4 goes to the SigV4 verifier with dialect amz', async () => {
     expect(await authenticate(getObject(), s3Lookup, S3_NOW)).toMatchObject({ dialect: 'amz', method: 'sigv4' });
@@ -241,18 +336,45 @@ describe('round trips with aws4fetch', () => {
   const lookup = lookupOf({ AKTEST: secret });
   const datetime = '20260101T120000Z';
   const now = new Date('2026-01-01T12:00:00Z');
-  const keys = ['plain.txt', 'a b c.txt', 'plus+sign', 'tilde~x', "sub/dir/!'()*.bin", 'ünïcødé/ключ/日本語', '$&=,;@:.txt', '100%.txt', 'x%2Fy'];
+  const keys = [
+    'plain.txt',
+    'a b c.txt',
+    'plus+sign',
+    'tilde~x',
+    "sub/dir/!'()*.bin",
+    'ünïcødé/ключ/日本語',
+    '$&=,;@:.txt',
+    '100%.txt',
+    'x%2Fy',
+  ];
   const urlFor = (key: string, query = '') => `https://gateway.example/bucket/${key.split('/').map(encodeURIComponent).join('/')}${query}`;
 
   for (const key of keys) {
     it(`header-signed: ${key}`, async () => {
-      const signer = new AwsV4Signer({ url: urlFor(key, '?x-id=GetObject&prefix=a%20b+c&empty='), method: 'GET', accessKeyId: 'AKTEST', secretAccessKey: secret, service: 's3', region: 'auto', datetime });
+      const signer = new AwsV4Signer({
+        url: urlFor(key, '?x-id=GetObject&prefix=a%20b+c&empty='),
+        method: 'GET',
+        accessKeyId: 'AKTEST',
+        secretAccessKey: secret,
+        service: 's3',
+        region: 'auto',
+        datetime,
+      });
       const s = await signer.sign();
       const auth = await verifySigV4(new Request(s.url.toString(), { method: s.method, headers: s.headers }), lookup, { now });
       expect(auth).toMatchObject({ accessKeyId: 'AKTEST', region: 'auto', payload: { kind: 'unsigned' } });
     });
     it(`presigned: ${key}`, async () => {
-      const signer = new AwsV4Signer({ url: urlFor(key), method: 'PUT', accessKeyId: 'AKTEST', secretAccessKey: secret, service: 's3', region: 'us-east-1', datetime, signQuery: true });
+      const signer = new AwsV4Signer({
+        url: urlFor(key),
+        method: 'PUT',
+        accessKeyId: 'AKTEST',
+        secretAccessKey: secret,
+        service: 's3',
+        region: 'us-east-1',
+        datetime,
+        signQuery: true,
+      });
       const s = await signer.sign();
       const auth = await authenticate(new Request(s.url.toString(), { method: 'PUT', body: 'x', headers: s.headers }), lookup, now);
       expect(auth).toMatchObject({ method: 'sigv4-presigned', payload: { kind: 'unsigned' } });
@@ -260,7 +382,14 @@ describe('round trips with aws4fetch', () => {
   }
 
   it('clients that escape unreserved characters still verify', async () => {
-    const signer = new AwsV4Signer({ url: 'https://gateway.example/bucket/a~b', accessKeyId: 'AKTEST', secretAccessKey: secret, service: 's3', region: 'auto', datetime });
+    const signer = new AwsV4Signer({
+      url: 'https://gateway.example/bucket/a~b',
+      accessKeyId: 'AKTEST',
+      secretAccessKey: secret,
+      service: 's3',
+      region: 'auto',
+      datetime,
+    });
     const s = await signer.sign();
     await verifySigV4(new Request('https://gateway.example/bucket/a%7Eb', { headers: s.headers }), lookup, { now });
     await verifySigV4(new Request('https://gateway.example/bucket/%61~b', { headers: s.headers }), lookup, { now });
@@ -268,8 +397,18 @@ describe('round trips with aws4fetch', () => {
 
   it('a streaming PUT returns the chunk-signing context', async () => {
     const signer = new AwsV4Signer({
-      url: urlFor('big.bin'), method: 'PUT', accessKeyId: 'AKTEST', secretAccessKey: secret, service: 's3', region: 'auto', datetime,
-      headers: { 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', 'x-amz-trailer': 'x-amz-checksum-crc32', 'x-amz-decoded-content-length': '9' },
+      url: urlFor('big.bin'),
+      method: 'PUT',
+      accessKeyId: 'AKTEST',
+      secretAccessKey: secret,
+      service: 's3',
+      region: 'auto',
+      datetime,
+      headers: {
+        'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+        'x-amz-trailer': 'x-amz-checksum-crc32',
+        'x-amz-decoded-content-length': '9',
+      },
     });
     const s = await signer.sign();
     const auth = await verifySigV4(new Request(s.url.toString(), { method: 'PUT', headers: s.headers }), lookup, { now });
@@ -278,16 +417,39 @@ describe('round trips with aws4fetch', () => {
 
   it('service is a parameter (KMS-style JSON POST without x-amz-content-sha256, its body hashed by the caller)', async () => {
     const body = JSON.stringify({ KeyId: 'alias/x', Plaintext: 'aGk=' });
-    const signer = new AwsV4Signer({ url: 'https://kms.gateway.example/', method: 'POST', body, headers: { 'X-Amz-Target': 'TrentService.Encrypt', 'Content-Type': 'application/x-amz-json-1.1' }, accessKeyId: 'AKTEST', secretAccessKey: secret, service: 'kms', region: 'us-east-1', datetime });
+    const signer = new AwsV4Signer({
+      url: 'https://kms.gateway.example/',
+      method: 'POST',
+      body,
+      headers: { 'X-Amz-Target': 'TrentService.Encrypt', 'Content-Type': 'application/x-amz-json-1.1' },
+      accessKeyId: 'AKTEST',
+      secretAccessKey: secret,
+      service: 'kms',
+      region: 'us-east-1',
+      datetime,
+    });
     const s = await signer.sign();
     const req = new Request(s.url.toString(), { method: 'POST', headers: s.headers, body });
     const payloadHash = await sha256Hex(body);
     expect(await verifySigV4(req, lookup, { service: 'kms', now, payloadHash })).toMatchObject({ method: 'sigv4' });
     expect(await req.text()).toBe(body); // the verifier never reads the body itself
-    await expectS3Error(verifySigV4(new Request(s.url.toString(), { method: 'POST', headers: s.headers, body: body + ' ' }), lookup, { service: 'kms', now, payloadHash: await sha256Hex(body + ' ') }), 'SignatureDoesNotMatch');
+    await expectS3Error(
+      verifySigV4(new Request(s.url.toString(), { method: 'POST', headers: s.headers, body: `${body} ` }), lookup, {
+        service: 'kms',
+        now,
+        payloadHash: await sha256Hex(`${body} `),
+      }),
+      'SignatureDoesNotMatch',
+    );
     // A body the caller has not hashed is never read by the verifier.
-    await expectS3Error(verifySigV4(new Request(s.url.toString(), { method: 'POST', headers: s.headers, body }), lookup, { service: 'kms', now }), 'InvalidRequest');
-    await expectS3Error(verifySigV4(new Request(s.url.toString(), { method: 'POST', headers: s.headers, body }), lookup, { now }), 'AuthorizationHeaderMalformed');
+    await expectS3Error(
+      verifySigV4(new Request(s.url.toString(), { method: 'POST', headers: s.headers, body }), lookup, { service: 'kms', now }),
+      'InvalidRequest',
+    );
+    await expectS3Error(
+      verifySigV4(new Request(s.url.toString(), { method: 'POST', headers: s.headers, body }), lookup, { now }),
+      'AuthorizationHeaderMalformed',
+    );
   });
 });
 

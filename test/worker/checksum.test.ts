@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import { Crc32, Crc32c, Crc64Ecma, Crc64Nvme, createChecksum } from '../../src/s3/payload/checksum';
+import { describe, expect, it } from 'vitest';
 import { parseB64 as fromBase64, toB64 as toBase64 } from '../../src/crypto/bytes';
+import { Crc32, Crc32c, Crc64Ecma, Crc64Nvme, createChecksum } from '../../src/s3/payload/checksum';
 
 const CHECK = new TextEncoder().encode('123456789');
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('');

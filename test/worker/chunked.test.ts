@@ -1,10 +1,21 @@
-import { describe, it, expect } from 'vitest';
 import { AwsV4Signer } from 'aws4fetch';
-import { decodePayload, type PayloadInfo } from '../../src/s3/payload/chunked';
+import { describe, expect, it } from 'vitest';
 import { verifySigV4 } from '../../src/auth/sigv4';
 import type { Payload } from '../../src/auth/types';
+import { decodePayload, type PayloadInfo } from '../../src/s3/payload/chunked';
 import { S3Error } from '../../src/s3/protocol/errors';
-import { concat, drain, enc, expectS3Error, lookupOf, readAll, sha256Hex, signedChunkedBody, streamOf, unsignedChunkedBody } from './helpers/auth-helpers';
+import {
+  concat,
+  drain,
+  enc,
+  expectS3Error,
+  lookupOf,
+  readAll,
+  sha256Hex,
+  signedChunkedBody,
+  streamOf,
+  unsignedChunkedBody,
+} from './helpers/auth-helpers';
 
 // Published values: the CRC "check" values of the RevEng catalogue for "123456789",
 // in the big-endian base64 form of the x-amz-checksum-* headers, and its MD5/SHA-256.
@@ -18,8 +29,13 @@ const b64hex = (h: string) => btoa(String.fromCharCode(...h.match(/../g)!.map((x
 
 const unsigned: Payload = { kind: 'unsigned' };
 const unsignedTrailer: Payload = { kind: 'chunked-unsigned-trailer' };
-const decode = (bytes: Uint8Array, payload: Payload, headers: Record<string, string>, piece: number | (() => number) = 5, info?: PayloadInfo) =>
-  decodePayload(streamOf(bytes, piece), payload, new Headers(headers), info);
+const decode = (
+  bytes: Uint8Array,
+  payload: Payload,
+  headers: Record<string, string>,
+  piece: number | (() => number) = 5,
+  info?: PayloadInfo,
+) => decodePayload(streamOf(bytes, piece), payload, new Headers(headers), info);
 const text = async (s: ReadableStream<Uint8Array>) => new TextDecoder().decode(await readAll(s));
 async function failsWith(s: ReadableStream<Uint8Array>, code: string, message?: string) {
   const { error } = await drain(s);
@@ -50,8 +66,12 @@ async function awsExample(): Promise<{ payload: Payload; body: Uint8Array; heade
   const { payload } = await verifySigV4(req, lookupOf({ [AK]: SK }), { now: new Date('2013-05-24T00:00:00Z') });
   const a = (n: number) => enc('a'.repeat(n));
   const body = concat(
-    '10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n', a(65536), '\r\n',
-    '400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n', a(1024), '\r\n',
+    '10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n',
+    a(65536),
+    '\r\n',
+    '400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n',
+    a(1024),
+    '\r\n',
     '0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n',
   );
   return { payload, body, headers };
@@ -99,12 +119,37 @@ describe('signed aws-chunked with trailer (aws4fetch-signed request, independent
   const secret = 'trailer-secret';
   const datetime = '20260301T080000Z';
   async function setup(data: Uint8Array) {
-    const headers = { 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', 'x-amz-trailer': 'x-amz-checksum-crc32', 'x-amz-decoded-content-length': String(data.length), 'content-encoding': 'aws-chunked' };
-    const s = await new AwsV4Signer({ url: 'https://gw.example/b/k', method: 'PUT', headers, accessKeyId: 'AKT', secretAccessKey: secret, service: 's3', region: 'eu-1', datetime }).sign();
-    const auth = await verifySigV4(new Request(s.url.toString(), { method: 'PUT', headers: s.headers }), lookupOf({ AKT: secret }), { now: new Date('2026-03-01T08:00:00Z') });
+    const headers = {
+      'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+      'x-amz-trailer': 'x-amz-checksum-crc32',
+      'x-amz-decoded-content-length': String(data.length),
+      'content-encoding': 'aws-chunked',
+    };
+    const s = await new AwsV4Signer({
+      url: 'https://gw.example/b/k',
+      method: 'PUT',
+      headers,
+      accessKeyId: 'AKT',
+      secretAccessKey: secret,
+      service: 's3',
+      region: 'eu-1',
+      datetime,
+    }).sign();
+    const auth = await verifySigV4(new Request(s.url.toString(), { method: 'PUT', headers: s.headers }), lookupOf({ AKT: secret }), {
+      now: new Date('2026-03-01T08:00:00Z'),
+    });
     const seed = (s.headers.get('authorization') ?? '').split('Signature=')[1];
     const body = (opts: { trailers?: [string, string][]; corrupt?: 'chunk' | 'trailer'; chunkSize?: number }) =>
-      signedChunkedBody({ secret, datetime, region: 'eu-1', seed, data, chunkSize: opts.chunkSize ?? 8192, trailers: opts.trailers, corrupt: opts.corrupt });
+      signedChunkedBody({
+        secret,
+        datetime,
+        region: 'eu-1',
+        seed,
+        data,
+        chunkSize: opts.chunkSize ?? 8192,
+        trailers: opts.trailers,
+        corrupt: opts.corrupt,
+      });
     return { payload: auth.payload, headers, body };
   }
 
@@ -129,27 +174,60 @@ describe('signed aws-chunked with trailer (aws4fetch-signed request, independent
     await failsWith(decode(await body({ trailers: good, corrupt: 'trailer' }), payload, headers, 1000), 'SignatureDoesNotMatch');
     await failsWith(decode(await body({}), payload, headers, 1000), 'SignatureDoesNotMatch', 'The trailing headers were not signed.');
     await failsWith(decode(await body({ trailers: good, corrupt: 'chunk' }), payload, headers, 1000), 'SignatureDoesNotMatch');
-    await failsWith(decode(await body({ trailers: [['x-amz-checksum-crc32', CRC32]] }), payload, headers, 1000), 'BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
+    await failsWith(
+      decode(await body({ trailers: [['x-amz-checksum-crc32', CRC32]] }), payload, headers, 1000),
+      'BadDigest',
+      'The CRC32 you specified did not match the calculated checksum.',
+    );
     await failsWith(decode(await body({ trailers: good, chunkSize: 1000 }), payload, headers, 1000), 'InvalidChunkSizeError');
   });
 });
 
 describe('STREAMING-UNSIGNED-PAYLOAD-TRAILER', () => {
-  const hdr = (alg: string) => ({ 'x-amz-trailer': 'x-amz-checksum-' + alg, 'x-amz-decoded-content-length': '9', 'content-encoding': 'aws-chunked' });
+  const hdr = (alg: string) => ({
+    'x-amz-trailer': `x-amz-checksum-${alg}`,
+    'x-amz-decoded-content-length': '9',
+    'content-encoding': 'aws-chunked',
+  });
   it('checks each trailing checksum against its published check value', async () => {
     const sha = b64hex(SHA256_HEX);
-    for (const [alg, value] of [['crc32', CRC32], ['crc32c', CRC32C], ['crc64nvme', CRC64NVME], ['sha256', sha]]) {
-      for (const piece of [1, 3, 100]) expect(await text(decode(unsignedChunkedBody(DATA, 4, [['x-amz-checksum-' + alg, value]]), unsignedTrailer, hdr(alg), piece))).toBe('123456789');
+    for (const [alg, value] of [
+      ['crc32', CRC32],
+      ['crc32c', CRC32C],
+      ['crc64nvme', CRC64NVME],
+      ['sha256', sha],
+    ]) {
+      for (const piece of [1, 3, 100])
+        expect(await text(decode(unsignedChunkedBody(DATA, 4, [[`x-amz-checksum-${alg}`, value]]), unsignedTrailer, hdr(alg), piece))).toBe(
+          '123456789',
+        );
     }
   });
   it('bad trailer checksum is BadDigest naming the algorithm', async () => {
-    await failsWith(decode(unsignedChunkedBody(DATA, 4, [['x-amz-checksum-crc32c', CRC32]]), unsignedTrailer, hdr('crc32c')), 'BadDigest', 'The CRC32C you specified did not match the calculated checksum.');
-    await failsWith(decode(unsignedChunkedBody(DATA, 4, [['x-amz-checksum-crc64nvme', 'AAAAAAAAAAA=']]), unsignedTrailer, hdr('crc64nvme')), 'BadDigest', 'The CRC64NVME you specified did not match the calculated checksum.');
+    await failsWith(
+      decode(unsignedChunkedBody(DATA, 4, [['x-amz-checksum-crc32c', CRC32]]), unsignedTrailer, hdr('crc32c')),
+      'BadDigest',
+      'The CRC32C you specified did not match the calculated checksum.',
+    );
+    await failsWith(
+      decode(unsignedChunkedBody(DATA, 4, [['x-amz-checksum-crc64nvme', 'AAAAAAAAAAA=']]), unsignedTrailer, hdr('crc64nvme')),
+      'BadDigest',
+      'The CRC64NVME you specified did not match the calculated checksum.',
+    );
   });
   it('declared trailer missing, malformed trailer value, decoded length mismatch, bad framing', async () => {
     await failsWith(decode(unsignedChunkedBody(DATA, 4), unsignedTrailer, hdr('crc32')), 'InvalidRequest');
-    await failsWith(decode(unsignedChunkedBody(DATA, 4, [['x-amz-checksum-crc32', 'zz']]), unsignedTrailer, hdr('crc32')), 'InvalidRequest');
-    await failsWith(decode(unsignedChunkedBody(DATA, 4, [['x-amz-checksum-crc32', CRC32]]), unsignedTrailer, { ...hdr('crc32'), 'x-amz-decoded-content-length': '10' }), 'IncompleteBody');
+    await failsWith(
+      decode(unsignedChunkedBody(DATA, 4, [['x-amz-checksum-crc32', 'zz']]), unsignedTrailer, hdr('crc32')),
+      'InvalidRequest',
+    );
+    await failsWith(
+      decode(unsignedChunkedBody(DATA, 4, [['x-amz-checksum-crc32', CRC32]]), unsignedTrailer, {
+        ...hdr('crc32'),
+        'x-amz-decoded-content-length': '10',
+      }),
+      'IncompleteBody',
+    );
     await failsWith(decode(enc('zz\r\n123\r\n0\r\n\r\n'), unsignedTrailer, {}), 'InvalidRequest');
     await failsWith(decode(enc('3\r\n1234\r\n0\r\n\r\n'), unsignedTrailer, {}), 'InvalidRequest');
     await failsWith(decode(enc('9\r\n1234'), unsignedTrailer, {}), 'IncompleteBody');
@@ -182,9 +260,15 @@ describe('plain bodies', () => {
 
   it('x-amz-checksum-* request header, checked at the end', async () => {
     const info: PayloadInfo = { checksums: {} };
-    expect(await text(decode(DATA, unsigned, { 'x-amz-checksum-crc32': CRC32, 'x-amz-checksum-crc64nvme': CRC64NVME }, 4, info))).toBe('123456789');
+    expect(await text(decode(DATA, unsigned, { 'x-amz-checksum-crc32': CRC32, 'x-amz-checksum-crc64nvme': CRC64NVME }, 4, info))).toBe(
+      '123456789',
+    );
     expect(info.checksums).toEqual({ crc32: CRC32, crc64nvme: CRC64NVME });
-    await failsWith(decode(enc('123456780'), unsigned, { 'x-amz-checksum-crc32': CRC32 }), 'BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
+    await failsWith(
+      decode(enc('123456780'), unsigned, { 'x-amz-checksum-crc32': CRC32 }),
+      'BadDigest',
+      'The CRC32 you specified did not match the calculated checksum.',
+    );
     await expectS3Error(() => decode(DATA, unsigned, { 'x-amz-checksum-sha1': CRC32 }), 'InvalidRequest');
   });
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { app } from '../../src/app';
 import type { Env } from '../../src/env';
 import { TEST_BINDINGS } from './helpers/bindings';
-import { ORIGIN, errorCode, s3, worker } from './helpers/s3';
+import { errorCode, ORIGIN, s3, worker } from './helpers/s3';
 
 const BASE = '/-/console';
 const get = (path: string, init: RequestInit = {}) => worker(new Request(ORIGIN + path, init));
@@ -51,7 +51,14 @@ describe('web console', () => {
   });
 
   it('contains no credentials or keys in anything it serves', async () => {
-    const secrets = [TEST_BINDINGS.ACCESS_KEY_ID, TEST_BINDINGS.SECRET_ACCESS_KEY, 'AKIDSECOND', 'second-secret-key', TEST_BINDINGS.MASTER_KEYRING.slice(3), TEST_BINDINGS.KMS_ROOT_KEY];
+    const secrets = [
+      TEST_BINDINGS.ACCESS_KEY_ID,
+      TEST_BINDINGS.SECRET_ACCESS_KEY,
+      'AKIDSECOND',
+      'second-secret-key',
+      TEST_BINDINGS.MASTER_KEYRING.slice(3),
+      TEST_BINDINGS.KMS_ROOT_KEY,
+    ];
     for (const path of [BASE, `${BASE}/app.js`, `${BASE}/api.js`, `${BASE}/aws4fetch.js`, `${BASE}/console.css`]) {
       const r = await get(path);
       const body = await r.text();
@@ -112,7 +119,11 @@ describe('web console', () => {
       new Request(`${ORIGIN}/-/admin/keyring`),
       new Request(`${ORIGIN}${BASE}/../${bucket}/note.txt`),
       new Request(`${ORIGIN}/${bucket}/note.txt`, { headers: { referer: `${ORIGIN}${BASE}/`, origin: ORIGIN, cookie: 'session=1' } }),
-      new Request(`${ORIGIN}/`, { method: 'POST', headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' }, body: '{}' }),
+      new Request(`${ORIGIN}/`, {
+        method: 'POST',
+        headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' },
+        body: '{}',
+      }),
     ];
     for (const req of unsigned) {
       const r = await worker(req);

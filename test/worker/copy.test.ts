@@ -49,7 +49,11 @@ describe('CopyObject', () => {
 
   it('replaces metadata with REPLACE and accepts URL-encoded sources', async () => {
     await s3('PUT', `/${B}/${encodeURIComponent('a b+c.txt')}`, { body: 'spaced' });
-    const r = await copy('replaced.txt', `/${B}/${encodeURIComponent('a b+c.txt')}`, { 'x-amz-metadata-directive': 'REPLACE', 'x-amz-meta-new': '1', 'content-type': 'text/plain' });
+    const r = await copy('replaced.txt', `/${B}/${encodeURIComponent('a b+c.txt')}`, {
+      'x-amz-metadata-directive': 'REPLACE',
+      'x-amz-meta-new': '1',
+      'content-type': 'text/plain',
+    });
     expect(r.status, await r.clone().text()).toBe(200);
     const g = await get('replaced.txt');
     expect(new TextDecoder().decode(g.body)).toBe('spaced');
@@ -65,7 +69,9 @@ describe('CopyObject', () => {
 
   it('honours copy-source conditions and refuses versionIds', async () => {
     expect(await errorCode(await copy('c1', `/${B}/src.bin`, { 'x-amz-copy-source-if-match': '"nope"' }))).toBe('PreconditionFailed');
-    expect(await errorCode(await copy('c1', `/${B}/src.bin`, { 'x-amz-copy-source-if-modified-since': 'Mon, 01 Jan 2091 00:00:00 GMT' }))).toBe('PreconditionFailed');
+    expect(
+      await errorCode(await copy('c1', `/${B}/src.bin`, { 'x-amz-copy-source-if-modified-since': 'Mon, 01 Jan 2091 00:00:00 GMT' })),
+    ).toBe('PreconditionFailed');
     expect(await errorCode(await copy('c1', `/${B}/src.bin?versionId=abc`))).toBe('InvalidArgument');
     expect(await errorCode(await copy('c1', `/${B}/missing`))).toBe('NoSuchKey');
     expect(await errorCode(await copy('c1', `/nobucket-x/src.bin`))).toBe('NoSuchBucket');
@@ -111,11 +117,15 @@ describe('UploadPartCopy', () => {
     const src = bytes(6 * MiB + 100, 5);
     await s3('PUT', `/${B}/big-src`, { body: src });
     const id = /<UploadId>([^<]+)</.exec(await (await s3('POST', `/${B}/assembled?uploads`)).text())![1];
-    const p1 = await s3('PUT', `/${B}/assembled?partNumber=1&uploadId=${id}`, { headers: { 'x-amz-copy-source': `/${B}/big-src`, 'x-amz-copy-source-range': `bytes=0-${5 * MiB - 1}` } });
+    const p1 = await s3('PUT', `/${B}/assembled?partNumber=1&uploadId=${id}`, {
+      headers: { 'x-amz-copy-source': `/${B}/big-src`, 'x-amz-copy-source-range': `bytes=0-${5 * MiB - 1}` },
+    });
     const x1 = await p1.text();
     expect(p1.status, x1).toBe(200);
     expect(x1).toContain('<CopyPartResult');
-    const p2 = await s3('PUT', `/${B}/assembled?partNumber=2&uploadId=${id}`, { headers: { 'x-amz-copy-source': `/${B}/big-src`, 'x-amz-copy-source-range': `bytes=${5 * MiB}-${src.length - 1}` } });
+    const p2 = await s3('PUT', `/${B}/assembled?partNumber=2&uploadId=${id}`, {
+      headers: { 'x-amz-copy-source': `/${B}/big-src`, 'x-amz-copy-source-range': `bytes=${5 * MiB}-${src.length - 1}` },
+    });
     const x2 = await p2.text();
     const etag = (x: string) => /<ETag>([^<]+)</.exec(x)![1].replace(/&quot;/g, '"');
     const done = await s3('POST', `/${B}/assembled?uploadId=${id}`, {
@@ -124,7 +134,13 @@ describe('UploadPartCopy', () => {
     expect(done.status, await done.clone().text()).toBe(200);
     expect(sameBytes((await get('assembled')).body, src)).toBe(true);
 
-    expect(await errorCode(await s3('PUT', `/${B}/assembled?partNumber=3&uploadId=${id}`, { headers: { 'x-amz-copy-source': `/${B}/big-src`, 'x-amz-copy-source-range': 'bytes=5-1' } }))).toBe('NoSuchUpload');
+    expect(
+      await errorCode(
+        await s3('PUT', `/${B}/assembled?partNumber=3&uploadId=${id}`, {
+          headers: { 'x-amz-copy-source': `/${B}/big-src`, 'x-amz-copy-source-range': 'bytes=5-1' },
+        }),
+      ),
+    ).toBe('NoSuchUpload');
 
     // A multipart source copied to a single object.
     expect((await copy('assembled-copy', `/${B}/assembled`)).status).toBe(200);
@@ -134,7 +150,10 @@ describe('UploadPartCopy', () => {
   it('refuses malformed or out-of-range copy-source ranges', async () => {
     await s3('PUT', `/${B}/small-src`, { body: 'small' });
     const id = /<UploadId>([^<]+)</.exec(await (await s3('POST', `/${B}/r?uploads`)).text())![1];
-    const part = (range: string) => s3('PUT', `/${B}/r?partNumber=1&uploadId=${id}`, { headers: { 'x-amz-copy-source': `/${B}/small-src`, 'x-amz-copy-source-range': range } });
+    const part = (range: string) =>
+      s3('PUT', `/${B}/r?partNumber=1&uploadId=${id}`, {
+        headers: { 'x-amz-copy-source': `/${B}/small-src`, 'x-amz-copy-source-range': range },
+      });
     expect(await errorCode(await part('bytes=0-'))).toBe('InvalidArgument');
     expect(await errorCode(await part('bytes=0-5'))).toBe('InvalidRange');
   });

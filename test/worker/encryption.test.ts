@@ -8,7 +8,10 @@ const B = 'enc-bucket';
 /** The same Worker with DEFAULT_SSE = "none", as an operator could configure it. */
 async function plainDefault(method: string, path: string, init: { body?: string; headers?: Record<string, string>; origin?: string } = {}) {
   // Called without the HTTP layer, so Content-Length is set here as a client would send it.
-  const headers = { ...init.headers, ...(init.body !== undefined ? { 'content-length': String(new TextEncoder().encode(init.body).length) } : {}) };
+  const headers = {
+    ...init.headers,
+    ...(init.body !== undefined ? { 'content-length': String(new TextEncoder().encode(init.body).length) } : {}),
+  };
   const req = await client.sign((init.origin ?? ORIGIN) + path, { method, body: init.body ?? null, headers });
   return app.fetch(req, { ...(env as object), DEFAULT_SSE: 'none' });
 }
@@ -78,8 +81,11 @@ describe('bucket default encryption', () => {
 
   it('accepts the COS form and refuses SSE-C or unknown algorithms as defaults', async () => {
     expect((await s3('PUT', `/${B}?encryption`, { body: cfgXml('AES256') })).status).toBe(200);
-    for (const alg of ['SSE-C', 'AES128']) expect(await errorCode(await s3('PUT', `/${B}?encryption`, { body: cfgXml(alg) }))).toBe('InvalidArgument');
-    expect(await errorCode(await s3('PUT', `/${B}?encryption`, { body: '<ServerSideEncryptionConfiguration><Rule>' }))).toBe('MalformedXML');
+    for (const alg of ['SSE-C', 'AES128'])
+      expect(await errorCode(await s3('PUT', `/${B}?encryption`, { body: cfgXml(alg) }))).toBe('InvalidArgument');
+    expect(await errorCode(await s3('PUT', `/${B}?encryption`, { body: '<ServerSideEncryptionConfiguration><Rule>' }))).toBe(
+      'MalformedXML',
+    );
     expect(await errorCode(await s3('PUT', `/${B}?encryption`, { body: '<ServerSideEncryptionConfiguration/>' }))).toBe('MalformedXML');
     expect(await errorCode(await s3('GET', `/no-such-bucket-enc?encryption`))).toBe('NoSuchBucket');
   });

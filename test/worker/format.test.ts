@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import vectors from '../vectors/format-v1.json';
 import { fields, fromHex, toHex } from '../../src/crypto/bytes';
-import { cipherLength, decryptBody, decryptStream, deriveStream, encryptStream, IntegrityError, LengthError, plainLength, segmentSpan } from '../../src/crypto/stream';
+import {
+  cipherLength,
+  decryptBody,
+  decryptStream,
+  deriveStream,
+  encryptStream,
+  IntegrityError,
+  LengthError,
+  plainLength,
+  segmentSpan,
+} from '../../src/crypto/stream';
 import { Sealer } from '../../src/sse';
 import { parseKeyring } from '../../src/sse/keyring';
 import { sseCos } from '../../src/sse/sse-cos';
 import type { Envelope } from '../../src/sse/types';
+import vectors from '../vectors/format-v1.json';
 
 /** Feeds `data` through `t` in chunks cut at random points. */
 async function pump(t: TransformStream<Uint8Array, Uint8Array>, data: Uint8Array, seed = 7): Promise<Uint8Array> {
@@ -25,7 +35,11 @@ async function pump(t: TransformStream<Uint8Array, Uint8Array>, data: Uint8Array
 }
 
 /** `data` as a byte stream (like R2's and fetch's bodies) in chunks cut at random points, through decryptBody. */
-async function pumpBody(open: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>, data: Uint8Array, seed = 11): Promise<Uint8Array> {
+async function pumpBody(
+  open: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>,
+  data: Uint8Array,
+  seed = 11,
+): Promise<Uint8Array> {
   let x = seed;
   const rnd = () => (x = (x * 1103515245 + 12345) & 0x7fffffff);
   let o = 0;
@@ -66,7 +80,10 @@ describe('format v1 known-answer vectors (generated independently by scripts/for
       const plain = fromHex(v.plaintext);
       const env = v.envelope as Envelope;
       const context = fields('object', v.bucket, v.key, plain.length, v.seg);
-      const salt = Uint8Array.from(atob(env.salt.replace(/-/g, '+').replace(/_/g, '/') + '=='.slice(0, (4 - (env.salt.length % 4)) % 4)), (c) => c.charCodeAt(0));
+      const salt = Uint8Array.from(
+        atob(env.salt.replace(/-/g, '+').replace(/_/g, '/') + '=='.slice(0, (4 - (env.salt.length % 4)) % 4)),
+        (c) => c.charCodeAt(0),
+      );
       const { key } = await deriveStream(fromHex(v.dataKey), salt, context);
       expect(toHex(await pump(encryptStream(key, plain.length, v.seg), plain))).toBe(v.ciphertext);
 
@@ -81,7 +98,9 @@ describe('format v1 known-answer vectors (generated independently by scripts/for
   it('refuses the envelope of one vector on another object', async () => {
     const [a] = vectors;
     const sealer = new Sealer({ cos: sseCos(async () => parseKeyring(a.masterKeyring)) }, a.seg);
-    await expect(sealer.open({ bucket: a.bucket, key: 'another-key' }, 0, a.envelope as Envelope, {})).rejects.toBeInstanceOf(IntegrityError);
+    await expect(sealer.open({ bucket: a.bucket, key: 'another-key' }, 0, a.envelope as Envelope, {})).rejects.toBeInstanceOf(
+      IntegrityError,
+    );
   });
 });
 
@@ -107,7 +126,14 @@ describe('segmented stream', () => {
     const len = 4 * SEG + 100;
     const plain = random(len);
     const { key, ct } = await sealed(plain);
-    for (const [s, e] of [[0, 0], [SEG - 1, SEG], [SEG, SEG], [10, 3 * SEG + 3], [len - 1, len - 1], [4 * SEG, len - 1]]) {
+    for (const [s, e] of [
+      [0, 0],
+      [SEG - 1, SEG],
+      [SEG, SEG],
+      [10, 3 * SEG + 3],
+      [len - 1, len - 1],
+      [4 * SEG, len - 1],
+    ]) {
       const span = segmentSpan(len, SEG, s, e);
       expect(span.last - span.first).toBeLessThanOrEqual(Math.ceil((e - s + 1) / SEG));
       const out = await pump(decryptStream(key, len, SEG, span), ct.slice(span.offset, span.offset + span.length));
@@ -131,7 +157,9 @@ describe('segmented stream', () => {
         expect(await pumpBody((b) => decryptBody(key, len, SEG, full(len), b), ct)).toEqual(plain);
         if (len > 2) {
           const span = segmentSpan(len, SEG, 1, len - 2);
-          expect(await pumpBody((b) => decryptBody(key, len, SEG, span, b), ct.slice(span.offset, span.offset + span.length))).toEqual(plain.slice(1, len - 1));
+          expect(await pumpBody((b) => decryptBody(key, len, SEG, span, b), ct.slice(span.offset, span.offset + span.length))).toEqual(
+            plain.slice(1, len - 1),
+          );
         }
       });
     }
@@ -143,14 +171,22 @@ describe('segmented stream', () => {
       for (const batch of [1, SEG + 16, 2 * (SEG + 16), 3 * (SEG + 16) + 7, 1 << 20]) {
         expect(await pumpBody((b) => decryptBody(key, len, SEG, full(len), b, batch), ct)).toEqual(plain);
         // ranges starting and ending inside batches, and one spanning a batch boundary
-        for (const [s, e] of [[SEG + 3, 4 * SEG + 9], [2 * SEG - 1, 2 * SEG], [6 * SEG + 1, len - 1]]) {
+        for (const [s, e] of [
+          [SEG + 3, 4 * SEG + 9],
+          [2 * SEG - 1, 2 * SEG],
+          [6 * SEG + 1, len - 1],
+        ]) {
           const span = segmentSpan(len, SEG, s, e);
-          expect(await pumpBody((b) => decryptBody(key, len, SEG, span, b, batch), ct.slice(span.offset, span.offset + span.length))).toEqual(plain.slice(s, e + 1));
+          expect(
+            await pumpBody((b) => decryptBody(key, len, SEG, span, b, batch), ct.slice(span.offset, span.offset + span.length)),
+          ).toEqual(plain.slice(s, e + 1));
         }
         const flipped = ct.slice();
         flipped[5 * (SEG + 16) + 3] ^= 1;
         await expect(pumpBody((b) => decryptBody(key, len, SEG, full(len), b, batch), flipped)).rejects.toBeInstanceOf(IntegrityError);
-        await expect(pumpBody((b) => decryptBody(key, len, SEG, full(len), b, batch), ct.slice(0, ct.length - 1))).rejects.toBeInstanceOf(IntegrityError);
+        await expect(pumpBody((b) => decryptBody(key, len, SEG, full(len), b, batch), ct.slice(0, ct.length - 1))).rejects.toBeInstanceOf(
+          IntegrityError,
+        );
       }
     });
 
@@ -180,7 +216,12 @@ describe('segmented stream', () => {
     it('falls back to framing for a stream that is not a byte stream', async () => {
       const plain = random(2 * SEG + 3);
       const { key, ct } = await sealed(plain);
-      const src = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(ct), c.close()) });
+      const src = new ReadableStream<Uint8Array>({
+        start: (c) => {
+          c.enqueue(ct);
+          c.close();
+        },
+      });
       expect(new Uint8Array(await new Response(decryptBody(key, plain.length, SEG, full(plain.length), src)).arrayBuffer())).toEqual(plain);
     });
   });

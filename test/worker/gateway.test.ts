@@ -1,8 +1,8 @@
-import { describe, expect, it, beforeAll } from 'vitest';
 import { AwsClient } from 'aws4fetch';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BINDINGS } from './helpers/bindings';
-import { bytes, errorCode, sameBytes, md5hex, rawStore, s3, worker, ORIGIN } from './helpers/s3';
 import { tampered } from './helpers/orphans';
+import { bytes, errorCode, md5hex, ORIGIN, rawStore, s3, sameBytes, worker } from './helpers/s3';
 
 const B = 'gw-bucket';
 // The segment size set in wrangler.toml.
@@ -212,7 +212,9 @@ describe('delete and list', () => {
     const all: string[] = [];
     let token: string | undefined;
     do {
-      const x = await (await s3('GET', `/${L}?list-type=2&max-keys=2${token ? `&continuation-token=${encodeURIComponent(token)}` : ''}`)).text();
+      const x = await (
+        await s3('GET', `/${L}?list-type=2&max-keys=2${token ? `&continuation-token=${encodeURIComponent(token)}` : ''}`)
+      ).text();
       all.push(...keys(x));
       token = /<NextContinuationToken>([^<]+)</.exec(x)?.[1];
     } while (token);
@@ -292,17 +294,26 @@ describe('tampering never yields plaintext', () => {
 
   it('a flipped byte in the first read: 500 before any byte is sent', async () => {
     await put('t-flip', bytes(100_000, 3));
-    await rewriteData('t-flip', (b) => ((b[10] ^= 0x80), b));
+    await rewriteData('t-flip', (b) => {
+      b[10] ^= 0x80;
+      return b;
+    });
     await failsWith500('t-flip');
     await put('t-flip-4th', bytes(5 * SEG, 3));
-    await rewriteData('t-flip-4th', (b) => ((b[3 * (SEG + 16) + 10] ^= 0x80), b));
+    await rewriteData('t-flip-4th', (b) => {
+      b[3 * (SEG + 16) + 10] ^= 0x80;
+      return b;
+    });
     await failsWith500('t-flip-4th');
   });
 
   it('a flipped byte in a segment after the first read: the body aborts', async () => {
     // GET reads 1 MiB of plaintext's worth of segments before the status line (READ_BATCH)
     await put('t-flip-late', bytes(5 * SEG + 100, 4));
-    await rewriteData('t-flip-late', (b) => ((b[4 * (SEG + 16) + 5000] ^= 1), b));
+    await rewriteData('t-flip-late', (b) => {
+      b[4 * (SEG + 16) + 5000] ^= 1;
+      return b;
+    });
     const g = await s3('GET', `/${B}/t-flip-late`);
     expect(g.status).toBe(200);
     await expect(g.arrayBuffer()).rejects.toThrow();
@@ -366,7 +377,8 @@ describe('presigned PUT', () => {
 });
 
 describe('several credential pairs', () => {
-  const as = (accessKeyId: string, secretAccessKey: string) => new AwsClient({ accessKeyId, secretAccessKey, service: 's3', region: 'us-east-1' });
+  const as = (accessKeyId: string, secretAccessKey: string) =>
+    new AwsClient({ accessKeyId, secretAccessKey, service: 's3', region: 'us-east-1' });
 
   it('accepts every configured pair and refuses wrong secrets and unknown keys', async () => {
     await put('for-both.txt', 'shared');

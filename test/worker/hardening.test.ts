@@ -1,11 +1,12 @@
 // A request does exactly what was signed: the attacks of the hardening review,
 // each as it was reproduced (one presigned URL, a man in the middle, bad input),
 // against the real Worker and the R2 simulator.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { AwsClient } from 'aws4fetch';
-import { bytes, client, errorCode, ORIGIN, rawStore, s3, sha256hex, worker } from './helpers/s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cos, kmsSigner } from './helpers/kms';
 import { orphans } from './helpers/orphans';
+import { bytes, client, errorCode, ORIGIN, rawStore, s3, sha256hex, worker } from './helpers/s3';
 
 const B = 'harden';
 const OTHER = 'harden-other';
@@ -106,7 +107,10 @@ describe('signed means signed', () => {
     expect(e.xml).toContain('<HeadersNotSigned>x-cos-copy-source</HeadersNotSigned>');
     expect(await read('cos-victim.txt')).toBe('original');
     const sse = { 'x-cos-server-side-encryption': 'AES256' };
-    expect((await errorOf(await cos('PUT', `/${B}/cos-victim.txt`, { body: 'x', headers: sse, unsigned: ['x-cos-server-side-encryption'] }))).code).toBe('AccessDenied');
+    expect(
+      (await errorOf(await cos('PUT', `/${B}/cos-victim.txt`, { body: 'x', headers: sse, unsigned: ['x-cos-server-side-encryption'] })))
+        .code,
+    ).toBe('AccessDenied');
     expect((await cos('PUT', `/${B}/cos-victim.txt`, { body: 'signed', headers: sse })).status).toBe(200);
     expect(await read('cos-victim.txt')).toBe('signed');
   });
@@ -114,7 +118,9 @@ describe('signed means signed', () => {
   it('COS signatures: every query parameter must be signed (response-*, partNumber, uploadId...)', async () => {
     await put('cos-page.html', '<p>hi</p>', { 'content-type': 'text/plain' });
     for (const presign of [false, true]) {
-      const e = await errorOf(await cos('GET', `/${B}/cos-page.html?response-content-type=text%2Fhtml`, { unsigned: ['response-content-type'], presign }));
+      const e = await errorOf(
+        await cos('GET', `/${B}/cos-page.html?response-content-type=text%2Fhtml`, { unsigned: ['response-content-type'], presign }),
+      );
       expect(e.code, `presign=${presign}`).toBe('AccessDenied');
       expect(e.xml).toContain('<ParametersNotSigned>response-content-type</ParametersNotSigned>');
       const ok = await cos('GET', `/${B}/cos-page.html?response-content-type=text%2Fhtml`, { presign });
@@ -126,7 +132,9 @@ describe('signed means signed', () => {
   it('COS key-time windows are capped at 7 days', async () => {
     const now = Math.floor(Date.now() / 1000);
     for (const presign of [false, true]) {
-      const century = await errorOf(await cos('GET', `/${B}/cos-page.html`, { keyTime: `${now - 60};${now + 100 * 365 * 86400}`, presign }));
+      const century = await errorOf(
+        await cos('GET', `/${B}/cos-page.html`, { keyTime: `${now - 60};${now + 100 * 365 * 86400}`, presign }),
+      );
       expect(century.status).toBe(400);
       expect(century.code).toBe(presign ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed');
       expect((await cos('GET', `/${B}/cos-page.html`, { keyTime: `${now - 60};${now + 7 * 86400 - 120}`, presign })).status).toBe(200);
@@ -134,7 +142,9 @@ describe('signed means signed', () => {
   });
 
   it('a presigned URL with a repeated signature parameter is refused', async () => {
-    const url = new URL((await client.sign(`${ORIGIN}/${B}/cos-page.html?X-Amz-Expires=300`, { method: 'GET', aws: { signQuery: true } })).url);
+    const url = new URL(
+      (await client.sign(`${ORIGIN}/${B}/cos-page.html?X-Amz-Expires=300`, { method: 'GET', aws: { signQuery: true } })).url,
+    );
     expect((await worker(new Request(url))).status).toBe(200);
     for (const name of ['X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-SignedHeaders']) {
       const twice = new URL(url);
@@ -166,7 +176,11 @@ describe('every body is bound to its signature', () => {
     // Both digests were of the signed body; whichever is checked first refuses the swap.
     const e = await errorOf(await resend(signed, swapped));
     expect(['XAmzContentSHA256Mismatch', 'BadDigest']).toContain(e.code);
-    const shaOnly = await client.sign(`${ORIGIN}/${B}?delete`, { method: 'POST', body: signedBody, headers: { 'x-amz-content-sha256': await sha256hex(enc(signedBody)) } });
+    const shaOnly = await client.sign(`${ORIGIN}/${B}?delete`, {
+      method: 'POST',
+      body: signedBody,
+      headers: { 'x-amz-content-sha256': await sha256hex(enc(signedBody)) },
+    });
     expect((await errorOf(await resend(shaOnly, swapped))).code).toBe('XAmzContentSHA256Mismatch');
     expect(await exists('keep-me')).toBe(true);
     expect(await exists('decoy')).toBe(true);
@@ -186,8 +200,13 @@ describe('every body is bound to its signature', () => {
   });
 
   it('a swapped PutBucketEncryption body is not applied', async () => {
-    const cfg = (alg: string) => `<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>${alg}</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>`;
-    const signed = await client.sign(`${ORIGIN}/${B}?encryption`, { method: 'PUT', body: cfg('AES256'), headers: { 'x-amz-content-sha256': await sha256hex(enc(cfg('AES256'))) } });
+    const cfg = (alg: string) =>
+      `<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>${alg}</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>`;
+    const signed = await client.sign(`${ORIGIN}/${B}?encryption`, {
+      method: 'PUT',
+      body: cfg('AES256'),
+      headers: { 'x-amz-content-sha256': await sha256hex(enc(cfg('AES256'))) },
+    });
     expect((await errorOf(await resend(signed, cfg('aws:kms')))).code).toBe('XAmzContentSHA256Mismatch');
     expect((await s3('GET', `/${B}?encryption`)).status).toBe(404);
     expect((await resend(signed, cfg('AES256'))).status).toBe(200);
@@ -216,13 +235,21 @@ describe('the KMS API acts on the signed body only', () => {
   const kmsError = async (r: Response) => ((await r.json()) as { __type: string }).__type;
 
   it('refuses a body other than the signed one, and unsigned or streaming payloads', async () => {
-    const signed = await kmsSigner.sign(ORIGIN + '/', { method: 'POST', body: '{"Description":"mine"}', headers: target('CreateKey') });
+    const signed = await kmsSigner.sign(`${ORIGIN}/`, { method: 'POST', body: '{"Description":"mine"}', headers: target('CreateKey') });
     expect(await kmsError(await resend(signed, '{"Description":"theirs"}'))).toBe('InvalidSignatureException');
     for (const hash of ['UNSIGNED-PAYLOAD', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER']) {
-      const s = await kmsSigner.sign(ORIGIN + '/', { method: 'POST', body: '{}', headers: { ...target('ListKeys'), 'x-amz-content-sha256': hash } });
+      const s = await kmsSigner.sign(`${ORIGIN}/`, {
+        method: 'POST',
+        body: '{}',
+        headers: { ...target('ListKeys'), 'x-amz-content-sha256': hash },
+      });
       expect(await kmsError(await worker(s)), hash).toBe('InvalidSignatureException');
     }
-    const declared = await kmsSigner.sign(ORIGIN + '/', { method: 'POST', body: '{}', headers: { ...target('ListKeys'), 'x-amz-content-sha256': await sha256hex(enc('{}')) } });
+    const declared = await kmsSigner.sign(`${ORIGIN}/`, {
+      method: 'POST',
+      body: '{}',
+      headers: { ...target('ListKeys'), 'x-amz-content-sha256': await sha256hex(enc('{}')) },
+    });
     expect((await worker(declared)).status).toBe(200);
   });
 
@@ -237,12 +264,12 @@ describe('the KMS API acts on the signed body only', () => {
       });
     const stranger = new AwsClient({ accessKeyId: 'AKIDNOBODY', secretAccessKey: 'x'.repeat(32), service: 'kms', region: 'us-east-1' });
     const unknown = { n: 0 };
-    const s = await stranger.sign(ORIGIN + '/', { method: 'POST', body: '{}', headers: target('ListKeys') });
+    const s = await stranger.sign(`${ORIGIN}/`, { method: 'POST', body: '{}', headers: target('ListKeys') });
     expect(await kmsError(await resend(s, stream(256 * 1024 * 1024, unknown)))).toBe('UnrecognizedClientException');
     expect(unknown.n).toBeLessThan(1024 * 1024);
 
     const known = { n: 0 };
-    const k = await kmsSigner.sign(ORIGIN + '/', { method: 'POST', body: '{}', headers: target('ListKeys') });
+    const k = await kmsSigner.sign(`${ORIGIN}/`, { method: 'POST', body: '{}', headers: target('ListKeys') });
     expect(await kmsError(await resend(k, stream(32 * 1024 * 1024, known)))).toBe('ValidationException');
     expect(known.n).toBeLessThan(1024 * 1024);
   });
@@ -302,7 +329,9 @@ describe('XML values exactly as sent', () => {
       expect(code, JSON.stringify(n)).toBe(/^\d+$/.test(n) ? 'InvalidArgument' : 'MalformedXML');
     }
     for (const q of ['1.0', '0x1', '1e0', '01x']) {
-      expect(await errorCode(await s3('PUT', `/${B}/part-numbers?partNumber=${q}&uploadId=${id}`, { body: 'p' })), q).toBe('InvalidArgument');
+      expect(await errorCode(await s3('PUT', `/${B}/part-numbers?partNumber=${q}&uploadId=${id}`, { body: 'p' })), q).toBe(
+        'InvalidArgument',
+      );
     }
   });
 });
@@ -313,7 +342,13 @@ describe('bad input gets a precise error', () => {
     // R2 keys hold 1,024 bytes; the record entry "o/<bucket>/" takes its share.
     const limit = 1024 - `o/${B}/`.length;
     const tooLong = 'k'.repeat(limit + 1);
-    for (const [m, q] of [['PUT', ''], ['POST', '?uploads'], ['GET', ''], ['HEAD', ''], ['DELETE', '']]) {
+    for (const [m, q] of [
+      ['PUT', ''],
+      ['POST', '?uploads'],
+      ['GET', ''],
+      ['HEAD', ''],
+      ['DELETE', ''],
+    ]) {
       const r = await s3(m, `/${B}/${tooLong}${q}`, { body: m === 'PUT' ? 'data' : null });
       expect(r.status, m).toBe(400);
       if (m !== 'HEAD') expect(await errorCode(r), m).toBe('KeyTooLongError');
@@ -325,12 +360,17 @@ describe('bad input gets a precise error', () => {
 
   it('DeleteObjects validates each key and reports generic per-key errors', async () => {
     await put('fine', 'x');
-    const r = await s3('POST', `/${B}?delete`, { body: `<Delete><Object><Key>${'k'.repeat(1100)}</Key></Object><Object><Key>fine</Key></Object></Delete>`, signBody: true });
+    const r = await s3('POST', `/${B}?delete`, {
+      body: `<Delete><Object><Key>${'k'.repeat(1100)}</Key></Object><Object><Key>fine</Key></Object></Delete>`,
+      signBody: true,
+    });
     const x = await r.text();
     expect(r.status).toBe(200);
     expect(x).toContain('<Deleted><Key>fine</Key></Deleted>');
     expect(x).toMatch(/<Error><Key>k+<\/Key><Code>KeyTooLongError<\/Code><Message>Your key is too long.<\/Message><\/Error>/);
-    expect(await errorCode(await s3('POST', `/${B}?delete`, { body: '<Delete><Object><Key></Key></Object></Delete>', signBody: true }))).toBe('MalformedXML');
+    expect(
+      await errorCode(await s3('POST', `/${B}?delete`, { body: '<Delete><Object><Key></Key></Object></Delete>', signBody: true })),
+    ).toBe('MalformedXML');
     const many = `<Delete>${'<Object><Key>x</Key></Object>'.repeat(1001)}</Delete>`;
     expect(await errorCode(await s3('POST', `/${B}?delete`, { body: many, signBody: true }))).toBe('MalformedXML');
   });
@@ -340,7 +380,10 @@ describe('bad input gets a precise error', () => {
     const o = (await rawStore().get(`o/${B}/bad-size`))!;
     const body = new Uint8Array(await o.arrayBuffer());
     for (const size of ['twelve', '-1', '1e3', '', '99999999999999999999']) {
-      await rawStore().put(`o/${B}/bad-size`, body, { customMetadata: { ...o.customMetadata, 'sb-size': size }, httpMetadata: o.httpMetadata });
+      await rawStore().put(`o/${B}/bad-size`, body, {
+        customMetadata: { ...o.customMetadata, 'sb-size': size },
+        httpMetadata: o.httpMetadata,
+      });
       const g = await s3('GET', `/${B}/bad-size`);
       expect(g.status, size).toBe(500);
       expect(await g.text()).toContain('integrity check');
@@ -354,7 +397,10 @@ describe('bad input gets a precise error', () => {
     for (const sse of ['AES256', 'none']) {
       const key = `appended-${sse}`;
       const data = bytes(1000, 3);
-      const r = await s3('PUT', `/${B}/${key}`, { body: data, headers: sse === 'AES256' ? { 'x-amz-server-side-encryption': 'AES256' } : {} });
+      const r = await s3('PUT', `/${B}/${key}`, {
+        body: data,
+        headers: sse === 'AES256' ? { 'x-amz-server-side-encryption': 'AES256' } : {},
+      });
       expect(r.status).toBe(200);
       if (sse === 'none') {
         // Only objects written unsealed (DEFAULT_SSE = none) have a plaintext data entry; make one by hand.

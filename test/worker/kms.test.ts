@@ -1,8 +1,8 @@
 // The KMS JSON API (TrentService.*) in workerd: key lifecycle, aliases,
 // rotation, the import flow, and the AWS JSON errors.
 import { describe, expect, it } from 'vitest';
-import { ORIGIN, worker } from './helpers/s3';
 import { createKey, kms, kmsDump, kmsOk, kmsSigner, kmsSql } from './helpers/kms';
+import { ORIGIN, worker } from './helpers/s3';
 
 const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -24,14 +24,23 @@ async function wrapForImport(publicKeyB64: string, material: Uint8Array, hash = 
 
 async function importMaterial(keyId: string, material: Uint8Array, extra: object = {}) {
   const p = await kmsOk('GetParametersForImport', { KeyId: keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' });
-  return kms('ImportKeyMaterial', { KeyId: keyId, ImportToken: p.ImportToken, EncryptedKeyMaterial: await wrapForImport(p.PublicKey, material), ...extra });
+  return kms('ImportKeyMaterial', {
+    KeyId: keyId,
+    ImportToken: p.ImportToken,
+    EncryptedKeyMaterial: await wrapForImport(p.PublicKey, material),
+    ...extra,
+  });
 }
 
 const state = async (keyId: string) => (await kmsOk('DescribeKey', { KeyId: keyId })).KeyMetadata.KeyState;
 
 describe('the protocol', () => {
   it('answers AWS JSON with the x-amz-json-1.1 content type', async () => {
-    const req = await kmsSigner.sign(ORIGIN + '/', { method: 'POST', body: '{}', headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' } });
+    const req = await kmsSigner.sign(`${ORIGIN}/`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' },
+    });
     const r = await worker(req);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('application/x-amz-json-1.1');
@@ -40,26 +49,37 @@ describe('the protocol', () => {
 
   it('refuses unsigned, wrongly signed, S3-scoped and malformed requests as JSON errors', async () => {
     const target = { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' };
-    const unsigned = await worker(new Request(ORIGIN + '/', { method: 'POST', body: '{}', headers: target }));
+    const unsigned = await worker(new Request(`${ORIGIN}/`, { method: 'POST', body: '{}', headers: target }));
     expect(unsigned.status).toBe(400);
-    expect((await unsigned.json() as { __type: string }).__type).toBe('MissingAuthenticationTokenException');
+    expect(((await unsigned.json()) as { __type: string }).__type).toBe('MissingAuthenticationTokenException');
 
-    const signed = await kmsSigner.sign(ORIGIN + '/', { method: 'POST', body: '{}', headers: target });
+    const signed = await kmsSigner.sign(`${ORIGIN}/`, { method: 'POST', body: '{}', headers: target });
     const tampered = new Request(signed.url, { method: 'POST', headers: signed.headers, body: '{"Limit":1}' });
     const bad = await worker(tampered);
     expect(bad.status).toBe(400);
-    expect((await bad.json() as { __type: string }).__type).toBe('InvalidSignatureException');
+    expect(((await bad.json()) as { __type: string }).__type).toBe('InvalidSignatureException');
 
     const { AwsClient } = await import('aws4fetch');
-    const s3Scoped = new AwsClient({ accessKeyId: 'AKIDTESTGATEWAY', secretAccessKey: 'test-secret-key-0123456789abcdef', service: 's3', region: 'us-east-1' });
-    const wrongService = await worker(await s3Scoped.sign(ORIGIN + '/', { method: 'POST', body: '{}', headers: target }));
-    expect((await wrongService.json() as { __type: string }).__type).toBe('IncompleteSignatureException');
+    const s3Scoped = new AwsClient({
+      accessKeyId: 'AKIDTESTGATEWAY',
+      secretAccessKey: 'test-secret-key-0123456789abcdef',
+      service: 's3',
+      region: 'us-east-1',
+    });
+    const wrongService = await worker(await s3Scoped.sign(`${ORIGIN}/`, { method: 'POST', body: '{}', headers: target }));
+    expect(((await wrongService.json()) as { __type: string }).__type).toBe('IncompleteSignatureException');
 
     const unknownAk = new AwsClient({ accessKeyId: 'AKIDNOBODY', secretAccessKey: 'x', service: 'kms', region: 'us-east-1' });
-    expect((await (await worker(await unknownAk.sign(ORIGIN + '/', { method: 'POST', body: '{}', headers: target }))).json() as { __type: string }).__type).toBe('UnrecognizedClientException');
+    expect(
+      (
+        (await (await worker(await unknownAk.sign(`${ORIGIN}/`, { method: 'POST', body: '{}', headers: target }))).json()) as {
+          __type: string;
+        }
+      ).__type,
+    ).toBe('UnrecognizedClientException');
 
-    const notJson = await worker(await kmsSigner.sign(ORIGIN + '/', { method: 'POST', body: '{nope', headers: target }));
-    expect((await notJson.json() as { __type: string }).__type).toBe('SerializationException');
+    const notJson = await worker(await kmsSigner.sign(`${ORIGIN}/`, { method: 'POST', body: '{nope', headers: target }));
+    expect(((await notJson.json()) as { __type: string }).__type).toBe('SerializationException');
 
     await expectKmsError('Frobnicate', {}, 'UnknownOperationException');
   });
@@ -87,7 +107,14 @@ describe('CreateKey, DescribeKey, ListKeys', () => {
     expect(Math.abs(m.CreationDate - Date.now() / 1000)).toBeLessThan(60);
 
     await kmsOk('CreateAlias', { AliasName: 'alias/orders', TargetKeyId: m.KeyId });
-    for (const ref of [m.KeyId, m.KeyId.toUpperCase(), m.Arn, 'alias/orders', 'arn:aws:kms:us-east-1:000000000000:alias/orders', 'arn:aws:kms:eu-west-1:111122223333:alias/orders']) {
+    for (const ref of [
+      m.KeyId,
+      m.KeyId.toUpperCase(),
+      m.Arn,
+      'alias/orders',
+      'arn:aws:kms:us-east-1:000000000000:alias/orders',
+      'arn:aws:kms:eu-west-1:111122223333:alias/orders',
+    ]) {
       expect((await kmsOk('DescribeKey', { KeyId: ref })).KeyMetadata.KeyId, ref).toBe(m.KeyId);
     }
   });
@@ -101,7 +128,12 @@ describe('CreateKey, DescribeKey, ListKeys', () => {
   });
 
   it('answers NotFoundException for unknown keys and aliases in every form', async () => {
-    for (const ref of ['00000000-0000-4000-8000-000000000000', 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000', 'alias/none', 'not a key id']) {
+    for (const ref of [
+      '00000000-0000-4000-8000-000000000000',
+      'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000',
+      'alias/none',
+      'not a key id',
+    ]) {
       await expectKmsError('DescribeKey', { KeyId: ref }, 'NotFoundException');
     }
     await expectKmsError('DescribeKey', {}, 'ValidationException');
@@ -134,7 +166,9 @@ describe('aliases', () => {
     await kmsOk('CreateAlias', { AliasName: 'alias/team/a', TargetKeyId: a });
     await kmsOk('CreateAlias', { AliasName: 'alias/team/b', TargetKeyId: `arn:aws:kms:us-east-1:000000000000:key/${b}` });
     const all = (await kmsOk('ListAliases')).Aliases;
-    expect(all).toContainEqual(expect.objectContaining({ AliasName: 'alias/team/a', TargetKeyId: a, AliasArn: 'arn:aws:kms:us-east-1:000000000000:alias/team/a' }));
+    expect(all).toContainEqual(
+      expect.objectContaining({ AliasName: 'alias/team/a', TargetKeyId: a, AliasArn: 'arn:aws:kms:us-east-1:000000000000:alias/team/a' }),
+    );
     const forB = (await kmsOk('ListAliases', { KeyId: b })).Aliases;
     expect(forB.map((x: { AliasName: string }) => x.AliasName)).toEqual(['alias/team/b']);
 
@@ -155,7 +189,11 @@ describe('aliases', () => {
     await expectKmsError('CreateAlias', { AliasName: 'alias/sealbucket/default', TargetKeyId: k }, 'NotAuthorizedException');
     await kmsOk('CreateAlias', { AliasName: 'alias/target-test', TargetKeyId: k });
     await expectKmsError('CreateAlias', { AliasName: 'alias/of-alias', TargetKeyId: 'alias/target-test' }, 'ValidationException');
-    await expectKmsError('CreateAlias', { AliasName: 'alias/nothing', TargetKeyId: '00000000-0000-4000-8000-000000000000' }, 'NotFoundException');
+    await expectKmsError(
+      'CreateAlias',
+      { AliasName: 'alias/nothing', TargetKeyId: '00000000-0000-4000-8000-000000000000' },
+      'NotFoundException',
+    );
     await expectKmsError('ListAliases', { KeyId: 'alias/nowhere' }, 'NotFoundException');
   });
 });
@@ -250,16 +288,49 @@ describe('imported key material', () => {
     const wrapped = await wrapForImport(p.PublicKey, material);
     // Wrong token, garbage ciphertext, wrong length, bad expiry settings.
     const other = await kmsOk('CreateKey', { Origin: 'EXTERNAL' });
-    const otherP = await kmsOk('GetParametersForImport', { KeyId: other.KeyMetadata.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' });
-    await expectKmsError('ImportKeyMaterial', { KeyId: k, ImportToken: otherP.ImportToken, EncryptedKeyMaterial: wrapped }, 'InvalidImportTokenException');
-    await expectKmsError('ImportKeyMaterial', { KeyId: k, ImportToken: p.ImportToken, EncryptedKeyMaterial: b64(new Uint8Array(256).fill(7)) }, 'InvalidCiphertextException');
-    await expectKmsError('ImportKeyMaterial', { KeyId: k, ImportToken: p.ImportToken, EncryptedKeyMaterial: await wrapForImport(p.PublicKey, new Uint8Array(16)) }, 'IncorrectKeyMaterialException');
-    await expectKmsError('ImportKeyMaterial', { KeyId: k, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapped, ExpirationModel: 'KEY_MATERIAL_EXPIRES' }, 'ValidationException');
-    await expectKmsError('ImportKeyMaterial', { KeyId: k, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapped, ValidTo: Date.now() / 1000 - 10 }, 'ValidationException');
+    const otherP = await kmsOk('GetParametersForImport', {
+      KeyId: other.KeyMetadata.KeyId,
+      WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
+      WrappingKeySpec: 'RSA_2048',
+    });
+    await expectKmsError(
+      'ImportKeyMaterial',
+      { KeyId: k, ImportToken: otherP.ImportToken, EncryptedKeyMaterial: wrapped },
+      'InvalidImportTokenException',
+    );
+    await expectKmsError(
+      'ImportKeyMaterial',
+      { KeyId: k, ImportToken: p.ImportToken, EncryptedKeyMaterial: b64(new Uint8Array(256).fill(7)) },
+      'InvalidCiphertextException',
+    );
+    await expectKmsError(
+      'ImportKeyMaterial',
+      { KeyId: k, ImportToken: p.ImportToken, EncryptedKeyMaterial: await wrapForImport(p.PublicKey, new Uint8Array(16)) },
+      'IncorrectKeyMaterialException',
+    );
+    await expectKmsError(
+      'ImportKeyMaterial',
+      { KeyId: k, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapped, ExpirationModel: 'KEY_MATERIAL_EXPIRES' },
+      'ValidationException',
+    );
+    await expectKmsError(
+      'ImportKeyMaterial',
+      { KeyId: k, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapped, ValidTo: Date.now() / 1000 - 10 },
+      'ValidationException',
+    );
     expect(await state(k)).toBe('PendingImport');
 
-    await kmsOk('ImportKeyMaterial', { KeyId: k, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapped, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' });
-    expect((await kmsOk('DescribeKey', { KeyId: k })).KeyMetadata).toMatchObject({ KeyState: 'Enabled', Enabled: true, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' });
+    await kmsOk('ImportKeyMaterial', {
+      KeyId: k,
+      ImportToken: p.ImportToken,
+      EncryptedKeyMaterial: wrapped,
+      ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+    });
+    expect((await kmsOk('DescribeKey', { KeyId: k })).KeyMetadata).toMatchObject({
+      KeyState: 'Enabled',
+      Enabled: true,
+      ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+    });
 
     await kmsOk('DeleteImportedKeyMaterial', { KeyId: k });
     expect(await state(k)).toBe('PendingImport');
@@ -269,12 +340,17 @@ describe('imported key material', () => {
     expect((await importMaterial(k, crypto.getRandomValues(new Uint8Array(32)))).body.__type).toBe('IncorrectKeyMaterialException');
     const p2 = await kmsOk('GetParametersForImport', { KeyId: k, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_4096' });
     expect(unb64(p2.PublicKey).length).toBeGreaterThan(500);
-    await kmsOk('ImportKeyMaterial', { KeyId: k, ImportToken: p2.ImportToken, EncryptedKeyMaterial: await wrapForImport(p2.PublicKey, material) });
+    await kmsOk('ImportKeyMaterial', {
+      KeyId: k,
+      ImportToken: p2.ImportToken,
+      EncryptedKeyMaterial: await wrapForImport(p2.PublicKey, material),
+    });
     expect(await state(k)).toBe('Enabled');
 
     // The material never appears in what the KMS stores, in any encoding.
     const dump = await kmsDump();
-    for (const enc of [hexOf(material), b64(material), b64(material).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')]) expect(dump).not.toContain(enc);
+    for (const enc of [hexOf(material), b64(material), b64(material).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')])
+      expect(dump).not.toContain(enc);
   });
 
   it('expires material at ValidTo, and imports again after that', async () => {
@@ -282,7 +358,11 @@ describe('imported key material', () => {
     const material = crypto.getRandomValues(new Uint8Array(32));
     const validTo = Math.floor(Date.now() / 1000) + 3600;
     expect((await importMaterial(k, material, { ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo })).status).toBe(200);
-    expect((await kmsOk('DescribeKey', { KeyId: k })).KeyMetadata).toMatchObject({ KeyState: 'Enabled', ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo });
+    expect((await kmsOk('DescribeKey', { KeyId: k })).KeyMetadata).toMatchObject({
+      KeyState: 'Enabled',
+      ExpirationModel: 'KEY_MATERIAL_EXPIRES',
+      ValidTo: validTo,
+    });
     await kmsSql((sql) => sql.exec('UPDATE keys SET valid_to = ? WHERE id = ?', Date.now() / 1000 - 1, k));
     expect(await state(k)).toBe('PendingImport');
     expect((await importMaterial(k, material)).status).toBe(200);
@@ -291,11 +371,23 @@ describe('imported key material', () => {
 
   it('refuses the import operations on keys that were not created for them, and unsupported wrapping', async () => {
     const own = await createKey();
-    await expectKmsError('GetParametersForImport', { KeyId: own, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }, 'UnsupportedOperationException');
+    await expectKmsError(
+      'GetParametersForImport',
+      { KeyId: own, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' },
+      'UnsupportedOperationException',
+    );
     await expectKmsError('DeleteImportedKeyMaterial', { KeyId: own }, 'UnsupportedOperationException');
     const ext = (await kmsOk('CreateKey', { Origin: 'EXTERNAL' })).KeyMetadata.KeyId;
-    await expectKmsError('GetParametersForImport', { KeyId: ext, WrappingAlgorithm: 'RSAES_PKCS1_V1_5', WrappingKeySpec: 'RSA_2048' }, 'UnsupportedOperationException');
-    await expectKmsError('GetParametersForImport', { KeyId: ext, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_1024' }, 'ValidationException');
+    await expectKmsError(
+      'GetParametersForImport',
+      { KeyId: ext, WrappingAlgorithm: 'RSAES_PKCS1_V1_5', WrappingKeySpec: 'RSA_2048' },
+      'UnsupportedOperationException',
+    );
+    await expectKmsError(
+      'GetParametersForImport',
+      { KeyId: ext, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_1024' },
+      'ValidationException',
+    );
     await expectKmsError('GetParametersForImport', { KeyId: ext, WrappingAlgorithm: 'RSAES_OAEP_SHA_256' }, 'ValidationException');
     await expectKmsError('EnableKeyRotation', { KeyId: ext }, 'UnsupportedOperationException');
     await expectKmsError('RotateKeyOnDemand', { KeyId: ext }, 'UnsupportedOperationException');
@@ -305,7 +397,9 @@ describe('imported key material', () => {
 describe('root key protection', () => {
   it('stores CMK material only wrapped: the versions table unwraps with the root key and nothing else', async () => {
     const k = await createKey();
-    const rows = await kmsSql((sql) => sql.exec<{ wsalt: string; wrapped: string }>('SELECT wsalt, wrapped FROM versions WHERE key_id = ?', k).toArray());
+    const rows = await kmsSql((sql) =>
+      sql.exec<{ wsalt: string; wrapped: string }>('SELECT wsalt, wrapped FROM versions WHERE key_id = ?', k).toArray(),
+    );
     expect(rows.length).toBe(1);
     expect(unb64(rows[0].wrapped).length).toBe(48); // 32 bytes of material + 16-byte GCM tag
     expect(unb64(rows[0].wsalt).length).toBe(16);

@@ -8,7 +8,16 @@ import type { UpstreamMapping } from '../../src/config';
 import { LayoutError, type LayoutErrorKind } from '../../src/layout/errors';
 import { ProxyLayout } from '../../src/layout/proxy/layout';
 import { R2Layout } from '../../src/layout/r2/layout';
-import { decodeManifest, decodePartRecord, encodeManifest, encodeStateEntry, manifestPart, type ObjectManifest, type ObjectRecord, type PartFields } from '../../src/layout/record';
+import {
+  decodeManifest,
+  decodePartRecord,
+  encodeManifest,
+  encodeStateEntry,
+  manifestPart,
+  type ObjectManifest,
+  type ObjectRecord,
+  type PartFields,
+} from '../../src/layout/record';
 import type { Body, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from '../../src/layout/types';
 import { S3Error } from '../../src/s3/protocol/errors';
 import { decodeEnvelope, encodeEnvelope } from '../../src/sse/envelope';
@@ -41,7 +50,13 @@ const UPSTREAM_MIN_PART = 1024;
 function proxy(m: Pick<UpstreamMapping, 'name' | 'prefix'>): Layout {
   const upstream = new FakeUpstream({ bucket: UPSTREAM_BUCKET, minPart: UPSTREAM_MIN_PART });
   const mapping: UpstreamMapping = {
-    endpoint: 'https://upstream.test', region: 'us-east-1', bucket: UPSTREAM_BUCKET, pathStyle: true, credentials: 'UPSTREAM', minPart: UPSTREAM_MIN_PART, ...m,
+    endpoint: 'https://upstream.test',
+    region: 'us-east-1',
+    bucket: UPSTREAM_BUCKET,
+    pathStyle: true,
+    credentials: 'UPSTREAM',
+    minPart: UPSTREAM_MIN_PART,
+    ...m,
   };
   return new ProxyLayout(mapping, async () => 'AKIDFAKEUPSTREAM:fake-upstream-secret', upstream.fetch);
 }
@@ -81,7 +96,16 @@ const HTTP: HttpMeta = {
   expires: 'Wed, 21 Oct 2026 07:28:00 GMT',
 };
 
-const envelope = (n: number): Envelope => ({ v: 1, mode: 'cos', seg: 65536, salt: `salt${n}`, commit: `commit${n}`, wsalt: `wsalt${n}`, wkey: `wrapped-key-${n}`, kid: 'k1' });
+const envelope = (n: number): Envelope => ({
+  v: 1,
+  mode: 'cos',
+  seg: 65536,
+  salt: `salt${n}`,
+  commit: `commit${n}`,
+  wsalt: `wsalt${n}`,
+  wkey: `wrapped-key-${n}`,
+  kid: 'k1',
+});
 
 /** The fields S3 would answer with, less `undefined` ones (R2 reports absent headers as undefined). */
 const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
@@ -113,18 +137,33 @@ interface Obj {
 async function object(seed: number, size = 3000, o: { meta?: Record<string, string>; envelope?: Envelope } = {}): Promise<Obj> {
   const stored = bytes(size + (o.envelope ? SEAL_OVERHEAD : 0), seed);
   const etag = o.envelope ? await md5hex(bytes(size, seed + 7)) : await md5hex(stored);
-  return { stored, fields: { size, etag, crc64: String(seed * 7919), meta: o.meta ?? {}, ...(o.envelope ? { envelope: o.envelope } : {}) } };
+  return {
+    stored,
+    fields: { size, etag, crc64: String(seed * 7919), meta: o.meta ?? {}, ...(o.envelope ? { envelope: o.envelope } : {}) },
+  };
 }
 
 /** write(), checking that `finish` is called at most once, and only after the last byte was taken. */
-async function put(L: Layout, bucket: string, key: string, o: Obj, opts: { http?: HttpMeta; ifRecord?: string } = {}): Promise<ObjectRecord | null> {
+async function put(
+  L: Layout,
+  bucket: string,
+  key: string,
+  o: Obj,
+  opts: { http?: HttpMeta; ifRecord?: string } = {},
+): Promise<ObjectRecord | null> {
   const b = body(o.stored);
   let finished = 0;
-  const rec = await L.write(bucket, key, b, async () => {
-    finished++;
-    if (!b.drained()) throw new Error('finish was called before the body was stored');
-    return o.fields;
-  }, { http: opts.http ?? {}, ifRecord: opts.ifRecord });
+  const rec = await L.write(
+    bucket,
+    key,
+    b,
+    async () => {
+      finished++;
+      if (!b.drained()) throw new Error('finish was called before the body was stored');
+      return o.fields;
+    },
+    { http: opts.http ?? {}, ifRecord: opts.ifRecord },
+  );
   expect(finished).toBeLessThanOrEqual(1);
   if (rec) expect(finished).toBe(1);
   return rec;
@@ -134,7 +173,14 @@ async function put(L: Layout, bucket: string, key: string, o: Obj, opts: { http?
 const multipart = (r: ObjectRecord): boolean => r.location.kind === 'multipart';
 
 /** The record fields a layout must keep as written (`location` and `storeEtag` are its own). */
-const fieldsOf = (r: Partial<ObjectRecord>) => ({ size: r.size, etag: r.etag, crc64: r.crc64, meta: r.meta, envelope: r.envelope, manifest: r.manifest });
+const fieldsOf = (r: Partial<ObjectRecord>) => ({
+  size: r.size,
+  etag: r.etag,
+  crc64: r.crc64,
+  meta: r.meta,
+  envelope: r.envelope,
+  manifest: r.manifest,
+});
 
 function expectRecord(rec: ObjectRecord | null, fields: RecordFields, http: HttpMeta): asserts rec is ObjectRecord {
   expect(rec).not.toBeNull();
@@ -168,11 +214,19 @@ async function refused(p: Promise<unknown> | (() => unknown), kind: LayoutErrorK
   } catch (e) {
     error = e;
   }
-  if (!isRefusal(error, kind)) expect.fail(`expected a ${kind} refusal, got ${error === undefined ? 'success' : `${(error as Error)?.constructor?.name}: ${(error as { code?: string }).code ?? ''} ${String(error)}`}`);
+  if (!isRefusal(error, kind))
+    expect.fail(
+      `expected a ${kind} refusal, got ${error === undefined ? 'success' : `${(error as Error)?.constructor?.name}: ${(error as { code?: string }).code ?? ''} ${String(error)}`}`,
+    );
 }
 
 /** Every page of a listing, `limit` entries at a time. */
-async function pages(L: Layout, bucket: string, o: { prefix?: string; delimiter?: string; startAfter?: string }, limit: number): Promise<Listing[]> {
+async function pages(
+  L: Layout,
+  bucket: string,
+  o: { prefix?: string; delimiter?: string; startAfter?: string },
+  limit: number,
+): Promise<Listing[]> {
   const out: Listing[] = [];
   let cursor: string | undefined;
   do {
@@ -189,7 +243,14 @@ async function pages(L: Layout, bucket: string, o: { prefix?: string; delimiter?
 const keysOf = (l: Listing) => l.objects.map((o) => o.key);
 
 /** A part as UploadPart hands it over: stored bytes, and the record `finish` returns. */
-async function writePart(L: Layout, bucket: string, up: UploadInfo, n: number, stored: Uint8Array, size = stored.length): Promise<PartFields> {
+async function writePart(
+  L: Layout,
+  bucket: string,
+  up: UploadInfo,
+  n: number,
+  stored: Uint8Array,
+  size = stored.length,
+): Promise<PartFields> {
   const fields: PartFields = { size, etag: await md5hex(stored), crc64: String(n) };
   const b = body(stored);
   await L.writePart(bucket, up, n, b, async () => {
@@ -199,11 +260,20 @@ async function writePart(L: Layout, bucket: string, up: UploadInfo, n: number, s
   return fields;
 }
 
-const b64url = (b: Uint8Array) => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (b: Uint8Array) =>
+  btoa(String.fromCharCode(...b))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 const fromHex = (h: string) => new Uint8Array(h.match(/../g)!.map((x) => parseInt(x, 16)));
 
 /** A Completion choosing parts `choose`, built as CompleteMultipartUpload does (src/s3/ops/multipart.ts). */
-async function completion(id: string, records: PartInfo[], choose: number[], o: { meta?: Record<string, string>; envelope?: Envelope } = {}): Promise<Completion> {
+async function completion(
+  id: string,
+  records: PartInfo[],
+  choose: number[],
+  o: { meta?: Record<string, string>; envelope?: Envelope } = {},
+): Promise<Completion> {
   const byNumber = new Map(records.map((r) => [r.n, r]));
   const parts = choose.map((n) => {
     const r = byNumber.get(n);
@@ -214,10 +284,19 @@ async function completion(id: string, records: PartInfo[], choose: number[], o: 
   const manifestBody = encodeManifest(manifest);
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', manifestBody));
   const md5s = new Uint8Array(parts.length * 16);
-  parts.forEach((p, i) => md5s.set(fromHex(p.etag), i * 16));
+  parts.forEach((p, i) => {
+    md5s.set(fromHex(p.etag), i * 16);
+  });
   const etag = `${await md5hex(md5s)}-${parts.length}`;
   const size = parts.reduce((a, p) => a + p.size, 0);
-  const fields: RecordFields = { size, etag, crc64: '', manifest: b64url(digest), meta: o.meta ?? {}, ...(o.envelope ? { envelope: o.envelope } : {}) };
+  const fields: RecordFields = {
+    size,
+    etag,
+    crc64: '',
+    manifest: b64url(digest),
+    meta: o.meta ?? {},
+    ...(o.envelope ? { envelope: o.envelope } : {}),
+  };
   return { manifest, manifestBody, fields };
 }
 
@@ -225,7 +304,12 @@ async function completion(id: string, records: PartInfo[], choose: number[], o: 
 const partSize = (L: Layout) => Math.max(L.minPart ?? 0, 1500);
 
 /** An upload as CreateMultipartUpload makes it. */
-async function open(L: Layout, bucket: string, key: string, o: { meta?: Record<string, string>; envelope?: Envelope; http?: HttpMeta } = {}): Promise<UploadInfo> {
+async function open(
+  L: Layout,
+  bucket: string,
+  key: string,
+  o: { meta?: Record<string, string>; envelope?: Envelope; http?: HttpMeta } = {},
+): Promise<UploadInfo> {
   const id = uploadId();
   const custom: Record<string, string> = {};
   if (o.envelope) custom['sb-env'] = encodeEnvelope(o.envelope);
@@ -295,31 +379,35 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       expect(await L.bucket(`lc-${uniq()}`)).toBeNull();
     });
 
-    contract('delete-bucket', 'deleteBucket: false while it holds an object or an upload, true once empty (or refused, for a configured bucket)', async () => {
-      const { L, B } = await setup();
-      if (subject.fixedBucket) {
-        await refused(L.deleteBucket(B), 'BucketNotDeletable');
+    contract(
+      'delete-bucket',
+      'deleteBucket: false while it holds an object or an upload, true once empty (or refused, for a configured bucket)',
+      async () => {
+        const { L, B } = await setup();
+        if (subject.fixedBucket) {
+          await refused(L.deleteBucket(B), 'BucketNotDeletable');
+          expect(await L.bucket(B)).not.toBeNull();
+          return;
+        }
+        await L.setBucketCustom(B, { owner: 'owner', sse: '{"mode":"cos"}' });
+        await put(L, B, 'dir/x', await object(1, 10));
+        expect(await L.deleteBucket(B)).toBe(false);
         expect(await L.bucket(B)).not.toBeNull();
-        return;
-      }
-      await L.setBucketCustom(B, { owner: 'owner', sse: '{"mode":"cos"}' });
-      await put(L, B, 'dir/x', await object(1, 10));
-      expect(await L.deleteBucket(B)).toBe(false);
-      expect(await L.bucket(B)).not.toBeNull();
-      await L.delete(B, 'dir/x');
-      const up = await open(L, B, 'pending', { envelope: envelope(1) });
-      expect(await L.deleteBucket(B)).toBe(false);
-      expect(await L.bucket(B)).not.toBeNull();
-      await L.abort(B, up);
-      expect(await L.deleteBucket(B)).toBe(true);
-      expect(await L.bucket(B)).toBeNull();
-      expect((await L.buckets()).map((b) => b.name)).not.toContain(B);
-      // Made again under the name, it inherits nothing.
-      expect(await L.createBucket(B, 'owner')).toBe(true);
-      expect((await L.bucket(B))!.custom.sse).toBeUndefined();
-      expect(await L.uploads(B)).toEqual([]);
-      expect((await L.list(B, { prefix: '', limit: 1000 })).objects).toEqual([]);
-    });
+        await L.delete(B, 'dir/x');
+        const up = await open(L, B, 'pending', { envelope: envelope(1) });
+        expect(await L.deleteBucket(B)).toBe(false);
+        expect(await L.bucket(B)).not.toBeNull();
+        await L.abort(B, up);
+        expect(await L.deleteBucket(B)).toBe(true);
+        expect(await L.bucket(B)).toBeNull();
+        expect((await L.buckets()).map((b) => b.name)).not.toContain(B);
+        // Made again under the name, it inherits nothing.
+        expect(await L.createBucket(B, 'owner')).toBe(true);
+        expect((await L.bucket(B))!.custom.sse).toBeUndefined();
+        expect(await L.uploads(B)).toEqual([]);
+        expect((await L.list(B, { prefix: '', limit: 1000 })).objects).toEqual([]);
+      },
+    );
   });
 
   describe('keys', () => {
@@ -327,7 +415,8 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       const { L, B } = await setup();
       await refused(() => L.checkKey(B, 'k'.repeat(1100)), 'KeyTooLong');
       await refused(() => L.checkKey(B, 'é'.repeat(600)), 'KeyTooLong');
-      for (const k of ['a', 'dir/sub/file.txt', 'ü 中 !"#$%&\'()*+,;=?@[]^`{|}~', ' leading and trailing ', 'trailing/', 'x'.repeat(500)]) L.checkKey(B, k);
+      for (const k of ['a', 'dir/sub/file.txt', 'ü 中 !"#$%&\'()*+,;=?@[]^`{|}~', ' leading and trailing ', 'trailing/', 'x'.repeat(500)])
+        L.checkKey(B, k);
     });
 
     contract('longest-key', 'the longest key checkKey accepts is stored and addressed exactly, as an object and as an upload', async () => {
@@ -373,46 +462,62 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
   });
 
   describe('objects', () => {
-    contract('write-head-read', 'write → head → read: sizes, etag, meta and http fields round-trip; ranges; finish once the body is stored', async () => {
-      const { L, B } = await setup();
-      const cases: [string, Obj][] = [
-        ['plain', await object(11, 3000, { meta: { color: 'blue', note: 'ünïcödé ✓', empty: '' } })],
-        ['sealed/obj', await object(12, 3000, { meta: { color: 'red' }, envelope: envelope(12) })],
-        ['empty', await object(13, 0)],
-      ];
-      for (const [key, o] of cases) {
-        const rec = await put(L, B, key, o, { http: HTTP });
-        expectRecord(rec, o.fields, HTTP);
-        expect(multipart(rec)).toBe(false);
-        const h = await L.head(B, key);
-        expectRecord(h, o.fields, HTTP);
-        expect(h.storeEtag).toBe(rec.storeEtag);
-        expect(multipart(h)).toBe(false);
-        const whole = await all(await L.read(B, key, h, undefined));
-        expect(sameBytes(whole!, o.stored), key).toBe(true);
-        const full = await all(await L.read(B, key, h, undefined, undefined, o.stored.length));
-        expect(sameBytes(full!, o.stored), key).toBe(true);
-      }
-      // Plain http fields too: none at all.
-      const bare = await object(14, 10);
-      expectRecord(await put(L, B, 'bare', bare), bare.fields, {});
-      expectRecord(await L.head(B, 'bare'), bare.fields, {});
+    contract(
+      'write-head-read',
+      'write → head → read: sizes, etag, meta and http fields round-trip; ranges; finish once the body is stored',
+      async () => {
+        const { L, B } = await setup();
+        const cases: [string, Obj][] = [
+          ['plain', await object(11, 3000, { meta: { color: 'blue', note: 'ünïcödé ✓', empty: '' } })],
+          ['sealed/obj', await object(12, 3000, { meta: { color: 'red' }, envelope: envelope(12) })],
+          ['empty', await object(13, 0)],
+        ];
+        for (const [key, o] of cases) {
+          const rec = await put(L, B, key, o, { http: HTTP });
+          expectRecord(rec, o.fields, HTTP);
+          expect(multipart(rec)).toBe(false);
+          const h = await L.head(B, key);
+          expectRecord(h, o.fields, HTTP);
+          expect(h.storeEtag).toBe(rec.storeEtag);
+          expect(multipart(h)).toBe(false);
+          const whole = await all(await L.read(B, key, h, undefined));
+          expect(sameBytes(whole!, o.stored), key).toBe(true);
+          const full = await all(await L.read(B, key, h, undefined, undefined, o.stored.length));
+          expect(sameBytes(full!, o.stored), key).toBe(true);
+        }
+        // Plain http fields too: none at all.
+        const bare = await object(14, 10);
+        expectRecord(await put(L, B, 'bare', bare), bare.fields, {});
+        expectRecord(await L.head(B, 'bare'), bare.fields, {});
 
-      const listed = await L.list(B, { prefix: '', limit: 1000 });
-      expect(listed.objects.map(({ key, size, etag }) => ({ key, size, etag }))).toEqual(
-        [...cases.map(([key, o]) => ({ key, size: o.fields.size, etag: o.fields.etag })), { key: 'bare', size: 10, etag: bare.fields.etag }].sort((a, b) => (a.key < b.key ? -1 : 1)),
-      );
-      expect(listed.prefixes).toEqual([]);
-      expect(listed.truncated).toBe(false);
-    });
+        const listed = await L.list(B, { prefix: '', limit: 1000 });
+        expect(listed.objects.map(({ key, size, etag }) => ({ key, size, etag }))).toEqual(
+          [
+            ...cases.map(([key, o]) => ({ key, size: o.fields.size, etag: o.fields.etag })),
+            { key: 'bare', size: 10, etag: bare.fields.etag },
+          ].sort((a, b) => (a.key < b.key ? -1 : 1)),
+        );
+        expect(listed.prefixes).toEqual([]);
+        expect(listed.truncated).toBe(false);
+      },
+    );
 
     contract('read-range', 'read with a range returns exactly those bytes', async () => {
       const { L, B } = await setup();
-      for (const [key, o] of [['plain', await object(21, 3000)], ['sealed', await object(22, 3000, { envelope: envelope(22) })]] as const) {
+      for (const [key, o] of [
+        ['plain', await object(21, 3000)],
+        ['sealed', await object(22, 3000, { envelope: envelope(22) })],
+      ] as const) {
         await put(L, B, key, o);
         const rec = (await L.head(B, key))!;
         const n = o.stored.length;
-        for (const [offset, length] of [[0, 1], [1000, 17], [n - 10, 10], [0, n], [1234, n - 1234]]) {
+        for (const [offset, length] of [
+          [0, 1],
+          [1000, 17],
+          [n - 10, 10],
+          [0, n],
+          [1234, n - 1234],
+        ]) {
           const got = await all(await L.read(B, key, rec, { offset, length }));
           expect(sameBytes(got!, o.stored.slice(offset, offset + length)), `${key} ${offset}+${length}`).toBe(true);
           const checked = await all(await L.read(B, key, rec, { offset, length }, undefined, n));
@@ -421,15 +526,20 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       }
     });
 
-    contract('stored-length', 'read with a storedLength other than the entry\'s is an IntegrityError, also for a range', async () => {
+    contract('stored-length', "read with a storedLength other than the entry's is an IntegrityError, also for a range", async () => {
       const { L, B } = await setup();
       const o = await object(31, 2000, { envelope: envelope(31) });
       await put(L, B, 'k', o);
       const rec = (await L.head(B, 'k'))!;
       const n = o.stored.length;
       for (const wrong of [n - 1, n + 1, 0]) {
-        await expect(L.read(B, 'k', rec, undefined, undefined, wrong), `whole, storedLength ${wrong}`).rejects.toBeInstanceOf(IntegrityError);
-        await expect(L.read(B, 'k', rec, { offset: 10, length: 20 }, undefined, wrong), `range, storedLength ${wrong}`).rejects.toBeInstanceOf(IntegrityError);
+        await expect(L.read(B, 'k', rec, undefined, undefined, wrong), `whole, storedLength ${wrong}`).rejects.toBeInstanceOf(
+          IntegrityError,
+        );
+        await expect(
+          L.read(B, 'k', rec, { offset: 10, length: 20 }, undefined, wrong),
+          `range, storedLength ${wrong}`,
+        ).rejects.toBeInstanceOf(IntegrityError);
       }
     });
 
@@ -450,16 +560,20 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       expectRecord(await L.head(B, 'cas'), co.fields, {});
     });
 
-    contract('if-record-same-bytes', 'write with a stale ifRecord returns null, also when the record changed over the same bytes', async () => {
-      const { L, B } = await setup();
-      const first = await object(46, 500, { meta: { v: '1' } });
-      const a = await put(L, B, 'cas', first);
-      // The same bytes again, with other metadata: another record.
-      const second = { stored: first.stored, fields: { ...first.fields, meta: { v: '2' } } };
-      await put(L, B, 'cas', second);
-      expect(await put(L, B, 'cas', await object(47, 700), { ifRecord: a!.storeEtag })).toBeNull();
-      expectRecord(await L.head(B, 'cas'), second.fields, {});
-    });
+    contract(
+      'if-record-same-bytes',
+      'write with a stale ifRecord returns null, also when the record changed over the same bytes',
+      async () => {
+        const { L, B } = await setup();
+        const first = await object(46, 500, { meta: { v: '1' } });
+        const a = await put(L, B, 'cas', first);
+        // The same bytes again, with other metadata: another record.
+        const second = { stored: first.stored, fields: { ...first.fields, meta: { v: '2' } } };
+        await put(L, B, 'cas', second);
+        expect(await put(L, B, 'cas', await object(47, 700), { ifRecord: a!.storeEtag })).toBeNull();
+        expectRecord(await L.head(B, 'cas'), second.fields, {});
+      },
+    );
 
     contract('overwrite', 'an overwrite replaces the record and the old bytes are no longer readable', async () => {
       const { L, B } = await setup();
@@ -494,7 +608,12 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       const { L, B } = await setup();
       const o = await object(71, 2500, { meta: { a: '1' }, envelope: envelope(71) });
       const rec = (await put(L, B, 'swap', o, { http: HTTP }))!;
-      const next: ObjectRecord = { ...rec, meta: { a: '2', b: 'new' }, envelope: envelope(72), http: { ...HTTP, contentType: 'application/json' } };
+      const next: ObjectRecord = {
+        ...rec,
+        meta: { a: '2', b: 'new' },
+        envelope: envelope(72),
+        http: { ...HTTP, contentType: 'application/json' },
+      };
       const swapped = await L.swap(B, 'swap', next, rec.storeEtag!);
       expectRecord(swapped, next, next.http);
       const h = await L.head(B, 'swap');
@@ -502,7 +621,9 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       expect(h.storeEtag).toBe(swapped.storeEtag);
       expect(sameBytes((await all(await L.read(B, 'swap', h, undefined, undefined, o.stored.length)))!, o.stored)).toBe(true);
       const listed = await L.list(B, { prefix: '', limit: 10 });
-      expect(listed.objects.map(({ key, size, etag }) => ({ key, size, etag }))).toEqual([{ key: 'swap', size: 2500, etag: o.fields.etag }]);
+      expect(listed.objects.map(({ key, size, etag }) => ({ key, size, etag }))).toEqual([
+        { key: 'swap', size: 2500, etag: o.fields.etag },
+      ]);
 
       expect(await L.swap(B, 'swap', { ...rec, meta: { a: '3' } }, 'not-a-version')).toBeNull();
       expect(await L.swap(B, `missing-${uniq()}`, rec, rec.storeEtag!)).toBeNull();
@@ -559,7 +680,11 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       ];
       for (const [o, objects, prefixes] of cases) {
         const r = await L.list(B, { ...o, limit: 1000 });
-        expect({ objects: keysOf(r), prefixes: r.prefixes, truncated: r.truncated }, JSON.stringify(o)).toEqual({ objects, prefixes, truncated: false });
+        expect({ objects: keysOf(r), prefixes: r.prefixes, truncated: r.truncated }, JSON.stringify(o)).toEqual({
+          objects,
+          prefixes,
+          truncated: false,
+        });
       }
     });
 
@@ -577,7 +702,10 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
           const got = await pages(L, B, o, limit);
           const why = `${JSON.stringify(o)} limit ${limit}`;
           expect(got.flatMap(keysOf), why).toEqual(objects);
-          expect(got.flatMap((p) => p.prefixes), why).toEqual(prefixes);
+          expect(
+            got.flatMap((p) => p.prefixes),
+            why,
+          ).toEqual(prefixes);
         }
       }
     });
@@ -601,7 +729,11 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       const c3 = await writePart(L, B, up, 3, p3);
       const parts = [...(await L.parts(B, up.id))].sort((a, b) => a.n - b.n);
       expect(parts.map((p) => p.n)).toEqual([1, 2, 3]);
-      for (const [p, c] of [[parts[0], c1], [parts[1], c2], [parts[2], c3]] as const) {
+      for (const [p, c] of [
+        [parts[0], c1],
+        [parts[1], c2],
+        [parts[2], c3],
+      ] as const) {
         expect(decodePartRecord(p.custom)).toMatchObject({ ...c, location: expect.any(Object) });
         expect(p.uploaded).toBeInstanceOf(Date);
       }
@@ -628,18 +760,29 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
         const part = { parts: m.parts, index };
         expect(sameBytes((await all(await L.read(B, 'mp/obj', h, undefined, part)))!, want), `part ${index}`).toBe(true);
         expect(sameBytes((await all(await L.read(B, 'mp/obj', h, undefined, part, want.length)))!, want), `part ${index}`).toBe(true);
-        expect(sameBytes((await all(await L.read(B, 'mp/obj', h, { offset: 10, length: 100 }, part, want.length)))!, want.slice(10, 110)), `part ${index} range`).toBe(true);
+        expect(
+          sameBytes((await all(await L.read(B, 'mp/obj', h, { offset: 10, length: 100 }, part, want.length)))!, want.slice(10, 110)),
+          `part ${index} range`,
+        ).toBe(true);
       }
       // No case reads a part with a wrong storedLength: where the parts share one store entry (the
       // proxy's upstream object, parts end to end) a layout checks that entry's length instead.
       const listed = await L.list(B, { prefix: 'mp/', limit: 10 });
-      expect(listed.objects.map(({ key, size, etag }) => ({ key, size, etag }))).toEqual([{ key: 'mp/obj', size: P + 700, etag: done.fields.etag }]);
+      expect(listed.objects.map(({ key, size, etag }) => ({ key, size, etag }))).toEqual([
+        { key: 'mp/obj', size: P + 700, etag: done.fields.etag },
+      ]);
 
       // Claimed and gone.
       expect(await L.upload(B, up.id)).toBeNull();
       expect(await L.uploads(B)).toEqual([]);
       let built = false;
-      await refused(L.complete(B, 'mp/obj', up, async (r) => ((built = true), completion(up.id, r, [1]))), 'NoSuchUpload');
+      await refused(
+        L.complete(B, 'mp/obj', up, async (r) => {
+          built = true;
+          return completion(up.id, r, [1]);
+        }),
+        'NoSuchUpload',
+      );
       expect(built).toBe(false);
       await refused(L.abort(B, up), 'NoSuchUpload');
       // A part arriving late is refused and never takes what the object uses.
@@ -648,7 +791,9 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       const again = (await L.head(B, 'mp/obj'))!;
       expect(again.storeEtag).toBe(h.storeEtag);
       for (const [index, want] of [p1, p3].entries()) {
-        expect(sameBytes((await all(await L.read(B, 'mp/obj', again, undefined, { parts: m.parts, index }, want.length)))!, want)).toBe(true);
+        expect(sameBytes((await all(await L.read(B, 'mp/obj', again, undefined, { parts: m.parts, index }, want.length)))!, want)).toBe(
+          true,
+        );
       }
     });
 
@@ -691,7 +836,13 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       await refused(writePart(L, B, up, 3, bytes(100, 23)), 'NoSuchUpload');
       await refused(L.abort(B, up), 'NoSuchUpload');
       let built = false;
-      await refused(L.complete(B, 'mp/abort', up, async (r) => ((built = true), completion(up.id, r, [1]))), 'NoSuchUpload');
+      await refused(
+        L.complete(B, 'mp/abort', up, async (r) => {
+          built = true;
+          return completion(up.id, r, [1]);
+        }),
+        'NoSuchUpload',
+      );
       expect(built).toBe(false);
       expect(await L.head(B, 'mp/abort')).toBeNull();
       expect(await L.parts(B, up.id)).toEqual([]);
@@ -735,66 +886,89 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       await writePart(L, B, up, 1, p1, P);
       await writePart(L, B, up, 2, p2, 80);
       let done!: Completion;
-      const rec = await L.complete(B, 'mp', up, async (r) => (done = await completion(up.id, r, [1, 2], { meta: { a: '1' }, envelope: envelope(91) })));
+      const rec = await L.complete(
+        B,
+        'mp',
+        up,
+        async (r) => (done = await completion(up.id, r, [1, 2], { meta: { a: '1' }, envelope: envelope(91) })),
+      );
       const next: ObjectRecord = { ...rec, meta: { a: '2' }, envelope: envelope(94) };
       const swapped = await L.swap(B, 'mp', next, rec.storeEtag!);
       expectRecord(swapped, next, {});
       const h = await L.head(B, 'mp');
       expectRecord(h, next, {});
       expect(sameBytes((await L.manifest(B, 'mp', h))!, done.manifestBody)).toBe(true);
-      expect(sameBytes((await all(await L.read(B, 'mp', h, undefined, { parts: done.manifest.parts, index: 0 }, p1.length)))!, p1)).toBe(true);
+      expect(sameBytes((await all(await L.read(B, 'mp', h, undefined, { parts: done.manifest.parts, index: 0 }, p1.length)))!, p1)).toBe(
+        true,
+      );
       const listed = await L.list(B, { prefix: '', limit: 10 });
-      expect(listed.objects.map(({ key, size, etag }) => ({ key, size, etag }))).toEqual([{ key: 'mp', size: P + 80, etag: done.fields.etag }]);
+      expect(listed.objects.map(({ key, size, etag }) => ({ key, size, etag }))).toEqual([
+        { key: 'mp', size: P + 80, etag: done.fields.etag },
+      ]);
       expect(await L.swap(B, 'mp', { ...rec, meta: { a: '3' } }, 'not-a-version')).toBeNull();
     });
   });
 
   describe('rotation', () => {
-    contract('sealed-rewrap', 'sealed() finds every sealed record, page by page; rewrap succeeds once and is refused once the record changed', async () => {
-      const { L, B } = await setup();
-      const P = partSize(L);
-      const so = await object(201, 700, { envelope: envelope(1) });
-      await put(L, B, 'sealed', so);
-      await put(L, B, 'plain', await object(202, 700));
-      const mup = await open(L, B, 'mp-sealed', { envelope: envelope(2) });
-      await writePart(L, B, mup, 1, bytes(P + SEAL_OVERHEAD, 203), P);
-      let done!: Completion;
-      await L.complete(B, 'mp-sealed', mup, async (r) => (done = await completion(mup.id, r, [1], { envelope: envelope(2) })));
-      const pending = await open(L, B, 'pending', { envelope: envelope(3) });
-      const plainUpload = await open(L, B, 'plain-pending');
+    contract(
+      'sealed-rewrap',
+      'sealed() finds every sealed record, page by page; rewrap succeeds once and is refused once the record changed',
+      async () => {
+        const { L, B } = await setup();
+        const P = partSize(L);
+        const so = await object(201, 700, { envelope: envelope(1) });
+        await put(L, B, 'sealed', so);
+        await put(L, B, 'plain', await object(202, 700));
+        const mup = await open(L, B, 'mp-sealed', { envelope: envelope(2) });
+        await writePart(L, B, mup, 1, bytes(P + SEAL_OVERHEAD, 203), P);
+        let done!: Completion;
+        await L.complete(B, 'mp-sealed', mup, async (r) => (done = await completion(mup.id, r, [1], { envelope: envelope(2) })));
+        const pending = await open(L, B, 'pending', { envelope: envelope(3) });
+        const plainUpload = await open(L, B, 'plain-pending');
 
-      const mine = (items: Sealed[]) => items.filter((i) => i.bucket === B).sort((a, b) => (a.key < b.key ? -1 : 1));
-      const found = mine(await scan(L, 2));
-      expect(found.map((i) => [i.key, i.env])).toEqual([['mp-sealed', envelope(2)], ['pending', envelope(3)], ['sealed', envelope(1)]]);
-      for (const i of found) expect(i).toMatchObject({ ref: expect.any(String), version: expect.any(String) });
-      const [mpItem, pendingItem, sealedItem] = found;
+        const mine = (items: Sealed[]) => items.filter((i) => i.bucket === B).sort((a, b) => (a.key < b.key ? -1 : 1));
+        const found = mine(await scan(L, 2));
+        expect(found.map((i) => [i.key, i.env])).toEqual([
+          ['mp-sealed', envelope(2)],
+          ['pending', envelope(3)],
+          ['sealed', envelope(1)],
+        ]);
+        for (const i of found) expect(i).toMatchObject({ ref: expect.any(String), version: expect.any(String) });
+        const [mpItem, pendingItem, sealedItem] = found;
 
-      expect(await L.rewrap(sealedItem, envelope(11))).toBe(true);
-      const h = (await L.head(B, 'sealed'))!;
-      expectRecord(h, { ...so.fields, envelope: envelope(11) }, {});
-      expect(sameBytes((await all(await L.read(B, 'sealed', h, undefined, undefined, so.stored.length)))!, so.stored)).toBe(true);
-      expect((await L.list(B, { prefix: 'sealed', limit: 10 })).objects.map(({ key, size, etag }) => ({ key, size, etag }))).toEqual([{ key: 'sealed', size: 700, etag: so.fields.etag }]);
+        expect(await L.rewrap(sealedItem, envelope(11))).toBe(true);
+        const h = (await L.head(B, 'sealed'))!;
+        expectRecord(h, { ...so.fields, envelope: envelope(11) }, {});
+        expect(sameBytes((await all(await L.read(B, 'sealed', h, undefined, undefined, so.stored.length)))!, so.stored)).toBe(true);
+        expect((await L.list(B, { prefix: 'sealed', limit: 10 })).objects.map(({ key, size, etag }) => ({ key, size, etag }))).toEqual([
+          { key: 'sealed', size: 700, etag: so.fields.etag },
+        ]);
 
-      expect(await L.rewrap(mpItem, envelope(21))).toBe(true);
-      const mh = (await L.head(B, 'mp-sealed'))!;
-      expectRecord(mh, { ...done.fields, envelope: envelope(21) }, {});
-      expect(sameBytes((await L.manifest(B, 'mp-sealed', mh))!, done.manifestBody)).toBe(true);
+        expect(await L.rewrap(mpItem, envelope(21))).toBe(true);
+        const mh = (await L.head(B, 'mp-sealed'))!;
+        expectRecord(mh, { ...done.fields, envelope: envelope(21) }, {});
+        expect(sameBytes((await L.manifest(B, 'mp-sealed', mh))!, done.manifestBody)).toBe(true);
 
-      expect(await L.rewrap(pendingItem, envelope(31))).toBe(true);
-      expect(decodeEnvelope((await L.upload(B, pending.id))!.custom['sb-env'])).toEqual(envelope(31));
+        expect(await L.rewrap(pendingItem, envelope(31))).toBe(true);
+        expect(decodeEnvelope((await L.upload(B, pending.id))!.custom['sb-env'])).toEqual(envelope(31));
 
-      // A record changed by a write since the scan: refused.
-      const again = mine(await scan(L, 1000));
-      expect(again.map((i) => [i.key, i.env])).toEqual([['mp-sealed', envelope(21)], ['pending', envelope(31)], ['sealed', envelope(11)]]);
-      const o2 = await object(204, 600, { envelope: envelope(4) });
-      await put(L, B, 'sealed', o2);
-      expect(await L.rewrap(again[2], envelope(12))).toBe(false);
-      expectRecord(await L.head(B, 'sealed'), o2.fields, {});
+        // A record changed by a write since the scan: refused.
+        const again = mine(await scan(L, 1000));
+        expect(again.map((i) => [i.key, i.env])).toEqual([
+          ['mp-sealed', envelope(21)],
+          ['pending', envelope(31)],
+          ['sealed', envelope(11)],
+        ]);
+        const o2 = await object(204, 600, { envelope: envelope(4) });
+        await put(L, B, 'sealed', o2);
+        expect(await L.rewrap(again[2], envelope(12))).toBe(false);
+        expectRecord(await L.head(B, 'sealed'), o2.fields, {});
 
-      await L.abort(B, pending);
-      await L.abort(B, plainUpload);
-      expect(mine(await scan(L, 1000)).map((i) => i.key)).toEqual(['mp-sealed', 'sealed']);
-    });
+        await L.abort(B, pending);
+        await L.abort(B, plainUpload);
+        expect(mine(await scan(L, 1000)).map((i) => i.key)).toEqual(['mp-sealed', 'sealed']);
+      },
+    );
 
     contract('rewrap-stale', 'rewrap with an item whose record was re-wrapped since is refused', async () => {
       const { L, B } = await setup();
@@ -834,7 +1008,12 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       const name = `contract-${uniq()}`;
       const value = JSON.stringify({ active: 'k2', rewrapped: 3, skipped: 0, failed: 0, done: false, cursor: 'o/bucket/plain-key.txt' });
       // The proxy's saveState before the fix, line for line (R2's saveState is unchanged).
-      type OldProxy = { call(f: (up: { put(k: string, b: null, n: number, o: { meta: Record<string, string> }): Promise<unknown> }) => Promise<unknown>): Promise<unknown>; stateKey(n: string): string };
+      type OldProxy = {
+        call(
+          f: (up: { put(k: string, b: null, n: number, o: { meta: Record<string, string> }): Promise<unknown> }) => Promise<unknown>,
+        ): Promise<unknown>;
+        stateKey(n: string): string;
+      };
       const old = L as unknown as OldProxy;
       if (L instanceof ProxyLayout) await old.call((up) => up.put(old.stateKey(name), null, 0, { meta: encodeStateEntry(value) }));
       else await L.saveState(name, value);

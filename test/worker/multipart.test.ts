@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bytes, errorCode, md5hex, rawStore, s3, sameBytes } from './helpers/s3';
 import { Crc64Ecma } from '../../src/s3/payload/checksum';
 import { tampered } from './helpers/orphans';
+import { bytes, errorCode, md5hex, rawStore, s3, sameBytes } from './helpers/s3';
 
 const B = 'mp-bucket';
 const MiB = 1024 * 1024;
@@ -35,7 +35,10 @@ async function complete(key: string, id: string, parts: [number, string][], head
 /** Uploads an object from parts of the given sizes; returns its plaintext. */
 async function uploadObject(key: string, sizes: number[], seed = 1) {
   const id = await create(key);
-  const data = bytes(sizes.reduce((a, b) => a + b, 0), seed);
+  const data = bytes(
+    sizes.reduce((a, b) => a + b, 0),
+    seed,
+  );
   const etags: [number, string][] = [];
   let o = 0;
   for (const [i, size] of sizes.entries()) {
@@ -76,7 +79,12 @@ describe('multipart upload', () => {
   });
 
   it('serves ranges across part boundaries', async () => {
-    for (const [s, e] of [[5 * MiB - 10, 5 * MiB + 10], [0, 0], [12 * MiB, data.length - 1], [5 * MiB - 1, 12 * MiB + 5]]) {
+    for (const [s, e] of [
+      [5 * MiB - 10, 5 * MiB + 10],
+      [0, 0],
+      [12 * MiB, data.length - 1],
+      [5 * MiB - 1, 12 * MiB + 5],
+    ]) {
       const g = await s3('GET', `/${B}/big.bin`, { headers: { range: `bytes=${s}-${e}` } });
       expect(g.status).toBe(206);
       expect(sameBytes(new Uint8Array(await g.arrayBuffer()), data.slice(s, e + 1))).toBe(true);
@@ -115,10 +123,14 @@ describe('upload lifecycle', () => {
     expect(lo).not.toContain('<Key>pending.bin</Key>');
     expect((await s3('HEAD', `/${B}/pending.bin`)).status).toBe(404);
 
-    const before = (await rawStore().list({ prefix: 'd/', include: ['customMetadata'] })).objects.filter((o) => o.customMetadata?.upload === id);
+    const before = (await rawStore().list({ prefix: 'd/', include: ['customMetadata'] })).objects.filter(
+      (o) => o.customMetadata?.upload === id,
+    );
     expect(before.length).toBe(2);
     expect((await s3('DELETE', `/${B}/pending.bin?uploadId=${id}`)).status).toBe(204);
-    const after = (await rawStore().list({ prefix: 'd/', include: ['customMetadata'] })).objects.filter((o) => o.customMetadata?.upload === id);
+    const after = (await rawStore().list({ prefix: 'd/', include: ['customMetadata'] })).objects.filter(
+      (o) => o.customMetadata?.upload === id,
+    );
     expect(after.length).toBe(0);
     expect(await errorCode(await s3('GET', `/${B}/pending.bin?uploadId=${id}`))).toBe('NoSuchUpload');
   });
@@ -133,7 +145,14 @@ describe('upload lifecycle', () => {
     expect(secondData.salt).not.toBe(firstData.salt);
     expect(await rawStore().head(`d/${firstData.data}`)).toBeNull();
     const e2 = await part('retry.bin', id, 2, bytes(10, 3));
-    expect((await complete('retry.bin', id, [[1, e1], [2, e2]])).status).toBe(200);
+    expect(
+      (
+        await complete('retry.bin', id, [
+          [1, e1],
+          [2, e2],
+        ])
+      ).status,
+    ).toBe(200);
     const g = await s3('GET', `/${B}/retry.bin`, { headers: { range: `bytes=0-${5 * MiB - 1}` } });
     expect(sameBytes(new Uint8Array(await g.arrayBuffer()), second)).toBe(true);
   });
@@ -142,11 +161,34 @@ describe('upload lifecycle', () => {
     const id = await create('invalid.bin');
     const e1 = await part('invalid.bin', id, 1, bytes(MiB, 1));
     const e2 = await part('invalid.bin', id, 2, bytes(MiB, 2));
-    expect(await errorCode(await complete('invalid.bin', id, [[2, e2], [1, e1]]))).toBe('InvalidPartOrder');
+    expect(
+      await errorCode(
+        await complete('invalid.bin', id, [
+          [2, e2],
+          [1, e1],
+        ]),
+      ),
+    ).toBe('InvalidPartOrder');
     expect(await errorCode(await complete('invalid.bin', id, [[1, '"00000000000000000000000000000000"']]))).toBe('InvalidPart');
-    expect(await errorCode(await complete('invalid.bin', id, [[1, e1], [3, e2]]))).toBe('InvalidPart');
-    expect(await errorCode(await complete('invalid.bin', id, [[1, e1], [2, e2]]))).toBe('EntityTooSmall');
-    expect(await errorCode(await s3('POST', `/${B}/invalid.bin?uploadId=${id}`, { body: '<CompleteMultipartUpload>' }))).toBe('MalformedXML');
+    expect(
+      await errorCode(
+        await complete('invalid.bin', id, [
+          [1, e1],
+          [3, e2],
+        ]),
+      ),
+    ).toBe('InvalidPart');
+    expect(
+      await errorCode(
+        await complete('invalid.bin', id, [
+          [1, e1],
+          [2, e2],
+        ]),
+      ),
+    ).toBe('EntityTooSmall');
+    expect(await errorCode(await s3('POST', `/${B}/invalid.bin?uploadId=${id}`, { body: '<CompleteMultipartUpload>' }))).toBe(
+      'MalformedXML',
+    );
     expect(await errorCode(await complete('invalid.bin', 'ffffffffffffffffffffffffffffffff', [[1, e1]]))).toBe('NoSuchUpload');
     expect(await errorCode(await complete('other-key.bin', id, [[1, e1]]))).toBe('NoSuchUpload');
     // A single small part is a valid object.
@@ -162,7 +204,7 @@ describe('multipart tampering', () => {
   }
   // Rewrites the manifest but keeps the digest in the record as it was, as an attacker without keys would.
   const rewrite = (key: string, meta: Record<string, string>, manifest: unknown) =>
-    rawStore().put(`o/${B}/${key}`, 'tampered\n' + JSON.stringify(manifest), { customMetadata: meta });
+    rawStore().put(`o/${B}/${key}`, `tampered\n${JSON.stringify(manifest)}`, { customMetadata: meta });
   const is500 = async (key: string) => {
     const g = await s3('GET', `/${B}/${key}`);
     expect(g.status).toBe(500);
@@ -223,7 +265,16 @@ describe('SSE-C multipart', () => {
     const data = bytes(5 * MiB + 7, 3);
     const e1 = await part('ssec-mp.bin', id, 1, data.slice(0, 5 * MiB), A, HTTPS);
     const e2 = await part('ssec-mp.bin', id, 2, data.slice(5 * MiB), A, HTTPS);
-    const c = await complete('ssec-mp.bin', id, [[1, e1], [2, e2]], A, HTTPS);
+    const c = await complete(
+      'ssec-mp.bin',
+      id,
+      [
+        [1, e1],
+        [2, e2],
+      ],
+      A,
+      HTTPS,
+    );
     expect(c.status, await c.clone().text()).toBe(200);
     expect((await s3('GET', `/${B}/ssec-mp.bin`, { origin: HTTPS })).status).toBe(400);
     expect((await s3('GET', `/${B}/ssec-mp.bin`, { headers: other, origin: HTTPS })).status).toBe(403);

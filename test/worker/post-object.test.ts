@@ -1,10 +1,11 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: '${filename}' is S3's POST-form key placeholder, literal on purpose
 // POST Object (browser form uploads) inside workerd: SigV4 and COS policy
 // signatures, policy conditions, SSE fields, success actions, and the
 // streaming multipart reader on hostile chunkings. The signing code here is
 // written independently of src/ (its own HMAC chains).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { S3Error } from '../../src/s3/protocol/errors';
 import { MAX_PRE_DATA, readForm, SMALL_REST } from '../../src/s3/payload/form';
+import type { S3Error } from '../../src/s3/protocol/errors';
 import { concat, expectS3Error, readAll, streamOf } from './helpers/auth-helpers';
 import { TEST_BINDINGS } from './helpers/bindings';
 import { bytes, errorCode, md5hex, ORIGIN, rawStore, s3, sameBytes, worker } from './helpers/s3';
@@ -29,17 +30,28 @@ type Conditions = unknown[];
 type Fields = Record<string, string>;
 
 /** The signing fields of a SigV4 form whose policy has `conditions` (plus the x-amz-* ones, unless `bare`). */
-async function v4Form(conditions: Conditions, o: { expiration?: string; secret?: string; ak?: string; bare?: boolean; region?: string } = {}): Promise<Fields> {
+async function v4Form(
+  conditions: Conditions,
+  o: { expiration?: string; secret?: string; ak?: string; bare?: boolean; region?: string } = {},
+): Promise<Fields> {
   const date = amzDate(new Date());
   const day = date.slice(0, 8);
   const region = o.region ?? 'us-east-1';
   const credential = `${o.ak ?? AK}/${day}/${region}/s3/aws4_request`;
-  const all = o.bare ? conditions : [...conditions, { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' }, { 'x-amz-credential': credential }, { 'x-amz-date': date }];
+  const all = o.bare
+    ? conditions
+    : [...conditions, { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' }, { 'x-amz-credential': credential }, { 'x-amz-date': date }];
   const policy = b64(enc(JSON.stringify({ expiration: o.expiration ?? inAnHour(), conditions: all })));
-  let k = await hmac('AWS4' + (o.secret ?? SK), day, 'SHA-256');
+  let k = await hmac(`AWS4${o.secret ?? SK}`, day, 'SHA-256');
   for (const p of [region, 's3', 'aws4_request']) k = await hmac(k, p, 'SHA-256');
   const signature = hex(await hmac(k, policy, 'SHA-256'));
-  return { policy, 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': date, 'x-amz-signature': signature };
+  return {
+    policy,
+    'x-amz-algorithm': 'AWS4-HMAC-SHA256',
+    'x-amz-credential': credential,
+    'x-amz-date': date,
+    'x-amz-signature': signature,
+  };
 }
 
 /** The signing fields of a COS form (q-sign-algorithm=sha1) over the policy JSON text. */
@@ -71,12 +83,19 @@ function post(fields: Fields, file: FilePart, o: { origin?: string; bucket?: str
 const BOUNDARY = '----sealbucketBoundary7MA4YWxkTrZu0gW';
 
 /** A hand-built multipart body (so tests control every byte). */
-function rawBody(fields: [string, string][], file: FilePart | null, o: { boundary?: string; closing?: string; after?: [string, string][] } = {}): Uint8Array {
+function rawBody(
+  fields: [string, string][],
+  file: FilePart | null,
+  o: { boundary?: string; closing?: string; after?: [string, string][] } = {},
+): Uint8Array {
   const b = o.boundary ?? BOUNDARY;
   const parts: (string | Uint8Array)[] = [];
   for (const [k, v] of fields) parts.push(`--${b}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
   if (file) {
-    parts.push(`--${b}\r\nContent-Disposition: form-data; name="file"; filename="${file.name ?? 'upload.bin'}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`, file.data);
+    parts.push(
+      `--${b}\r\nContent-Disposition: form-data; name="file"; filename="${file.name ?? 'upload.bin'}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`,
+      file.data,
+    );
     for (const [k, v] of o.after ?? []) parts.push(`\r\n--${b}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}`);
     parts.push(o.closing ?? `\r\n--${b}--\r\n`);
   } else parts.push(`--${b}--\r\n`);
@@ -93,13 +112,17 @@ function postCrlf(fields: Fields, file: FilePart): Promise<Response> {
 }
 
 /** Posts a raw body as a stream of `piece`-byte chunks with an explicit Content-Length. */
-function postRaw(body: Uint8Array, o: { piece?: number; boundary?: string; origin?: string; contentLength?: string | null } = {}): Promise<Response> {
+function postRaw(
+  body: Uint8Array,
+  o: { piece?: number; boundary?: string; origin?: string; contentLength?: string | null } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': `multipart/form-data; boundary=${o.boundary ?? BOUNDARY}` };
   if (o.contentLength !== null) headers['content-length'] = o.contentLength ?? String(body.length);
   return worker(new Request(`${o.origin ?? ORIGIN}/${B}`, { method: 'POST', body: streamOf(body, o.piece ?? 1), headers }));
 }
 
-const get = (key: string, headers: Record<string, string> = {}, origin = ORIGIN) => s3('GET', `/${B}/${key.split('/').map(encodeURIComponent).join('/')}`, { headers, origin });
+const get = (key: string, headers: Record<string, string> = {}, origin = ORIGIN) =>
+  s3('GET', `/${B}/${key.split('/').map(encodeURIComponent).join('/')}`, { headers, origin });
 
 async function expectBody(key: string, data: Uint8Array, headers: Record<string, string> = {}, origin = ORIGIN) {
   const g = await get(key, headers, origin);
@@ -170,7 +193,13 @@ describe('POST Object with a SigV4 policy', () => {
       'Content-Type': 'text/plain; charset=utf-8',
       'X-Amz-Meta-Color': 'blue',
       'Cache-Control': 'max-age=60',
-      ...(await v4Form(basic(key, [['eq', '$Content-Type', 'text/plain; charset=utf-8'], ['starts-with', '$x-amz-meta-color', ''], { 'cache-control': 'max-age=60' }]))),
+      ...(await v4Form(
+        basic(key, [
+          ['eq', '$Content-Type', 'text/plain; charset=utf-8'],
+          ['starts-with', '$x-amz-meta-color', ''],
+          { 'cache-control': 'max-age=60' },
+        ]),
+      )),
     };
     const r = await post(fields, { data: enc('hello'), type: 'application/x-ignored' });
     expect(r.status, await r.clone().text()).toBe(204);
@@ -196,7 +225,12 @@ describe('POST Object with a SigV4 policy', () => {
     // The substituted key must satisfy the policy too.
     const strict = { key: 'uploads/${filename}', ...(await v4Form([{ bucket: B }, ['eq', '$key', 'uploads/allowed.jpg']])) };
     expect((await post(strict, { data, name: 'allowed.jpg' })).status).toBe(204);
-    await expectError(await post(strict, { data, name: 'other.jpg' }), 403, 'AccessDenied', 'Policy Condition failed: ["eq", "$key", "uploads/allowed.jpg"]');
+    await expectError(
+      await post(strict, { data, name: 'other.jpg' }),
+      403,
+      'AccessDenied',
+      'Policy Condition failed: ["eq", "$key", "uploads/allowed.jpg"]',
+    );
   });
 
   it('answers 201 with the PostResponse document', async () => {
@@ -227,7 +261,11 @@ describe('POST Object with a SigV4 policy', () => {
     const key = 'v4/redirect me.bin';
     const data = bytes(64);
     const target = 'https://app.example/done?from=form';
-    const fields = { key, success_action_redirect: target, ...(await v4Form(basic(key, [['starts-with', '$success_action_redirect', 'https://app.example/']]))) };
+    const fields = {
+      key,
+      success_action_redirect: target,
+      ...(await v4Form(basic(key, [['starts-with', '$success_action_redirect', 'https://app.example/']]))),
+    };
     const r = await post(fields, { data });
     expect(r.status, await r.clone().text()).toBe(303);
     const loc = new URL(r.headers.get('location')!);
@@ -281,12 +319,21 @@ describe('POST Object with a COS policy', () => {
 
   it('stores x-cos-meta-* fields and answers 201 and 303', async () => {
     const key = 'cos/meta';
-    const fields = { key, 'x-cos-meta-origin': 'form', success_action_status: '201', ...(await cosForm(basic(key, [{ 'x-cos-meta-origin': 'form' }, { success_action_status: '201' }]))) };
+    const fields = {
+      key,
+      'x-cos-meta-origin': 'form',
+      success_action_status: '201',
+      ...(await cosForm(basic(key, [{ 'x-cos-meta-origin': 'form' }, { success_action_status: '201' }]))),
+    };
     const r = await post(fields, { data: bytes(10) });
     expect(r.status).toBe(201);
     expect(await r.text()).toContain(`<Key>${key}</Key>`);
     expect((await s3('HEAD', `/${B}/${key}`)).headers.get('x-amz-meta-origin')).toBe('form');
-    const redirect = { key, success_action_redirect: 'http://127.0.0.1/ok', ...(await cosForm(basic(key, [['starts-with', '$success_action_redirect', 'http://127.0.0.1/']]))) };
+    const redirect = {
+      key,
+      success_action_redirect: 'http://127.0.0.1/ok',
+      ...(await cosForm(basic(key, [['starts-with', '$success_action_redirect', 'http://127.0.0.1/']]))),
+    };
     const r2 = await post(redirect, { data: bytes(10) });
     expect(r2.status).toBe(303);
     expect(r2.headers.get('location')).toMatch(/^http:\/\/127\.0\.0\.1\/ok\?bucket=post-bucket&key=cos%2Fmeta&etag=%22[0-9a-f]{32}%22$/);
@@ -301,11 +348,15 @@ describe('POST Object with a COS policy', () => {
     expect(r.headers.get('x-cos-request-id')).toBeTruthy();
     expect(await errorCode(r)).toBe('SignatureDoesNotMatch');
     const now = Math.floor(Date.now() / 1000);
-    expect(await errorCode(await post({ key, ...(await cosForm(basic(key), { keyTime: `${now - 7200};${now - 3600}` })) }, { data: bytes(3) }))).toBe('AccessDenied');
+    expect(
+      await errorCode(await post({ key, ...(await cosForm(basic(key), { keyTime: `${now - 7200};${now - 3600}` })) }, { data: bytes(3) })),
+    ).toBe('AccessDenied');
     expect(await errorCode(await post({ ...good, 'q-ak': 'AKIDUNKNOWN' }, { data: bytes(3) }))).toBe('InvalidAccessKeyId');
     // The signature covers the policy: another policy with the old signature fails.
     const other = await cosForm(basic('cos/elsewhere'));
-    expect(await errorCode(await post({ ...good, key: 'cos/elsewhere', policy: other.policy }, { data: bytes(3) }))).toBe('SignatureDoesNotMatch');
+    expect(await errorCode(await post({ ...good, key: 'cos/elsewhere', policy: other.policy }, { data: bytes(3) }))).toBe(
+      'SignatureDoesNotMatch',
+    );
   });
 });
 
@@ -339,7 +390,8 @@ describe('SSE on forms', () => {
 
   it('the bucket default encryption applies: a bucket that blocks SSE-C refuses an SSE-C form with 403', async () => {
     const key = 'ssec/blocked.bin';
-    const cfg = '<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>';
+    const cfg =
+      '<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>';
     expect((await s3('PUT', `/${B}?encryption`, { body: cfg })).status).toBe(200);
     try {
       const ck = await customerKey(9, 'x-amz');
@@ -365,18 +417,28 @@ describe('SSE on forms', () => {
   it('SSE-C over plain http is refused, as for PUT', async () => {
     const key = 'ssec/http';
     const ck = await customerKey(8, 'x-amz');
-    expect(await errorCode(await post({ key, ...ck, ...(await v4Form(basic(key, covering(ck)))) }, { data: bytes(3) }))).toBe('InvalidRequest');
+    expect(await errorCode(await post({ key, ...ck, ...(await v4Form(basic(key, covering(ck)))) }, { data: bytes(3) }))).toBe(
+      'InvalidRequest',
+    );
   });
 
   it('an explicit x-amz-server-side-encryption=AES256 field is echoed; a bad value is refused', async () => {
     const key = 'sse/explicit';
-    const ok = { key, 'x-amz-server-side-encryption': 'AES256', ...(await v4Form(basic(key, [{ 'x-amz-server-side-encryption': 'AES256' }]))) };
+    const ok = {
+      key,
+      'x-amz-server-side-encryption': 'AES256',
+      ...(await v4Form(basic(key, [{ 'x-amz-server-side-encryption': 'AES256' }]))),
+    };
     const r = await post(ok, { data: bytes(10) });
     expect(r.status).toBe(204);
     expect(r.headers.get('x-amz-server-side-encryption')).toBe('AES256');
     const bad = { key, 'x-amz-server-side-encryption': 'DES', ...(await v4Form(basic(key, [{ 'x-amz-server-side-encryption': 'DES' }]))) };
     expect(await errorCode(await post(bad, { data: bytes(10) }))).toBe('InvalidArgument');
-    const kms = { key, 'x-amz-server-side-encryption': 'aws:kms', ...(await v4Form(basic(key, [{ 'x-amz-server-side-encryption': 'aws:kms' }]))) };
+    const kms = {
+      key,
+      'x-amz-server-side-encryption': 'aws:kms',
+      ...(await v4Form(basic(key, [{ 'x-amz-server-side-encryption': 'aws:kms' }]))),
+    };
     const k = await post(kms, { data: bytes(10) });
     // SSE-KMS through a form behaves as it does on PUT (never a silent unsealed write).
     const put = await s3('PUT', `/${B}/sse/kms-put`, { body: 'x', headers: { 'x-amz-server-side-encryption': 'aws:kms' } });
@@ -397,7 +459,12 @@ describe('policy conditions', () => {
     expect(r.status, await r.clone().text()).toBe(204);
   };
   const fails = async (extraFields: Fields, conds: Conditions, message: string) => {
-    await expectError(await post({ key, ...extraFields, ...(await v4Form(basic(key, conds))) }, { data: bytes(100) }), 403, 'AccessDenied', `Invalid according to Policy: ${message}`);
+    await expectError(
+      await post({ key, ...extraFields, ...(await v4Form(basic(key, conds))) }, { data: bytes(100) }),
+      403,
+      'AccessDenied',
+      `Invalid according to Policy: ${message}`,
+    );
   };
 
   it('exact match {"field": "value"}', async () => {
@@ -407,16 +474,28 @@ describe('policy conditions', () => {
 
   it('["eq", "$field", "value"], case-sensitive values, case-insensitive names', async () => {
     await ok({ 'Content-Type': 'image/jpeg' }, [['eq', '$content-type', 'image/jpeg']]);
-    await fails({ 'content-type': 'image/JPEG' }, [['eq', '$Content-Type', 'image/jpeg']], 'Policy Condition failed: ["eq", "$Content-Type", "image/jpeg"]');
+    await fails(
+      { 'content-type': 'image/JPEG' },
+      [['eq', '$Content-Type', 'image/jpeg']],
+      'Policy Condition failed: ["eq", "$Content-Type", "image/jpeg"]',
+    );
   });
 
   it('["starts-with", "$field", "prefix"], and an empty prefix allows anything', async () => {
     await ok({ 'x-amz-meta-tag': 'user-42' }, [['starts-with', '$x-amz-meta-tag', 'user-']]);
     await ok({ 'x-amz-meta-tag': 'anything at all' }, [['starts-with', '$x-amz-meta-tag', '']]);
-    await fails({ 'x-amz-meta-tag': 'admin' }, [['starts-with', '$x-amz-meta-tag', 'user-']], 'Policy Condition failed: ["starts-with", "$x-amz-meta-tag", "user-"]');
+    await fails(
+      { 'x-amz-meta-tag': 'admin' },
+      [['starts-with', '$x-amz-meta-tag', 'user-']],
+      'Policy Condition failed: ["starts-with", "$x-amz-meta-tag", "user-"]',
+    );
     // Content-Type may list several types; each must match the prefix.
     await ok({ 'content-type': 'image/png, image/gif' }, [['starts-with', '$Content-Type', 'image/']]);
-    await fails({ 'content-type': 'image/png, text/html' }, [['starts-with', '$Content-Type', 'image/']], 'Policy Condition failed: ["starts-with", "$Content-Type", "image/"]');
+    await fails(
+      { 'content-type': 'image/png, text/html' },
+      [['starts-with', '$Content-Type', 'image/']],
+      'Policy Condition failed: ["starts-with", "$Content-Type", "image/"]',
+    );
   });
 
   it('a condition on a field the form lacks fails', async () => {
@@ -426,7 +505,12 @@ describe('policy conditions', () => {
   it('the bucket must match, and must be named by the policy', async () => {
     await fails({}, [{ bucket: 'another-bucket' }], 'Policy Condition failed: ["eq", "$bucket", "another-bucket"]');
     const noBucket = { key, ...(await v4Form([{ key }])) };
-    await expectError(await post(noBucket, { data: bytes(3) }), 403, 'AccessDenied', 'Invalid according to Policy: Extra input fields: bucket');
+    await expectError(
+      await post(noBucket, { data: bytes(3) }),
+      403,
+      'AccessDenied',
+      'Invalid according to Policy: Extra input fields: bucket',
+    );
   });
 
   it('every field must be covered by a condition, except policy, the signature, file and x-ignore-*', async () => {
@@ -435,7 +519,12 @@ describe('policy conditions', () => {
     await ok({ 'x-ignore-tracking': 'abc', 'X-Ignore-Other': 'x' }, []);
     // SigV4 forms must also bind x-amz-algorithm, x-amz-credential and x-amz-date, as on S3.
     const bare = { key, ...(await v4Form(basic(key), { bare: true })) };
-    await expectError(await post(bare, { data: bytes(3) }), 403, 'AccessDenied', 'Extra input fields: x-amz-algorithm, x-amz-credential, x-amz-date');
+    await expectError(
+      await post(bare, { data: bytes(3) }),
+      403,
+      'AccessDenied',
+      'Extra input fields: x-amz-algorithm, x-amz-credential, x-amz-date',
+    );
   });
 
   it('content-length-range: 400 EntityTooSmall / EntityTooLarge outside it', async () => {
@@ -475,8 +564,12 @@ describe('no anonymous uploads', () => {
     delete noPolicy.policy;
     expect((await post(noPolicy, { data: bytes(3) })).status).toBe(403);
     expect(await errorCode(await post({ ...good, 'x-amz-signature': 'a'.repeat(64) }, { data: bytes(3) }))).toBe('SignatureDoesNotMatch');
-    expect(await errorCode(await post({ key, ...(await v4Form(basic(key), { secret: 'wrong' })) }, { data: bytes(3) }))).toBe('SignatureDoesNotMatch');
-    expect(await errorCode(await post({ key, ...(await v4Form(basic(key), { ak: 'AKIDNOPE' })) }, { data: bytes(3) }))).toBe('InvalidAccessKeyId');
+    expect(await errorCode(await post({ key, ...(await v4Form(basic(key), { secret: 'wrong' })) }, { data: bytes(3) }))).toBe(
+      'SignatureDoesNotMatch',
+    );
+    expect(await errorCode(await post({ key, ...(await v4Form(basic(key), { ak: 'AKIDNOPE' })) }, { data: bytes(3) }))).toBe(
+      'InvalidAccessKeyId',
+    );
     const tampered = { ...good, policy: b64(enc(JSON.stringify({ expiration: inAnHour(), conditions: [['starts-with', '$key', '']] }))) };
     expect(await errorCode(await post(tampered, { data: bytes(3) }))).toBe('SignatureDoesNotMatch');
     expect((await get(key)).status).toBe(404);
@@ -531,14 +624,20 @@ describe('the multipart body', () => {
   it('fields after the file are refused with a clear message, and nothing is stored', async () => {
     for (const n of [100, SMALL_REST + 1000]) {
       const k = `raw/after-${n}`;
-      const body = rawBody([['key', k], ...Object.entries(await v4Form(basic(k)))], { data: bytes(n) }, { after: [['x-amz-meta-late', 'v']] });
+      const body = rawBody(
+        [['key', k], ...Object.entries(await v4Form(basic(k)))],
+        { data: bytes(n) },
+        { after: [['x-amz-meta-late', 'v']] },
+      );
       await expectError(await postRaw(body, { piece: 4096 }), 400, 'MalformedPOSTRequest', /fields after the file are not accepted/);
       expect((await get(k)).status).toBe(404);
     }
   });
 
   it('fields beyond 20 KiB before the file are refused', async () => {
-    const body = rawBody([['key', key], ['x-ignore-padding', 'p'.repeat(MAX_PRE_DATA)], ...Object.entries(await v4Form(basic(key)))], { data: bytes(10) });
+    const body = rawBody([['key', key], ['x-ignore-padding', 'p'.repeat(MAX_PRE_DATA)], ...Object.entries(await v4Form(basic(key)))], {
+      data: bytes(10),
+    });
     await expectError(await postRaw(body, { piece: 1000 }), 400, 'MaxPostPreDataLengthExceeded');
   });
 
@@ -556,7 +655,14 @@ describe('readForm (the streaming reader on its own)', () => {
 
   it('parses fields and streams the file on 1-byte chunks', async () => {
     const data = concat(bytes(2000, 9), `\r\n--${BOUNDARY.slice(0, -2)}`, bytes(10, 1), `\r\n-${BOUNDARY}`);
-    const body = rawBody([['key', 'a/${filename}'], ['Content-Type', 'text/plain'], ['x-amz-meta-ünï', 'välue ✓']], { data, name: 'naïve.txt', type: 'text/x' });
+    const body = rawBody(
+      [
+        ['key', 'a/${filename}'],
+        ['Content-Type', 'text/plain'],
+        ['x-amz-meta-ünï', 'välue ✓'],
+      ],
+      { data, name: 'naïve.txt', type: 'text/x' },
+    );
     const form = await readForm(streamOf(body, 1), ct, String(body.length));
     expect(form.fields).toEqual([
       ['key', 'a/${filename}'],
@@ -571,10 +677,24 @@ describe('readForm (the streaming reader on its own)', () => {
 
   it('every chunking of a small body gives the same result', async () => {
     const data = enc('file\r\ncontent--');
-    const body = rawBody([['a', '1'], ['b', '']], { data });
+    const body = rawBody(
+      [
+        ['a', '1'],
+        ['b', ''],
+      ],
+      { data },
+    );
     for (let split = 1; split < body.length; split++) {
       let first = true;
-      const form = await readForm(streamOf(body, () => (first ? ((first = false), split) : 3)), ct, String(body.length));
+      const form = await readForm(
+        streamOf(body, () => {
+          const n = first ? split : 3;
+          first = false;
+          return n;
+        }),
+        ct,
+        String(body.length),
+      );
       expect(form.fields).toEqual([
         ['a', '1'],
         ['b', ''],
@@ -584,7 +704,9 @@ describe('readForm (the streaming reader on its own)', () => {
   });
 
   it('accepts a preamble and transport padding after a boundary', async () => {
-    const body = concat(`preamble\r\n--${BOUNDARY}  \r\nContent-Disposition: form-data; name="k"\r\n\r\nv\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"\r\n\r\nDATA\r\n--${BOUNDARY}--\r\n`);
+    const body = concat(
+      `preamble\r\n--${BOUNDARY}  \r\nContent-Disposition: form-data; name="k"\r\n\r\nv\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"\r\n\r\nDATA\r\n--${BOUNDARY}--\r\n`,
+    );
     const form = await readForm(streamOf(body, 2), ct, String(body.length));
     expect(form.fields).toEqual([['k', 'v']]);
     expect(form.file.filename).toBe('');
@@ -610,7 +732,11 @@ describe('readForm (the streaming reader on its own)', () => {
     const epilogue = rawBody([], { data }, { closing: `\r\n--${BOUNDARY}--\r\nepilogue` });
     await expectS3Error(readForm(streamOf(epilogue, 4), ct, String(epilogue.length)), 'MalformedPOSTRequest');
     const after = rawBody([], { data }, { after: [['late', 'v']] });
-    await expectS3Error(readForm(streamOf(after, 4), ct, String(after.length)), 'MalformedPOSTRequest', /fields after the file are not accepted/);
+    await expectS3Error(
+      readForm(streamOf(after, 4), ct, String(after.length)),
+      'MalformedPOSTRequest',
+      /fields after the file are not accepted/,
+    );
   });
 
   it('large files stream exactly on any chunking, with near-miss delimiters inside', async () => {

@@ -11,7 +11,16 @@ describe('UPSTREAMS', () => {
   it('reads a [vars.UPSTREAMS] table or its JSON, with defaults', () => {
     for (const spec of [{ archive: upstream }, JSON.stringify({ archive: upstream })]) {
       expect(readConfig({ UPSTREAMS: spec, REGION: 'eu-west-1' } as never).upstreams).toEqual([
-        { name: 'archive', endpoint: 'https://s3.example.com', region: 'eu-west-1', bucket: 'existing', prefix: '', pathStyle: true, credentials: 'UP', minPart: 5 * 1024 * 1024 },
+        {
+          name: 'archive',
+          endpoint: 'https://s3.example.com',
+          region: 'eu-west-1',
+          bucket: 'existing',
+          prefix: '',
+          pathStyle: true,
+          credentials: 'UP',
+          minPart: 5 * 1024 * 1024,
+        },
       ]);
     }
     expect(readConfig({} as never).upstreams).toEqual([]);

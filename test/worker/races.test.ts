@@ -1,15 +1,15 @@
 // Concurrent writes to one key or one upload: committed data is never deleted while
 // a record references it, and whatever a write replaces or loses is deleted. Races
 // are run many times; each test gathers what went wrong per round and asserts once.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { bytes, client, errorCode, ORIGIN, rawStore, s3, sameBytes, worker } from './helpers/s3';
+import { describe, expect, it } from 'vitest';
 import { orphans, tampered } from './helpers/orphans';
+import { bytes, client, errorCode, ORIGIN, rawStore, s3, sameBytes, worker } from './helpers/s3';
 
 const MiB = 1024 * 1024;
 const FIRST = bytes(5 * MiB, 7);
 const tag = (xml: string, t: string) => new RegExp(`<${t}>([^<]*)</${t}>`).exec(xml)?.[1];
 /** Runs `f` after `ms` milliseconds: staggers racing requests so that every interleaving turns up. */
-const after = <T>(ms: number, f: () => Promise<T>) => new Promise((r) => setTimeout(r, ms)).then(f);
+const later = <T>(ms: number, f: () => Promise<T>) => new Promise((r) => setTimeout(r, ms)).then(f);
 const completeXml = (parts: [number, string][]) =>
   `<CompleteMultipartUpload>${parts.map(([n, e]) => `<Part><PartNumber>${n}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
 
@@ -24,15 +24,20 @@ async function createUpload(b: string, key: string) {
   return tag(x, 'UploadId')!;
 }
 
-const putPart = (b: string, key: string, id: string, n: number, body: Uint8Array) => s3('PUT', `/${b}/${key}?partNumber=${n}&uploadId=${id}`, { body });
-const complete = (b: string, key: string, id: string, parts: [number, string][]) => s3('POST', `/${b}/${key}?uploadId=${id}`, { body: completeXml(parts) });
+const putPart = (b: string, key: string, id: string, n: number, body: Uint8Array) =>
+  s3('PUT', `/${b}/${key}?partNumber=${n}&uploadId=${id}`, { body });
+const complete = (b: string, key: string, id: string, parts: [number, string][]) =>
+  s3('POST', `/${b}/${key}?uploadId=${id}`, { body: completeXml(parts) });
 
 /** An upload with a 5 MiB first part and a small second one; its plaintext and part ETags. */
 async function twoParts(b: string, key: string, seed: number) {
   const id = await createUpload(b, key);
   const second = bytes(1000 + seed, seed);
   const etags: [number, string][] = [];
-  for (const [n, body] of [[1, FIRST], [2, second]] as const) {
+  for (const [n, body] of [
+    [1, FIRST],
+    [2, second],
+  ] as const) {
     const r = await putPart(b, key, id, n, body);
     expect(r.status, await r.clone().text()).toBe(200);
     etags.push([n, r.headers.get('etag')!]);
@@ -121,14 +126,15 @@ describe('multipart races', () => {
       const mode = i % 3;
       if (mode === 0) part.release();
       const done = complete(B, key, up.id, up.etags);
-      if (mode === 1) await after((i * 3) % 20, async () => part.release());
+      if (mode === 1) await later((i * 3) % 20, async () => part.release());
       const c = await done;
       if (mode === 2) part.release();
       const p = await part.response;
       if (c.status !== 200) bad.push(`${i}: complete ${c.status} ${await errorCode(c)}`);
       if (p.status !== 200 && (await errorCode(p.clone())) !== 'NoSuchUpload') bad.push(`${i}: part ${p.status} ${await errorCode(p)}`);
       const got = await read(B, key);
-      if (!(got instanceof Uint8Array) || !sameBytes(got, up.data)) bad.push(`${i}: GET ${got instanceof Uint8Array ? 'wrong bytes' : got}`);
+      if (!(got instanceof Uint8Array) || !sameBytes(got, up.data))
+        bad.push(`${i}: GET ${got instanceof Uint8Array ? 'wrong bytes' : got}`);
     }
     expect(bad).toEqual([]);
     expect(await orphans(B)).toEqual([]);
@@ -141,13 +147,17 @@ describe('multipart races', () => {
     for (let i = 0; i < 20; i++) {
       const key = `o${i}`;
       const up = await twoParts(B, key, i + 1);
-      const [c, a] = await Promise.all([complete(B, key, up.id, up.etags), after((i * 7) % 40, () => s3('DELETE', `/${B}/${key}?uploadId=${up.id}`))]);
+      const [c, a] = await Promise.all([
+        complete(B, key, up.id, up.etags),
+        later((i * 7) % 40, () => s3('DELETE', `/${B}/${key}?uploadId=${up.id}`)),
+      ]);
       const won = [c.status === 200, a.status === 204].filter(Boolean).length;
       if (won !== 1) bad.push(`${i}: complete ${c.status}, abort ${a.status}`);
       const loser = c.status === 200 ? a : c;
       if (won === 1 && (await errorCode(loser)) !== 'NoSuchUpload') bad.push(`${i}: loser ${loser.status}`);
       const got = await read(B, key);
-      if (c.status === 200 ? !(got instanceof Uint8Array && sameBytes(got, up.data)) : got !== 404) bad.push(`${i}: GET ${got instanceof Uint8Array ? got.length : got}`);
+      if (c.status === 200 ? !(got instanceof Uint8Array && sameBytes(got, up.data)) : got !== 404)
+        bad.push(`${i}: GET ${got instanceof Uint8Array ? got.length : got}`);
     }
     expect(bad).toEqual([]);
     expect(await orphans(B)).toEqual([]);
@@ -200,7 +210,8 @@ describe('concurrent writes to one key', () => {
         const rs = await Promise.all(bodies.map((body) => s3('PUT', `/${B}/k`, { body })));
         if (!rs.some((r) => r.status === 200)) bad.push(`${i}: ${rs.map((r) => r.status)}`);
         const got = await read(B, 'k');
-        if (!(got instanceof Uint8Array && bodies.some((b) => sameBytes(b, got)))) bad.push(`${i}: GET ${got instanceof Uint8Array ? 'wrong bytes' : got}`);
+        if (!(got instanceof Uint8Array && bodies.some((b) => sameBytes(b, got))))
+          bad.push(`${i}: GET ${got instanceof Uint8Array ? 'wrong bytes' : got}`);
       }
       const left = await orphans(B);
       expect({ bad, orphans: left.length }).toEqual({ bad: [], orphans: 0 });
@@ -219,11 +230,12 @@ describe('concurrent writes to one key', () => {
       const put = held(`/${B}/k`, body);
       await put.streaming;
       const del = s3('DELETE', `/${B}/k`);
-      await after(i % 20, async () => put.release());
+      await later(i % 20, async () => put.release());
       const [p, d] = await Promise.all([put.response, del]);
       if (p.status !== 200 || d.status !== 204) bad.push(`${i}: put ${p.status} delete ${d.status}`);
       const got = await read(B, 'k');
-      if (!(got === 404 || (got instanceof Uint8Array && sameBytes(got, body)))) bad.push(`${i}: GET ${got instanceof Uint8Array ? 'wrong bytes' : got}`);
+      if (!(got === 404 || (got instanceof Uint8Array && sameBytes(got, body))))
+        bad.push(`${i}: GET ${got instanceof Uint8Array ? 'wrong bytes' : got}`);
     }
     const left = await orphans(B);
     expect({ bad, orphans: left.length }).toEqual({ bad: [], orphans: 0 });

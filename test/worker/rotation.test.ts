@@ -1,18 +1,19 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { app, services } from '../../src/app';
 import { rotateBatch } from '../../src/admin/rotation';
+import { app, services } from '../../src/app';
 import { TEST_BINDINGS } from './helpers/bindings';
 import { bytes, client, ORIGIN, rawStore, sameBytes } from './helpers/s3';
 
 const K1 = TEST_BINDINGS.MASTER_KEYRING; // "k1:..."
-const K2 = 'k2:' + btoa(String.fromCharCode(...bytes(32, 4242)));
+const K2 = `k2:${btoa(String.fromCharCode(...bytes(32, 4242)))}`;
 const B = 'rot-bucket';
 const MiB = 1024 * 1024;
 
 /** The gateway with a given keyring secret, as after `wrangler secret put MASTER_KEYRING`. */
 async function gw(keyring: string, method: string, path: string, body?: Uint8Array | string, headers: Record<string, string> = {}) {
-  const len: Record<string, string> = body === undefined ? {} : { 'content-length': String(typeof body === 'string' ? new TextEncoder().encode(body).length : body.length) };
+  const len: Record<string, string> =
+    body === undefined ? {} : { 'content-length': String(typeof body === 'string' ? new TextEncoder().encode(body).length : body.length) };
   const req = await client.sign(ORIGIN + path, { method, body: body ?? null, headers: { ...headers, ...len } });
   return app.fetch(req, { ...(env as object), MASTER_KEYRING: keyring });
 }
@@ -32,7 +33,12 @@ describe('master-key rotation', () => {
     const id = /<UploadId>([^<]+)</.exec(await (await gw(K1, 'POST', `/${B}/mp?uploads`)).text())![1];
     const p1 = bytes(5 * MiB, 99);
     const e1 = (await gw(K1, 'PUT', `/${B}/mp?partNumber=1&uploadId=${id}`, p1)).headers.get('etag');
-    const done = await gw(K1, 'POST', `/${B}/mp?uploadId=${id}`, `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${e1}</ETag></Part></CompleteMultipartUpload>`);
+    const done = await gw(
+      K1,
+      'POST',
+      `/${B}/mp?uploadId=${id}`,
+      `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${e1}</ETag></Part></CompleteMultipartUpload>`,
+    );
     expect(done.status).toBe(200);
     objects.set('mp', p1);
     const pending = /<UploadId>([^<]+)</.exec(await (await gw(K1, 'POST', `/${B}/pending?uploads`)).text())![1];
@@ -44,7 +50,7 @@ describe('master-key rotation', () => {
     expect((await gw(ROTATED, 'POST', '/-/admin/retire?version=k1')).status).toBe(409);
 
     // Rotate in small batches while writers add and overwrite objects.
-    let state;
+    let state: { done: boolean; failed: number };
     let n = 0;
     do {
       const writes = [0, 1].map(async (j) => {
@@ -75,12 +81,21 @@ describe('master-key rotation', () => {
     }
     // The upload that was in progress can still be completed.
     const e = (await gw(K2, 'PUT', `/${B}/pending?partNumber=1&uploadId=${pending}`, 'late part')).headers.get('etag');
-    expect((await gw(K2, 'POST', `/${B}/pending?uploadId=${pending}`, `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${e}</ETag></Part></CompleteMultipartUpload>`)).status).toBe(200);
+    expect(
+      (
+        await gw(
+          K2,
+          'POST',
+          `/${B}/pending?uploadId=${pending}`,
+          `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${e}</ETag></Part></CompleteMultipartUpload>`,
+        )
+      ).status,
+    ).toBe(200);
     expect(await (await gw(K2, 'GET', `/${B}/pending`)).text()).toBe('late part');
   });
 
   it('an object overwritten between read and swap keeps the new write', async () => {
-    const K3 = 'k3:' + btoa(String.fromCharCode(...bytes(32, 333)));
+    const K3 = `k3:${btoa(String.fromCharCode(...bytes(32, 333)))}`;
     const ring = `${K3},${K2},${K1}`;
     await gw(K2, 'PUT', `/${B}/race`, 'old data');
     const { layouts, sealer, keyring } = services({ ...(env as object), MASTER_KEYRING: ring } as never);
@@ -100,7 +115,7 @@ describe('master-key rotation', () => {
   });
 
   it('the status endpoint needs credentials like everything else', async () => {
-    const r = await app.fetch(new Request(ORIGIN + '/-/admin/keyring'), env as never);
+    const r = await app.fetch(new Request(`${ORIGIN}/-/admin/keyring`), env as never);
     expect(r.status).toBe(403);
   });
 });

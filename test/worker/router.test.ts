@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { address } from '../../src/s3/router';
-import { parseRange } from '../../src/s3/protocol/range';
 import { S3Error } from '../../src/s3/protocol/errors';
+import { parseRange } from '../../src/s3/protocol/range';
+import { address } from '../../src/s3/router';
 
 describe('addressing', () => {
   const bases = ['s3.example.com', 'cos.ap-guangzhou.myqcloud.com'];
@@ -43,7 +43,11 @@ describe('Range header', () => {
   });
 
   it('refuses unsatisfiable ranges with InvalidRange', () => {
-    for (const [h, size] of [['bytes=100-', 100], ['bytes=-0', 100], ['bytes=0-0', 0]] as const) {
+    for (const [h, size] of [
+      ['bytes=100-', 100],
+      ['bytes=-0', 100],
+      ['bytes=0-0', 0],
+    ] as const) {
       expect(() => parseRange(h, size)).toThrow(expect.objectContaining({ code: 'InvalidRange', status: 416 }));
     }
   });

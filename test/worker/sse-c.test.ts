@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bytes, errorCode, sameBytes, rawStore, s3 } from './helpers/s3';
+import { bytes, errorCode, rawStore, s3, sameBytes } from './helpers/s3';
 
 const B = 'ssec-bucket';
 const HTTPS = 'https://gw.test';
@@ -107,12 +107,24 @@ describe('SSE-C errors', () => {
   });
 
   const argCases: [string, (h: Record<string, string>) => Record<string, string>][] = [
-    ['missing key MD5', (h) => { const { ['x-amz-server-side-encryption-customer-key-md5']: _, ...r } = h; return r; }],
+    [
+      'missing key MD5',
+      (h) => {
+        const { 'x-amz-server-side-encryption-customer-key-md5': _, ...r } = h;
+        return r;
+      },
+    ],
     ['wrong key MD5', (h) => ({ ...h, 'x-amz-server-side-encryption-customer-key-md5': 'AAAAAAAAAAAAAAAAAAAAAA==' })],
     ['key not 32 bytes', (h) => ({ ...h, 'x-amz-server-side-encryption-customer-key': btoa('short key') })],
     ['key not base64', (h) => ({ ...h, 'x-amz-server-side-encryption-customer-key': '!!!not base64!!!' })],
     ['algorithm other than AES256', (h) => ({ ...h, 'x-amz-server-side-encryption-customer-algorithm': 'AES128' })],
-    ['key headers without the algorithm', (h) => { const { ['x-amz-server-side-encryption-customer-algorithm']: _, ...r } = h; return r; }],
+    [
+      'key headers without the algorithm',
+      (h) => {
+        const { 'x-amz-server-side-encryption-customer-algorithm': _, ...r } = h;
+        return r;
+      },
+    ],
     ['SSE-C with SSE-COS', (h) => ({ ...h, 'x-amz-server-side-encryption': 'AES256' })],
     ['SSE-C with SSE-KMS', (h) => ({ ...h, 'x-amz-server-side-encryption': 'aws:kms' })],
   ];
@@ -150,7 +162,8 @@ describe('what is stored', () => {
     const rec = await rawStore().head(`o/${B}/stored`);
     const meta = JSON.stringify(rec!.customMetadata) + JSON.stringify(rec!.httpMetadata);
     const hex = [...A.key].map((b) => b.toString(16).padStart(2, '0')).join('');
-    for (const secret of [A.b64, A.md5, hex, A.b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')]) expect(meta).not.toContain(secret);
+    for (const secret of [A.b64, A.md5, hex, A.b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')])
+      expect(meta).not.toContain(secret);
     const raw = new Uint8Array(await (await rawStore().get(`d/${rec!.customMetadata!['sb-data']}`))!.arrayBuffer());
     const rawHex = [...raw].map((b) => b.toString(16).padStart(2, '0')).join('');
     expect(rawHex).not.toContain(hex);

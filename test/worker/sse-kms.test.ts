@@ -2,8 +2,8 @@
 // encryption context, key states that block reads and writes, rotation,
 // multipart, copy, bucket default encryption, imported material.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bytes, errorCode, rawStore, s3, sameBytes } from './helpers/s3';
 import { cos, createKey, kms, kmsDump, kmsOk } from './helpers/kms';
+import { bytes, errorCode, rawStore, s3, sameBytes } from './helpers/s3';
 
 const B = 'kms-bucket';
 const MiB = 1024 * 1024;
@@ -43,7 +43,12 @@ describe('SSE-KMS PUT / GET / HEAD (S3 dialect)', () => {
 
   it('seals under the named CMK (id, ARN, alias or alias ARN), echoes mode and key id, round-trips with ranges', async () => {
     const data = bytes(600_000, 3);
-    const refs = [keyId, `arn:aws:kms:us-east-1:000000000000:key/${keyId}`, 'alias/objects', 'arn:aws:kms:us-east-1:000000000000:alias/objects'];
+    const refs = [
+      keyId,
+      `arn:aws:kms:us-east-1:000000000000:key/${keyId}`,
+      'alias/objects',
+      'arn:aws:kms:us-east-1:000000000000:alias/objects',
+    ];
     for (const [i, ref] of refs.entries()) {
       const p = await put(`obj-${i}.bin`, data, kmsHeaders(ref));
       expect(p.headers.get('x-amz-server-side-encryption')).toBe('aws:kms');
@@ -64,7 +69,9 @@ describe('SSE-KMS PUT / GET / HEAD (S3 dialect)', () => {
     expect(h.status).toBe(200);
     expect(h.headers.get('x-amz-server-side-encryption-aws-kms-key-id')).toBe(keyId);
     // The stored data is ciphertext.
-    const stored = new Uint8Array(await (await rawStore().get(`d/${(await rawStore().head(`o/${B}/obj-0.bin`))!.customMetadata!['sb-data']}`))!.arrayBuffer());
+    const stored = new Uint8Array(
+      await (await rawStore().get(`d/${(await rawStore().head(`o/${B}/obj-0.bin`))!.customMetadata!['sb-data']}`))!.arrayBuffer(),
+    );
     expect(stored.length).toBe(data.length + 16 * Math.ceil(data.length / 262144));
     expect(sameBytes(stored.slice(0, 64), data.slice(0, 64))).toBe(false);
   });
@@ -90,20 +97,53 @@ describe('SSE-KMS PUT / GET / HEAD (S3 dialect)', () => {
 
   it('refuses SSE-KMS request errors with 400', async () => {
     // Unknown key id, in every form.
-    for (const ref of ['00000000-0000-4000-8000-000000000000', 'alias/nope', 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000', 'garbage!']) {
+    for (const ref of [
+      '00000000-0000-4000-8000-000000000000',
+      'alias/nope',
+      'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000',
+      'garbage!',
+    ]) {
       const r = await s3('PUT', `/${B}/unknown.txt`, { body: 'x', headers: kmsHeaders(ref) });
       await expectError(r, 400, 'KMS.NotFoundException');
     }
     // Key id or context without aws:kms.
-    await expectError(await s3('PUT', `/${B}/x.txt`, { body: 'x', headers: { 'x-amz-server-side-encryption-aws-kms-key-id': keyId } }), 400, 'InvalidArgument');
-    await expectError(await s3('PUT', `/${B}/x.txt`, { body: 'x', headers: { 'x-amz-server-side-encryption': 'AES256', 'x-amz-server-side-encryption-aws-kms-key-id': keyId } }), 400, 'InvalidArgument');
-    await expectError(await s3('PUT', `/${B}/x.txt`, { body: 'x', headers: { 'x-amz-server-side-encryption-context': ctxHeader({ a: 'b' }) } }), 400, 'InvalidArgument');
+    await expectError(
+      await s3('PUT', `/${B}/x.txt`, { body: 'x', headers: { 'x-amz-server-side-encryption-aws-kms-key-id': keyId } }),
+      400,
+      'InvalidArgument',
+    );
+    await expectError(
+      await s3('PUT', `/${B}/x.txt`, {
+        body: 'x',
+        headers: { 'x-amz-server-side-encryption': 'AES256', 'x-amz-server-side-encryption-aws-kms-key-id': keyId },
+      }),
+      400,
+      'InvalidArgument',
+    );
+    await expectError(
+      await s3('PUT', `/${B}/x.txt`, { body: 'x', headers: { 'x-amz-server-side-encryption-context': ctxHeader({ a: 'b' }) } }),
+      400,
+      'InvalidArgument',
+    );
     // Malformed contexts.
-    for (const c of ['not base64!', b64(new TextEncoder().encode('[1,2]')), b64(new TextEncoder().encode('{"a":1}')), b64(new TextEncoder().encode('{nope'))]) {
-      await expectError(await s3('PUT', `/${B}/x.txt`, { body: 'x', headers: { ...kmsHeaders(keyId), 'x-amz-server-side-encryption-context': c } }), 400, 'InvalidArgument');
+    for (const c of [
+      'not base64!',
+      b64(new TextEncoder().encode('[1,2]')),
+      b64(new TextEncoder().encode('{"a":1}')),
+      b64(new TextEncoder().encode('{nope')),
+    ]) {
+      await expectError(
+        await s3('PUT', `/${B}/x.txt`, { body: 'x', headers: { ...kmsHeaders(keyId), 'x-amz-server-side-encryption-context': c } }),
+        400,
+        'InvalidArgument',
+      );
     }
     // A context too large for the record.
-    await expectError(await s3('PUT', `/${B}/x.txt`, { body: 'x', headers: kmsHeaders(keyId, { big: 'v'.repeat(1500) }) }), 400, 'InvalidArgument');
+    await expectError(
+      await s3('PUT', `/${B}/x.txt`, { body: 'x', headers: kmsHeaders(keyId, { big: 'v'.repeat(1500) }) }),
+      400,
+      'InvalidArgument',
+    );
     // SSE-KMS with SSE-C.
     const ck = bytes(32, 9);
     await expectError(
@@ -136,7 +176,9 @@ describe('the default CMK', () => {
     const kid = p.headers.get('x-amz-server-side-encryption-aws-kms-key-id')!;
     const d = (await kmsOk('DescribeKey', { KeyId: 'alias/sealbucket/default' })).KeyMetadata;
     expect(d).toMatchObject({ KeyId: kid, KeyManager: 'AWS', KeyState: 'Enabled' });
-    expect((await kmsOk('ListAliases', { KeyId: kid })).Aliases.map((a: { AliasName: string }) => a.AliasName)).toEqual(['alias/sealbucket/default']);
+    expect((await kmsOk('ListAliases', { KeyId: kid })).Aliases.map((a: { AliasName: string }) => a.AliasName)).toEqual([
+      'alias/sealbucket/default',
+    ]);
     const q = await put('default-2.txt', 'two', kmsHeaders(undefined, { purpose: 'test' }));
     expect(q.headers.get('x-amz-server-side-encryption-aws-kms-key-id')).toBe(kid);
     expect(new TextDecoder().decode((await get('default-1.txt')).body)).toBe('one');
@@ -158,7 +200,11 @@ describe('key states gate reads and writes', () => {
     await expectError(await s3('GET', `/${B}/gated.txt`, { headers: { range: 'bytes=0-1' } }), 400, 'KMS.DisabledException');
     await expectError(await s3('PUT', `/${B}/gated-2.txt`, { body: 'x', headers: kmsHeaders(k) }), 400, 'KMS.DisabledException');
     await expectError(await s3('POST', `/${B}/gated-mp?uploads`, { headers: kmsHeaders(k) }), 400, 'KMS.DisabledException');
-    await expectError(await s3('PUT', `/${B}/gated-copy.txt`, { headers: { 'x-amz-copy-source': `/${B}/gated.txt` } }), 400, 'KMS.DisabledException');
+    await expectError(
+      await s3('PUT', `/${B}/gated-copy.txt`, { headers: { 'x-amz-copy-source': `/${B}/gated.txt` } }),
+      400,
+      'KMS.DisabledException',
+    );
     expect(await rawStore().head(`o/${B}/gated-2.txt`)).toBeNull();
 
     await kmsOk('EnableKey', { KeyId: k });
@@ -168,7 +214,14 @@ describe('key states gate reads and writes', () => {
 
   it('answers the COS codes in the COS dialect: KmsKeyDisabled, KmsKeyNotExist, and cos/kms round-trips', async () => {
     const k = await createKey();
-    const p = await cos('PUT', `/${B}/cos.txt`, { body: 'cos data', headers: { 'x-cos-server-side-encryption': 'cos/kms', 'x-cos-server-side-encryption-cos-kms-key-id': k, 'x-cos-server-side-encryption-context': ctxHeader({ app: 'cos' }) } });
+    const p = await cos('PUT', `/${B}/cos.txt`, {
+      body: 'cos data',
+      headers: {
+        'x-cos-server-side-encryption': 'cos/kms',
+        'x-cos-server-side-encryption-cos-kms-key-id': k,
+        'x-cos-server-side-encryption-context': ctxHeader({ app: 'cos' }),
+      },
+    });
     expect(p.status, await p.clone().text()).toBe(200);
     expect(p.headers.get('x-cos-server-side-encryption')).toBe('cos/kms');
     expect(p.headers.get('x-cos-server-side-encryption-cos-kms-key-id')).toBe(k);
@@ -180,13 +233,33 @@ describe('key states gate reads and writes', () => {
     // Default CMK through COS.
     const d = await cos('PUT', `/${B}/cos-default.txt`, { body: 'd', headers: { 'x-cos-server-side-encryption': 'cos/kms' } });
     expect(d.status).toBe(200);
-    expect(d.headers.get('x-cos-server-side-encryption-cos-kms-key-id')).toBe((await kmsOk('DescribeKey', { KeyId: 'alias/sealbucket/default' })).KeyMetadata.KeyId);
+    expect(d.headers.get('x-cos-server-side-encryption-cos-kms-key-id')).toBe(
+      (await kmsOk('DescribeKey', { KeyId: 'alias/sealbucket/default' })).KeyMetadata.KeyId,
+    );
 
     await kmsOk('DisableKey', { KeyId: k });
     await expectError(await cos('GET', `/${B}/cos.txt`), 400, 'KmsKeyDisabled');
-    await expectError(await cos('PUT', `/${B}/cos-2.txt`, { body: 'x', headers: { 'x-cos-server-side-encryption': 'cos/kms', 'x-cos-server-side-encryption-cos-kms-key-id': k } }), 400, 'KmsKeyDisabled');
-    await expectError(await cos('PUT', `/${B}/cos-2.txt`, { body: 'x', headers: { 'x-cos-server-side-encryption': 'cos/kms', 'x-cos-server-side-encryption-cos-kms-key-id': 'alias/none' } }), 400, 'KmsKeyNotExist');
-    await expectError(await cos('GET', `/${B}/cos.txt`, { headers: { 'x-cos-server-side-encryption': 'cos/kms' } }), 400, 'SSEHeaderNotAllowed');
+    await expectError(
+      await cos('PUT', `/${B}/cos-2.txt`, {
+        body: 'x',
+        headers: { 'x-cos-server-side-encryption': 'cos/kms', 'x-cos-server-side-encryption-cos-kms-key-id': k },
+      }),
+      400,
+      'KmsKeyDisabled',
+    );
+    await expectError(
+      await cos('PUT', `/${B}/cos-2.txt`, {
+        body: 'x',
+        headers: { 'x-cos-server-side-encryption': 'cos/kms', 'x-cos-server-side-encryption-cos-kms-key-id': 'alias/none' },
+      }),
+      400,
+      'KmsKeyNotExist',
+    );
+    await expectError(
+      await cos('GET', `/${B}/cos.txt`, { headers: { 'x-cos-server-side-encryption': 'cos/kms' } }),
+      400,
+      'SSEHeaderNotAllowed',
+    );
     await kmsOk('EnableKey', { KeyId: k });
     expect(await (await cos('GET', `/${B}/cos.txt`)).text()).toBe('cos data');
   });
@@ -241,7 +314,10 @@ describe('multipart and copy go through the same key mode', () => {
     const id = /<UploadId>([^<]+)<\/UploadId>/.exec(x)![1];
     const data = bytes(5 * MiB + 300_000, 5);
     const etags: string[] = [];
-    for (const [n, [a, b]] of [[0, 5 * MiB], [5 * MiB, data.length]].entries()) {
+    for (const [n, [a, b]] of [
+      [0, 5 * MiB],
+      [5 * MiB, data.length],
+    ].entries()) {
       const r = await s3('PUT', `/${B}/mp.bin?partNumber=${n + 1}&uploadId=${id}`, { body: data.slice(a, b) });
       expect(r.status).toBe(200);
       expect(r.headers.get('x-amz-server-side-encryption')).toBe('aws:kms');
@@ -266,7 +342,9 @@ describe('multipart and copy go through the same key mode', () => {
     const k = await createKey();
     const data = bytes(300_000, 8);
     await put('cos-src.bin', data, { 'x-amz-server-side-encryption': 'AES256' });
-    const c = await s3('PUT', `/${B}/kms-dst.bin`, { headers: { 'x-amz-copy-source': `/${B}/cos-src.bin`, ...kmsHeaders(k, { copy: 'yes' }) } });
+    const c = await s3('PUT', `/${B}/kms-dst.bin`, {
+      headers: { 'x-amz-copy-source': `/${B}/cos-src.bin`, ...kmsHeaders(k, { copy: 'yes' }) },
+    });
     expect(c.status, await c.clone().text()).toBe(200);
     expect(c.headers.get('x-amz-server-side-encryption')).toBe('aws:kms');
     expect(c.headers.get('x-amz-server-side-encryption-aws-kms-key-id')).toBe(k);
@@ -280,7 +358,9 @@ describe('multipart and copy go through the same key mode', () => {
     expect((await rawStore().head(`o/${B}/cos-src.bin`))!.customMetadata!['sb-data']).toBe(dataBefore); // re-wrapped, not re-encrypted
     expect(sameBytes((await get('cos-src.bin')).body, data)).toBe(true);
 
-    const back = await s3('PUT', `/${B}/cos-again.bin`, { headers: { 'x-amz-copy-source': `/${B}/kms-dst.bin`, 'x-amz-server-side-encryption': 'AES256' } });
+    const back = await s3('PUT', `/${B}/cos-again.bin`, {
+      headers: { 'x-amz-copy-source': `/${B}/kms-dst.bin`, 'x-amz-server-side-encryption': 'AES256' },
+    });
     expect(back.status).toBe(200);
     expect((await envOf('cos-again.bin')).mode).toBe('cos');
     expect(sameBytes((await get('cos-again.bin')).body, data)).toBe(true);
@@ -324,7 +404,9 @@ describe('bucket default encryption with KMS', () => {
     expect(c.status, await c.clone().text()).toBe(200);
     expect(await (await cos('GET', `/${DB}?encryption`)).text()).toContain('<SSEAlgorithm>KMS</SSEAlgorithm>');
     const d = await s3('PUT', `/${DB}/implicit-default.txt`, { body: 'dflt' });
-    expect(d.headers.get('x-amz-server-side-encryption-aws-kms-key-id')).toBe((await kmsOk('DescribeKey', { KeyId: 'alias/sealbucket/default' })).KeyMetadata.KeyId);
+    expect(d.headers.get('x-amz-server-side-encryption-aws-kms-key-id')).toBe(
+      (await kmsOk('DescribeKey', { KeyId: 'alias/sealbucket/default' })).KeyMetadata.KeyId,
+    );
 
     // A malformed KMSMasterKeyID is refused; a well-formed unknown one fails at write time.
     await expectError(await s3('PUT', `/${DB}?encryption`, { body: cfg('aws:kms', 'not a key') }), 400, 'InvalidArgument');
@@ -341,7 +423,12 @@ describe('imported key material on objects', () => {
       const p = await kmsOk('GetParametersForImport', { KeyId: k, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' });
       const pub = await crypto.subtle.importKey('spki', unb64(p.PublicKey), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
       const wrapped = b64(new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, pub, material)));
-      return kmsOk('ImportKeyMaterial', { KeyId: k, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapped, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' });
+      return kmsOk('ImportKeyMaterial', {
+        KeyId: k,
+        ImportToken: p.ImportToken,
+        EncryptedKeyMaterial: wrapped,
+        ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+      });
     };
     await expectError(await s3('PUT', `/${B}/byok.txt`, { body: 'x', headers: kmsHeaders(k) }), 400, 'KMS.KMSInvalidStateException');
     await importIt();

@@ -173,7 +173,7 @@ export function explain(code, status = 0, detail, action) {
       return 'The gateway does not allow that operation here.';
     case 'NotImplemented':
     case 'UnknownOperationException':
-      return "This gateway does not offer that operation.";
+      return 'This gateway does not offer that operation.';
     default:
       if (status === 403) return 'The gateway refused this request with your credentials.';
       if (status >= 500) return 'The gateway had a problem answering; try again.';
@@ -196,7 +196,11 @@ const child = (el, tag) => children(el, tag)[0];
 /** @param {Element | null | undefined} el @param {string} tag */
 const textOf = (el, tag) => child(el, tag)?.textContent ?? '';
 /** @param {string} s */
-const escXml = (s) => String(s).replace(/[<>&'"]/g, (c) => /** @type {Record<string, string>} */ ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]);
+const escXml = (s) =>
+  String(s).replace(
+    /[<>&'"]/g,
+    (c) => /** @type {Record<string, string>} */ ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c],
+  );
 
 /**
  * The S3/COS <Error> of a failed response, as an ApiError.
@@ -223,7 +227,7 @@ export const encodeKey = (key) => key.split('/').map(encodeURIComponent).join('/
 function objectPath(bucket, key) {
   let p = '/';
   if (bucket) p += encodeURIComponent(bucket);
-  if (key) p += '/' + encodeKey(key);
+  if (key) p += `/${encodeKey(key)}`;
   return p;
 }
 
@@ -253,7 +257,10 @@ export function encryptionFromHeaders(h) {
   const sse = h.get('x-amz-server-side-encryption') ?? h.get('x-cos-server-side-encryption');
   if (sse === 'AES256') return { mode: 'SSE-COS' };
   if (sse === 'aws:kms' || sse === 'cos/kms' || sse === 'aws:kms:dsse') {
-    return { mode: 'SSE-KMS', keyId: h.get('x-amz-server-side-encryption-aws-kms-key-id') ?? h.get('x-cos-server-side-encryption-cos-kms-key-id') ?? '' };
+    return {
+      mode: 'SSE-KMS',
+      keyId: h.get('x-amz-server-side-encryption-aws-kms-key-id') ?? h.get('x-cos-server-side-encryption-cos-kms-key-id') ?? '',
+    };
   }
   if (h.get('x-amz-server-side-encryption-customer-algorithm')) return { mode: 'SSE-C' };
   return { mode: 'none' };
@@ -311,7 +318,7 @@ export class Gateway {
    * @returns {Promise<any>} the reply's shape is the operation's
    */
   async kms(op, input = {}, action) {
-    const req = await this.kmsc.sign(this.origin + '/', {
+    const req = await this.kmsc.sign(`${this.origin}/`, {
       method: 'POST',
       headers: { 'x-amz-target': `TrentService.${op}`, 'content-type': 'application/x-amz-json-1.1' },
       body: JSON.stringify(input),
@@ -332,7 +339,11 @@ export class Gateway {
       if (!res.ok) throw await s3Failure(res, action, text);
     }
     if (res.ok) return json;
-    const type = /** @type {string} */ (String(json.__type ?? res.headers.get('x-amzn-errortype') ?? `HTTP${res.status}`).split('#').pop()).split(':')[0];
+    const type = /** @type {string} */ (
+      String(json.__type ?? res.headers.get('x-amzn-errortype') ?? `HTTP${res.status}`)
+        .split('#')
+        .pop()
+    ).split(':')[0];
     const detail = json.message ?? json.Message ?? '';
     throw new ApiError(res.status, type, detail, explain(type, res.status, detail, action));
   }
@@ -473,7 +484,11 @@ export class Gateway {
    * @param {string} [keyId]
    */
   async changeEncryption(bucket, key, mode, keyId) {
-    const headers = { 'x-amz-copy-source': `/${encodeURIComponent(bucket)}/${encodeKey(key)}`, 'x-amz-metadata-directive': 'COPY', ...sseHeaders(mode, keyId) };
+    const headers = {
+      'x-amz-copy-source': `/${encodeURIComponent(bucket)}/${encodeKey(key)}`,
+      'x-amz-metadata-directive': 'COPY',
+      ...sseHeaders(mode, keyId),
+    };
     const res = await this.s3('PUT', bucket, key, { headers, action: 'write' });
     const text = await res.text();
     // A copy can fail after the 200 status line: S3 then sends <Error> in the body.
@@ -520,17 +535,29 @@ export class Gateway {
     const type = file.type || 'application/octet-stream';
     const sse = sseHeaders(mode, keyId);
     if (file.size <= MULTIPART_THRESHOLD) {
-      await this.xhr('PUT', bucket, key, { headers: { 'content-type': type, ...sse }, body: file, onProgress: (n) => onProgress?.(n, file.size) });
+      await this.xhr('PUT', bucket, key, {
+        headers: { 'content-type': type, ...sse },
+        body: file,
+        onProgress: (n) => onProgress?.(n, file.size),
+      });
       onProgress?.(file.size, file.size);
       return;
     }
-    const created = await this.s3('POST', bucket, key, { query: { uploads: '' }, headers: { 'content-type': type, ...sse }, action: 'write' });
+    const created = await this.s3('POST', bucket, key, {
+      query: { uploads: '' },
+      headers: { 'content-type': type, ...sse },
+      action: 'write',
+    });
     const uploadId = textOf(parseXml(await created.text())?.documentElement, 'UploadId');
     if (!uploadId) throw new ApiError(500, 'InternalError', 'no UploadId', explain('InternalError'));
     const count = Math.ceil(file.size / PART_SIZE);
     const sent = new Array(count).fill(0);
     const etags = new Array(count);
-    const report = () => onProgress?.(sent.reduce((a, b) => a + b, 0), file.size);
+    const report = () =>
+      onProgress?.(
+        sent.reduce((a, b) => a + b, 0),
+        file.size,
+      );
     let next = 0;
     const worker = async () => {
       while (next < count) {
@@ -555,7 +582,12 @@ export class Gateway {
         '<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
         etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escXml(e ?? '')}</ETag></Part>`).join('') +
         '</CompleteMultipartUpload>';
-      const done = await this.s3('POST', bucket, key, { query: { uploadId }, body, headers: { 'content-type': 'application/xml' }, action: 'write' });
+      const done = await this.s3('POST', bucket, key, {
+        query: { uploadId },
+        body,
+        headers: { 'content-type': 'application/xml' },
+        action: 'write',
+      });
       const text = await done.text();
       if (/<Error>/.test(text)) throw await s3Failure(new Response(text, { status: 500 }), 'write', text);
     } catch (e) {
@@ -621,7 +653,10 @@ export class Gateway {
       const meta = (await this.kms('DescribeKey', { KeyId: k.KeyId })).KeyMetadata ?? { KeyId: k.KeyId };
       let rotation = null;
       if (meta.KeyState === 'Enabled' || meta.KeyState === 'Disabled') {
-        rotation = await this.kms('GetKeyRotationStatus', { KeyId: k.KeyId }).then((r) => !!r.KeyRotationEnabled, () => null);
+        rotation = await this.kms('GetKeyRotationStatus', { KeyId: k.KeyId }).then(
+          (r) => !!r.KeyRotationEnabled,
+          () => null,
+        );
       }
       return { ...meta, aliases: byKey.get(k.KeyId) ?? [], rotation };
     });

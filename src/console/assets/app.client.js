@@ -2,6 +2,7 @@
 // sealbucket console: the pages. Plain DOM, no framework; every call goes through api.js.
 // Served as written: types are JSDoc only (tsconfig.console.json checks them).
 import { ApiError, Gateway, MULTIPART_THRESHOLD, mapLimit } from './api.js';
+
 /** @import { Credentials, Encryption, KeyDetail } from './api.js' */
 
 const STORE_KEY = 'sealbucket-console';
@@ -58,11 +59,13 @@ function h(tag, props = {}, ...kids) {
     if (k === 'class') el.className = v;
     else if (k === 'text') el.textContent = v;
     else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'hidden' || k === 'disabled' || k === 'selected' || k === 'multiple' || k === 'required') /** @type {any} */ (el)[k] = !!v;
+    else if (k === 'hidden' || k === 'disabled' || k === 'selected' || k === 'multiple' || k === 'required')
+      /** @type {any} */ (el)[k] = !!v;
     else if (k === 'value') /** @type {HTMLInputElement} */ (el).value = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const kid of kids.flat(Infinity)) if (kid !== null && kid !== undefined && kid !== false) el.append(kid instanceof Node ? kid : String(kid));
+  for (const kid of kids.flat(Infinity))
+    if (kid !== null && kid !== undefined && kid !== false) el.append(kid instanceof Node ? kid : String(kid));
   return el;
 }
 
@@ -80,7 +83,10 @@ const fmtSize = (n) => {
   if (!Number.isFinite(n)) return '';
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (n >= 1024 && i < u.length - 1) (n /= 1024), i++;
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${i ? n.toFixed(n < 10 ? 1 : 0) : n} ${u[i]}`;
 };
 /** @param {string | number | null | undefined} s an ISO or HTTP date, or epoch seconds */
@@ -183,7 +189,7 @@ function signOut() {
   state.seq++; // a page still loading is no longer live: it stops rather than go on signed out
   sessionStorage.removeItem(STORE_KEY);
   for (const id of ['nav', 'who', 'signout']) $(id).hidden = true;
-  put($('view'), );
+  put($('view'));
   flash('');
   route();
 }
@@ -257,9 +263,16 @@ function keyPicker(id, selected = '') {
   loadKeys()
     .then((keys) => {
       const usable = keys.filter((k) => k.KeyState === 'Enabled');
-      put(sel, 
+      put(
+        sel,
         ...(usable.length ? [] : [h('option', { value: '', text: 'No enabled keys: create one in Keys' })]),
-        ...usable.map((k) => h('option', { value: k.KeyId, selected: k.KeyId === selected, text: k.aliases[0] ? `${k.aliases[0]} (${shortId(k.KeyId)})` : k.KeyId })),
+        ...usable.map((k) =>
+          h('option', {
+            value: k.KeyId,
+            selected: k.KeyId === selected,
+            text: k.aliases[0] ? `${k.aliases[0]} (${shortId(k.KeyId)})` : k.KeyId,
+          }),
+        ),
       );
     })
     .catch((e) => put(sel, h('option', { value: '', text: `Keys unavailable: ${message(e)}` })));
@@ -292,7 +305,12 @@ function encryptionChooser(prefix, { mode = 'cos', keyId = '', allowDefault = fa
 /** @param {Pick<Encryption, 'mode'>} enc @param {string} label */
 function encBadge(enc, label) {
   const cls = { 'SSE-COS': 'cos', 'SSE-KMS': 'kms', 'SSE-C': 'c', none: 'none' }[enc.mode] ?? '';
-  return h('span', {}, h('span', { class: `badge ${cls}`, text: enc.mode }), label ? h('span', { class: 'enc-key', text: ` ${label}` }) : null);
+  return h(
+    'span',
+    {},
+    h('span', { class: `badge ${cls}`, text: enc.mode }),
+    label ? h('span', { class: 'enc-key', text: ` ${label}` }) : null,
+  );
 }
 
 // ---------------------------------------------------------------- routing
@@ -308,7 +326,7 @@ function route() {
   if (!state.gw) {
     $('signin').hidden = false;
     view.hidden = true;
-    put(view, );
+    put(view);
     return;
   }
   $('signin').hidden = true;
@@ -328,7 +346,13 @@ function route() {
   }
   const seq = ++state.seq;
   const live = () => seq === state.seq;
-  const render = /** @type {Record<string, () => Promise<void>>} */ ({ b: () => objectsPage(dec(a), dec(b), live), o: () => objectPage(dec(a), dec(b), live), keys: () => keysPage(live), master: () => masterPage(live) })[page] ?? (() => bucketsPage(live));
+  const render =
+    /** @type {Record<string, () => Promise<void>>} */ ({
+      b: () => objectsPage(dec(a), dec(b), live),
+      o: () => objectPage(dec(a), dec(b), live),
+      keys: () => keysPage(live),
+      master: () => masterPage(live),
+    })[page] ?? (() => bucketsPage(live));
   render().catch((e) => live() && flash(message(e)));
 }
 
@@ -338,7 +362,7 @@ function crumbs(bucket, prefix) {
   const out = [h('a', { href: hashFor.buckets(), text: 'Buckets' }), ' / ', h('a', { href: hashFor.bucket(bucket), text: bucket })];
   let acc = '';
   for (const p of parts) {
-    acc += p + '/';
+    acc += `${p}/`;
     out.push(' / ', h('a', { href: hashFor.bucket(bucket, acc), text: p }));
   }
   return h('nav', { class: 'crumbs', 'aria-label': 'Path' }, out);
@@ -353,7 +377,8 @@ async function bucketsPage(live) {
   const name = h('input', { id: 'bucket-name', placeholder: 'my-bucket', spellcheck: 'false', autocapitalize: 'off', required: true });
   const create = h('button', { type: 'submit', id: 'create-bucket', text: 'Create bucket' });
   const tbody = h('tbody', {}, h('tr', {}, h('td', { colspan: 4, class: 'hint', text: 'Loading…' })));
-  put(view, 
+  put(
+    view,
     h('h1', { text: 'Buckets' }),
     h(
       'form',
@@ -373,7 +398,27 @@ async function bucketsPage(live) {
       h('label', {}, 'New bucket', name),
       create,
     ),
-    h('div', { class: 'table-wrap' }, h('table', { id: 'buckets' }, h('thead', {}, h('tr', {}, h('th', { text: 'Name' }), h('th', { class: 'hide-narrow', text: 'Created' }), h('th', { text: 'Default encryption' }), h('th', { text: '' }))), tbody)),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { id: 'buckets' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { text: 'Name' }),
+            h('th', { class: 'hide-narrow', text: 'Created' }),
+            h('th', { text: 'Default encryption' }),
+            h('th', { text: '' }),
+          ),
+        ),
+        tbody,
+      ),
+    ),
   );
 
   async function fill() {
@@ -394,21 +439,28 @@ async function bucketsPage(live) {
         h(
           'td',
           { class: 'actions' },
-          confirmButton('Delete', 'Really delete?', async () => {
-            try {
-              await gw.deleteBucket(b.name);
-              flash(`Bucket ${b.name} deleted.`, 'ok');
-              await fill();
-            } catch (e) {
-              flash(message(e));
-            }
-          }, { class: 'danger delete-bucket' }),
+          confirmButton(
+            'Delete',
+            'Really delete?',
+            async () => {
+              try {
+                await gw.deleteBucket(b.name);
+                flash(`Bucket ${b.name} deleted.`, 'ok');
+                await fill();
+              } catch (e) {
+                flash(message(e));
+              }
+            },
+            { class: 'danger delete-bucket' },
+          ),
         ),
       );
       return { b, row, encCell };
     });
     put(tbody, ...rows.map((r) => r.row));
-    await mapLimit(rows, HEAD_CONCURRENCY, ({ b, encCell }) => showBucketEncryption(b.name, encCell, live).catch((e) => put(encCell, h('span', { class: 'hint', text: message(e) }))));
+    await mapLimit(rows, HEAD_CONCURRENCY, ({ b, encCell }) =>
+      showBucketEncryption(b.name, encCell, live).catch((e) => put(encCell, h('span', { class: 'hint', text: message(e) }))),
+    );
   }
   await fill();
 }
@@ -419,7 +471,9 @@ async function showBucketEncryption(bucket, cell, live) {
   const cfg = await gw.bucketEncryption(bucket);
   if (!live()) return;
   const label = cfg.mode === 'kms' ? await keyLabel(cfg.keyId) : '';
-  const summary = cfg.mode ? encBadge({ mode: cfg.mode === 'kms' ? 'SSE-KMS' : 'SSE-COS' }, cfg.mode === 'kms' ? label || 'default KMS key' : '') : h('span', { class: 'hint', text: 'Gateway default' });
+  const summary = cfg.mode
+    ? encBadge({ mode: cfg.mode === 'kms' ? 'SSE-KMS' : 'SSE-COS' }, cfg.mode === 'kms' ? label || 'default KMS key' : '')
+    : h('span', { class: 'hint', text: 'Gateway default' });
   const edit = h('button', {
     type: 'button',
     class: 'secondary edit-encryption',
@@ -427,7 +481,8 @@ async function showBucketEncryption(bucket, cell, live) {
     onclick: () => {
       const chooser = encryptionChooser(`enc-${bucket}`, { mode: cfg.mode, keyId: cfg.keyId, allowDefault: true });
       const save = h('button', { type: 'submit', class: 'save-encryption', text: 'Save' });
-      put(cell, 
+      put(
+        cell,
         h(
           'form',
           {
@@ -470,7 +525,10 @@ async function objectsPage(bucket, prefix, live, tokens = ['']) {
   const input = h('input', { type: 'file', id: 'file-input', multiple: true });
   // Uploads in progress stay listed while the page re-renders for the same folder.
   const old = $('uploads');
-  const uploads = old && old.getAttribute('data-where') === `${bucket}/${prefix}` ? old : h('div', { id: 'uploads', 'data-where': `${bucket}/${prefix}` });
+  const uploads =
+    old && old.getAttribute('data-where') === `${bucket}/${prefix}`
+      ? old
+      : h('div', { id: 'uploads', 'data-where': `${bucket}/${prefix}` });
   const drop = h('div', { class: 'drop', id: 'drop' }, 'Drop files here, or ', input);
   const tbody = h('tbody', {}, h('tr', {}, h('td', { colspan: 4, class: 'hint', text: 'Loading…' })));
   const prev = h('button', { type: 'button', class: 'secondary', id: 'prev-page', text: '← Previous', disabled: page === 0 });
@@ -481,7 +539,8 @@ async function objectsPage(bucket, prefix, live, tokens = ['']) {
   const start = (files) => {
     const { mode, keyId } = chooser.value();
     if (mode === 'kms' && !keyId) return flash('Choose a KMS key for SSE-KMS (create one in Keys first).');
-    for (const f of files) uploadOne(bucket, prefix + f.name, f, mode, keyId, uploads, () => live() && objectsPage(bucket, prefix, live, tokens));
+    for (const f of files)
+      uploadOne(bucket, prefix + f.name, f, mode, keyId, uploads, () => live() && objectsPage(bucket, prefix, live, tokens));
   };
   input.addEventListener('change', () => {
     start([.../** @type {FileList} */ (input.files)]);
@@ -499,11 +558,39 @@ async function objectsPage(bucket, prefix, live, tokens = ['']) {
   });
   prev.addEventListener('click', () => objectsPage(bucket, prefix, live, tokens.slice(0, -1)));
 
-  put(view, 
+  put(
+    view,
     crumbs(bucket, prefix),
     h('h1', { text: prefix ? prefix : bucket }),
-    h('section', { class: 'card', 'aria-label': 'Upload' }, h('div', { class: 'row' }, chooser.el), h('p', { class: 'hint', text: `Files over ${MULTIPART_THRESHOLD / 1048576} MiB go up in parts.` }), drop, uploads),
-    h('div', { class: 'table-wrap' }, h('table', { id: 'objects' }, h('thead', {}, h('tr', {}, h('th', { text: 'Name' }), h('th', { class: 'num', text: 'Size' }), h('th', { class: 'hide-narrow', text: 'Last modified' }), h('th', { text: 'Encryption' }))), tbody)),
+    h(
+      'section',
+      { class: 'card', 'aria-label': 'Upload' },
+      h('div', { class: 'row' }, chooser.el),
+      h('p', { class: 'hint', text: `Files over ${MULTIPART_THRESHOLD / 1048576} MiB go up in parts.` }),
+      drop,
+      uploads,
+    ),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { id: 'objects' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { text: 'Name' }),
+            h('th', { class: 'num', text: 'Size' }),
+            h('th', { class: 'hide-narrow', text: 'Last modified' }),
+            h('th', { text: 'Encryption' }),
+          ),
+        ),
+        tbody,
+      ),
+    ),
     h('div', { class: 'pager' }, prev, pageLabel, next),
   );
 
@@ -513,7 +600,14 @@ async function objectsPage(bucket, prefix, live, tokens = ['']) {
   next.addEventListener('click', () => objectsPage(bucket, prefix, live, [...tokens, list.next]));
   const rows = [];
   const folderRows = list.folders.map((f) =>
-    h('tr', { class: 'folder' }, h('td', { class: 'name' }, h('a', { href: hashFor.bucket(bucket, f), text: `📁 ${f.slice(prefix.length)}` })), h('td', {}), h('td', { class: 'hide-narrow' }), h('td', {})),
+    h(
+      'tr',
+      { class: 'folder' },
+      h('td', { class: 'name' }, h('a', { href: hashFor.bucket(bucket, f), text: `📁 ${f.slice(prefix.length)}` })),
+      h('td', {}),
+      h('td', { class: 'hide-narrow' }),
+      h('td', {}),
+    ),
   );
   for (const o of list.objects) {
     const encCell = h('td', { class: 'enc' }, h('span', { class: 'hint', text: '…' }));
@@ -528,14 +622,26 @@ async function objectsPage(bucket, prefix, live, tokens = ['']) {
     rows.push({ o, row, encCell });
   }
   put(tbody, ...folderRows, ...rows.map((r) => r.row));
-  if (!folderRows.length && !rows.length) put(tbody, h('tr', {}, h('td', { colspan: 4, class: 'hint', text: prefix ? 'This folder is empty.' : 'This bucket is empty: upload files above.' })));
+  if (!folderRows.length && !rows.length)
+    put(
+      tbody,
+      h(
+        'tr',
+        {},
+        h('td', { colspan: 4, class: 'hint', text: prefix ? 'This folder is empty.' : 'This bucket is empty: upload files above.' }),
+      ),
+    );
   // One HEAD per visible row (a few at a time) tells how each object is sealed.
   await mapLimit(rows, HEAD_CONCURRENCY, async ({ o, encCell }) => {
     if (!live()) return;
     try {
       const { enc } = await gw.headObject(bucket, o.key);
       const label = enc.mode === 'SSE-KMS' ? await keyLabel(enc.keyId) : '';
-      put(encCell, encBadge(enc, label), enc.error && enc.mode !== 'SSE-C' ? h('div', { class: 'hint enc-note', text: enc.error.message }) : null);
+      put(
+        encCell,
+        encBadge(enc, label),
+        enc.error && enc.mode !== 'SSE-C' ? h('div', { class: 'hint enc-note', text: enc.error.message }) : null,
+      );
     } catch (e) {
       put(encCell, h('span', { class: 'hint', text: message(e) }));
     }
@@ -554,7 +660,12 @@ async function objectsPage(bucket, prefix, live, tokens = ['']) {
 function uploadOne(bucket, key, file, mode, keyId, into, done) {
   const bar = h('progress', { max: String(file.size || 1), value: '0' });
   const status = h('span', { class: 'hint', text: ' starting…' });
-  const item = h('div', { class: 'upload-item', 'data-upload': key }, h('div', {}, h('strong', { text: key }), ` (${fmtSize(file.size)})`, status), bar);
+  const item = h(
+    'div',
+    { class: 'upload-item', 'data-upload': key },
+    h('div', {}, h('strong', { text: key }), ` (${fmtSize(file.size)})`, status),
+    bar,
+  );
   into.prepend(item);
   gateway()
     .upload(bucket, key, file, mode, keyId, (sent, total) => {
@@ -599,7 +710,17 @@ async function objectPage(bucket, key, live) {
     });
   }
   const encDd = h('dd', { id: 'object-encryption' }, encBadge(enc, label), enc.keyId ? h('div', { class: 'mono', text: enc.keyId }) : null);
-  const card = h('section', { class: 'card' }, h('dl', { class: 'meta' }, meta.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]), h('dt', { text: 'Encryption' }), encDd));
+  const card = h(
+    'section',
+    { class: 'card' },
+    h(
+      'dl',
+      { class: 'meta' },
+      meta.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]),
+      h('dt', { text: 'Encryption' }),
+      encDd,
+    ),
+  );
   const problem = enc.error ? h('p', { class: 'error', id: 'object-error', role: 'alert', text: enc.error.message }) : null;
 
   /** @type {HTMLButtonElement} */
@@ -617,21 +738,29 @@ async function objectPage(bucket, key, live) {
         a.remove();
       }),
   });
-  const del = confirmButton('Delete', 'Really delete?', async () => {
-    try {
-      await gw.deleteObject(bucket, key);
-      location.hash = hashFor.bucket(bucket, prefix);
-      setTimeout(() => flash(`Deleted ${key}.`, 'ok'));
-    } catch (e) {
-      flash(message(e));
-    }
-  }, { id: 'delete-object' });
+  const del = confirmButton(
+    'Delete',
+    'Really delete?',
+    async () => {
+      try {
+        await gw.deleteObject(bucket, key);
+        location.hash = hashFor.bucket(bucket, prefix);
+        setTimeout(() => flash(`Deleted ${key}.`, 'ok'));
+      } catch (e) {
+        flash(message(e));
+      }
+    },
+    { id: 'delete-object' },
+  );
 
   const chooser = encryptionChooser('change', { mode: enc.mode === 'SSE-KMS' ? 'cos' : 'kms' });
   const change = h('button', { type: 'submit', id: 'change-encryption', text: 'Change encryption' });
   const changeForm =
     enc.mode === 'SSE-C'
-      ? h('p', { class: 'hint', text: 'This object is sealed with a customer-provided key (SSE-C); the console cannot read or re-encrypt it.' })
+      ? h('p', {
+          class: 'hint',
+          text: 'This object is sealed with a customer-provided key (SSE-C); the console cannot read or re-encrypt it.',
+        })
       : h(
           'form',
           {
@@ -652,7 +781,15 @@ async function objectPage(bucket, key, live) {
           h('p', { class: 'hint', text: 'Copies the object onto itself with the new encryption; its data and metadata stay the same.' }),
           h('div', { class: 'row' }, chooser.el, change),
         );
-  put(view, crumbs(bucket, prefix), h('h1', { text: key.slice(prefix.length) }), problem, card, h('div', { class: 'actions-bar' }, download, del), changeForm);
+  put(
+    view,
+    crumbs(bucket, prefix),
+    h('h1', { text: key.slice(prefix.length) }),
+    problem,
+    card,
+    h('div', { class: 'actions-bar' }, download, del),
+    changeForm,
+  );
 }
 
 // ---------------------------------------------------------------- Keys
@@ -666,7 +803,8 @@ async function keysPage(live) {
   const create = h('button', { type: 'submit', id: 'create-key', text: 'Create key' });
   const tbody = h('tbody', {}, h('tr', {}, h('td', { colspan: 7, class: 'hint', text: 'Loading…' })));
   const aliasName = (/** @type {string} */ s) => (s.startsWith('alias/') ? s : `alias/${s}`);
-  put(view, 
+  put(
+    view,
     h('h1', { text: 'Keys' }),
     h(
       'form',
@@ -677,7 +815,11 @@ async function keysPage(live) {
           ev.preventDefault();
           busy(create, async () => {
             const a = alias.value.trim();
-            const r = await gw.kms('CreateKey', { Description: desc.value.trim(), KeyUsage: 'ENCRYPT_DECRYPT', KeySpec: 'SYMMETRIC_DEFAULT' }, 'kms');
+            const r = await gw.kms(
+              'CreateKey',
+              { Description: desc.value.trim(), KeyUsage: 'ENCRYPT_DECRYPT', KeySpec: 'SYMMETRIC_DEFAULT' },
+              'kms',
+            );
             const id = r.KeyMetadata.KeyId;
             if (a) {
               try {
@@ -704,7 +846,17 @@ async function keysPage(live) {
       h(
         'table',
         { id: 'keys' },
-        h('thead', {}, h('tr', {}, ...['Alias', 'Key ID', 'State', 'Origin', 'Rotation', 'Created', ''].map((t, i) => h('th', { class: i === 3 || i === 5 ? 'hide-narrow' : null, text: t })))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Alias', 'Key ID', 'State', 'Origin', 'Rotation', 'Created', ''].map((t, i) =>
+              h('th', { class: i === 3 || i === 5 ? 'hide-narrow' : null, text: t }),
+            ),
+          ),
+        ),
         tbody,
       ),
     ),
@@ -737,14 +889,49 @@ async function keysPage(live) {
   function keyRow(k) {
     const id = k.KeyId;
     const st = k.KeyState ?? '';
-    const stateBadge = h('span', { class: `badge ${st === 'Enabled' ? 'good' : st === 'Disabled' || st === 'PendingDeletion' ? 'bad' : ''}`, text: st === 'PendingDeletion' ? `Pending deletion (${fmtDate(k.DeletionDate)})` : st });
+    const stateBadge = h('span', {
+      class: `badge ${st === 'Enabled' ? 'good' : st === 'Disabled' || st === 'PendingDeletion' ? 'bad' : ''}`,
+      text: st === 'PendingDeletion' ? `Pending deletion (${fmtDate(k.DeletionDate)})` : st,
+    });
     const actions = h('td', { class: 'actions' });
     /** @type {HTMLButtonElement[]} */
     const buttons = [];
-    if (st === 'Enabled') buttons.push(h('button', { type: 'button', class: 'secondary disable-key', text: 'Disable', onclick: (ev) => act(ev.currentTarget, 'DisableKey', { KeyId: id }, `Key ${k.aliases[0] ?? id} disabled.`) }));
-    if (st === 'Disabled') buttons.push(h('button', { type: 'button', class: 'secondary enable-key', text: 'Enable', onclick: (ev) => act(ev.currentTarget, 'EnableKey', { KeyId: id }, `Key ${k.aliases[0] ?? id} enabled.`) }));
-    if (k.rotation === false && k.Origin !== 'EXTERNAL') buttons.push(h('button', { type: 'button', class: 'secondary enable-rotation', text: 'Enable rotation', onclick: (ev) => act(ev.currentTarget, 'EnableKeyRotation', { KeyId: id }, 'Yearly rotation enabled.') }));
-    if (k.rotation === true) buttons.push(h('button', { type: 'button', class: 'secondary disable-rotation', text: 'Disable rotation', onclick: (ev) => act(ev.currentTarget, 'DisableKeyRotation', { KeyId: id }, 'Rotation disabled.') }));
+    if (st === 'Enabled')
+      buttons.push(
+        h('button', {
+          type: 'button',
+          class: 'secondary disable-key',
+          text: 'Disable',
+          onclick: (ev) => act(ev.currentTarget, 'DisableKey', { KeyId: id }, `Key ${k.aliases[0] ?? id} disabled.`),
+        }),
+      );
+    if (st === 'Disabled')
+      buttons.push(
+        h('button', {
+          type: 'button',
+          class: 'secondary enable-key',
+          text: 'Enable',
+          onclick: (ev) => act(ev.currentTarget, 'EnableKey', { KeyId: id }, `Key ${k.aliases[0] ?? id} enabled.`),
+        }),
+      );
+    if (k.rotation === false && k.Origin !== 'EXTERNAL')
+      buttons.push(
+        h('button', {
+          type: 'button',
+          class: 'secondary enable-rotation',
+          text: 'Enable rotation',
+          onclick: (ev) => act(ev.currentTarget, 'EnableKeyRotation', { KeyId: id }, 'Yearly rotation enabled.'),
+        }),
+      );
+    if (k.rotation === true)
+      buttons.push(
+        h('button', {
+          type: 'button',
+          class: 'secondary disable-rotation',
+          text: 'Disable rotation',
+          onclick: (ev) => act(ev.currentTarget, 'DisableKeyRotation', { KeyId: id }, 'Rotation disabled.'),
+        }),
+      );
     if (st !== 'PendingDeletion') {
       buttons.push(
         h('button', {
@@ -754,7 +941,8 @@ async function keysPage(live) {
           onclick: () => {
             const input = h('input', { class: 'alias-input', placeholder: 'alias/name', 'aria-label': 'New alias' });
             const save = h('button', { type: 'submit', text: 'Save alias' });
-            put(actions, 
+            put(
+              actions,
               h(
                 'form',
                 {
@@ -773,15 +961,45 @@ async function keysPage(live) {
           },
         }),
       );
-      buttons.push(confirmButton('Schedule deletion', 'Delete in 30 days?', () => act(null, 'ScheduleKeyDeletion', { KeyId: id, PendingWindowInDays: 30 }, 'Deletion scheduled in 30 days; objects under this key stay unreadable until you cancel it.'), { class: 'danger schedule-deletion' }));
+      buttons.push(
+        confirmButton(
+          'Schedule deletion',
+          'Delete in 30 days?',
+          () =>
+            act(
+              null,
+              'ScheduleKeyDeletion',
+              { KeyId: id, PendingWindowInDays: 30 },
+              'Deletion scheduled in 30 days; objects under this key stay unreadable until you cancel it.',
+            ),
+          { class: 'danger schedule-deletion' },
+        ),
+      );
     } else {
-      buttons.push(h('button', { type: 'button', class: 'secondary cancel-deletion', text: 'Cancel deletion', onclick: (ev) => act(ev.currentTarget, 'CancelKeyDeletion', { KeyId: id }, 'Deletion cancelled; the key is disabled: enable it to use it again.') }));
+      buttons.push(
+        h('button', {
+          type: 'button',
+          class: 'secondary cancel-deletion',
+          text: 'Cancel deletion',
+          onclick: (ev) =>
+            act(
+              ev.currentTarget,
+              'CancelKeyDeletion',
+              { KeyId: id },
+              'Deletion cancelled; the key is disabled: enable it to use it again.',
+            ),
+        }),
+      );
     }
     put(actions, ...buttons);
     return h(
       'tr',
       { 'data-key-id': id },
-      h('td', { class: 'name' }, k.aliases.length ? k.aliases.map((a) => h('div', { text: a })) : h('span', { class: 'hint', text: '(none)' })),
+      h(
+        'td',
+        { class: 'name' },
+        k.aliases.length ? k.aliases.map((a) => h('div', { text: a })) : h('span', { class: 'hint', text: '(none)' }),
+      ),
       h('td', { class: 'mono', title: k.Description || '', text: id }),
       h('td', { class: 'state' }, stateBadge),
       h('td', { class: 'hide-narrow', text: k.Origin ?? '' }),
@@ -806,13 +1024,23 @@ async function masterPage(live) {
   const other = Object.entries(r.usage ?? {}).filter(([k]) => !k.startsWith('master:'));
   const otherRows = await Promise.all(
     other.map(async ([k, n]) => {
-      const what = k.startsWith('kms:') ? `SSE-KMS ${(await keyLabel(k.slice(4))) || k.slice(4)}` : k === 'sse-c' ? 'SSE-C (customer keys)' : k === 'unencrypted' ? 'Not encrypted' : k;
+      const what = k.startsWith('kms:')
+        ? `SSE-KMS ${(await keyLabel(k.slice(4))) || k.slice(4)}`
+        : k === 'sse-c'
+          ? 'SSE-C (customer keys)'
+          : k === 'unencrypted'
+            ? 'Not encrypted'
+            : k;
       return h('tr', {}, h('td', { text: what }), h('td', { class: 'num', text: String(n) }));
     }),
   );
-  put(view, 
+  put(
+    view,
     h('h1', { text: 'Master key' }),
-    h('p', { class: 'hint', text: 'SSE-COS objects have their data keys wrapped by a version of the gateway master key. New objects use the active version; the rotation job re-wraps older ones in batches.' }),
+    h('p', {
+      class: 'hint',
+      text: 'SSE-COS objects have their data keys wrapped by a version of the gateway master key. New objects use the active version; the rotation job re-wraps older ones in batches.',
+    }),
     h(
       'div',
       { class: 'table-wrap' },
@@ -824,13 +1052,44 @@ async function masterPage(live) {
           'tbody',
           {},
           versions.map(([id, n]) =>
-            h('tr', { 'data-version': id }, h('td', { class: 'mono', text: id }), h('td', {}, id === r.active ? h('span', { class: 'badge good', text: 'Active' }) : h('span', { class: 'badge', text: n ? 'Older: awaiting rotation' : 'Older: retirable' })), h('td', { class: 'num', text: String(n) })),
+            h(
+              'tr',
+              { 'data-version': id },
+              h('td', { class: 'mono', text: id }),
+              h(
+                'td',
+                {},
+                id === r.active
+                  ? h('span', { class: 'badge good', text: 'Active' })
+                  : h('span', { class: 'badge', text: n ? 'Older: awaiting rotation' : 'Older: retirable' }),
+              ),
+              h('td', { class: 'num', text: String(n) }),
+            ),
           ),
         ),
       ),
     ),
-    r.missingVersions?.length ? h('p', { class: 'error', text: `Objects refer to master key versions missing from the keyring: ${r.missingVersions.join(', ')}. They cannot be read until those versions are restored.` }) : null,
-    otherRows.length ? [h('h2', { text: 'Other objects' }), h('div', { class: 'table-wrap' }, h('table', { id: 'other-usage' }, h('thead', {}, h('tr', {}, h('th', { text: 'Sealed with' }), h('th', { class: 'num', text: 'Objects' }))), h('tbody', {}, otherRows)))] : null,
+    r.missingVersions?.length
+      ? h('p', {
+          class: 'error',
+          text: `Objects refer to master key versions missing from the keyring: ${r.missingVersions.join(', ')}. They cannot be read until those versions are restored.`,
+        })
+      : null,
+    otherRows.length
+      ? [
+          h('h2', { text: 'Other objects' }),
+          h(
+            'div',
+            { class: 'table-wrap' },
+            h(
+              'table',
+              { id: 'other-usage' },
+              h('thead', {}, h('tr', {}, h('th', { text: 'Sealed with' }), h('th', { class: 'num', text: 'Objects' }))),
+              h('tbody', {}, otherRows),
+            ),
+          ),
+        ]
+      : null,
   );
 }
 
@@ -847,6 +1106,10 @@ if (saved) {
   } catch {
     sessionStorage.removeItem(STORE_KEY);
   }
-  if (creds) trySignIn(creds, true).catch(() => (sessionStorage.removeItem(STORE_KEY), route()));
+  if (creds)
+    trySignIn(creds, true).catch(() => {
+      sessionStorage.removeItem(STORE_KEY);
+      return route();
+    });
   else route();
 } else route();

@@ -3,7 +3,14 @@
 import { UpstreamError } from '../../store/upstream';
 import { LayoutError } from '../errors';
 
-const DENIED = new Set(['AccessDenied', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'ExpiredToken', 'RequestTimeTooSkewed', 'AuthorizationHeaderMalformed']);
+const DENIED = new Set([
+  'AccessDenied',
+  'SignatureDoesNotMatch',
+  'InvalidAccessKeyId',
+  'ExpiredToken',
+  'RequestTimeTooSkewed',
+  'AuthorizationHeaderMalformed',
+]);
 
 /**
  * An upstream failure in the layout's terms: retryable, the gateway refused, a client-side

@@ -12,5 +12,6 @@ export const unescapeKey = (k: string) => k.replace(/!(.)/g, (_, c: string) => (
 
 /** Refuses keys under the hidden prefix. */
 export function writable(key: string) {
-  if (key.startsWith(HIDDEN)) throw new LayoutError('KeyUnstorable', `Keys under ${HIDDEN} are reserved for the gateway's bookkeeping in this bucket.`);
+  if (key.startsWith(HIDDEN))
+    throw new LayoutError('KeyUnstorable', `Keys under ${HIDDEN} are reserved for the gateway's bookkeeping in this bucket.`);
 }

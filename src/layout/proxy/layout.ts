@@ -24,9 +24,29 @@ import type { HttpMeta } from '../../store/types';
 import { Upstream, type UpstreamObject } from '../../store/upstream';
 import { LayoutError } from '../errors';
 import {
-  claimOf, decodeLocation, decodeObjectRecord, decodePartRecord, decodeStateEntry, decodeUploadEntry, encodeBucketSettings, encodeLocation, encodeObjectRecord,
-  encodePartRecord, encodeStateEntry, encodeUploadEntry, envelopeOf, FIELDS, partStoredLength, storedRecord, withClaim, withEnvelope,
-  withoutClaim, type ObjectLocation, type ObjectPart, type ObjectRecord, type PartFields,
+  claimOf,
+  decodeLocation,
+  decodeObjectRecord,
+  decodePartRecord,
+  decodeStateEntry,
+  decodeUploadEntry,
+  encodeBucketSettings,
+  encodeLocation,
+  encodeObjectRecord,
+  encodePartRecord,
+  encodeStateEntry,
+  encodeUploadEntry,
+  envelopeOf,
+  FIELDS,
+  type ObjectLocation,
+  type ObjectPart,
+  type ObjectRecord,
+  type PartFields,
+  partStoredLength,
+  storedRecord,
+  withClaim,
+  withEnvelope,
+  withoutClaim,
 } from '../record';
 import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from '../types';
 import { upstreamFailure } from './failures';
@@ -34,7 +54,13 @@ import { escapeKey, HIDDEN, unescapeKey, writable } from './keys';
 import { decodeMeta, encodeMeta, omit, pick, sameHttp, sameRecord, stamped, storedHttp } from './metadata';
 
 /** Record fields of a multipart object, kept with its manifest (the object's own metadata is fixed at CreateMultipartUpload). */
-const SIDECAR_FIELDS: string[] = [FIELDS.object.size, FIELDS.object.etag, FIELDS.object.crc64, FIELDS.object.manifest, FIELDS.object.envelope];
+const SIDECAR_FIELDS: string[] = [
+  FIELDS.object.size,
+  FIELDS.object.etag,
+  FIELDS.object.crc64,
+  FIELDS.object.manifest,
+  FIELDS.object.envelope,
+];
 /** Rotation reads and swaps records one request at a time: keep a batch well inside a Worker's subrequest budget. */
 const SCAN_LIMIT = 100;
 /** How long an UploadPart that finds its upload claimed waits for the claim to resolve. */
@@ -86,7 +112,11 @@ export class ProxyLayout implements Layout {
   }
 
   async deleteBucket(name: string): Promise<boolean> {
-    if (this.u.name !== '*') throw new LayoutError('BucketNotDeletable', 'This bucket fronts an upstream bucket configured in wrangler.toml; it is not deleted through the gateway.');
+    if (this.u.name !== '*')
+      throw new LayoutError(
+        'BucketNotDeletable',
+        'This bucket fronts an upstream bucket configured in wrangler.toml; it is not deleted through the gateway.',
+      );
     const base = this.base(name);
     const r = await this.call((up) => up.list({ prefix: base, delimiter: '/', limit: 2 }));
     if (r.objects.length || r.prefixes.some((p) => p !== base + HIDDEN)) return false;
@@ -112,7 +142,10 @@ export class ProxyLayout implements Layout {
     // The key becomes a URL path: fetch resolves "." and ".." segments (also written %2E),
     // so such a key would name another object upstream, even one outside this bucket's prefix.
     if (key.split('/').some((s) => s === '.' || s === '..')) {
-      throw new LayoutError('KeyUnstorable', 'Object keys with "." or ".." path segments cannot be stored in a bucket that fronts an upstream bucket.');
+      throw new LayoutError(
+        'KeyUnstorable',
+        'Object keys with "." or ".." path segments cannot be stored in a bucket that fronts an upstream bucket.',
+      );
     }
     // The longest upstream key an object needs: itself, or its listing index entry (key escaped, a space, an ETag).
     const longest = Math.max(utf8Length(this.at(bucket, key)), utf8Length(this.hidden(bucket, `i/${escapeKey(key)} `)) + INDEX_ETAG_BYTES);
@@ -125,7 +158,13 @@ export class ProxyLayout implements Layout {
     return o && this.toRecord(bucket, key, o);
   }
 
-  async write(bucket: string, key: string, body: Body, finish: () => Promise<RecordFields>, opts: { http: HttpMeta; ifRecord?: string }): Promise<ObjectRecord | null> {
+  async write(
+    bucket: string,
+    key: string,
+    body: Body,
+    finish: () => Promise<RecordFields>,
+    opts: { http: HttpMeta; ifRecord?: string },
+  ): Promise<ObjectRecord | null> {
     writable(key);
     const target = this.at(bucket, key);
     const tmp = this.hidden(bucket, `t/${crypto.randomUUID()}`);
@@ -167,7 +206,9 @@ export class ProxyLayout implements Layout {
     }
     // Multipart: the envelope lives with the manifest; the object itself changes only if its metadata does.
     const side = this.manifestEntry(bucket, rec.location.upload);
-    await this.reindexed(bucket, key, entry, () => this.call((up) => up.copy(side, side, { meta: encodeMeta(pick(custom, SIDECAR_FIELDS)) })));
+    await this.reindexed(bucket, key, entry, () =>
+      this.call((up) => up.copy(side, side, { meta: encodeMeta(pick(custom, SIDECAR_FIELDS)) })),
+    );
     const own = stamped(omit(custom, SIDECAR_FIELDS), rec.http);
     if (sameRecord(own, now.meta) && sameHttp(storedHttp(rec.http), now.http)) return { ...rec, storeEtag: now.etag };
     const done = await this.call((up) => up.copy(target, target, { meta: own, http: storedHttp(rec.http), ifMatch: ifRecord }));
@@ -181,7 +222,14 @@ export class ProxyLayout implements Layout {
     await this.dropSidecar(bucket, now);
   }
 
-  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ObjectPart[]; index: number }, storedLength?: number) {
+  async read(
+    bucket: string,
+    key: string,
+    _rec: ObjectRecord,
+    range: { offset: number; length: number } | undefined,
+    part?: { parts: ObjectPart[]; index: number },
+    storedLength?: number,
+  ) {
     let offset = range?.offset ?? 0;
     let length = range?.length;
     let whole = storedLength;
@@ -198,33 +246,45 @@ export class ProxyLayout implements Layout {
       throw new IntegrityError(`the upstream object holds ${got.object.size} bytes, the record says ${whole}`);
     }
     // The raw body: a byte stream, so the decryptor can read whole segments from it.
-    return got && got.body;
+    return got ? got.body : null;
   }
 
-  async manifest(bucket: string, key: string, rec: ObjectRecord): Promise<Uint8Array | null> {
+  async manifest(bucket: string, _key: string, rec: ObjectRecord): Promise<Uint8Array | null> {
     if (rec.location.kind !== 'multipart') return null;
     const upload = rec.location.upload;
     const got = await this.call((up) => up.get(this.manifestEntry(bucket, upload)));
     return got && new Uint8Array(await new Response(got.body).arrayBuffer());
   }
 
-  async list(bucket: string, o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number }): Promise<Listing> {
+  async list(
+    bucket: string,
+    o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number },
+  ): Promise<Listing> {
     const base = this.base(bucket);
     const after = o.cursor ?? o.startAfter;
-    const r = await this.call((up) => up.list({ prefix: base + o.prefix, delimiter: o.delimiter, startAfter: after ? base + after : undefined, limit: o.limit }));
+    const r = await this.call((up) =>
+      up.list({ prefix: base + o.prefix, delimiter: o.delimiter, startAfter: after ? base + after : undefined, limit: o.limit }),
+    );
     const bookkeeping = base + HIDDEN;
     const objects = r.objects.filter((x) => !x.key.startsWith(bookkeeping));
     const prefixes = r.prefixes.filter((p) => !p.startsWith(bookkeeping)).map((p) => p.slice(base.length));
     // Resume after the last thing this page saw (past everything under it, for a common prefix).
     const lastKey = r.objects[r.objects.length - 1]?.key ?? '';
     const lastPrefix = r.prefixes[r.prefixes.length - 1] ?? '';
-    const cursor = !r.truncated ? undefined : lastPrefix > lastKey ? lastPrefix.slice(base.length) + '\u{10FFFF}' : lastKey.slice(base.length);
-    const index = objects.length ? await this.indexed(bucket, o.prefix, o.delimiter, after, objects[objects.length - 1].key.slice(base.length)) : new Map<string, Entry[]>();
+    const cursor = !r.truncated
+      ? undefined
+      : lastPrefix > lastKey
+        ? `${lastPrefix.slice(base.length)}\u{10FFFF}`
+        : lastKey.slice(base.length);
+    const index = objects.length
+      ? await this.indexed(bucket, o.prefix, o.delimiter, after, objects[objects.length - 1].key.slice(base.length))
+      : new Map<string, Entry[]>();
     return {
       objects: await mapLimit(objects, 8, async (x) => {
         const key = x.key.slice(base.length);
         const found = index.get(key) ?? [];
-        if (found.length === 1 && found[0].delta <= x.size) return { key, size: x.size - found[0].delta, etag: found[0].etag, uploaded: x.lastModified };
+        if (found.length === 1 && found[0].delta <= x.size)
+          return { key, size: x.size - found[0].delta, etag: found[0].etag, uploaded: x.lastModified };
         // Two entries: a write of this key is under way (or died half-way); its own record decides.
         const rec = found.length > 1 ? await this.head(bucket, key).catch(() => null) : null;
         return { key, size: rec?.size ?? x.size, etag: rec?.etag ?? x.etag, uploaded: x.lastModified };
@@ -240,7 +300,10 @@ export class ProxyLayout implements Layout {
   async createUpload(bucket: string, key: string, id: string, custom: Record<string, string>, http: HttpMeta): Promise<void> {
     writable(key);
     // The object's own metadata, fixed from here on: its user metadata and where its data is (the rest comes at Complete).
-    const own = stamped({ ...omit(custom, [FIELDS.upload.envelope]), [FIELDS.object.data]: encodeLocation({ kind: 'multipart', upload: id }) }, http);
+    const own = stamped(
+      { ...omit(custom, [FIELDS.upload.envelope]), [FIELDS.object.data]: encodeLocation({ kind: 'multipart', upload: id }) },
+      http,
+    );
     const upstreamUpload = await this.call((up) => up.createMultipart(this.at(bucket, key), { meta: own, http: storedHttp(http) }));
     const entry = encodeUploadEntry({ key: encodeURIComponent(key), custom, upstreamUpload });
     await this.call((up) => up.put(this.uploadEntry(bucket, id), null, 0, { meta: stamped(entry, http), http: storedHttp(http) }));
@@ -337,7 +400,10 @@ export class ProxyLayout implements Layout {
       for (const m of page.objects) {
         scanned++;
         last = m.key.slice(dir.length);
-        const item = phase === 'i/' ? await this.sealedObject(bucket, unescapeKey(last.slice(0, last.lastIndexOf(' ')))) : await this.sealedUpload(bucket, last);
+        const item =
+          phase === 'i/'
+            ? await this.sealedObject(bucket, unescapeKey(last.slice(0, last.lastIndexOf(' '))))
+            : await this.sealedUpload(bucket, last);
         if (item) items.push(item);
       }
       if (!page.truncated) {
@@ -352,7 +418,9 @@ export class ProxyLayout implements Layout {
     const target = item.ref;
     const now = await this.call((up) => up.head(target));
     if (!now || now.etag !== item.version) return false;
-    const done = await this.call((up) => up.copy(target, target, { meta: withEnvelope(now.meta, env), http: now.http, ifMatch: item.version }));
+    const done = await this.call((up) =>
+      up.copy(target, target, { meta: withEnvelope(now.meta, env), http: now.http, ifMatch: item.version }),
+    );
     return !!done;
   }
 
@@ -421,7 +489,17 @@ export class ProxyLayout implements Layout {
         throw new LayoutError('UpstreamUnconfigured', `The credentials for upstream ${this.u.name} are not configured.`);
       }
       const u = this.u;
-      return new Upstream({ endpoint: u.endpoint, region: u.region, bucket: u.bucket, pathStyle: u.pathStyle, accessKeyId: s.slice(0, i), secretAccessKey: s.slice(i + 1) }, { fetch: this.fetcher });
+      return new Upstream(
+        {
+          endpoint: u.endpoint,
+          region: u.region,
+          bucket: u.bucket,
+          pathStyle: u.pathStyle,
+          accessKeyId: s.slice(0, i),
+          secretAccessKey: s.slice(i + 1),
+        },
+        { fetch: this.fetcher },
+      );
     });
     return this.client;
   }
@@ -442,7 +520,11 @@ export class ProxyLayout implements Layout {
     const data = meta[FIELDS.object.data];
     if (data === undefined) {
       // Put there by someone else: served as it is, reported unencrypted.
-      return storedRecord({ size: o.size, etag: o.etag, crc64: '', meta }, { kind: 'self' }, { http, uploaded: o.lastModified, storeEtag: o.etag });
+      return storedRecord(
+        { size: o.size, etag: o.etag, crc64: '', meta },
+        { kind: 'self' },
+        { http, uploaded: o.lastModified, storeEtag: o.etag },
+      );
     }
     const ce = FIELDS.object.contentEncoding;
     if (ce in meta) http.contentEncoding = meta[ce] || undefined;
@@ -464,7 +546,12 @@ export class ProxyLayout implements Layout {
    * visible sealed object always has one; once `op` lands the key's other entries
    * go, and if it fails or is refused (null), the new one does.
    */
-  private async reindexed<T>(bucket: string, key: string, next: { etag: string; delta: number } | undefined, op: () => Promise<T>): Promise<T> {
+  private async reindexed<T>(
+    bucket: string,
+    key: string,
+    next: { etag: string; delta: number } | undefined,
+    op: () => Promise<T>,
+  ): Promise<T> {
     const dir = this.hidden(bucket, 'i/');
     const old = (await this.all(`${dir}${escapeKey(key)} `)).map((o) => o.key);
     const entry = next && `${dir}${escapeKey(key)} ${next.etag}`;
@@ -485,7 +572,13 @@ export class ProxyLayout implements Layout {
   }
 
   /** Index entries for the keys of one listing page (ending at `last`), by key. */
-  private async indexed(bucket: string, prefix: string, delimiter: string | undefined, after: string | undefined, last: string): Promise<Map<string, Entry[]>> {
+  private async indexed(
+    bucket: string,
+    prefix: string,
+    delimiter: string | undefined,
+    after: string | undefined,
+    last: string,
+  ): Promise<Map<string, Entry[]>> {
     const dir = this.hidden(bucket, 'i/');
     // A delimiter that could occur inside an entry's " <etag>" tail would fold entries away: list those flat.
     const folding = delimiter && /[^0-9a-f -]/.test(delimiter) ? escapeKey(delimiter) : undefined;
@@ -505,7 +598,7 @@ export class ProxyLayout implements Layout {
       const lastPrefix = r.prefixes[r.prefixes.length - 1];
       const lastObject = r.objects[r.objects.length - 1]?.key;
       if (!r.truncated || end >= last || (!lastObject && !lastPrefix)) return out;
-      from = lastPrefix && (!lastObject || lastPrefix > lastObject) ? lastPrefix + '\u{10FFFF}' : lastObject;
+      from = lastPrefix && (!lastObject || lastPrefix > lastObject) ? `${lastPrefix}\u{10FFFF}` : lastObject;
     }
   }
 
@@ -544,7 +637,8 @@ export class ProxyLayout implements Layout {
   private async dropSidecar(bucket: string, old: UpstreamObject | null, keep?: string): Promise<void> {
     const data = old?.meta[FIELDS.object.data];
     const location = data ? decodeLocation(data) : undefined;
-    if (location?.kind === 'multipart' && location.upload !== keep) await this.call((up) => up.delete([this.manifestEntry(bucket, location.upload)]));
+    if (location?.kind === 'multipart' && location.upload !== keep)
+      await this.call((up) => up.delete([this.manifestEntry(bucket, location.upload)]));
   }
 
   private async forget(bucket: string, id: string, parts: PartInfo[]): Promise<void> {
@@ -595,7 +689,14 @@ function toUpload(id: string, o: UpstreamObject): UploadInfo {
   const { key, custom, upstreamUpload } = decodeUploadEntry(stored);
   const http = { ...o.http };
   if (ce !== undefined) http.contentEncoding = ce || undefined;
-  return { id, key: decodeURIComponent(key), custom, http, initiated: o.lastModified, ...(upstreamUpload === undefined ? {} : { upstreamUpload }) };
+  return {
+    id,
+    key: decodeURIComponent(key),
+    custom,
+    http,
+    initiated: o.lastModified,
+    ...(upstreamUpload === undefined ? {} : { upstreamUpload }),
+  };
 }
 
 /**

@@ -30,7 +30,7 @@ export const stateKey = (name: string): string => `${STATE_ROOT}${name}`;
  * store etag (conditional swaps rely on it), then the manifest of a multipart object.
  */
 export function recordBody(manifest: Uint8Array = new Uint8Array(0)): Uint8Array {
-  const nonce = new TextEncoder().encode(crypto.randomUUID().replace(/-/g, '') + '\n');
+  const nonce = new TextEncoder().encode(`${crypto.randomUUID().replace(/-/g, '')}\n`);
   const out = new Uint8Array(nonce.length + manifest.length);
   out.set(nonce);
   out.set(manifest, nonce.length);

@@ -19,16 +19,52 @@
 import { IntegrityError } from '../../sse';
 import type { Envelope } from '../../sse/types';
 import type { PutMeta, Store, StoredObject } from '../../store/types';
-import {
-  BUCKET_ROOT, bucketKey, dataKey, manifestBytes, OBJECT_ROOT, objectKey, objectPrefix, partKey, partPrefix, recordBody, stateKey, UPLOAD_ROOT, uploadKey, uploadPrefix,
-} from './entries';
-import {
-  claimOf, dataEntryTags, decodeLocation, decodeManifest, decodeObjectRecord, decodeStateEntry, decodeUploadEntry, encodeBucketSettings, encodeLocation,
-  encodeObjectRecord, encodePartRecord, encodeStateEntry, encodeTombstone, encodeUploadEntry, envelopeOf, FIELDS, partEntryOf,
-  storedRecord, tombstoneOf, withClaim, withEnvelope, withoutClaim, type ObjectLocation, type ObjectPart, type ObjectRecord, type PartFields,
-} from '../record';
 import { LayoutError } from '../errors';
+import {
+  claimOf,
+  dataEntryTags,
+  decodeLocation,
+  decodeManifest,
+  decodeObjectRecord,
+  decodeStateEntry,
+  decodeUploadEntry,
+  encodeBucketSettings,
+  encodeLocation,
+  encodeObjectRecord,
+  encodePartRecord,
+  encodeStateEntry,
+  encodeTombstone,
+  encodeUploadEntry,
+  envelopeOf,
+  FIELDS,
+  type ObjectLocation,
+  type ObjectPart,
+  type ObjectRecord,
+  type PartFields,
+  partEntryOf,
+  storedRecord,
+  tombstoneOf,
+  withClaim,
+  withEnvelope,
+  withoutClaim,
+} from '../record';
 import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from '../types';
+import {
+  BUCKET_ROOT,
+  bucketKey,
+  dataKey,
+  manifestBytes,
+  OBJECT_ROOT,
+  objectKey,
+  objectPrefix,
+  partKey,
+  partPrefix,
+  recordBody,
+  stateKey,
+  UPLOAD_ROOT,
+  uploadKey,
+  uploadPrefix,
+} from './entries';
 
 /** Conflicting swaps of one entry before the client is told to retry (409 OperationAborted). */
 const MAX_TRIES = 10;
@@ -63,7 +99,8 @@ export class R2Layout implements Layout {
 
   async buckets(): Promise<BucketInfo[]> {
     const out: BucketInfo[] = [];
-    for await (const o of this.each(BUCKET_ROOT)) out.push({ name: o.key.slice(BUCKET_ROOT.length), created: o.uploaded, custom: o.custom });
+    for await (const o of this.each(BUCKET_ROOT))
+      out.push({ name: o.key.slice(BUCKET_ROOT.length), created: o.uploaded, custom: o.custom });
     return out;
   }
 
@@ -75,7 +112,10 @@ export class R2Layout implements Layout {
 
   async deleteBucket(name: string): Promise<boolean> {
     // Uploads in progress count (S3 answers BucketNotEmpty): a bucket made again under the name must not inherit them.
-    const [objects, uploads] = await Promise.all([this.store.list({ prefix: objectPrefix(name), limit: 1 }), this.store.list({ prefix: uploadPrefix(name), limit: 1 })]);
+    const [objects, uploads] = await Promise.all([
+      this.store.list({ prefix: objectPrefix(name), limit: 1 }),
+      this.store.list({ prefix: uploadPrefix(name), limit: 1 }),
+    ]);
     if (objects.objects.length || uploads.objects.length) return false;
     await this.store.delete([bucketKey(name)]);
     return true;
@@ -87,7 +127,8 @@ export class R2Layout implements Layout {
 
   checkKey(bucket: string, key: string): void {
     // The record entry o/<bucket>/<key> is the longest store key an object needs.
-    if (utf8Length(objectKey(bucket, key)) > R2_KEY_BYTES) throw new LayoutError('KeyTooLong', undefined, { maxBytes: String(R2_KEY_BYTES - utf8Length(objectKey(bucket, ''))) });
+    if (utf8Length(objectKey(bucket, key)) > R2_KEY_BYTES)
+      throw new LayoutError('KeyTooLong', undefined, { maxBytes: String(R2_KEY_BYTES - utf8Length(objectKey(bucket, ''))) });
   }
 
   async head(bucket: string, key: string): Promise<ObjectRecord | null> {
@@ -95,14 +136,25 @@ export class R2Layout implements Layout {
     return o && decodeObjectRecord(o);
   }
 
-  async write(bucket: string, key: string, body: Body, finish: () => Promise<RecordFields>, opts: { http: ObjectRecord['http']; ifRecord?: string }): Promise<ObjectRecord | null> {
+  async write(
+    bucket: string,
+    key: string,
+    body: Body,
+    finish: () => Promise<RecordFields>,
+    opts: { http: ObjectRecord['http']; ifRecord?: string },
+  ): Promise<ObjectRecord | null> {
     const location: ObjectLocation = { kind: 'entry', id: crypto.randomUUID() };
     await this.store.put(dataKey(location.id), body.stream, body.length, { custom: dataEntryTags(bucket, key) });
     let stored: StoredObject | null = null;
     try {
       const fields = await finish();
       const rb = recordBody();
-      stored = await this.commit(objectKey(bucket, key), rb, { custom: encodeObjectRecord({ ...fields, location }), http: opts.http }, opts.ifRecord);
+      stored = await this.commit(
+        objectKey(bucket, key),
+        rb,
+        { custom: encodeObjectRecord({ ...fields, location }), http: opts.http },
+        opts.ifRecord,
+      );
       return stored && storedRecord(fields, location, { http: opts.http, uploaded: stored.uploaded, storeEtag: stored.etag });
     } finally {
       // Refused, lost every retry, or failed: nothing references the new data.
@@ -136,7 +188,14 @@ export class R2Layout implements Layout {
     throw conflict();
   }
 
-  async read(bucket: string, key: string, rec: ObjectRecord, range: { offset: number; length: number } | undefined, part?: { parts: ObjectPart[]; index: number }, storedLength?: number) {
+  async read(
+    _bucket: string,
+    _key: string,
+    rec: ObjectRecord,
+    range: { offset: number; length: number } | undefined,
+    part?: { parts: ObjectPart[]; index: number },
+    storedLength?: number,
+  ) {
     const id = part ? partEntryOf(part.parts[part.index]) : rec.location.kind === 'entry' ? rec.location.id : undefined;
     // Data kept anywhere else is not in this store.
     if (id === undefined) return null;
@@ -145,7 +204,7 @@ export class R2Layout implements Layout {
       await got.body.cancel();
       throw new IntegrityError(`the data entry holds ${got.object.size} bytes, the record says ${storedLength}`);
     }
-    return got && got.body;
+    return got ? got.body : null;
   }
 
   async manifest(bucket: string, key: string): Promise<Uint8Array | null> {
@@ -153,19 +212,31 @@ export class R2Layout implements Layout {
     return got && manifestBytes(new Uint8Array(await new Response(got.body).arrayBuffer()));
   }
 
-  async list(bucket: string, o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number }): Promise<Listing> {
+  async list(
+    bucket: string,
+    o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number },
+  ): Promise<Listing> {
     const base = objectPrefix(bucket);
-    const r = await this.store.list({ prefix: base + o.prefix, delimiter: o.delimiter, startAfter: o.startAfter && base + o.startAfter, cursor: o.cursor, limit: o.limit, withMeta: true });
-    const objects = r.objects.filter((s) => tombstoneOf(s.custom) === undefined).map((s) => {
-      // A damaged record is still listed (listings show every object); reading it is what fails.
-      let rec: ObjectRecord | null = null;
-      try {
-        rec = decodeObjectRecord(s);
-      } catch {
-        /* listed with what the store says */
-      }
-      return { key: s.key.slice(base.length), size: rec?.size ?? 0, etag: rec?.etag ?? '', uploaded: s.uploaded };
+    const r = await this.store.list({
+      prefix: base + o.prefix,
+      delimiter: o.delimiter,
+      startAfter: o.startAfter && base + o.startAfter,
+      cursor: o.cursor,
+      limit: o.limit,
+      withMeta: true,
     });
+    const objects = r.objects
+      .filter((s) => tombstoneOf(s.custom) === undefined)
+      .map((s) => {
+        // A damaged record is still listed (listings show every object); reading it is what fails.
+        let rec: ObjectRecord | null = null;
+        try {
+          rec = decodeObjectRecord(s);
+        } catch {
+          /* listed with what the store says */
+        }
+        return { key: s.key.slice(base.length), size: rec?.size ?? 0, etag: rec?.etag ?? '', uploaded: s.uploaded };
+      });
     return { objects, prefixes: r.prefixes.map((p) => p.slice(base.length)), truncated: r.truncated, cursor: r.cursor };
   }
 
@@ -203,9 +274,10 @@ export class R2Layout implements Layout {
     await this.settlePart(bucket, up, n, data, replaced);
   }
 
-  async parts(bucket: string, id: string): Promise<PartInfo[]> {
+  async parts(_bucket: string, id: string): Promise<PartInfo[]> {
     const out: PartInfo[] = [];
-    for await (const o of this.each(partPrefix(id), true)) out.push({ n: Number(o.key.slice(o.key.lastIndexOf('/') + 1)), custom: o.custom, uploaded: o.uploaded });
+    for await (const o of this.each(partPrefix(id), true))
+      out.push({ n: Number(o.key.slice(o.key.lastIndexOf('/') + 1)), custom: o.custom, uploaded: o.uploaded });
     return out;
   }
 
@@ -226,7 +298,12 @@ export class R2Layout implements Layout {
     }
     // The object is visible; now tidy up the upload's bookkeeping, its entry last (a waiting UploadPart watches it).
     const used = new Set(done.manifest.parts.map(partEntryOf));
-    await this.store.delete(parts.map(partEntry).filter((id): id is string => !!id && !used.has(id)).map(dataKey));
+    await this.store.delete(
+      parts
+        .map(partEntry)
+        .filter((id): id is string => !!id && !used.has(id))
+        .map(dataKey),
+    );
     await this.store.delete(parts.map((p) => partKey(up.id, p.n)));
     await this.store.delete([uploadKey(bucket, up.id)]);
     return storedRecord(done.fields, location, { http: up.http, uploaded: stored!.uploaded, storeEtag: stored!.etag });
@@ -236,14 +313,20 @@ export class R2Layout implements Layout {
     await this.claim(bucket, up.id, 'aborting');
     // Listed after the claim: a part that lands later finds the upload claimed or gone and drops itself.
     const parts = await this.parts(bucket, up.id);
-    await this.store.delete(parts.map(partEntry).filter((id): id is string => !!id).map(dataKey));
+    await this.store.delete(
+      parts
+        .map(partEntry)
+        .filter((id): id is string => !!id)
+        .map(dataKey),
+    );
     await this.store.delete(parts.map((p) => partKey(up.id, p.n)));
     await this.store.delete([uploadKey(bucket, up.id)]);
   }
 
   async uploads(bucket: string): Promise<UploadInfo[]> {
     const out: UploadInfo[] = [];
-    for await (const o of this.each(uploadPrefix(bucket), true)) if (!claimOf(o.custom)) out.push(toUpload(o.key.slice(o.key.lastIndexOf('/') + 1), o));
+    for await (const o of this.each(uploadPrefix(bucket), true))
+      if (!claimOf(o.custom)) out.push(toUpload(o.key.slice(o.key.lastIndexOf('/') + 1), o));
     return out;
   }
 
@@ -254,7 +337,12 @@ export class R2Layout implements Layout {
     while (scanned < limit) {
       const phase = SEALED_PHASES.find((p) => !cursor || cursor.startsWith(p) || cursor < p);
       if (!phase) return { items };
-      const page = await this.store.list({ prefix: phase, startAfter: cursor?.startsWith(phase) ? cursor : undefined, limit: Math.min(1000, limit - scanned), withMeta: true });
+      const page = await this.store.list({
+        prefix: phase,
+        startAfter: cursor?.startsWith(phase) ? cursor : undefined,
+        limit: Math.min(1000, limit - scanned),
+        withMeta: true,
+      });
       for (const o of page.objects) {
         scanned++;
         cursor = o.key;
@@ -299,7 +387,11 @@ export class R2Layout implements Layout {
    * Rewrites a record entry (an object's or an upload's) if its store etag is still
    * `ifEtag`. A fresh record body, same manifest, gives it a new store etag.
    */
-  private async replace(storeKey: string, ifEtag: string, next: (o: StoredObject) => { custom: Record<string, string>; http: ObjectRecord['http'] }): Promise<StoredObject | null> {
+  private async replace(
+    storeKey: string,
+    ifEtag: string,
+    next: (o: StoredObject) => { custom: Record<string, string>; http: ObjectRecord['http'] },
+  ): Promise<StoredObject | null> {
     const current = await this.store.get(storeKey);
     if (!current || current.object.etag !== ifEtag) {
       await current?.body.cancel();
@@ -333,12 +425,19 @@ export class R2Layout implements Layout {
    */
   private async commit(storeKey: string, body: Uint8Array, meta: PutMeta, ifRecord?: string): Promise<StoredObject | null> {
     // Once the new entry is in, the write has happened: a failure to drop what it replaced only leaks.
-    const drop = (replaced: string[]) => this.store.delete(replaced).catch((e) => console.error(JSON.stringify({ event: 'drop-failed', key: storeKey, error: String(e) })));
+    const drop = (replaced: string[]) =>
+      this.store.delete(replaced).catch((e) => console.error(JSON.stringify({ event: 'drop-failed', key: storeKey, error: String(e) })));
     return this.swapIn(storeKey, body, meta, drop, ifRecord);
   }
 
   /** The swap loop of `commit`; `after` gets the data entries the replaced entry referenced. */
-  private async swapIn(storeKey: string, body: Uint8Array, meta: PutMeta, after: (replaced: string[]) => Promise<void>, ifRecord?: string): Promise<StoredObject | null> {
+  private async swapIn(
+    storeKey: string,
+    body: Uint8Array,
+    meta: PutMeta,
+    after: (replaced: string[]) => Promise<void>,
+    ifRecord?: string,
+  ): Promise<StoredObject | null> {
     for (let i = 0; i < MAX_TRIES; i++) {
       const cur = await this.current(storeKey);
       if (ifRecord !== undefined && cur?.etag !== ifRecord) return null;
@@ -417,7 +516,8 @@ export class R2Layout implements Layout {
     if (got) {
       const bytes = new Uint8Array(await new Response(got.body).arrayBuffer());
       const mine = encodeLocation({ kind: 'multipart', upload: up.id });
-      if (got.object.custom[FIELDS.object.data] === mine || tombstoneOf(got.object.custom) === mine) used = await this.dataKeysOf(mine, bytes);
+      if (got.object.custom[FIELDS.object.data] === mine || tombstoneOf(got.object.custom) === mine)
+        used = await this.dataKeysOf(mine, bytes);
     }
     await this.store.delete([...replaced, dataKey(data)].filter((k) => !used.includes(k)));
     await this.store.delete([partKey(up.id, n)]);

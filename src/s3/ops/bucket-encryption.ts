@@ -2,17 +2,20 @@
 // COS form (SSEAlgorithm AES256|KMS) and the S3 form (AES256|aws:kms, with
 // BucketKeyEnabled and BlockedEncryptionTypes). Kept on the bucket's record.
 
-import { layoutOf, type Ctx } from '../context';
-import { bucketEncryption, withBucketEncryption, type BucketEncryption } from '../write-mode';
+import { parseKeyRef } from '../../kms/ids';
+import { type Ctx, layoutOf } from '../context';
 import { MAX_CONFIG_BODY, requireBucket, wholeBody } from '../objects';
 import { S3Error } from '../protocol/errors';
-import { parseKeyRef } from '../../kms/ids';
 import { list, parseXml, text, xmlDocument, xmlResponse } from '../protocol/xml';
+import { type BucketEncryption, bucketEncryption, withBucketEncryption } from '../write-mode';
 
 const notFound = (ctx: Ctx) =>
   ctx.dialect === 'cos'
     ? new S3Error('NoSuchEncryptionConfiguration', 'The server side encryption configuration was not found.', { status: 404 })
-    : new S3Error('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found', { status: 404, fields: { BucketName: ctx.bucket } });
+    : new S3Error('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found', {
+        status: 404,
+        fields: { BucketName: ctx.bucket },
+      });
 
 export async function getBucketEncryption(ctx: Ctx): Promise<Response> {
   const cfg = bucketEncryption((await requireBucket(ctx)).custom);
@@ -36,12 +39,25 @@ export async function putBucketEncryption(ctx: Ctx): Promise<Response> {
   let mode: BucketEncryption['mode'];
   if (alg === 'AES256') mode = 'cos';
   else if (alg === 'KMS' || alg === 'aws:kms' || alg === 'aws:kms:dsse') mode = 'kms';
-  else throw new S3Error(alg === undefined ? 'MalformedXML' : 'InvalidArgument', alg === undefined ? undefined : 'The encryption method specified is not supported', { fields: alg === undefined ? {} : { ArgumentName: 'SSEAlgorithm' } });
+  else
+    throw new S3Error(
+      alg === undefined ? 'MalformedXML' : 'InvalidArgument',
+      alg === undefined ? undefined : 'The encryption method specified is not supported',
+      { fields: alg === undefined ? {} : { ArgumentName: 'SSEAlgorithm' } },
+    );
   const kmsKeyId = text(apply, 'KMSMasterKeyID') || undefined;
-  if (kmsKeyId && mode !== 'kms') throw new S3Error('InvalidArgument', 'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms', { fields: { ArgumentName: 'ApplyServerSideEncryptionByDefault' } });
-  if (kmsKeyId && !parseKeyRef(kmsKeyId)) throw new S3Error('InvalidArgument', 'KMSMasterKeyID must be a key id, key ARN, alias name or alias ARN.', { fields: { ArgumentName: 'KMSMasterKeyID' } });
+  if (kmsKeyId && mode !== 'kms')
+    throw new S3Error('InvalidArgument', 'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms', {
+      fields: { ArgumentName: 'ApplyServerSideEncryptionByDefault' },
+    });
+  if (kmsKeyId && !parseKeyRef(kmsKeyId))
+    throw new S3Error('InvalidArgument', 'KMSMasterKeyID must be a key id, key ARN, alias name or alias ARN.', {
+      fields: { ArgumentName: 'KMSMasterKeyID' },
+    });
   const blocked = list(list(rules[0], 'BlockedEncryptionTypes')[0], 'EncryptionType').map(String);
-  for (const b of blocked) if (b !== 'SSE-C' && b !== 'NONE') throw new S3Error('InvalidArgument', `Unknown encryption type ${b}`, { fields: { ArgumentName: 'EncryptionType' } });
+  for (const b of blocked)
+    if (b !== 'SSE-C' && b !== 'NONE')
+      throw new S3Error('InvalidArgument', `Unknown encryption type ${b}`, { fields: { ArgumentName: 'EncryptionType' } });
   const cfg: BucketEncryption = { mode, kmsKeyId, bucketKeyEnabled: text(rules[0], 'BucketKeyEnabled') === 'true', blocked };
   await layoutOf(ctx).setBucketCustom(ctx.bucket, withBucketEncryption(rec.custom, cfg));
   return new Response(null, { status: 200 });

@@ -1,8 +1,8 @@
 // ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
 
-import { layoutOf, type Ctx } from '../context';
-import { S3Error } from '../protocol/errors';
+import { type Ctx, layoutOf } from '../context';
 import { MAX_CONFIG_BODY, requireBucket, wholeBody } from '../objects';
+import { S3Error } from '../protocol/errors';
 import { parseXml, xmlDocument, xmlResponse } from '../protocol/xml';
 
 /** S3 bucket naming rules (which COS names, "name-appid", also satisfy). */
@@ -32,7 +32,8 @@ export async function createBucket(ctx: Ctx): Promise<Response> {
   if (!validBucketName(ctx.bucket)) throw new S3Error('InvalidBucketName', undefined, { fields: { BucketName: ctx.bucket } });
   const body = await wholeBody(ctx, MAX_CONFIG_BODY);
   if (body.trim()) parseXml(body, 'CreateBucketConfiguration');
-  if (!(await layoutOf(ctx).createBucket(ctx.bucket, ctx.auth.accessKeyId))) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { fields: { BucketName: ctx.bucket } });
+  if (!(await layoutOf(ctx).createBucket(ctx.bucket, ctx.auth.accessKeyId)))
+    throw new S3Error('BucketAlreadyOwnedByYou', undefined, { fields: { BucketName: ctx.bucket } });
   return new Response(null, { status: 200, headers: { location: `/${ctx.bucket}` } });
 }
 
@@ -43,12 +44,15 @@ export async function headBucket(ctx: Ctx): Promise<Response> {
 
 export async function deleteBucket(ctx: Ctx): Promise<Response> {
   await requireBucket(ctx);
-  if (!(await layoutOf(ctx).deleteBucket(ctx.bucket))) throw new S3Error('BucketNotEmpty', undefined, { fields: { BucketName: ctx.bucket } });
+  if (!(await layoutOf(ctx).deleteBucket(ctx.bucket)))
+    throw new S3Error('BucketNotEmpty', undefined, { fields: { BucketName: ctx.bucket } });
   return new Response(null, { status: 204 });
 }
 
 export async function bucketLocation(ctx: Ctx): Promise<Response> {
   await requireBucket(ctx);
   const region = ctx.config.region === 'us-east-1' ? '' : ctx.config.region;
-  return xmlResponse(`<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region}</LocationConstraint>`);
+  return xmlResponse(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region}</LocationConstraint>`,
+  );
 }

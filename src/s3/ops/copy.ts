@@ -5,22 +5,23 @@
 // wrapped (SSE-COS <-> SSE-KMS, SSE-C key A -> key B) re-wraps the data key and
 // rewrites the record; everything else re-encrypts through the normal write path.
 
-import { layoutOf, type Ctx } from '../context';
-import { userMetadata } from '../protocol/dialect';
-import { S3Error } from '../protocol/errors';
+import { checkRecordBudget, type ObjectRecord } from '../../layout/record';
+import { etagFor } from '../../sse';
+import { type Ctx, layoutOf } from '../context';
 import { copySource } from '../copy-source';
 import { conflict, httpMetaFrom, writeObject } from '../objects';
-import { writeMode } from '../write-mode';
-import { checkRecordBudget, type ObjectRecord } from '../../layout/record';
+import { userMetadata } from '../protocol/dialect';
+import { S3Error } from '../protocol/errors';
 import { requestSse, setSseHeaders } from '../protocol/sse-headers';
 import { xmlDocument, xmlResponse } from '../protocol/xml';
-import { etagFor } from '../../sse';
+import { writeMode } from '../write-mode';
 
 export async function copyObject(ctx: Ctx): Promise<Response> {
   const src = await copySource(ctx);
   const h = ctx.req.headers;
   const directive = (h.get('x-amz-metadata-directive') ?? h.get('x-cos-metadata-directive') ?? 'COPY').toUpperCase();
-  if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { fields: { ArgumentName: 'x-amz-metadata-directive' } });
+  if (directive !== 'COPY' && directive !== 'REPLACE')
+    throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { fields: { ArgumentName: 'x-amz-metadata-directive' } });
   const sse = await requestSse(ctx, 'write');
   const mode = await writeMode(ctx, sse);
   const meta = directive === 'REPLACE' ? userMetadata(h) : src.rec.meta;
@@ -29,7 +30,10 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
   const self = src.bucket === ctx.bucket && src.key === ctx.key;
   const explicitSse = sse.mode !== undefined;
   if (self && directive === 'COPY' && !explicitSse) {
-    throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+    throw new S3Error(
+      'InvalidRequest',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
   }
 
   let rec: ObjectRecord;
@@ -46,7 +50,17 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
     rec = swapped;
   } else {
     const body = await src.reader.read(0, src.rec.size - 1);
-    rec = await writeObject(ctx, { bucket: ctx.bucket, key: ctx.key, body, length: src.rec.size, mode, sse, meta, http, ifRecord: self ? src.rec.storeEtag : undefined });
+    rec = await writeObject(ctx, {
+      bucket: ctx.bucket,
+      key: ctx.key,
+      body,
+      length: src.rec.size,
+      mode,
+      sse,
+      meta,
+      http,
+      ifRecord: self ? src.rec.storeEtag : undefined,
+    });
   }
   const res = xmlResponse(xmlDocument('CopyObjectResult', { ETag: `"${rec.etag}"`, LastModified: rec.uploaded.toISOString() }));
   setSseHeaders(res.headers, ctx.dialect, rec.envelope, sse);

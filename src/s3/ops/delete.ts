@@ -1,8 +1,8 @@
 // DeleteObject and DeleteObjects.
 
-import { layoutOf, type Ctx } from '../context';
-import { S3Error, toS3Error } from '../protocol/errors';
+import { type Ctx, layoutOf } from '../context';
 import { checkKey, MAX_LIST_BODY, requireBucket, wholeBody } from '../objects';
+import { S3Error, toS3Error } from '../protocol/errors';
 import { list, parseXml, text, xmlDocument, xmlResponse } from '../protocol/xml';
 
 export async function deleteOne(ctx: Ctx): Promise<Response> {
@@ -32,7 +32,16 @@ export async function deleteMany(ctx: Ctx): Promise<Response> {
     } catch (e) {
       // Per-key errors are S3's own codes and words; anything else is logged, never echoed.
       const refusal = toS3Error(e);
-      if (!refusal) console.error(JSON.stringify({ event: 'delete-failure', requestId: ctx.requestId, bucket: ctx.bucket, key, error: String(e instanceof Error ? e.message : e) }));
+      if (!refusal)
+        console.error(
+          JSON.stringify({
+            event: 'delete-failure',
+            requestId: ctx.requestId,
+            bucket: ctx.bucket,
+            key,
+            error: String(e instanceof Error ? e.message : e),
+          }),
+        );
       const s3e = refusal ?? new S3Error('InternalError');
       errors.push({ Key: key, Code: s3e.code, Message: s3e.message });
     }

@@ -1,14 +1,14 @@
 // GetObject and HeadObject.
 
+import { isMultipart, type ObjectRecord } from '../../layout/record';
+import type { SseRequest } from '../../sse';
 import type { Ctx } from '../context';
+import { integrityFailure, loadRecord, type ObjectReader, openObject } from '../objects';
+import { checkConditions } from '../protocol/conditions';
 import { hdr } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
-import { integrityFailure, loadRecord, openObject } from '../objects';
-import { checkConditions } from '../protocol/conditions';
 import { parseRange } from '../protocol/range';
-import { isMultipart, type ObjectRecord } from '../../layout/record';
 import { requestSse, requireCustomerKeyFit, setSseHeaders } from '../protocol/sse-headers';
-import type { SseRequest } from '../../sse';
 
 const OVERRIDES: [string, string][] = [
   ['response-content-type', 'content-type'],
@@ -32,7 +32,7 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
     if (v !== null) headers.set(h, v);
   }
 
-  let reader;
+  let reader: ObjectReader;
   try {
     reader = await openObject(ctx, ctx.bucket, ctx.key, rec, sse);
   } catch (e) {
@@ -43,12 +43,16 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
   const partNumber = ctx.url.searchParams.get('partNumber');
   if (partNumber !== null) {
     const n = Number(partNumber);
-    if (!/^\d+$/.test(partNumber) || n < 1 || n > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { fields: { ArgumentName: 'partNumber' } });
+    if (!/^\d+$/.test(partNumber) || n < 1 || n > 10000)
+      throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', {
+        fields: { ArgumentName: 'partNumber' },
+      });
     const part = await reader.part(n).catch((e) => Promise.reject(integrityFailure(ctx, e)));
     if (part) {
       headers.set('x-amz-mp-parts-count', String(part.count));
       range = { start: part.start, end: part.end };
-    } else if (n !== 1 || isMultipart(rec)) throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', { status: 416 });
+    } else if (n !== 1 || isMultipart(rec))
+      throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', { status: 416 });
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? rec.size - 1;
@@ -94,7 +98,12 @@ export function objectHeaders(ctx: Ctx, rec: ObjectRecord, sse: SseRequest): Hea
 }
 
 function preconditions(h: Headers, rec: ObjectRecord): Response | null {
-  const c = { ifMatch: h.get('if-match'), ifNoneMatch: h.get('if-none-match'), ifModifiedSince: h.get('if-modified-since'), ifUnmodifiedSince: h.get('if-unmodified-since') };
+  const c = {
+    ifMatch: h.get('if-match'),
+    ifNoneMatch: h.get('if-none-match'),
+    ifModifiedSince: h.get('if-modified-since'),
+    ifUnmodifiedSince: h.get('if-unmodified-since'),
+  };
   if (!checkConditions(rec, c)) return null;
   return new Response(null, { status: 304, headers: { etag: `"${rec.etag}"`, 'last-modified': rec.uploaded.toUTCString() } });
 }
@@ -107,7 +116,11 @@ function preconditions(h: Headers, rec: ObjectRecord): Response | null {
  * reader and one writer carry every chunk: no stream layer in between (each hop
  * per chunk costs workerd CPU), and no lock handed over with a write in flight.
  */
-async function primed(src: ReadableStream<Uint8Array>, length: number, onError: (e: unknown) => unknown): Promise<ReadableStream<Uint8Array> | null> {
+async function primed(
+  src: ReadableStream<Uint8Array>,
+  length: number,
+  onError: (e: unknown) => unknown,
+): Promise<ReadableStream<Uint8Array> | null> {
   const reader = src.getReader();
   const first = await reader.read();
   if (!length) {
@@ -121,7 +134,13 @@ async function primed(src: ReadableStream<Uint8Array>, length: number, onError: 
     try {
       for (; !r.done; r = await reader.read()) {
         // A write fails only when the client has gone: nothing to report, just stop reading.
-        if (!(await writer.write(r.value).then(() => true, () => false))) return void (await reader.cancel().catch(() => {}));
+        if (
+          !(await writer.write(r.value).then(
+            () => true,
+            () => false,
+          ))
+        )
+          return void (await reader.cancel().catch(() => {}));
       }
       await writer.close();
     } catch (e) {

@@ -1,11 +1,11 @@
 // ListObjects (V1) and ListObjectsV2.
 
 import { fromB64url, toB64url, utf8 } from '../../crypto/bytes';
-import { layoutOf, type Ctx } from '../context';
 import type { Listed } from '../../layout/types';
-import { S3Error } from '../protocol/errors';
+import { type Ctx, layoutOf } from '../context';
 import { requireBucket } from '../objects';
-import { xmlDocument, type Node, xmlResponse } from '../protocol/xml';
+import { S3Error } from '../protocol/errors';
+import { type Node, xmlDocument, xmlResponse } from '../protocol/xml';
 
 type Entry = { key: string; object?: Listed };
 
@@ -15,9 +15,13 @@ export async function listObjects(ctx: Ctx): Promise<Response> {
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') || undefined;
   const encoding = q.get('encoding-type');
-  if (encoding !== null && encoding !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { fields: { ArgumentName: 'encoding-type' } });
+  if (encoding !== null && encoding !== 'url')
+    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { fields: { ArgumentName: 'encoding-type' } });
   const mk = q.get('max-keys') ?? '1000';
-  if (!/^\d+$/.test(mk)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { fields: { ArgumentName: 'max-keys' } });
+  if (!/^\d+$/.test(mk))
+    throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', {
+      fields: { ArgumentName: 'max-keys' },
+    });
   const maxKeys = Math.min(Number(mk), 1000);
   const token = q.get('continuation-token');
   let after = v2 ? (q.get('start-after') ?? '') : (q.get('marker') ?? '');
@@ -25,7 +29,9 @@ export async function listObjects(ctx: Ctx): Promise<Response> {
     try {
       after = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(fromB64url(token));
     } catch {
-      throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { fields: { ArgumentName: 'continuation-token' } });
+      throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', {
+        fields: { ArgumentName: 'continuation-token' },
+      });
     }
   }
   await requireBucket(ctx);
@@ -34,14 +40,16 @@ export async function listObjects(ctx: Ctx): Promise<Response> {
   const enc = (s: string) => (encoding ? encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+') : s);
   const owner = { ID: ctx.auth.accessKeyId, DisplayName: ctx.auth.accessKeyId };
   const withOwner = !v2 || q.get('fetch-owner') === 'true';
-  const contents = entries.filter((e) => e.object).map((e) => ({
-    Key: enc(e.key),
-    LastModified: e.object!.uploaded.toISOString(),
-    ETag: `"${e.object!.etag}"`,
-    Size: e.object!.size,
-    StorageClass: 'STANDARD',
-    Owner: withOwner ? owner : undefined,
-  }));
+  const contents = entries
+    .filter((e) => e.object)
+    .map((e) => ({
+      Key: enc(e.key),
+      LastModified: e.object!.uploaded.toISOString(),
+      ETag: `"${e.object!.etag}"`,
+      Size: e.object!.size,
+      StorageClass: 'STANDARD',
+      Owner: withOwner ? owner : undefined,
+    }));
   const prefixes = entries.filter((e) => !e.object).map((e) => ({ Prefix: enc(e.key) }));
   const last = entries[entries.length - 1]?.key;
   const common: { [k: string]: Node } = { Name: ctx.bucket, Prefix: enc(prefix) };

@@ -5,23 +5,32 @@
 // of parts (the manifest); the layout decides where parts and manifest are kept.
 
 import { fromHex, toB64url, toHex } from '../../crypto/bytes';
-import type { Envelope } from '../../sse/types';
-import { layoutOf, type Ctx } from '../context';
+import {
+  checkCompletionBudget,
+  checkRecordBudget,
+  decodePartRecord,
+  decodeUploadCustom,
+  encodeManifest,
+  encodeUploadCustom,
+  manifestPart,
+  type ObjectManifest,
+  type ObjectPart,
+  type PartFields,
+  type PartRecord,
+} from '../../layout/record';
 import type { PartInfo, UploadInfo } from '../../layout/types';
+import { etagFor, LengthError } from '../../sse';
+import type { Envelope } from '../../sse/types';
+import { type Ctx, layoutOf } from '../context';
+import { copySource } from '../copy-source';
+import { declaredLength, httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, requestBody, requireBucket, wholeBody } from '../objects';
+import { crc64EcmaCombine } from '../payload/checksum';
+import { hashTap } from '../payload/hashing';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
-import { hashTap } from '../payload/hashing';
-import { crc64EcmaCombine } from '../payload/checksum';
-import { httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, declaredLength, requestBody, requireBucket, wholeBody } from '../objects';
-import { writeMode } from '../write-mode';
-import { copySource } from '../copy-source';
-import {
-  checkCompletionBudget, checkRecordBudget, decodePartRecord, decodeUploadCustom, encodeManifest, encodeUploadCustom, manifestPart,
-  type ObjectManifest, type ObjectPart, type PartFields, type PartRecord,
-} from '../../layout/record';
 import { requestSse, requireCustomerKeyFit, setSseHeaders, wrongCustomerKey } from '../protocol/sse-headers';
 import { list, parseXml, text, xmlDocument, xmlResponse } from '../protocol/xml';
-import { etagFor, LengthError } from '../../sse';
+import { writeMode } from '../write-mode';
 
 // S3 wants parts of at least 5 MiB but the last; COS allows 1 MB (its SDKs slice at 1 MiB).
 const MIN_PART = { amz: 5 * 1024 * 1024, cos: 1024 * 1024 };
@@ -64,7 +73,8 @@ const PART_RANGE = 'Part number must be an integer between 1 and 10000, inclusiv
 function partNumber(ctx: Ctx): number {
   const v = ctx.url.searchParams.get('partNumber') ?? '';
   const n = Number(v);
-  if (!/^\d{1,5}$/.test(v) || n < 1 || n > 10000) throw new S3Error('InvalidArgument', PART_RANGE, { fields: { ArgumentName: 'partNumber', ArgumentValue: v } });
+  if (!/^\d{1,5}$/.test(v) || n < 1 || n > 10000)
+    throw new S3Error('InvalidArgument', PART_RANGE, { fields: { ArgumentName: 'partNumber', ArgumentValue: v } });
   return n;
 }
 
@@ -95,7 +105,9 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   }
   if (length > MAX_PART) throw new S3Error('EntityTooLarge');
   const obj = { bucket: ctx.bucket, key: ctx.key };
-  const sealed = up.envelope ? await ctx.sealer.sealPart(obj, up.envelope, sse, up.id, n, length).catch((e) => Promise.reject(wrongCustomerKey('upload-part', e))) : undefined;
+  const sealed = up.envelope
+    ? await ctx.sealer.sealPart(obj, up.envelope, sse, up.id, n, length).catch((e) => Promise.reject(wrongCustomerKey('upload-part', e)))
+    : undefined;
 
   const tap = hashTap();
   let stream = body.pipeThrough(tap.stream);
@@ -124,11 +136,16 @@ function copyRange(h: Headers, size: number): { start: number; end: number } {
   if (v === null) return { start: 0, end: size - 1 };
   const m = /^bytes=(\d+)-(\d+)$/.exec(v.trim());
   if (!m) {
-    throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', { fields: { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: v } });
+    throw new S3Error(
+      'InvalidArgument',
+      'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+      { fields: { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: v } },
+    );
   }
   const start = Number(m[1]);
   const end = Number(m[2]);
-  if (end < start || end >= size) throw new S3Error('InvalidRange', `Range specified is not valid for source object of size: ${size}`, { status: 416 });
+  if (end < start || end >= size)
+    throw new S3Error('InvalidRange', `Range specified is not valid for source object of size: ${size}`, { status: 416 });
   return { start, end };
 }
 
@@ -143,7 +160,8 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
   const asked = list(doc, 'Part').map((p) => ({ n: listedPartNumber(text(p, 'PartNumber')), etag: unquote(text(p, 'ETag') ?? '') }));
   if (!asked.length) throw new S3Error('MalformedXML');
   for (let i = 1; i < asked.length; i++) {
-    if (asked[i].n <= asked[i - 1].n) throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
+    if (asked[i].n <= asked[i - 1].n)
+      throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
   }
   // The layout claims the upload before it lists the parts (so no part can change under
   // the manifest), and releases the claim if building the manifest fails.
@@ -156,7 +174,11 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
       const info = byNumber.get(n);
       const r = info && decodePartRecord(info.custom);
       if (!r || r.etag !== etag) {
-        throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.', { fields: { PartNumber: String(n), ETag: etag } });
+        throw new S3Error(
+          'InvalidPart',
+          "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+          { fields: { PartNumber: String(n), ETag: etag } },
+        );
       }
       records.push(r);
       return manifestPart(n, r);
@@ -164,7 +186,9 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     const minPart = Math.max(MIN_PART[ctx.dialect], layoutOf(ctx).minPart ?? 0);
     const small = parts.slice(0, -1).find((p) => p.size < minPart);
     if (small) {
-      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { fields: { PartNumber: String(small.n), ProposedSize: String(small.size), MinSizeAllowed: String(minPart) } });
+      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
+        fields: { PartNumber: String(small.n), ProposedSize: String(small.size), MinSizeAllowed: String(minPart) },
+      });
     }
     const size = parts.reduce((a, p) => a + p.size, 0);
     // The whole object's CRC-64 from its parts' (COS SDKs check it after sliced uploads).
@@ -174,9 +198,15 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     const body = encodeManifest(manifest);
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
     const obj = { bucket: ctx.bucket, key: ctx.key };
-    envelope = up.envelope ? await ctx.sealer.completeUpload(obj, up.envelope, sse, up.id, size, digest).catch((e) => Promise.reject(wrongCustomerKey('complete', e))) : undefined;
+    envelope = up.envelope
+      ? await ctx.sealer
+          .completeUpload(obj, up.envelope, sse, up.id, size, digest)
+          .catch((e) => Promise.reject(wrongCustomerKey('complete', e)))
+      : undefined;
     const md5s = new Uint8Array(parts.length * 16);
-    parts.forEach((p, i) => md5s.set(fromHex(p.etag).subarray(0, 16), i * 16));
+    parts.forEach((p, i) => {
+      md5s.set(fromHex(p.etag).subarray(0, 16), i * 16);
+    });
     etag = etagFor(envelope, `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`, parts.length);
 
     const fields = { size, etag, crc64, manifest: toB64url(digest), envelope, meta: up.meta };
@@ -184,7 +214,14 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     return { manifest, manifestBody: body, fields };
   });
 
-  const res = xmlResponse(xmlDocument('CompleteMultipartUploadResult', { Location: `${ctx.url.origin}/${ctx.bucket}/${ctx.key}`, Bucket: ctx.bucket, Key: ctx.key, ETag: `"${etag}"` }));
+  const res = xmlResponse(
+    xmlDocument('CompleteMultipartUploadResult', {
+      Location: `${ctx.url.origin}/${ctx.bucket}/${ctx.key}`,
+      Bucket: ctx.bucket,
+      Key: ctx.key,
+      ETag: `"${etag}"`,
+    }),
+  );
   setSseHeaders(res.headers, ctx.dialect, envelope, sse);
   return res;
 }
@@ -202,7 +239,10 @@ export async function listParts(ctx: Ctx): Promise<Response> {
   const q = ctx.url.searchParams;
   const maxParts = Math.min(Number(q.get('max-parts') ?? 1000) || 1000, 1000);
   const markerText = q.get('part-number-marker') ?? '0';
-  if (!/^\d{1,5}$/.test(markerText)) throw new S3Error('InvalidArgument', 'part-number-marker must be a decimal integer.', { fields: { ArgumentName: 'part-number-marker', ArgumentValue: markerText } });
+  if (!/^\d{1,5}$/.test(markerText))
+    throw new S3Error('InvalidArgument', 'part-number-marker must be a decimal integer.', {
+      fields: { ArgumentName: 'part-number-marker', ArgumentValue: markerText },
+    });
   const marker = Number(markerText);
   const all = (await layoutOf(ctx).parts(ctx.bucket, up.id)).filter((r) => r.n > marker).sort((a, b) => a.n - b.n);
   const page = all.slice(0, maxParts);
@@ -266,7 +306,14 @@ export async function listUploads(ctx: Ctx): Promise<Response> {
       Delimiter: delimiter,
       MaxUploads: max,
       IsTruncated: truncated,
-      Upload: shown.map((u) => ({ Key: u.key, UploadId: u.id, Initiator: owner(ctx), Owner: owner(ctx), StorageClass: 'STANDARD', Initiated: u.initiated.toISOString() })),
+      Upload: shown.map((u) => ({
+        Key: u.key,
+        UploadId: u.id,
+        Initiator: owner(ctx),
+        Owner: owner(ctx),
+        StorageClass: 'STANDARD',
+        Initiated: u.initiated.toISOString(),
+      })),
       CommonPrefixes: [...prefixes].map((p) => ({ Prefix: p })),
     }),
   );

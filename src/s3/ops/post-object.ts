@@ -4,17 +4,24 @@
 // sends it here before the normal authenticate(). There is still no anonymous
 // access: a form without a valid signature is refused with 403.
 
-import { checkPolicyConditions, checkPolicyLength, decodePolicy, parsePolicy, verifyPolicySignature, type PolicyCondition } from '../../auth/post-policy';
-import type { SecretLookup } from '../../auth/types';
 import { uriEncode } from '../../auth/canonical';
+import {
+  checkPolicyConditions,
+  checkPolicyLength,
+  decodePolicy,
+  type PolicyCondition,
+  parsePolicy,
+  verifyPolicySignature,
+} from '../../auth/post-policy';
+import type { SecretLookup } from '../../auth/types';
 import type { Ctx } from '../context';
-import { userMetadata, type Dialect } from '../protocol/dialect';
-import { S3Error } from '../protocol/errors';
-import { readForm, type Form } from '../payload/form';
 import { checkKey, httpMetaFrom, MAX_OBJECT_SIZE, writeObject } from '../objects';
-import { writeMode } from '../write-mode';
-import { parseSse, setSseHeaders, type FieldGetter } from '../protocol/sse-headers';
+import { type Form, readForm } from '../payload/form';
+import { type Dialect, userMetadata } from '../protocol/dialect';
+import { S3Error } from '../protocol/errors';
+import { type FieldGetter, parseSse, setSseHeaders } from '../protocol/sse-headers';
 import { xmlDocument } from '../protocol/xml';
+import { writeMode } from '../write-mode';
 
 /** What a POST Object handler gets: a request context that is not yet authenticated. */
 export type PostCtx = Omit<Ctx, 'auth' | 'dialect'>;
@@ -32,14 +39,16 @@ function fieldMap(form: Form): Map<string, string> {
   const m = new Map<string, string>();
   for (const [name, value] of form.fields) {
     const k = name.toLowerCase();
-    if (m.has(k)) throw new S3Error('InvalidArgument', `The form field ${name} appears more than once.`, { fields: { ArgumentName: name } });
+    if (m.has(k))
+      throw new S3Error('InvalidArgument', `The form field ${name} appears more than once.`, { fields: { ArgumentName: name } });
     m.set(k, value);
   }
   return m;
 }
 
 function checkLength(conds: PolicyCondition[], length: number) {
-  if (length > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge', undefined, { fields: { ProposedSize: String(length), MaxSizeAllowed: String(MAX_OBJECT_SIZE) } });
+  if (length > MAX_OBJECT_SIZE)
+    throw new S3Error('EntityTooLarge', undefined, { fields: { ProposedSize: String(length), MaxSizeAllowed: String(MAX_OBJECT_SIZE) } });
   checkPolicyLength(conds, length);
 }
 
@@ -53,7 +62,9 @@ function metadataFrom(f: Map<string, string>, fileType: string | undefined) {
     try {
       h.set(name, value);
     } catch {
-      throw new S3Error('InvalidArgument', `The value of the form field ${name} is not a valid header value.`, { fields: { ArgumentName: name } });
+      throw new S3Error('InvalidArgument', `The value of the form field ${name} is not a valid header value.`, {
+        fields: { ArgumentName: name },
+      });
     }
   }
   if (!h.has('content-type') && fileType) {
@@ -69,7 +80,10 @@ function metadataFrom(f: Map<string, string>, fileType: string | undefined) {
 /** Where the object is now, in the addressing style the client used. */
 function objectUrl(url: URL, key: string): string {
   const base = url.pathname.replace(/\/+$/, '');
-  return `${url.origin}${base}/${key.split('/').map((s) => uriEncode(s)).join('/')}`;
+  return `${url.origin}${base}/${key
+    .split('/')
+    .map((s) => uriEncode(s))
+    .join('/')}`;
 }
 
 function redirectTo(target: string, bucket: string, key: string, etag: string): string | undefined {
@@ -89,7 +103,12 @@ function redirectTo(target: string, bucket: string, key: string, etag: string): 
  * POST /<bucket> with a multipart/form-data body. `setDialect` tells the app
  * which dialect to answer in as soon as the form shows it (COS forms sign with q-*).
  */
-export async function postObject(base: PostCtx, lookup: SecretLookup, setDialect: (d: Dialect) => void, now = new Date()): Promise<Response> {
+export async function postObject(
+  base: PostCtx,
+  lookup: SecretLookup,
+  setDialect: (d: Dialect) => void,
+  now = new Date(),
+): Promise<Response> {
   if (!base.bucket || base.key) throw new S3Error('MethodNotAllowed', 'POST Object is addressed to the bucket, not to a key.');
   const h = base.req.headers;
   const form = await readForm(base.req.body, h.get('content-type'), h.get('content-length'));
@@ -105,7 +124,8 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
   const f = fieldMap(form);
   const cosSig = ['q-signature', 'q-sign-algorithm', 'q-ak', 'q-key-time'].some((n) => f.has(n));
   const amzSig = ['x-amz-signature', 'x-amz-algorithm', 'x-amz-credential'].some((n) => f.has(n));
-  if (cosSig && amzSig) throw new S3Error('InvalidArgument', 'Only one auth mechanism allowed; a POST form is signed either with x-amz-* or with q-* fields.');
+  if (cosSig && amzSig)
+    throw new S3Error('InvalidArgument', 'Only one auth mechanism allowed; a POST form is signed either with x-amz-* or with q-* fields.');
   const dialect: Dialect = cosSig ? 'cos' : 'amz';
   setDialect(dialect);
   // No anonymous uploads: an unsigned form is refused before anything else is looked at.
@@ -119,12 +139,19 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
 
   const rawKey = f.get('key');
   if (rawKey === undefined) {
-    throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", { fields: { ArgumentName: 'key' } });
+    throw new S3Error(
+      'InvalidArgument',
+      "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+      { fields: { ArgumentName: 'key' } },
+    );
   }
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: S3's literal ${filename} placeholder
   const key = rawKey.split('${filename}').join(form.file.filename);
   const formBucket = f.get('bucket');
   if (formBucket !== undefined && formBucket !== base.bucket) {
-    throw new S3Error('InvalidArgument', 'The bucket field does not name the bucket the form is posted to.', { fields: { ArgumentName: 'bucket', ArgumentValue: formBucket } });
+    throw new S3Error('InvalidArgument', 'The bucket field does not name the bucket the form is posted to.', {
+      fields: { ArgumentName: 'bucket', ArgumentValue: formBucket },
+    });
   }
   // Conditions see the bucket of the request and the key after ${filename} substitution.
   const values = new Map(f);
@@ -141,7 +168,13 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
     ...base,
     key,
     dialect,
-    auth: { accessKeyId: who.accessKeyId, dialect, method: dialect === 'cos' ? 'cos-post-policy' : 'sigv4-post-policy', payload: { kind: 'unsigned' }, region: who.region },
+    auth: {
+      accessKeyId: who.accessKeyId,
+      dialect,
+      method: dialect === 'cos' ? 'cos-post-policy' : 'sigv4-post-policy',
+      payload: { kind: 'unsigned' },
+      region: who.region,
+    },
   };
   const { http, meta } = metadataFrom(f, form.file.contentType);
   // Also checks that the bucket exists and allows this mode (bucket default encryption).

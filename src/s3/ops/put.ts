@@ -1,11 +1,11 @@
 // PutObject.
 
 import type { Ctx } from '../context';
+import { declaredLength, httpMetaFrom, requestBody, writeObject } from '../objects';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
-import { httpMetaFrom, declaredLength, requestBody, writeObject } from '../objects';
-import { writeMode } from '../write-mode';
 import { requestSse, setSseHeaders } from '../protocol/sse-headers';
+import { writeMode } from '../write-mode';
 
 /**
  * As COS documents, SSE cannot be chosen through a presigned URL's query string
@@ -14,7 +14,11 @@ import { requestSse, setSseHeaders } from '../protocol/sse-headers';
 function refuseQuerySse(url: URL) {
   for (const name of url.searchParams.keys()) {
     if (/^x-(amz|cos)-server-side-encryption/i.test(name)) {
-      throw new S3Error('InvalidArgument', 'Server-side encryption cannot be requested in the query string of a presigned URL; send it as a header, or rely on the default encryption.', { fields: { ArgumentName: name } });
+      throw new S3Error(
+        'InvalidArgument',
+        'Server-side encryption cannot be requested in the query string of a presigned URL; send it as a header, or rely on the default encryption.',
+        { fields: { ArgumentName: name } },
+      );
     }
   }
 }

@@ -32,8 +32,14 @@ function update32(t: Uint32Array, crc: number, b: Uint8Array): number {
       const a = crc ^ w[j];
       const h = w[j + 1];
       crc =
-        t[1792 + (a & 0xff)] ^ t[1536 + ((a >>> 8) & 0xff)] ^ t[1280 + ((a >>> 16) & 0xff)] ^ t[1024 + (a >>> 24)] ^
-        t[768 + (h & 0xff)] ^ t[512 + ((h >>> 8) & 0xff)] ^ t[256 + ((h >>> 16) & 0xff)] ^ t[h >>> 24];
+        t[1792 + (a & 0xff)] ^
+        t[1536 + ((a >>> 8) & 0xff)] ^
+        t[1280 + ((a >>> 16) & 0xff)] ^
+        t[1024 + (a >>> 24)] ^
+        t[768 + (h & 0xff)] ^
+        t[512 + ((h >>> 8) & 0xff)] ^
+        t[256 + ((h >>> 16) & 0xff)] ^
+        t[h >>> 24];
     }
     i += words * 8;
   }
@@ -89,8 +95,14 @@ function update64(TL: Uint32Array, TH: Uint32Array, st: Uint32Array, b: Uint8Arr
     for (let j = 0; j < w.length; j += 2) {
       const a = l ^ w[j];
       const c = h ^ w[j + 1];
-      const i7 = 1792 + (a & 0xff), i6 = 1536 + ((a >>> 8) & 0xff), i5 = 1280 + ((a >>> 16) & 0xff), i4 = 1024 + (a >>> 24);
-      const i3 = 768 + (c & 0xff), i2 = 512 + ((c >>> 8) & 0xff), i1 = 256 + ((c >>> 16) & 0xff), i0 = c >>> 24;
+      const i7 = 1792 + (a & 0xff),
+        i6 = 1536 + ((a >>> 8) & 0xff),
+        i5 = 1280 + ((a >>> 16) & 0xff),
+        i4 = 1024 + (a >>> 24);
+      const i3 = 768 + (c & 0xff),
+        i2 = 512 + ((c >>> 8) & 0xff),
+        i1 = 256 + ((c >>> 16) & 0xff),
+        i0 = c >>> 24;
       l = TL[i7] ^ TL[i6] ^ TL[i5] ^ TL[i4] ^ TL[i3] ^ TL[i2] ^ TL[i1] ^ TL[i0];
       h = TH[i7] ^ TH[i6] ^ TH[i5] ^ TH[i4] ^ TH[i3] ^ TH[i2] ^ TH[i1] ^ TH[i0];
     }

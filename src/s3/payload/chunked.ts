@@ -5,10 +5,10 @@
 // downstream writer never sees a successful end of a bad body.
 
 import { EMPTY_SHA256, hmacHex } from '../../auth/canonical';
-import { parseB64, timingSafeEqual, toHex } from '../../crypto/bytes';
 import type { Payload } from '../../auth/types';
-import { CHECKSUM_ALGORITHMS, CHECKSUM_LENGTH, createChecksum, type Checksum, type ChecksumAlgorithm } from './checksum';
+import { parseB64, timingSafeEqual, toHex } from '../../crypto/bytes';
 import { S3Error } from '../protocol/errors';
+import { CHECKSUM_ALGORITHMS, CHECKSUM_LENGTH, type Checksum, type ChecksumAlgorithm, createChecksum } from './checksum';
 
 /** Filled in when the stream completes successfully (left empty on pass-through). */
 export interface PayloadInfo {
@@ -17,12 +17,18 @@ export interface PayloadInfo {
   checksums: Partial<Record<ChecksumAlgorithm, string>>;
 }
 
-const NAMES: Record<ChecksumAlgorithm, string> = { crc32: 'CRC32', crc32c: 'CRC32C', crc64nvme: 'CRC64NVME', sha1: 'SHA1', sha256: 'SHA256' };
+const NAMES: Record<ChecksumAlgorithm, string> = {
+  crc32: 'CRC32',
+  crc32c: 'CRC32C',
+  crc64nvme: 'CRC64NVME',
+  sha1: 'SHA1',
+  sha256: 'SHA256',
+};
 const MAX_LINE = 4096;
 const MIN_SIGNED_CHUNK = 8192;
 
 const incomplete = () => new S3Error('IncompleteBody');
-const malformed = (why: string) => new S3Error('InvalidRequest', 'Malformed aws-chunked body: ' + why);
+const malformed = (why: string) => new S3Error('InvalidRequest', `Malformed aws-chunked body: ${why}`);
 const sameBytes = (a: Uint8Array, b: Uint8Array) => timingSafeEqual(a, b);
 
 /** Pull-based reader that hands out views of the source chunks (no copies) and CRLF lines that may span reads. */
@@ -84,7 +90,11 @@ async function* plain(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGen
 }
 
 /** Yields chunk data as it arrives; a chunk's signature is checked once its last byte is in. */
-async function* chunks(src: Source, signed: Signed | undefined, trailers: Map<string, string>): AsyncGenerator<Uint8Array, void, undefined> {
+async function* chunks(
+  src: Source,
+  signed: Signed | undefined,
+  trailers: Map<string, string>,
+): AsyncGenerator<Uint8Array, void, undefined> {
   let prev = signed?.seed ?? '';
   let short = false;
   for (;;) {
@@ -129,7 +139,10 @@ async function* chunks(src: Source, signed: Signed | undefined, trailers: Map<st
   }
   if (signed?.trailer) {
     if (!trailerSig) throw new S3Error('SignatureDoesNotMatch', 'The trailing headers were not signed.');
-    const canonical = [...trailers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}:${v}\n`).join('');
+    const canonical = [...trailers]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${k}:${v}\n`)
+      .join('');
     const sum = createChecksum('sha256');
     await sum.update(new TextEncoder().encode(canonical));
     const sts = ['AWS4-HMAC-SHA256-TRAILER', signed.datetime, signed.scope, prev, toHex(await sum.digest())].join('\n');
@@ -147,7 +160,8 @@ interface Expected {
 
 function checksumValue(alg: ChecksumAlgorithm, value: string, where: string): Uint8Array {
   const bytes = parseB64(value.trim());
-  if (!bytes || bytes.length !== CHECKSUM_LENGTH[alg]) throw new S3Error('InvalidRequest', `Value for x-amz-checksum-${alg} ${where} is invalid.`);
+  if (!bytes || bytes.length !== CHECKSUM_LENGTH[alg])
+    throw new S3Error('InvalidRequest', `Value for x-amz-checksum-${alg} ${where} is invalid.`);
   return bytes;
 }
 
@@ -155,7 +169,12 @@ function checksumValue(alg: ChecksumAlgorithm, value: string, where: string): Ui
  * Header problems (bad Content-MD5, unknown trailer, malformed checksum header)
  * throw at once; body problems error the returned stream.
  */
-export function decodePayload(body: ReadableStream<Uint8Array>, payload: Payload, headers: Headers, info?: PayloadInfo): ReadableStream<Uint8Array> {
+export function decodePayload(
+  body: ReadableStream<Uint8Array>,
+  payload: Payload,
+  headers: Headers,
+  info?: PayloadInfo,
+): ReadableStream<Uint8Array> {
   const isChunked = payload.kind === 'chunked-signed' || payload.kind === 'chunked-unsigned-trailer';
 
   const md5Header = headers.get('content-md5');
@@ -164,16 +183,20 @@ export function decodePayload(body: ReadableStream<Uint8Array>, payload: Payload
 
   const expected: Expected[] = [];
   for (const alg of CHECKSUM_ALGORITHMS) {
-    const v = headers.get('x-amz-checksum-' + alg);
+    const v = headers.get(`x-amz-checksum-${alg}`);
     if (v != null) {
       checksumValue(alg, v, 'header');
       expected.push({ alg, sum: createChecksum(alg), header: v });
     }
   }
   if (isChunked) {
-    for (const name of (headers.get('x-amz-trailer') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+    for (const name of (headers.get('x-amz-trailer') ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean)) {
       const alg = name.slice('x-amz-checksum-'.length) as ChecksumAlgorithm;
-      if (!name.startsWith('x-amz-checksum-') || !CHECKSUM_ALGORITHMS.includes(alg)) throw new S3Error('InvalidRequest', `The value specified in the x-amz-trailer header is not supported: ${name}`);
+      if (!name.startsWith('x-amz-checksum-') || !CHECKSUM_ALGORITHMS.includes(alg))
+        throw new S3Error('InvalidRequest', `The value specified in the x-amz-trailer header is not supported: ${name}`);
       if (!expected.some((e) => e.alg === alg)) expected.push({ alg, sum: createChecksum(alg) });
     }
   }
@@ -181,7 +204,10 @@ export function decodePayload(body: ReadableStream<Uint8Array>, payload: Payload
   let decodedLength: number | undefined;
   const dl = headers.get('x-amz-decoded-content-length');
   if (isChunked && dl != null) {
-    if (!/^\d{1,15}$/.test(dl)) throw new S3Error('InvalidArgument', 'x-amz-decoded-content-length is invalid', { fields: { ArgumentName: 'x-amz-decoded-content-length', ArgumentValue: dl } });
+    if (!/^\d{1,15}$/.test(dl))
+      throw new S3Error('InvalidArgument', 'x-amz-decoded-content-length is invalid', {
+        fields: { ArgumentName: 'x-amz-decoded-content-length', ArgumentValue: dl },
+      });
     decodedLength = Number(dl);
   }
 
@@ -208,11 +234,14 @@ export function decodePayload(body: ReadableStream<Uint8Array>, payload: Payload
     if (md5Sum && !sameBytes(await md5Sum.digest(), md5!)) throw new S3Error('BadDigest');
     if (shaSum && payload.kind === 'sha256') {
       const got = toHex(await shaSum.digest());
-      if (got !== payload.hex) throw new S3Error('XAmzContentSHA256Mismatch', undefined, { fields: { ClientComputedContentSHA256: payload.hex, S3ComputedContentSHA256: got } });
+      if (got !== payload.hex)
+        throw new S3Error('XAmzContentSHA256Mismatch', undefined, {
+          fields: { ClientComputedContentSHA256: payload.hex, S3ComputedContentSHA256: got },
+        });
     }
     const verified: PayloadInfo['checksums'] = {};
     for (const e of expected) {
-      const value = e.header ?? trailers.get('x-amz-checksum-' + e.alg);
+      const value = e.header ?? trailers.get(`x-amz-checksum-${e.alg}`);
       if (value === undefined) throw new S3Error('InvalidRequest', `x-amz-checksum-${e.alg} was declared in x-amz-trailer but not sent.`);
       if (!sameBytes(await e.sum.digest(), checksumValue(e.alg, value, 'trailing header'))) {
         throw new S3Error('BadDigest', `The ${NAMES[e.alg]} you specified did not match the calculated checksum.`);
@@ -225,31 +254,34 @@ export function decodePayload(body: ReadableStream<Uint8Array>, payload: Payload
     }
   }
 
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        for (;;) {
-          const next = await pieces.next();
-          if (next.done) {
-            await finish();
-            if (held) controller.enqueue(held);
-            controller.close();
-            return;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          for (;;) {
+            const next = await pieces.next();
+            if (next.done) {
+              await finish();
+              if (held) controller.enqueue(held);
+              controller.close();
+              return;
+            }
+            await observe(next.value);
+            const out = held;
+            held = next.value;
+            if (out) return controller.enqueue(out);
           }
-          await observe(next.value);
-          const out = held;
-          held = next.value;
-          if (out) return controller.enqueue(out);
+        } catch (e) {
+          // A client that disconnects mid-body surfaces as a plain stream error.
+          controller.error(e instanceof S3Error ? e : incomplete());
+          reader.cancel(e).catch(() => {});
         }
-      } catch (e) {
-        // A client that disconnects mid-body surfaces as a plain stream error.
-        controller.error(e instanceof S3Error ? e : incomplete());
-        reader.cancel(e).catch(() => {});
-      }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+      // Nothing is read before the consumer asks (a write refused first leaves the body unread).
     },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-    // Nothing is read before the consumer asks (a write refused first leaves the body unread).
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
 }

@@ -43,9 +43,12 @@ export interface Form {
 }
 
 export const malformed = (why?: string): S3Error =>
-  new S3Error('MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data.${why ? ' ' + why : ''}`, { status: 400 });
+  new S3Error('MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data.${why ? ` ${why}` : ''}`, {
+    status: 400,
+  });
 
-const tooLarge = () => new S3Error('MaxPostPreDataLengthExceeded', 'Your POST request fields preceding the upload file were too large.', { status: 400 });
+const tooLarge = () =>
+  new S3Error('MaxPostPreDataLengthExceeded', 'Your POST request fields preceding the upload file were too large.', { status: 400 });
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -54,7 +57,9 @@ const dec = new TextDecoder();
 export function boundaryOf(contentType: string | null): string {
   const ct = contentType ?? '';
   if (!/^\s*multipart\/form-data\s*(;|$)/i.test(ct)) {
-    throw new S3Error('PreconditionFailed', 'Bucket POST must be of the enclosure-type multipart/form-data', { fields: { Condition: 'Bucket POST must be of the enclosure-type-multipart/form-data' } });
+    throw new S3Error('PreconditionFailed', 'Bucket POST must be of the enclosure-type multipart/form-data', {
+      fields: { Condition: 'Bucket POST must be of the enclosure-type-multipart/form-data' },
+    });
   }
   const m = /;\s*boundary\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(ct);
   const b = m ? (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]) : '';
@@ -167,7 +172,8 @@ class Window {
   async readExactly(n: number): Promise<Uint8Array> {
     while (this.available < n && (await this.more()));
     if (this.available < n) throw new S3Error('IncompleteBody');
-    if (this.available > n || (await this.more())) throw new S3Error('IncompleteBody', 'The request body is longer than the declared content length.');
+    if (this.available > n || (await this.more()))
+      throw new S3Error('IncompleteBody', 'The request body is longer than the declared content length.');
     return this.rest();
   }
 }
@@ -223,7 +229,11 @@ const CRLF = enc.encode('\r\n');
  * Reads the fields of a multipart/form-data body up to its `file` part and
  * returns them with a stream of the file content.
  */
-export async function readForm(body: ReadableStream<Uint8Array> | null, contentType: string | null, contentLength: string | null): Promise<Form> {
+export async function readForm(
+  body: ReadableStream<Uint8Array> | null,
+  contentType: string | null,
+  contentLength: string | null,
+): Promise<Form> {
   const boundary = boundaryOf(contentType);
   if (contentLength === null) throw new S3Error('MissingContentLength');
   if (!/^\d{1,16}$/.test(contentLength)) throw new S3Error('InvalidArgument', 'Content-Length is not a valid number.');
@@ -246,7 +256,10 @@ export async function readForm(body: ReadableStream<Uint8Array> | null, contentT
       // After a delimiter: "--" closes the body, else transport padding and CRLF.
       if (!(await w.ensure(2))) throw malformed('The body ended after a boundary.');
       const two = w.peek(2);
-      if (two[0] === 0x2d && two[1] === 0x2d) throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { fields: { ArgumentName: 'file', ArgumentValue: '0' } });
+      if (two[0] === 0x2d && two[1] === 0x2d)
+        throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', {
+          fields: { ArgumentName: 'file', ArgumentValue: '0' },
+        });
       while ((await w.ensure(1)) && (w.peek(1)[0] === 0x20 || w.peek(1)[0] === 0x09)) w.skip(1);
       if (!(await w.ensure(2)) || !equal(w.peek(2), CRLF)) throw malformed('A boundary is not followed by CRLF.');
       w.skip(2);
@@ -362,7 +375,13 @@ class Scanner {
  * them are held back and must be the closing delimiter, and the delimiter must
  * not occur anywhere before it.
  */
-function fileStream(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array, length: number, delimiter: Uint8Array, closing: Uint8Array): ReadableStream<Uint8Array> {
+function fileStream(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  first: Uint8Array,
+  length: number,
+  delimiter: Uint8Array,
+  closing: Uint8Array,
+): ReadableStream<Uint8Array> {
   const hold = closing.length;
   const scanner = new Scanner(delimiter);
   let pending = new Uint8Array(0);

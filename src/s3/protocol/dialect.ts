@@ -2,6 +2,7 @@
 // either; responses answer in the dialect of the request.
 
 import type { Dialect } from '../../auth/types';
+
 export type { Dialect } from '../../auth/types';
 
 export const hdr = (d: Dialect, suffix: string): string => `x-${d === 'cos' ? 'cos' : 'amz'}-${suffix}`;
@@ -9,7 +10,9 @@ export const hdr = (d: Dialect, suffix: string): string => `x-${d === 'cos' ? 'c
 /** The dialect implied by the request's signature scheme, before it is verified. */
 export function sniffDialect(req: Request, url: URL): Dialect {
   const a = req.headers.get('authorization') ?? '';
-  return a.startsWith('q-sign-algorithm=') || url.searchParams.has('q-signature') || url.searchParams.has('q-sign-algorithm') ? 'cos' : 'amz';
+  return a.startsWith('q-sign-algorithm=') || url.searchParams.has('q-signature') || url.searchParams.has('q-sign-algorithm')
+    ? 'cos'
+    : 'amz';
 }
 
 /** User metadata from x-amz-meta-* / x-cos-meta-*, names lowercased. */

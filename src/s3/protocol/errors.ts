@@ -23,7 +23,7 @@ const CATALOGUE: Record<string, [number, string]> = {
   InvalidEncryptionAlgorithmError: [400, 'The encryption request you specified is not valid. The valid value is AES256.'],
   InvalidRange: [416, 'The requested range is not satisfiable'],
   InvalidRequest: [400, 'Invalid Request'],
-  InvalidObjectState: [403, 'The operation is not valid for the object\'s state'],
+  InvalidObjectState: [403, "The operation is not valid for the object's state"],
   KeyTooLongError: [400, 'Your key is too long.'],
   MaxMessageLengthExceeded: [400, 'Your request was too big.'],
   MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
@@ -38,17 +38,23 @@ const CATALOGUE: Record<string, [number, string]> = {
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold'],
   RequestTimeTooSkewed: [403, 'The difference between the request time and the current time is too large.'],
   ServiceUnavailable: [503, 'Please reduce your request rate.'],
-  SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
+  SignatureDoesNotMatch: [
+    403,
+    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  ],
   SlowDown: [503, 'Please reduce your request rate.'],
-  XAmzContentSHA256Mismatch: [400, 'The provided \'x-amz-content-sha256\' header does not match what was computed.'],
+  XAmzContentSHA256Mismatch: [400, "The provided 'x-amz-content-sha256' header does not match what was computed."],
   InvalidChunkSizeError: [403, 'Only the last chunk is allowed to have a size less than 8192 bytes'],
   ExpiredToken: [400, 'The provided token has expired.'],
   EntityTooSmall: [400, 'Your proposed upload is smaller than the minimum allowed object size.'],
-  InvalidPart: [400, 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.'],
+  InvalidPart: [
+    400,
+    "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+  ],
   InvalidPartNumber: [416, 'The requested partnumber is not satisfiable'],
   InvalidPartOrder: [400, 'The list of parts was not in ascending order. Parts must be ordered by part number.'],
   InvalidPolicyDocument: [400, 'The content of the form does not meet the conditions specified in the policy document.'],
-  InvalidURI: [400, 'Couldn\'t parse the specified URI.'],
+  InvalidURI: [400, "Couldn't parse the specified URI."],
   MalformedPOSTRequest: [400, 'The body of your POST request is not well-formed multipart/form-data.'],
   MaxPostPreDataLengthExceeded: [400, 'Your POST request fields preceding the upload file were too large.'],
   NoSuchEncryptionConfiguration: [404, 'The server side encryption configuration was not found.'],
@@ -72,7 +78,11 @@ export class S3Error extends Error {
   /** The code COS clients see when it differs from S3's (e.g. KmsKeyDisabled for KMS.DisabledException). */
   readonly cosCode?: string;
 
-  constructor(code: string, message?: string, opts: { status?: number; fields?: Record<string, string>; headers?: Record<string, string>; cosCode?: string } = {}) {
+  constructor(
+    code: string,
+    message?: string,
+    opts: { status?: number; fields?: Record<string, string>; headers?: Record<string, string>; cosCode?: string } = {},
+  ) {
     const known = CATALOGUE[code];
     super(message ?? known?.[1] ?? code);
     this.code = code;
@@ -87,7 +97,8 @@ export class S3Error extends Error {
 export const isKnownCode = (code: string): boolean => Object.hasOwn(CATALOGUE, code);
 
 /** The text S3 answers a read of an SSE-C object without the key with. */
-export const NEEDS_KEY = 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.';
+export const NEEDS_KEY =
+  'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.';
 
 /** The S3 error a client sees for `e`, or undefined when `e` is not a refusal (a bug or a broken store). */
 export function toS3Error(e: unknown): S3Error | undefined {
@@ -140,7 +151,9 @@ function fromLayout(e: LayoutError): S3Error {
     case 'UpstreamDenied':
       return new S3Error('AccessDenied', 'The upstream store refused the gateway.');
     case 'UpstreamRefused':
-      return d.code && isKnownCode(d.code) ? new S3Error(d.code) : new S3Error('InternalError', 'The upstream store answered unexpectedly.');
+      return d.code && isKnownCode(d.code)
+        ? new S3Error(d.code)
+        : new S3Error('InternalError', 'The upstream store answered unexpectedly.');
     case 'UpstreamFailed':
       return new S3Error('InternalError', 'The upstream store answered unexpectedly.');
   }

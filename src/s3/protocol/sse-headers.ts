@@ -2,16 +2,19 @@
 // form fields), once, into an SseRequest; the SSE-C rule of which requests must carry
 // the customer key; and the SSE headers of a response.
 
-import { fromB64, toB64 } from '../../crypto/bytes';
-import { SseError, type Envelope, type SseRequest } from '../../sse';
 import type { Dialect } from '../../auth/types';
+import { fromB64, toB64 } from '../../crypto/bytes';
+import { type Envelope, SseError, type SseRequest } from '../../sse';
 import { hdr } from './dialect';
 import { S3Error } from './errors';
 
 /** Reads one SSE field by its name without the x-amz-/x-cos- prefix. */
 export type FieldGetter = (suffix: string) => string | null;
 
-export const headerGetter = (h: Headers): FieldGetter => (s) => h.get(`x-amz-${s}`) ?? h.get(`x-cos-${s}`);
+export const headerGetter =
+  (h: Headers): FieldGetter =>
+  (s) =>
+    h.get(`x-amz-${s}`) ?? h.get(`x-cos-${s}`);
 
 const bad = (msg: string, name?: string) => new S3Error('InvalidArgument', msg, name ? { fields: { ArgumentName: name } } : {});
 
@@ -30,7 +33,8 @@ export interface SseSetting {
 }
 
 /** The SSE fields of a request's headers, for `use`. */
-export const requestSse = (r: SseSetting & { req: Request }, use: SseUse): Promise<SseRequest> => parseSse(headerGetter(r.req.headers), r, use);
+export const requestSse = (r: SseSetting & { req: Request }, use: SseUse): Promise<SseRequest> =>
+  parseSse(headerGetter(r.req.headers), r, use);
 
 export async function parseSse(get: FieldGetter, at: SseSetting, use: SseUse): Promise<SseRequest> {
   const o = { dialect: at.dialect, op: use === 'write' ? 'write' : 'read', secure: at.secure, allowInsecureSseC: at.config.sseCAllowHttp };
@@ -48,14 +52,20 @@ export async function parseSse(get: FieldGetter, at: SseSetting, use: SseUse): P
     if (o.op === 'read') {
       throw o.dialect === 'cos'
         ? new S3Error('SSEHeaderNotAllowed', 'The server-side-encryption header is not allowed on this request.')
-        : bad(`${hdr(o.dialect, 'server-side-encryption')} header is not supported for this operation.`, hdr(o.dialect, 'server-side-encryption'));
+        : bad(
+            `${hdr(o.dialect, 'server-side-encryption')} header is not supported for this operation.`,
+            hdr(o.dialect, 'server-side-encryption'),
+          );
     }
     if (sse === 'AES256') req.mode = 'cos';
     else if (sse === 'aws:kms' || sse === 'cos/kms' || sse === 'aws:kms:dsse') req.mode = 'kms';
     else throw bad('The encryption method specified is not supported', hdr(o.dialect, 'server-side-encryption'));
   }
   if ((kmsKeyId !== null || context !== null) && req.mode !== 'kms') {
-    throw bad('Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms', hdr(o.dialect, 'server-side-encryption'));
+    throw bad(
+      'Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms',
+      hdr(o.dialect, 'server-side-encryption'),
+    );
   }
   if (kmsKeyId !== null) {
     if (!kmsKeyId.trim()) throw bad('The KMS key id must not be empty.', hdr(o.dialect, 'server-side-encryption-aws-kms-key-id'));
@@ -64,10 +74,22 @@ export async function parseSse(get: FieldGetter, at: SseSetting, use: SseUse): P
   if (context !== null) req.context = parseContext(context, o.dialect);
 
   if (calg !== null || ckey !== null || cmd5 !== null) {
-    if (req.mode) throw bad('Server Side Encryption with Customer provided key is incompatible with the encryption method specified', hdr(o.dialect, 'server-side-encryption'));
-    if (calg === null) throw bad('Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.', hdr(o.dialect, `${cp}algorithm`));
+    if (req.mode)
+      throw bad(
+        'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
+        hdr(o.dialect, 'server-side-encryption'),
+      );
+    if (calg === null)
+      throw bad(
+        'Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.',
+        hdr(o.dialect, `${cp}algorithm`),
+      );
     if (calg !== 'AES256') throw bad('The encryption algorithm specified is not valid.', hdr(o.dialect, `${cp}algorithm`));
-    if (ckey === null) throw bad('Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.', hdr(o.dialect, `${cp}key`));
+    if (ckey === null)
+      throw bad(
+        'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.',
+        hdr(o.dialect, `${cp}key`),
+      );
     let key: Uint8Array;
     try {
       key = fromB64(ckey);
@@ -75,11 +97,19 @@ export async function parseSse(get: FieldGetter, at: SseSetting, use: SseUse): P
       key = new Uint8Array(0);
     }
     if (key.length !== 32) throw bad('The secret key was invalid for the specified algorithm.', hdr(o.dialect, `${cp}key`));
-    if (cmd5 === null) throw bad('Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.', hdr(o.dialect, `${cp}key-MD5`));
+    if (cmd5 === null)
+      throw bad(
+        'Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.',
+        hdr(o.dialect, `${cp}key-MD5`),
+      );
     const md5 = toB64(new Uint8Array(await crypto.subtle.digest('MD5', key)));
-    if (md5 !== cmd5) throw bad('The calculated MD5 hash of the key did not match the hash that was provided.', hdr(o.dialect, `${cp}key-MD5`));
+    if (md5 !== cmd5)
+      throw bad('The calculated MD5 hash of the key did not match the hash that was provided.', hdr(o.dialect, `${cp}key-MD5`));
     if (!o.secure && !o.allowInsecureSseC) {
-      throw new S3Error('InvalidRequest', 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.');
+      throw new S3Error(
+        'InvalidRequest',
+        'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.',
+      );
     }
     req.mode = 'c';
     req.customerKey = key;
@@ -89,7 +119,8 @@ export async function parseSse(get: FieldGetter, at: SseSetting, use: SseUse): P
 }
 
 function parseContext(b64: string, d: Dialect): Record<string, string> {
-  const fail = () => bad('The encryption context must be base64 of a JSON object whose values are strings.', hdr(d, 'server-side-encryption-context'));
+  const fail = () =>
+    bad('The encryption context must be base64 of a JSON object whose values are strings.', hdr(d, 'server-side-encryption-context'));
   let obj: unknown;
   try {
     obj = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(fromB64(b64)));
@@ -124,16 +155,28 @@ const CUSTOMER_KEY_RULES: Record<CustomerKeyAt, { missing: () => Error; unwanted
     unwanted: 'The encryption parameters are not applicable to this object.',
   },
   'copy-source': {
-    missing: () => new S3Error('InvalidRequest', 'The source object of the COPY operation is encrypted with SSE-C; the copy-source SSE-C parameters must be provided.'),
+    missing: () =>
+      new S3Error(
+        'InvalidRequest',
+        'The source object of the COPY operation is encrypted with SSE-C; the copy-source SSE-C parameters must be provided.',
+      ),
     unwanted: 'The source object of the COPY operation is not encrypted with SSE-C.',
   },
   'upload-part': {
-    missing: () => new S3Error('InvalidRequest', 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.'),
+    missing: () =>
+      new S3Error(
+        'InvalidRequest',
+        'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.',
+      ),
     unwanted: 'The multipart upload initiate did not request SSE-C. Subsequent part requests must not include SSE-C encryption parameters.',
     wrong: 'The provided encryption parameters did not match the ones used originally.',
   },
   complete: {
-    missing: () => new S3Error('InvalidRequest', 'The multipart upload initiate requested encryption. Completing it requires the same SSE-C parameters.'),
+    missing: () =>
+      new S3Error(
+        'InvalidRequest',
+        'The multipart upload initiate requested encryption. Completing it requires the same SSE-C parameters.',
+      ),
     wrong: 'The provided encryption parameters did not match the ones used originally.',
   },
 };

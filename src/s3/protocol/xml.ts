@@ -31,10 +31,18 @@ export function xmlDocument(root: string, body: { [tag: string]: Node }, ns = 'h
 
 // Values exactly as sent: no trimming (keys may begin or end with spaces), entity
 // references decoded (Go's encoder writes the quotes of an ETag as &#34;).
-const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, removeNSPrefix: true, processEntities: true, htmlEntities: true });
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: false,
+  removeNSPrefix: true,
+  processEntities: true,
+  htmlEntities: true,
+});
 
 /** What XML allows a character reference to name (XML 1.0 §2.2, Char). */
-const xmlChar = (c: number) => c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+const xmlChar = (c: number) =>
+  c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
 
 /**
  * Refuses what a request body has no use for and a parser might act on: a DOCTYPE

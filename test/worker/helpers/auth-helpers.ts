@@ -2,11 +2,14 @@
 // encoder here is written independently of src/ (its own HMAC chain) so that
 // round trips do not just test the code against itself.
 import { expect } from 'vitest';
-import { S3Error } from '../../../src/s3/protocol/errors';
 import type { SecretLookup } from '../../../src/auth/types';
+import { S3Error } from '../../../src/s3/protocol/errors';
 
 export const enc = (s: string) => new TextEncoder().encode(s);
-export const lookupOf = (keys: Record<string, string>): SecretLookup => async (ak) => keys[ak];
+export const lookupOf =
+  (keys: Record<string, string>): SecretLookup =>
+  async (ak) =>
+    keys[ak];
 
 /** A stream that delivers `bytes` in pieces of the given size(s). */
 export function streamOf(bytes: Uint8Array, piece: number | (() => number) = bytes.length || 1): ReadableStream<Uint8Array> {
@@ -83,7 +86,7 @@ export async function signedChunkedBody(opts: {
   corrupt?: 'chunk' | 'trailer';
 }): Promise<Uint8Array> {
   const date = opts.datetime.slice(0, 8);
-  let k: ArrayBuffer = await hmacRaw(enc('AWS4' + opts.secret), date);
+  let k: ArrayBuffer = await hmacRaw(enc(`AWS4${opts.secret}`), date);
   for (const p of [opts.region, 's3', 'aws4_request']) k = await hmacRaw(k, p);
   const scope = `${date}/${opts.region}/s3/aws4_request`;
   const empty = await sha256Hex('');
@@ -114,7 +117,7 @@ export function unsignedChunkedBody(data: Uint8Array, chunkSize: number, trailer
   const parts: (Uint8Array | string)[] = [];
   for (let off = 0; off < data.length; off += chunkSize) {
     const chunk = data.subarray(off, Math.min(off + chunkSize, data.length));
-    parts.push(chunk.length.toString(16) + '\r\n', chunk, '\r\n');
+    parts.push(`${chunk.length.toString(16)}\r\n`, chunk, '\r\n');
   }
   parts.push('0\r\n', ...trailers.map(([n, v]) => `${n}:${v}\r\n`), '\r\n');
   return concat(...parts);

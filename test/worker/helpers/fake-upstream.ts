@@ -36,7 +36,12 @@ const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16)
 const md5 = async (b: Uint8Array) => hex(await crypto.subtle.digest('MD5', b));
 const unquote = (s: string) => s.trim().replace(/^"(.*)"$/, '$1');
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const xmlUnescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const xmlUnescape = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 /** S3 times have whole seconds. */
 const now = () => new Date(Math.floor(Date.now() / 1000) * 1000);
 
@@ -52,13 +57,20 @@ function compare(a: string, b: string): number {
 }
 
 class S3Failure extends Error {
-  constructor(readonly status: number, readonly code: string, message = code) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message = code,
+  ) {
     super(message);
   }
 }
 
 function xml(root: string, body: string, status = 200): Response {
-  return new Response(`<?xml version="1.0" encoding="UTF-8"?>\n<${root}>${body}</${root}>`, { status, headers: { 'content-type': 'application/xml' } });
+  return new Response(`<?xml version="1.0" encoding="UTF-8"?>\n<${root}>${body}</${root}>`, {
+    status,
+    headers: { 'content-type': 'application/xml' },
+  });
 }
 
 const el = (name: string, v: string | number) => `<${name}>${xmlEscape(String(v))}</${name}>`;
@@ -71,7 +83,8 @@ function pick(h: Headers): { meta: Record<string, string>; http: Record<string, 
     else if (HTTP_HEADERS.includes(k)) http[k] = v;
   });
   const size = Object.entries(meta).reduce((a, [k, v]) => a + utf8(k).length + utf8(v).length, 0);
-  if (size > MAX_META_BYTES) throw new S3Failure(400, 'MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.');
+  if (size > MAX_META_BYTES)
+    throw new S3Failure(400, 'MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.');
   return { meta, http };
 }
 
@@ -151,7 +164,8 @@ export class FakeUpstream {
   private headers(o: Stored): Headers {
     const h = new Headers({ etag: `"${o.etag}"`, 'last-modified': o.lastModified.toUTCString(), 'accept-ranges': 'bytes', ...o.http });
     // S3 answers a value with other than printable ASCII RFC 2047-encoded (and takes one that way too).
-    for (const [k, v] of Object.entries(o.meta)) h.set(`x-amz-meta-${k}`, /^[\x20-\x7e]*$/.test(v) ? v : `=?UTF-8?B?${btoa(String.fromCharCode(...utf8(v)))}?=`);
+    for (const [k, v] of Object.entries(o.meta))
+      h.set(`x-amz-meta-${k}`, /^[\x20-\x7e]*$/.test(v) ? v : `=?UTF-8?B?${btoa(String.fromCharCode(...utf8(v)))}?=`);
     return h;
   }
 
@@ -188,9 +202,15 @@ export class FakeUpstream {
     const src = this.objects.get(from);
     if (!src) throw new S3Failure(404, 'NoSuchKey', 'The specified key does not exist.');
     const ifMatch = req.headers.get('x-amz-copy-source-if-match');
-    if (ifMatch !== null && unquote(ifMatch) !== src.etag) throw new S3Failure(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+    if (ifMatch !== null && unquote(ifMatch) !== src.etag)
+      throw new S3Failure(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
     const replace = req.headers.get('x-amz-metadata-directive') === 'REPLACE';
-    if (from === key && !replace) throw new S3Failure(400, 'InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata.');
+    if (from === key && !replace)
+      throw new S3Failure(
+        400,
+        'InvalidRequest',
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata.",
+      );
     const { meta, http } = replace ? pick(req.headers) : src;
     // A copy is a new single-part object: its ETag is the MD5 of its bytes.
     const o: Stored = { bytes: src.bytes, etag: await md5(src.bytes), lastModified: now(), meta, http };
@@ -223,10 +243,10 @@ export class FakeUpstream {
       }
       if (common !== undefined) {
         prefixes.push(common);
-        last = 'P:' + common;
+        last = `P:${common}`;
       } else {
         contents.push(k);
-        last = 'K:' + k;
+        last = `K:${k}`;
       }
     }
     const url = (s: string) => encodeURIComponent(s);
@@ -265,7 +285,8 @@ export class FakeUpstream {
   private async part(key: string, req: Request, id: string, partNumber: string | null): Promise<Response> {
     const up = this.upload(key, id);
     const n = Number(partNumber);
-    if (!Number.isInteger(n) || n < 1 || n > 10000) throw new S3Failure(400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
+    if (!Number.isInteger(n) || n < 1 || n > 10000)
+      throw new S3Failure(400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
     const bytes = new Uint8Array(await req.arrayBuffer());
     const etag = await md5(bytes);
     up.parts.set(n, { bytes, etag });
@@ -292,7 +313,10 @@ export class FakeUpstream {
     parts.forEach((p, i) => {
       bytes.set(p.bytes, at);
       at += p.bytes.length;
-      md5s.set(p.etag.match(/../g)!.map((x) => parseInt(x, 16)), i * 16);
+      md5s.set(
+        p.etag.match(/../g)!.map((x) => parseInt(x, 16)),
+        i * 16,
+      );
     });
     const etag = `${await md5(md5s)}-${parts.length}`;
     this.objects.set(key, { bytes, etag, lastModified: now(), meta: up.meta, http: up.http });

@@ -1,5 +1,5 @@
 // Signed requests straight into the Worker (no network), with aws4fetch as the client.
-import { exports, env } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { AwsClient } from 'aws4fetch';
 import { TEST_BINDINGS } from './bindings';
 
@@ -12,13 +12,26 @@ export const client = new AwsClient({
   region: 'us-east-1',
 });
 
-export const worker = (req: Request): Promise<Response> => (exports as unknown as { default: { fetch(r: Request): Promise<Response> } }).default.fetch(req);
+export const worker = (req: Request): Promise<Response> =>
+  (exports as unknown as { default: { fetch(r: Request): Promise<Response> } }).default.fetch(req);
 
 /** `signBody`: sign the payload's SHA-256 (x-amz-content-sha256), as SDKs do over plain HTTP, instead of aws4fetch's UNSIGNED-PAYLOAD. */
-export async function s3(method: string, path: string, init: { body?: BodyInit | null; headers?: Record<string, string>; signQuery?: boolean; origin?: string; signBody?: boolean } = {}): Promise<Response> {
+export async function s3(
+  method: string,
+  path: string,
+  init: { body?: BodyInit | null; headers?: Record<string, string>; signQuery?: boolean; origin?: string; signBody?: boolean } = {},
+): Promise<Response> {
   const headers = { ...init.headers };
-  if (init.signBody) headers['x-amz-content-sha256'] = await sha256hex(typeof init.body === 'string' ? new TextEncoder().encode(init.body) : (init.body as Uint8Array | null) ?? new Uint8Array(0));
-  const req = await client.sign((init.origin ?? ORIGIN) + path, { method, body: init.body ?? null, headers, aws: { signQuery: init.signQuery } });
+  if (init.signBody)
+    headers['x-amz-content-sha256'] = await sha256hex(
+      typeof init.body === 'string' ? new TextEncoder().encode(init.body) : ((init.body as Uint8Array | null) ?? new Uint8Array(0)),
+    );
+  const req = await client.sign((init.origin ?? ORIGIN) + path, {
+    method,
+    body: init.body ?? null,
+    headers,
+    aws: { signQuery: init.signQuery },
+  });
   return worker(req);
 }
 
