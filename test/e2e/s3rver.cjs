@@ -6,8 +6,16 @@
 //   never reported.
 // Here every listing walks the prefix flat, sorts, and then applies start-after,
 // the delimiter and max-keys itself.
+// - CompleteMultipartUpload stitches whatever each part number holds now, whatever ETag
+//   the request names; S3 (and COS) refuse a part whose ETag is not the one named
+//   (InvalidPart). A part re-uploaded while a Complete is under way would otherwise
+//   make s3rver store bytes the Complete never named.
 'use strict';
+const { createHash } = require('node:crypto');
+const { createReadStream } = require('node:fs');
+const { join } = require('node:path');
 const FilesystemStore = require('s3rver/lib/stores/filesystem');
+const S3Error = require('s3rver/lib/models/error');
 
 const listObjects = FilesystemStore.prototype.listObjects;
 const byBytes = (a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));
@@ -32,6 +40,34 @@ FilesystemStore.prototype.listObjects = async function (bucket, options) {
     }
   }
   return { objects, commonPrefixes: [...commonPrefixes].sort(), isTruncated };
+};
+
+const putObjectMultipart = FilesystemStore.prototype.putObjectMultipart;
+const md5Of = (file) =>
+  new Promise((resolve, reject) => {
+    const h = createHash('md5');
+    createReadStream(file)
+      .on('data', (c) => h.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+
+FilesystemStore.prototype.putObjectMultipart = async function (bucket, uploadId, parts) {
+  const dir = join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+  for (const part of parts) {
+    const actual = await md5Of(join(dir, String(part.number))).catch(() => undefined);
+    if (actual !== part.etag) {
+      throw new S3Error(
+        'InvalidPart',
+        "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+        {
+          PartNumber: part.number,
+          ETag: part.etag,
+        },
+      );
+    }
+  }
+  return putObjectMultipart.call(this, bucket, uploadId, parts);
 };
 
 require('s3rver/bin/s3rver.js');
