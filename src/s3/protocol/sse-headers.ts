@@ -37,7 +37,7 @@ export const requestSse = (r: SseSetting & { req: Request }, use: SseUse): Promi
   parseSse(headerGetter(r.req.headers), r, use);
 
 export async function parseSse(get: FieldGetter, at: SseSetting, use: SseUse): Promise<SseRequest> {
-  const o = { dialect: at.dialect, op: use === 'write' ? 'write' : 'read', secure: at.secure, allowInsecureSseC: at.config.sseCAllowHttp };
+  const { dialect } = at;
   const source = use === 'copy-source';
   const sse = source ? null : get('server-side-encryption');
   const kmsKeyId = source ? null : (get('server-side-encryption-aws-kms-key-id') ?? get('server-side-encryption-cos-kms-key-id'));
@@ -49,46 +49,46 @@ export async function parseSse(get: FieldGetter, at: SseSetting, use: SseUse): P
   const req: SseRequest = {};
 
   if (sse !== null) {
-    if (o.op === 'read') {
-      throw o.dialect === 'cos'
+    if (use !== 'write') {
+      throw dialect === 'cos'
         ? new S3Error('SSEHeaderNotAllowed', 'The server-side-encryption header is not allowed on this request.')
         : bad(
-            `${hdr(o.dialect, 'server-side-encryption')} header is not supported for this operation.`,
-            hdr(o.dialect, 'server-side-encryption'),
+            `${hdr(dialect, 'server-side-encryption')} header is not supported for this operation.`,
+            hdr(dialect, 'server-side-encryption'),
           );
     }
     if (sse === 'AES256') req.mode = 'cos';
     else if (sse === 'aws:kms' || sse === 'cos/kms' || sse === 'aws:kms:dsse') req.mode = 'kms';
-    else throw bad('The encryption method specified is not supported', hdr(o.dialect, 'server-side-encryption'));
+    else throw bad('The encryption method specified is not supported', hdr(dialect, 'server-side-encryption'));
   }
   if ((kmsKeyId !== null || context !== null) && req.mode !== 'kms') {
     throw bad(
       'Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms',
-      hdr(o.dialect, 'server-side-encryption'),
+      hdr(dialect, 'server-side-encryption'),
     );
   }
   if (kmsKeyId !== null) {
-    if (!kmsKeyId.trim()) throw bad('The KMS key id must not be empty.', hdr(o.dialect, 'server-side-encryption-aws-kms-key-id'));
+    if (!kmsKeyId.trim()) throw bad('The KMS key id must not be empty.', hdr(dialect, 'server-side-encryption-aws-kms-key-id'));
     req.kmsKeyId = kmsKeyId.trim();
   }
-  if (context !== null) req.context = parseContext(context, o.dialect);
+  if (context !== null) req.context = parseContext(context, dialect);
 
   if (calg !== null || ckey !== null || cmd5 !== null) {
     if (req.mode)
       throw bad(
         'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
-        hdr(o.dialect, 'server-side-encryption'),
+        hdr(dialect, 'server-side-encryption'),
       );
     if (calg === null)
       throw bad(
         'Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.',
-        hdr(o.dialect, `${cp}algorithm`),
+        hdr(dialect, `${cp}algorithm`),
       );
-    if (calg !== 'AES256') throw bad('The encryption algorithm specified is not valid.', hdr(o.dialect, `${cp}algorithm`));
+    if (calg !== 'AES256') throw bad('The encryption algorithm specified is not valid.', hdr(dialect, `${cp}algorithm`));
     if (ckey === null)
       throw bad(
         'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.',
-        hdr(o.dialect, `${cp}key`),
+        hdr(dialect, `${cp}key`),
       );
     let key: Uint8Array;
     try {
@@ -96,16 +96,16 @@ export async function parseSse(get: FieldGetter, at: SseSetting, use: SseUse): P
     } catch {
       key = new Uint8Array(0);
     }
-    if (key.length !== 32) throw bad('The secret key was invalid for the specified algorithm.', hdr(o.dialect, `${cp}key`));
+    if (key.length !== 32) throw bad('The secret key was invalid for the specified algorithm.', hdr(dialect, `${cp}key`));
     if (cmd5 === null)
       throw bad(
         'Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.',
-        hdr(o.dialect, `${cp}key-MD5`),
+        hdr(dialect, `${cp}key-MD5`),
       );
     const md5 = toB64(new Uint8Array(await crypto.subtle.digest('MD5', key)));
     if (md5 !== cmd5)
-      throw bad('The calculated MD5 hash of the key did not match the hash that was provided.', hdr(o.dialect, `${cp}key-MD5`));
-    if (!o.secure && !o.allowInsecureSseC) {
+      throw bad('The calculated MD5 hash of the key did not match the hash that was provided.', hdr(dialect, `${cp}key-MD5`));
+    if (!at.secure && !at.config.sseCAllowHttp) {
       throw new S3Error(
         'InvalidRequest',
         'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.',
