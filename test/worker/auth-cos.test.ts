@@ -58,6 +58,13 @@ describe('COS worked examples', () => {
     );
   });
 
+  it("a host signed without its port (Tencent's Python SDK) verifies for a request sent to that port", async () => {
+    const host = 'examplebucket-1250000000.cos.ap-beijing.myqcloud.com';
+    await verifyCos(putReq({ Host: `${host}:8787` }), lookup, PUT_NOW);
+    // Only the port may be missing from what was signed: another host is still another signature.
+    await expectS3Error(verifyCos(putReq({ Host: `other-${host}:8787` }), lookup, PUT_NOW), 'SignatureDoesNotMatch');
+  });
+
   it('download as a presigned URL', async () => {
     const auth = await authenticate(getReq(PRESIGNED, {}), lookup, GET_NOW);
     expect(auth).toEqual({ accessKeyId: AK, dialect: 'cos', method: 'cos-presigned', payload: { kind: 'unsigned' } });
