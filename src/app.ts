@@ -18,7 +18,7 @@ import { readSecret } from './secrets';
 import { Sealer } from './sse';
 import { keyringFrom } from './sse/keyring';
 import { sseC } from './sse/sse-c';
-import { sseCos } from './sse/sse-cos';
+import { manifestCustody, sseCos } from './sse/sse-cos';
 import { sseKms } from './sse/sse-kms';
 import { R2Store } from './store/r2';
 
@@ -31,7 +31,7 @@ export function services(env: Env, config = readConfig(env)) {
     keyring,
     store,
     layouts: layoutsFor(env, config, store),
-    sealer: new Sealer({ cos: sseCos(keyring), c: sseC, kms: sseKms(() => kmsStub(env)) }, config.segmentSize),
+    sealer: new Sealer({ cos: sseCos(keyring), c: sseC, kms: sseKms(() => kmsStub(env)) }, config.segmentSize, manifestCustody(keyring)),
   };
 }
 

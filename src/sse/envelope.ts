@@ -22,7 +22,9 @@ export function decodeEnvelope(s: string): Envelope {
     Number.isSafeInteger(e.seg) &&
     e.seg >= 1024 &&
     e.seg <= 1 << 24 &&
-    REQUIRED.every((k) => typeof e[k] === 'string' && B64URL.test(e[k]));
+    REQUIRED.every((k) => typeof e[k] === 'string' && B64URL.test(e[k])) &&
+    (e.mk === undefined || e.mk === '1') &&
+    (['mwsalt', 'mwkey'] as const).every((k) => e[k] === undefined || (typeof e[k] === 'string' && B64URL.test(e[k])));
   if (!ok) throw new IntegrityError('envelope is malformed');
   return e;
 }

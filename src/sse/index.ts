@@ -7,6 +7,9 @@
 //   SSE-C:    wrapped = AES-GCM(HKDF(customerKey, wsalt, "wrap" || "sse-c",bucket,key), dataKey)
 //             kmac    = HMAC(key = ksalt, "sse-c check" || customerKey)
 //   SSE-KMS:  wrapped = AES-GCM(HKDF(cmk[kver], wsalt, "wrap" || "sse-kms",kid,kver,bucket,key,context), dataKey)
+//   multipart: commit  = HKDF(dataKey, salt, "manifest" || bucket,key,uploadId,size,seg,SHA-256(manifest))
+//              (SSE-C: HKDF(manifestKey, ...), manifestKey = HKDF(dataKey, "manifest key" || bucket,key),
+//               held wrapped under the master key while the upload is open)
 //
 // Handlers see only seal() and open(); the primitives stay below this line. Refusals
 // are SseError kinds (./errors.ts), never S3 codes.
@@ -23,6 +26,10 @@ const streamContext = (obj: ObjectId, plainLen: number, seg: number): Uint8Array
 const partContext = (obj: ObjectId, uploadId: string, part: number, plainLen: number, seg: number): Uint8Array =>
   fields('part', obj.bucket, obj.key, uploadId, part, plainLen, seg);
 const MANIFEST_LABEL = utf8('sealbucket/v1 manifest');
+const MANIFEST_KEY_LABEL = utf8('sealbucket/v1 manifest key');
+/** One-way from the data key: whoever holds it can commit a manifest, not read a byte. */
+const manifestKeyOf = (dataKey: Uint8Array, obj: ObjectId) =>
+  hkdf(dataKey, new Uint8Array(0), concat(MANIFEST_KEY_LABEL, fields('manifest key', obj.bucket, obj.key)), 32);
 
 /** One sealed part of a multipart upload, as the part record keeps it. */
 export interface SealedPart {
@@ -61,6 +68,8 @@ export class Sealer {
   constructor(
     private modes: Partial<Record<Mode, KeyMode>>,
     private segmentSize: number,
+    /** The gateway's own wrap for an SSE-C upload's manifest key (without it, Complete needs the customer's key). */
+    private custody?: KeyMode,
   ) {}
 
   private mode(m: Mode): KeyMode {
@@ -99,8 +108,25 @@ export class Sealer {
 
   /** The envelope of a new upload: the wrapped data key, no stream yet. */
   async initUpload(obj: ObjectId, mode: Mode, req: SseRequest): Promise<Envelope> {
-    const wrap = await this.mode(mode).wrap(obj, randomBytes(32), req);
-    return { v: 1, mode, seg: this.segmentSize, salt: '', commit: '', ...wrap };
+    const dataKey = randomBytes(32);
+    const wrap = await this.mode(mode).wrap(obj, dataKey, req);
+    const envelope: Envelope = { v: 1, mode, seg: this.segmentSize, salt: '', commit: '', ...wrap };
+    // S3 completes an SSE-C upload without the customer's key (Tencent's SDK and s3transfer 0.6
+    // send none), so the gateway keeps the manifest key until then: enough to commit the list of
+    // parts, nothing to decrypt them with.
+    if (mode === 'c' && this.custody) {
+      const held = await this.custody.wrap(obj, await manifestKeyOf(dataKey, obj), {});
+      Object.assign(envelope, { mkid: held.kid, mwsalt: held.wsalt, mwkey: held.wkey });
+    }
+    return envelope;
+  }
+
+  /** Whether Complete may go ahead without the customer's key (the gateway holds the manifest key). */
+  completesWithoutKey = (upload: Envelope): boolean => upload.mode === 'c' && upload.mkid !== undefined && this.custody !== undefined;
+
+  /** The key a multipart object's `commit` is derived from. */
+  private async commitKey(obj: ObjectId, envelope: Envelope, dataKey: Uint8Array): Promise<Uint8Array> {
+    return envelope.mk === '1' || envelope.mkid !== undefined ? manifestKeyOf(dataKey, obj) : dataKey;
   }
 
   async sealPart(
@@ -131,16 +157,24 @@ export class Sealer {
     size: number,
     manifestDigest: Uint8Array,
   ): Promise<Envelope> {
-    const dataKey = await this.mode(upload.mode).unwrap(obj, upload, req);
+    const { mkid, mwsalt, mwkey, ...kept } = upload;
+    let key: Uint8Array;
+    if (req.customerKey || !this.completesWithoutKey(upload)) {
+      key = await this.commitKey(obj, upload, await this.mode(upload.mode).unwrap(obj, upload, req));
+    } else {
+      const held = { ...upload, kid: mkid, wsalt: mwsalt ?? '', wkey: mwkey ?? '' };
+      key = await this.custody!.unwrap(obj, held, {});
+    }
     const salt = randomBytes(16);
-    const commit = await manifestCommitment(dataKey, salt, obj, uploadId, size, upload.seg, manifestDigest);
-    return { ...upload, salt: toB64url(salt), commit: toB64url(commit) };
+    const commit = await manifestCommitment(key, salt, obj, uploadId, size, upload.seg, manifestDigest);
+    return { ...kept, ...(mkid !== undefined ? { mk: '1' as const } : {}), salt: toB64url(salt), commit: toB64url(commit) };
   }
 
   /** Opens a multipart object after checking its manifest; parts are opened one by one. */
   async openMultipart(obj: ObjectId, envelope: Envelope, req: SseRequest, uploadId: string, size: number, manifestDigest: Uint8Array) {
     const dataKey = await this.mode(envelope.mode).unwrap(obj, envelope, req);
-    const commit = await manifestCommitment(dataKey, fromB64url(envelope.salt), obj, uploadId, size, envelope.seg, manifestDigest);
+    const commitKey = await this.commitKey(obj, envelope, dataKey);
+    const commit = await manifestCommitment(commitKey, fromB64url(envelope.salt), obj, uploadId, size, envelope.seg, manifestDigest);
     if (!timingSafeEqual(commit, fromB64url(envelope.commit))) throw new IntegrityError('manifest or key commitment mismatch');
     return {
       part: async (part: number, plainLen: number, sealed: SealedPart): Promise<Opening> => {
@@ -163,16 +197,17 @@ export class Sealer {
   async rewrap(obj: ObjectId, envelope: Envelope, from: SseRequest, mode: Mode, to: SseRequest): Promise<Envelope> {
     const dataKey = await this.mode(envelope.mode).unwrap(obj, envelope, from);
     const wrap = await this.mode(mode).wrap(obj, dataKey, to);
-    return { v: 1, mode, seg: envelope.seg, salt: envelope.salt, commit: envelope.commit, ...wrap };
+    const mk = envelope.mk ? { mk: envelope.mk } : {};
+    return { v: 1, mode, seg: envelope.seg, salt: envelope.salt, commit: envelope.commit, ...mk, ...wrap };
   }
 }
 
 const manifestCommitment = (
-  dataKey: Uint8Array,
+  commitKey: Uint8Array,
   salt: Uint8Array,
   obj: ObjectId,
   uploadId: string,
   size: number,
   seg: number,
   digest: Uint8Array,
-) => hkdf(dataKey, salt, concat(MANIFEST_LABEL, fields('multipart', obj.bucket, obj.key, uploadId, size, seg, digest)), 32);
+) => hkdf(commitKey, salt, concat(MANIFEST_LABEL, fields('multipart', obj.bucket, obj.key, uploadId, size, seg, digest)), 32);

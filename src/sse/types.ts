@@ -39,6 +39,15 @@ export interface Envelope {
   /** SSE-C: salt and HMAC that recognise the customer key. */
   ksalt?: string;
   kmac?: string;
+  /**
+   * SSE-C upload in progress: the manifest key, wrapped under master key version `mkid`, so a
+   * Complete without the customer's key can still commit the manifest (Sealer.initUpload).
+   */
+  mkid?: string;
+  mwsalt?: string;
+  mwkey?: string;
+  /** "1": `commit` of this multipart object is derived from the manifest key, not the data key. */
+  mk?: '1';
 }
 
 export type WrapFields = Omit<Envelope, 'v' | 'mode' | 'seg' | 'salt' | 'commit'>;

@@ -282,4 +282,29 @@ describe('SSE-C multipart', () => {
     expect(g.status).toBe(206);
     expect(sameBytes(new Uint8Array(await g.arrayBuffer()), data.slice(5 * MiB - 3, 5 * MiB + 4))).toBe(true);
   });
+
+  it('completes without the key, as S3 does (Tencent SDK, s3transfer 0.6); a key that is sent must match', async () => {
+    const A = await keyHeaders(4);
+    const other = await keyHeaders(5);
+    const id = await create('ssec-keyless.bin', A, HTTPS);
+    const data = bytes(5 * MiB + 11, 6);
+    const e1 = await part('ssec-keyless.bin', id, 1, data.slice(0, 5 * MiB), A, HTTPS);
+    const e2 = await part('ssec-keyless.bin', id, 2, data.slice(5 * MiB), A, HTTPS);
+    const parts: [number, string][] = [
+      [1, e1],
+      [2, e2],
+    ];
+    const wrong = await complete('ssec-keyless.bin', id, parts, other, HTTPS);
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain('did not match the ones used originally');
+    const c = await complete('ssec-keyless.bin', id, parts, {}, HTTPS);
+    expect(c.status, await c.clone().text()).toBe(200);
+    expect(c.headers.get('x-amz-server-side-encryption-customer-algorithm')).toBe('AES256');
+    // Still sealed under the customer's key: nothing without it, everything with it.
+    expect((await s3('GET', `/${B}/ssec-keyless.bin`, { origin: HTTPS })).status).toBe(400);
+    expect((await s3('GET', `/${B}/ssec-keyless.bin`, { headers: other, origin: HTTPS })).status).toBe(403);
+    const g = await s3('GET', `/${B}/ssec-keyless.bin`, { headers: A, origin: HTTPS });
+    expect(g.status).toBe(200);
+    expect(sameBytes(new Uint8Array(await g.arrayBuffer()), data)).toBe(true);
+  });
 });
