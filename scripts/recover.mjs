@@ -87,8 +87,18 @@ if (c['sb-data'].startsWith('mp:')) {
   const digest = createHash('sha256').update(manifest).digest();
   if (digest.toString('base64url') !== c['sb-manifest']) fail('manifest digest mismatch');
   const uploadId = c['sb-data'].slice(3);
+  // SSE-C uploads completed without the customer's key commit under a key derived from dataKey.
+  const commitKey =
+    env.mk === '1'
+      ? hkdf(
+          dataKey,
+          Buffer.alloc(0),
+          Buffer.concat([Buffer.from('sealbucket/v1 manifest key'), F('manifest key', rec.bucket, rec.key)]),
+          32,
+        )
+      : dataKey;
   const commit = hkdf(
-    dataKey,
+    commitKey,
     b64u(env.salt),
     Buffer.concat([Buffer.from('sealbucket/v1 manifest'), F('multipart', rec.bucket, rec.key, uploadId, size, seg, digest)]),
     32,

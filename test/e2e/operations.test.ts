@@ -117,12 +117,53 @@ describe('offline recovery (scripts/recover.mjs)', () => {
         },
       }),
     );
+    // SSE-C in parts, completed without the key (as S3 allows): its commit uses the manifest key.
+    const ssecParts = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.raw.toString('base64') };
+    const cmp = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'ssec-mp.bin', ...ssecParts }));
+    const ce1 = (
+      await s3.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: 'ssec-mp.bin',
+          UploadId: cmp.UploadId,
+          PartNumber: 1,
+          Body: mp.subarray(0, 5 * 1024 * 1024),
+          ...ssecParts,
+        }),
+      )
+    ).ETag;
+    const ce2 = (
+      await s3.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: 'ssec-mp.bin',
+          UploadId: cmp.UploadId,
+          PartNumber: 2,
+          Body: mp.subarray(5 * 1024 * 1024),
+          ...ssecParts,
+        }),
+      )
+    ).ETag;
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'ssec-mp.bin',
+        UploadId: cmp.UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: ce1 },
+            { PartNumber: 2, ETag: ce2 },
+          ],
+        },
+      }),
+    );
 
     const keyring = inject('masterKeyring');
     for (const [name, data, secret] of [
       ['single.bin', single, ['--keyring', keyring]],
       ['ssec.bin', ssec, ['--sse-c-key', key.b64]],
       ['mp.bin', mp, ['--keyring', keyring]],
+      ['ssec-mp.bin', mp, ['--sse-c-key', key.b64]],
     ] as const) {
       const dir = join(work, `export-${name}`);
       const ex = await script('export.mjs', [bucket, name, dir], gateway());
