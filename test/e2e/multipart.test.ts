@@ -298,6 +298,34 @@ describe('cos-nodejs-sdk-v5 sliceUploadFile', () => {
     // COS reports the CRC-64 of the whole plaintext for multipart objects too.
     expect(got.headers?.['x-cos-hash-crc64ecma']).toBe(crc64ecma(data));
   });
+
+  // sliceUploadFile itself drops SSE-C headers from its UploadPart calls (cos-nodejs-sdk-v5 3.0.0
+  // passes only x-cos-traffic-limit and x-cos-mime-limit on), so COS refuses it as we do; the SDK's
+  // own multipart calls carry them, and its Complete sends none, which S3 and COS accept.
+  it('multipartInit / multipartUpload with SSE-C, multipartComplete without the key; read back only with it', async () => {
+    const key = sseCKey();
+    const ssec = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.b64, SSECustomerKeyMD5: key.md5 };
+    const data = DATA.subarray(11, 11 + 2 * MiB + 333);
+    const Key = 'cos/parts-ssec.bin';
+    const init = await cos.multipartInit({ Bucket: COS_BUCKET, Region, Key, ...ssec });
+    const UploadId = init.UploadId;
+    const Parts = [];
+    for (let n = 1, at = 0; at < data.length; n++, at += MiB) {
+      const Body = Buffer.from(data.subarray(at, Math.min(at + MiB, data.length)));
+      const p = await cos.multipartUpload({ Bucket: COS_BUCKET, Region, Key, UploadId, PartNumber: n, Body, ...ssec });
+      Parts.push({ PartNumber: n, ETag: p.ETag });
+    }
+    const done = await cos.multipartComplete({ Bucket: COS_BUCKET, Region, Key, UploadId, Parts });
+    expect(done.statusCode).toBe(200);
+    const refused = await cos.getObject({ Bucket: COS_BUCKET, Region, Key }).then(
+      () => 0,
+      (e: { statusCode?: number }) => e.statusCode,
+    );
+    expect(refused).toBe(400);
+    const got = await cos.getObject({ Bucket: COS_BUCKET, Region, Key, ...ssec });
+    expect(got.headers?.['x-cos-server-side-encryption-customer-algorithm']).toBe('AES256');
+    expect(sha256(got.Body)).toBe(sha256(data));
+  });
 });
 
 describe.skipIf(!hasAws)('aws CLI s3 cp with default settings (multipart above 8 MB)', () => {
