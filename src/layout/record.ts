@@ -57,7 +57,12 @@ export const FIELDS = {
   /** A data entry `d/<uuid>` (R2), for audits. */
   dataEntry: { object: 'object', upload: 'upload' },
   /** A bucket's settings: `b/<bucket>` (R2), `.sealbucket/bucket` or `.sealbucket/b/<bucket>` (proxy). */
-  bucket: { owner: 'owner', sse: 'sse' },
+  bucket: {
+    owner: 'owner',
+    sse: 'sse',
+    /** CORS rules, JSON; or "doc" when they are too large and sit in the bucket's document `cors`. */
+    cors: 'cors',
+  },
   /** Small persistent state: `s/<name>` (R2), `.sealbucket/s/<name>` (proxy). */
   state: { value: 'state' },
 } as const;
@@ -481,19 +486,22 @@ export interface BucketSettings {
   owner?: string;
   /** Default encryption, JSON (the protocol layer's BucketEncryption). */
   sse?: string;
+  /** CORS rules (the protocol layer's CorsRule[]), as FIELDS.bucket.cors holds them. */
+  cors?: string;
 }
 
 export function encodeBucketSettings(s: BucketSettings): Record<string, string> {
   const c: Record<string, string> = {};
   if (s.owner !== undefined) c[FIELDS.bucket.owner] = s.owner;
   if (s.sse !== undefined) c[FIELDS.bucket.sse] = s.sse;
+  if (s.cors !== undefined) c[FIELDS.bucket.cors] = s.cors;
   return c;
 }
 
 /** BucketInfo.custom, decoded. */
 export function decodeBucketSettings(custom: Record<string, string>): BucketSettings {
-  const { [FIELDS.bucket.owner]: owner, [FIELDS.bucket.sse]: sse } = custom;
-  return { ...(owner === undefined ? {} : { owner }), ...(sse === undefined ? {} : { sse }) };
+  const { [FIELDS.bucket.owner]: owner, [FIELDS.bucket.sse]: sse, [FIELDS.bucket.cors]: cors } = custom;
+  return { ...(owner === undefined ? {} : { owner }), ...(sse === undefined ? {} : { sse }), ...(cors === undefined ? {} : { cors }) };
 }
 
 export const encodeStateEntry = (value: string): Record<string, string> => ({ [FIELDS.state.value]: value });

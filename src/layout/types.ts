@@ -89,6 +89,13 @@ export interface Layout {
   /** False when it still holds objects or multipart uploads in progress (S3's BucketNotEmpty). */
   deleteBucket(name: string): Promise<boolean>;
   setBucketCustom(name: string, custom: Record<string, string>): Promise<void>;
+  /**
+   * A bucket setting too large for the bucket's own metadata (CORS rules past the record's
+   * budget), kept as a small entry beside it; null when there is none. Gone with the bucket.
+   */
+  bucketDocument(bucket: string, name: string): Promise<string | null>;
+  /** Stores such a setting, or with null removes it (a missing one is not an error). */
+  setBucketDocument(bucket: string, name: string, text: string | null): Promise<void>;
 
   /**
    * Refuses a key this layout cannot hold, or not address exactly, before anything is

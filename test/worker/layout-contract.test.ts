@@ -379,6 +379,26 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       expect(await L.bucket(`lc-${uniq()}`)).toBeNull();
     });
 
+    contract('bucket-documents', 'bucketDocument / setBucketDocument: stored, replaced, removed, and gone with the bucket', async () => {
+      const { L, B } = await setup();
+      expect(await L.bucketDocument(B, 'cors')).toBeNull();
+      const big = JSON.stringify(Array.from({ length: 200 }, (_, i) => ({ origins: [`https://app-${i}.example`] })));
+      await L.setBucketDocument(B, 'cors', big);
+      expect(await L.bucketDocument(B, 'cors')).toBe(big);
+      await L.setBucketDocument(B, 'cors', '[]');
+      expect(await L.bucketDocument(B, 'cors')).toBe('[]');
+      // A document is not an object: listings and the bucket's emptiness ignore it.
+      expect((await L.list(B, { prefix: '', limit: 1000 })).objects).toEqual([]);
+      await L.setBucketDocument(B, 'cors', null);
+      await L.setBucketDocument(B, 'cors', null);
+      expect(await L.bucketDocument(B, 'cors')).toBeNull();
+      if (subject.fixedBucket) return;
+      await L.setBucketDocument(B, 'cors', big);
+      expect(await L.deleteBucket(B)).toBe(true);
+      expect(await L.createBucket(B, 'owner')).toBe(true);
+      expect(await L.bucketDocument(B, 'cors')).toBeNull();
+    });
+
     contract(
       'delete-bucket',
       'deleteBucket: false while it holds an object or an upload, true once empty (or refused, for a configured bucket)',

@@ -136,6 +136,19 @@ export class ProxyLayout implements Layout {
     await this.call((up) => up.put(this.settingsKey(name), null, 0, { meta: encodeMeta(custom) }));
   }
 
+  // In the bucket's own hidden area, so deleteBucket removes them with the rest of its bookkeeping.
+  async bucketDocument(bucket: string, name: string): Promise<string | null> {
+    const got = await this.call((up) => up.get(this.hidden(bucket, `c/${name}`)));
+    return got && new Response(got.body).text();
+  }
+
+  async setBucketDocument(bucket: string, name: string, text: string | null): Promise<void> {
+    const at = this.hidden(bucket, `c/${name}`);
+    if (text === null) return this.call((up) => up.delete([at]));
+    const bytes = utf8(text);
+    await this.call((up) => up.put(at, bytes, bytes.length));
+  }
+
   // --- objects ---
 
   checkKey(bucket: string, key: string): void {

@@ -14,6 +14,8 @@ export const UPLOAD_ROOT = 'u/';
 export const PART_ROOT = 'p/';
 /** `s/<name>`: small persistent state (the rotation cursor). */
 export const STATE_ROOT = 's/';
+/** `c/<bucket>/<name>`: a bucket setting too large for `b/<bucket>`'s metadata (its body is the setting). */
+export const DOCUMENT_ROOT = 'c/';
 
 export const bucketKey = (bucket: string): string => `${BUCKET_ROOT}${bucket}`;
 export const objectPrefix = (bucket: string): string => `${OBJECT_ROOT}${bucket}/`;
@@ -24,6 +26,8 @@ export const uploadPrefix = (bucket: string): string => `${UPLOAD_ROOT}${bucket}
 export const partPrefix = (uploadId: string): string => `${PART_ROOT}${uploadId}/`;
 export const partKey = (uploadId: string, part: number): string => `${PART_ROOT}${uploadId}/${String(part).padStart(5, '0')}`;
 export const stateKey = (name: string): string => `${STATE_ROOT}${name}`;
+export const documentPrefix = (bucket: string): string => `${DOCUMENT_ROOT}${bucket}/`;
+export const documentKey = (bucket: string, name: string): string => `${DOCUMENT_ROOT}${bucket}/${name}`;
 
 /**
  * A record's body: a fresh random line, so every write of a record has its own

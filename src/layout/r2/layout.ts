@@ -53,6 +53,8 @@ import {
   BUCKET_ROOT,
   bucketKey,
   dataKey,
+  documentKey,
+  documentPrefix,
   manifestBytes,
   OBJECT_ROOT,
   objectKey,
@@ -82,7 +84,8 @@ interface Current {
 }
 /** R2 keys hold at most this many bytes of UTF-8. */
 const R2_KEY_BYTES = 1024;
-const utf8Length = (s: string) => new TextEncoder().encode(s).length;
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const utf8Length = (s: string) => utf8(s).length;
 /** Rotation walks object records, then uploads in progress. */
 const SEALED_PHASES = [OBJECT_ROOT, UPLOAD_ROOT];
 /** What an `o/` or `p/` entry references, as stored: a tombstone's replaced `sb-data`, a record's `sb-data`, a part record's `data`. */
@@ -118,11 +121,26 @@ export class R2Layout implements Layout {
     ]);
     if (objects.objects.length || uploads.objects.length) return false;
     await this.store.delete([bucketKey(name)]);
+    // Its documents go after the record: a bucket made again under the name must not inherit them.
+    const docs: string[] = [];
+    for await (const o of this.each(documentPrefix(name))) docs.push(o.key);
+    if (docs.length) await this.store.delete(docs);
     return true;
   }
 
   async setBucketCustom(name: string, custom: Record<string, string>): Promise<void> {
     await this.store.put(bucketKey(name), null, 0, { custom });
+  }
+
+  async bucketDocument(bucket: string, name: string): Promise<string | null> {
+    const got = await this.store.get(documentKey(bucket, name));
+    return got && new Response(got.body).text();
+  }
+
+  async setBucketDocument(bucket: string, name: string, text: string | null): Promise<void> {
+    if (text === null) return this.store.delete([documentKey(bucket, name)]);
+    const bytes = utf8(text);
+    await this.store.put(documentKey(bucket, name), bytes, bytes.length);
   }
 
   checkKey(bucket: string, key: string): void {
