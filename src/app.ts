@@ -9,6 +9,8 @@ import type { Env } from './env';
 import { isKmsRequest, kmsApi } from './kms/api';
 import { kmsStub } from './kms/durable';
 import { layoutsFor } from './layout';
+import type { Layout } from './layout/types';
+import { CORS_METHODS, cachedCorsRules, corsHeaders, corsRefusal, matchRule, NOT_ALLOWED, requestedHeaders } from './s3/cors';
 import { isPostObject, postObject } from './s3/ops/post-object';
 import { type Dialect, sniffDialect } from './s3/protocol/dialect';
 import { S3Error, toS3Error } from './s3/protocol/errors';
@@ -53,6 +55,64 @@ app.use('*', async (c, next) => {
   }
   h.set('server', 'sealbucket');
 });
+
+// CORS. A preflight OPTIONS is answered from the bucket's rules before, and without,
+// authentication (browsers send it without credentials); every other request from an
+// Origin that a rule allows gets the CORS headers on its response, errors included.
+// The rules are read only for requests that carry an Origin (s3/cors.ts caches them briefly).
+app.use('*', async (c, next) => {
+  const req = c.req.raw;
+  if (req.method === 'OPTIONS') {
+    c.res = await preflight(req, corsTarget(c.env, req));
+    return;
+  }
+  await next();
+  const origin = req.headers.get('origin');
+  if (origin === null) return;
+  const target = corsTarget(c.env, req);
+  if (!target) return;
+  try {
+    const { rules } = await cachedCorsRules(target.layout, target.bucket);
+    // On an actual request S3 matches Access-Control-Request-Method when it is sent, else the method.
+    const rule = rules && matchRule(rules, origin, req.headers.get('access-control-request-method') ?? req.method);
+    if (rule) for (const [k, v] of Object.entries(corsHeaders(rule, origin))) c.res.headers.set(k, v);
+  } catch (e) {
+    // The response stands without CORS headers; the browser then withholds it from the page.
+    console.error(JSON.stringify({ event: 'cors-rules-unreadable', requestId: c.get('requestId'), error: String(e) }));
+  }
+});
+
+/** The bucket (and its layout) a request addresses, when it is an S3 request that names one. */
+function corsTarget(env: Env, req: Request): { layout: Layout; bucket: string; key: string } | undefined {
+  const config = readConfig(env);
+  const url = new URL(req.url);
+  if (isConsoleRequest(req, url, config) || isKmsRequest(req) || url.pathname.startsWith(ADMIN_PREFIX)) return undefined;
+  let where: { bucket: string; key: string };
+  try {
+    where = address(url, req.headers.get('host') ?? url.host, config.baseDomains);
+  } catch {
+    return undefined;
+  }
+  if (!where.bucket) return undefined;
+  return { ...where, layout: services(env, config).layouts.of(where.bucket) };
+}
+
+/** S3's answer to a preflight: 200 with the matching rule's headers, or the refusal S3 gives. */
+async function preflight(req: Request, target: { layout: Layout; bucket: string; key: string } | undefined): Promise<Response> {
+  const h = req.headers;
+  const origin = h.get('origin');
+  if (!origin) throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
+  const method = h.get('access-control-request-method');
+  const cors = target && (await cachedCorsRules(target.layout, target.bucket));
+  if (!cors?.exists) throw corsRefusal('Bucket not found', method ?? 'OPTIONS', 'BUCKET');
+  if (!cors.rules) throw corsRefusal('CORS is not enabled for this bucket.', method ?? 'OPTIONS', 'BUCKET');
+  if (!method || !CORS_METHODS.includes(method))
+    throw new S3Error('BadRequest', `Invalid Access-Control-Request-Method: ${method ?? 'null'}`);
+  const headers = requestedHeaders(h.get('access-control-request-headers'));
+  const rule = matchRule(cors.rules, origin, method, headers);
+  if (!rule) throw corsRefusal(NOT_ALLOWED, method, target!.key ? 'OBJECT' : 'BUCKET');
+  return new Response(null, { status: 200, headers: corsHeaders(rule, origin, headers) });
+}
 
 app.onError((err, c) => {
   const requestId = c.get('requestId') ?? '';

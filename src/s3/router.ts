@@ -1,10 +1,13 @@
 // Addressing (path style and virtual-hosted) and dispatch to the handlers.
 
+import { checkAclHeaders } from './acl';
 import type { Ctx } from './context';
 import { checkKey } from './objects';
+import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './ops/acl';
 import { bucketLocation, createBucket, deleteBucket, headBucket, listBuckets } from './ops/bucket';
 import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './ops/bucket-encryption';
 import { copyObject } from './ops/copy';
+import { deleteBucketCors, getBucketCors, putBucketCors } from './ops/cors';
 import { deleteMany, deleteOne } from './ops/delete';
 import { getObject } from './ops/get';
 import { listObjects } from './ops/list';
@@ -33,9 +36,7 @@ function decodePath(p: string): string {
 
 // Subresources we do not serve yet: answer 501 rather than misreading them as plain object calls.
 const UNSUPPORTED = [
-  'acl',
   'policy',
-  'cors',
   'lifecycle',
   'versioning',
   'versions',
@@ -71,13 +72,27 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
     throw new S3Error('MethodNotAllowed');
   }
   if (!ctx.key) {
+    if (q.has('cors')) {
+      if (m === 'GET') return getBucketCors(ctx);
+      if (m === 'PUT') return putBucketCors(ctx);
+      if (m === 'DELETE') return deleteBucketCors(ctx);
+      throw new S3Error('MethodNotAllowed');
+    }
+    if (q.has('acl')) {
+      if (m === 'GET') return getBucketAcl(ctx);
+      if (m === 'PUT') return putBucketAcl(ctx);
+      throw new S3Error('MethodNotAllowed');
+    }
     if (q.has('encryption')) {
       if (m === 'GET') return getBucketEncryption(ctx);
       if (m === 'PUT') return putBucketEncryption(ctx);
       if (m === 'DELETE') return deleteBucketEncryption(ctx);
       throw new S3Error('MethodNotAllowed');
     }
-    if (m === 'PUT') return createBucket(ctx);
+    if (m === 'PUT') {
+      refuseSharing(ctx, false);
+      return createBucket(ctx);
+    }
     if (m === 'HEAD') return headBucket(ctx);
     if (m === 'DELETE') return deleteBucket(ctx);
     if (m === 'POST' && q.has('delete')) return deleteMany(ctx);
@@ -88,6 +103,12 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
   }
   // Every object operation: a key no object can have here is refused before anything is read or stored.
   checkKey(ctx);
+  if (q.has('cors')) throw new S3Error('NotImplemented', 'The cors subresource belongs to a bucket, not to an object.');
+  if (q.has('acl')) {
+    if (m === 'GET') return getObjectAcl(ctx);
+    if (m === 'PUT') return putObjectAcl(ctx);
+    throw new S3Error('MethodNotAllowed');
+  }
   const copy = ctx.req.headers.has('x-amz-copy-source') || ctx.req.headers.has('x-cos-copy-source');
   if (q.has('uploadId')) {
     if (m === 'PUT') return uploadPart(ctx, copy);
@@ -96,10 +117,20 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
     if (m === 'GET') return listParts(ctx);
     throw new S3Error('MethodNotAllowed');
   }
+  if ((m === 'POST' && q.has('uploads')) || m === 'PUT') refuseSharing(ctx, true);
   if (m === 'POST' && q.has('uploads')) return createUpload(ctx);
   if (m === 'PUT') return copy ? copyObject(ctx) : putObject(ctx);
   if (m === 'GET') return getObject(ctx, false);
   if (m === 'HEAD') return getObject(ctx, true);
   if (m === 'DELETE') return deleteOne(ctx);
   throw new S3Error('MethodNotAllowed');
+}
+
+/**
+ * A write (PutObject, CopyObject, CreateMultipartUpload, CreateBucket) may name an ACL that
+ * keeps what it writes to its writer (private, bucket-owner-*); one that shares is refused
+ * before anything is read or stored.
+ */
+function refuseSharing(ctx: Ctx, object: boolean): void {
+  checkAclHeaders((n) => ctx.req.headers.get(n), { owners: [ctx.auth.accessKeyId], object });
 }

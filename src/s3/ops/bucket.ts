@@ -1,6 +1,7 @@
 // ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
 
 import { type Ctx, layoutOf } from '../context';
+import { forgetCorsRules } from '../cors';
 import { MAX_CONFIG_BODY, requireBucket, wholeBody } from '../objects';
 import { S3Error } from '../protocol/errors';
 import { parseXml, xmlDocument, xmlResponse } from '../protocol/xml';
@@ -46,6 +47,7 @@ export async function deleteBucket(ctx: Ctx): Promise<Response> {
   await requireBucket(ctx);
   if (!(await layoutOf(ctx).deleteBucket(ctx.bucket)))
     throw new S3Error('BucketNotEmpty', undefined, { fields: { BucketName: ctx.bucket } });
+  forgetCorsRules(layoutOf(ctx), ctx.bucket);
   return new Response(null, { status: 204 });
 }
 

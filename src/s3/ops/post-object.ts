@@ -14,6 +14,7 @@ import {
   verifyPolicySignature,
 } from '../../auth/post-policy';
 import type { SecretLookup } from '../../auth/types';
+import { checkAclHeaders } from '../acl';
 import type { Ctx } from '../context';
 import { checkKey, httpMetaFrom, MAX_OBJECT_SIZE, writeObject } from '../objects';
 import { type Form, readForm } from '../payload/form';
@@ -161,6 +162,8 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
   checkPolicyConditions(conds, values, new Set([...f.keys(), 'bucket']), dialect);
   checkLength(conds, form.file.length);
   checkKey(base, key);
+  // The form's `acl` (and x-amz-grant-* fields) may keep the object private; sharing is refused.
+  checkAclHeaders((n) => f.get(n), { owners: [who.accessKeyId], object: true, form: true });
 
   const get: FieldGetter = (s) => f.get(`x-amz-${s.toLowerCase()}`) ?? f.get(`x-cos-${s.toLowerCase()}`) ?? null;
   const sse = await parseSse(get, { dialect, secure: base.secure, config: base.config }, 'write');

@@ -8,6 +8,10 @@ import { SseError } from '../../sse/errors';
 
 const CATALOGUE: Record<string, [number, string]> = {
   AccessDenied: [403, 'Access Denied'],
+  // A preflight S3 refuses (the code is S3's wire answer, though its error table does not list it).
+  AccessForbidden: [403, 'CORSResponse: This CORS request is not allowed.'],
+  AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],
+  BadRequest: [400, 'Bad Request'],
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   AuthorizationQueryParametersError: [400, 'Query-string authentication parameters are malformed.'],
   BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
@@ -26,12 +30,14 @@ const CATALOGUE: Record<string, [number, string]> = {
   InvalidObjectState: [403, "The operation is not valid for the object's state"],
   KeyTooLongError: [400, 'Your key is too long.'],
   MaxMessageLengthExceeded: [400, 'Your request was too big.'],
+  MalformedACLError: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
   MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
   MetadataTooLarge: [400, 'Your metadata headers exceed the maximum allowed metadata size.'],
   MethodNotAllowed: [405, 'The specified method is not allowed against this resource.'],
   MissingContentLength: [411, 'You must provide the Content-Length HTTP header.'],
   MissingSecurityHeader: [400, 'Your request is missing a required header.'],
   NoSuchBucket: [404, 'The specified bucket does not exist'],
+  NoSuchCORSConfiguration: [404, 'The CORS configuration does not exist'],
   NoSuchKey: [404, 'The specified key does not exist.'],
   NoSuchUpload: [404, 'The specified upload does not exist.'],
   NotImplemented: [501, 'A header you provided implies functionality that is not implemented.'],
@@ -60,6 +66,7 @@ const CATALOGUE: Record<string, [number, string]> = {
   NoSuchEncryptionConfiguration: [404, 'The server side encryption configuration was not found.'],
   ServerSideEncryptionConfigurationNotFoundError: [404, 'The server side encryption configuration was not found'],
   OperationAborted: [409, 'A conflicting conditional operation is currently in progress against this resource. Try again.'],
+  UnexpectedContent: [400, 'This request does not support content'],
   SSEHeaderNotAllowed: [400, 'Server-side encryption headers are not allowed for this request.'],
   // SSE-KMS failures, as S3 names them (COS clients get their own codes via cosCode).
   'KMS.NotFoundException': [400, 'The specified KMS key does not exist.'],
