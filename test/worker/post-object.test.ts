@@ -773,3 +773,23 @@ describe('readForm (the streaming reader on its own)', () => {
     await expectS3Error(readForm(streamOf(body, 100), ct, String(body.length + 10)), 'IncompleteBody');
   });
 });
+
+describe('POST Object acl field', () => {
+  it('keeps an owner-only acl (private, bucket-owner-full-control) and refuses a sharing one before storing anything', async () => {
+    for (const acl of ['private', 'bucket-owner-full-control']) {
+      const key = `acl/${acl}.bin`;
+      const r = await post({ key, acl, ...(await v4Form(basic(key, [{ acl }]))) }, { data: bytes(100) });
+      expect(r.status, await r.clone().text()).toBe(204);
+    }
+    for (const acl of ['public-read', 'public-read-write', 'authenticated-read']) {
+      const key = `acl/${acl}.bin`;
+      const r = await post({ key, acl, ...(await v4Form(basic(key, [{ acl }]))) }, { data: bytes(100) });
+      await expectError(r, 400, 'AccessControlListNotSupported', 'The bucket does not allow ACLs');
+      expect(await errorCode(await s3('HEAD', `/${B}/${key}`))).toBeUndefined();
+      expect((await s3('HEAD', `/${B}/${key}`)).status).toBe(404);
+    }
+    const key = 'acl/cos-public.bin';
+    const r = await post({ key, acl: 'public-read', ...(await cosForm(basic(key, [{ acl: 'public-read' }]))) }, { data: bytes(100) });
+    await expectError(r, 400, 'AccessControlListNotSupported');
+  });
+});
