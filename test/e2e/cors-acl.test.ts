@@ -156,20 +156,22 @@ describe('ACLs with the AWS SDK', () => {
     await s3.send(new PutObjectAclCommand({ Bucket: BUCKET, Key: 'hello.txt', ACL: 'private' }));
     await s3.send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'private' }));
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'owned.txt', Body: 'x', ACL: 'bucket-owner-full-control' }));
-    for (const p of [
-      s3.send(new PutObjectAclCommand({ Bucket: BUCKET, Key: 'hello.txt', ACL: 'public-read' })),
-      s3.send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'public-read-write' })),
-      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'public.txt', Body: 'x', ACL: 'public-read' })),
-      s3.send(
-        new PutObjectCommand({
-          Bucket: BUCKET,
-          Key: 'public.txt',
-          Body: 'x',
-          GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"',
-        }),
-      ),
+    // One at a time (thunks): a refusal is awaited as soon as it happens.
+    for (const send of [
+      () => s3.send(new PutObjectAclCommand({ Bucket: BUCKET, Key: 'hello.txt', ACL: 'public-read' })),
+      () => s3.send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'public-read-write' })),
+      () => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'public.txt', Body: 'x', ACL: 'public-read' })),
+      () =>
+        s3.send(
+          new PutObjectCommand({
+            Bucket: BUCKET,
+            Key: 'public.txt',
+            Body: 'x',
+            GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"',
+          }),
+        ),
     ]) {
-      const e = await s3Error(p);
+      const e = await s3Error(send());
       expect(e).toMatchObject({ name: 'AccessControlListNotSupported', status: 400 });
       expect(e.message).toBe('The bucket does not allow ACLs');
     }
