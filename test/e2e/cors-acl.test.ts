@@ -136,6 +136,25 @@ describe('CORS with the AWS SDK', () => {
   });
 });
 
+describe('a large CORS configuration', () => {
+  it('100 rules (past the bucket record’s metadata) round-trip and answer preflights, on either layout', async () => {
+    const bucket = uniq('e2e-cors-large').toLowerCase();
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const CORSRules = Array.from({ length: 100 }, (_, i) => ({
+      ID: `rule-${i}`,
+      AllowedOrigins: [`https://app-${i}.example.com`],
+      AllowedMethods: ['GET'],
+    }));
+    await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules } }));
+    expect((await s3.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules).toEqual(CORSRules);
+    const last = await raw('OPTIONS', `/${bucket}/k`, { origin: 'https://app-99.example.com', 'access-control-request-method': 'GET' });
+    expect(last.status).toBe(200);
+    expect(last.headers.get('access-control-allow-origin')).toBe('https://app-99.example.com');
+    await s3.send(new DeleteBucketCorsCommand({ Bucket: bucket }));
+    expect((await s3Error(s3.send(new GetBucketCorsCommand({ Bucket: bucket })))).name).toBe('NoSuchCORSConfiguration');
+  });
+});
+
 describe('ACLs with the AWS SDK', () => {
   it('answers the owner’s FULL_CONTROL for the bucket and an object; NoSuchKey for a missing one', async () => {
     const id = gateway().accessKeyId;
