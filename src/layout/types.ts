@@ -31,6 +31,36 @@ export interface Listing {
   cursor?: string;
 }
 
+/**
+ * The id S3 gives the one version an object has in a bucket that never had versioning
+ * (and the version a suspended bucket writes). Every object here is its null version today.
+ */
+export const NULL_VERSION = 'null';
+
+/**
+ * One version of an object in a version listing. Full versioning extends this (delete
+ * markers, older versions with their own ids); today each key has exactly one: its
+ * null version, which is the latest.
+ */
+export interface ListedVersion extends Listed {
+  versionId: string;
+  isLatest: boolean;
+}
+
+/** One page of a version listing: versions in key order (newest first within a key), and common prefixes. */
+export interface VersionListing {
+  versions: ListedVersion[];
+  prefixes: string[];
+  truncated: boolean;
+  cursor?: string;
+}
+
+/** Where a version listing resumes: after every version of `key`, or after its version `versionId`. */
+export interface VersionMarker {
+  key: string;
+  versionId?: string;
+}
+
 export interface UploadInfo {
   id: string;
   key: string;
@@ -136,6 +166,14 @@ export interface Layout {
   /** A multipart object's manifest bytes (as committed to by the record). */
   manifest(bucket: string, key: string, rec: ObjectRecord): Promise<Uint8Array | null>;
   list(bucket: string, o: { prefix: string; delimiter?: string; startAfter?: string; cursor?: string; limit: number }): Promise<Listing>;
+  /**
+   * One page of object versions after `after` (one listing page of the store, as `list`):
+   * versions in key order, newest first within a key, with common prefixes.
+   */
+  versions(
+    bucket: string,
+    o: { prefix: string; delimiter?: string; after?: VersionMarker; cursor?: string; limit: number },
+  ): Promise<VersionListing>;
 
   /** `custom`: encodeUploadCustom(envelope, meta). */
   createUpload(bucket: string, key: string, id: string, custom: Record<string, string>, http: HttpMeta): Promise<void>;

@@ -731,6 +731,56 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
     });
   });
 
+  describe('versions', () => {
+    const KEYS = ['a', 'b/1', 'b/2', 'b/c/3', 'c', 'd'];
+
+    contract('versions', 'every object is its null version, the latest; markers resume after the key', async () => {
+      const { L, B } = await setup();
+      const objs = new Map<string, Obj>();
+      for (const [i, key] of KEYS.entries()) {
+        const o = await object(200 + i, 20 + i, i % 2 ? { envelope: envelope(i) } : {});
+        objs.set(key, o);
+        await put(L, B, key, o);
+      }
+      const all = await L.versions(B, { prefix: '', limit: 1000 });
+      expect(all.versions.map(({ key, size, etag, versionId, isLatest }) => ({ key, size, etag, versionId, isLatest }))).toEqual(
+        KEYS.map((key) => ({ key, size: objs.get(key)!.fields.size, etag: objs.get(key)!.fields.etag, versionId: 'null', isLatest: true })),
+      );
+      for (const v of all.versions) expect(v.uploaded).toBeInstanceOf(Date);
+      expect(all).toMatchObject({ prefixes: [], truncated: false });
+
+      const cases: [{ prefix: string; delimiter?: string; after?: { key: string; versionId?: string } }, string[], string[]][] = [
+        [{ prefix: 'b/' }, ['b/1', 'b/2', 'b/c/3'], []],
+        [{ prefix: '', delimiter: '/' }, ['a', 'c', 'd'], ['b/']],
+        [{ prefix: '', after: { key: 'b/1' } }, ['b/2', 'b/c/3', 'c', 'd'], []],
+        // After the null version of a key, or after an id it does not have: the key's one version is behind.
+        [{ prefix: '', after: { key: 'b/2', versionId: 'null' } }, ['b/c/3', 'c', 'd'], []],
+        [{ prefix: '', after: { key: 'c', versionId: 'A'.repeat(32) } }, ['d'], []],
+        [{ prefix: '', after: { key: 'bb' } }, ['c', 'd'], []],
+      ];
+      for (const [o, versions, prefixes] of cases) {
+        const r = await L.versions(B, { ...o, limit: 1000 });
+        expect({ versions: r.versions.map((v) => v.key), prefixes: r.prefixes, truncated: r.truncated }, JSON.stringify(o)).toEqual({
+          versions,
+          prefixes,
+          truncated: false,
+        });
+      }
+
+      // Pages of two, resumed by cursor: every version once, in order.
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let n = 0; n < 20; n++) {
+        const page = await L.versions(B, { prefix: '', cursor, limit: 2 });
+        expect(page.versions.length + page.prefixes.length).toBeLessThanOrEqual(2);
+        seen.push(...page.versions.map((v) => v.key));
+        cursor = page.truncated ? page.cursor : undefined;
+        if (!cursor) break;
+      }
+      expect(seen).toEqual(KEYS);
+    });
+  });
+
   describe('multipart', () => {
     contract('multipart', 'createUpload → upload() → writePart (a part written twice is replaced) → parts() → complete', async () => {
       const { L, B } = await setup();

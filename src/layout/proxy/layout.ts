@@ -48,7 +48,20 @@ import {
   withEnvelope,
   withoutClaim,
 } from '../record';
-import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from '../types';
+import type {
+  Body,
+  BucketInfo,
+  Completion,
+  Layout,
+  Listing,
+  PartInfo,
+  RecordFields,
+  Sealed,
+  UploadInfo,
+  VersionListing,
+  VersionMarker,
+} from '../types';
+import { asNullVersions, nullVersionsAfter } from '../versions';
 import { upstreamFailure } from './failures';
 import { escapeKey, HIDDEN, unescapeKey, writable } from './keys';
 import { decodeMeta, encodeMeta, omit, pick, sameHttp, sameRecord, stamped, storedHttp } from './metadata';
@@ -306,6 +319,14 @@ export class ProxyLayout implements Layout {
       truncated: r.truncated,
       cursor,
     };
+  }
+
+  async versions(
+    bucket: string,
+    o: { prefix: string; delimiter?: string; after?: VersionMarker; cursor?: string; limit: number },
+  ): Promise<VersionListing> {
+    const { prefix, delimiter, cursor, limit } = o;
+    return asNullVersions(await this.list(bucket, { prefix, delimiter, startAfter: nullVersionsAfter(o.after), cursor, limit }));
   }
 
   // --- multipart ---

@@ -48,7 +48,20 @@ import {
   withEnvelope,
   withoutClaim,
 } from '../record';
-import type { Body, BucketInfo, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from '../types';
+import type {
+  Body,
+  BucketInfo,
+  Completion,
+  Layout,
+  Listing,
+  PartInfo,
+  RecordFields,
+  Sealed,
+  UploadInfo,
+  VersionListing,
+  VersionMarker,
+} from '../types';
+import { asNullVersions, nullVersionsAfter } from '../versions';
 import {
   BUCKET_ROOT,
   bucketKey,
@@ -256,6 +269,14 @@ export class R2Layout implements Layout {
         return { key: s.key.slice(base.length), size: rec?.size ?? 0, etag: rec?.etag ?? '', uploaded: s.uploaded };
       });
     return { objects, prefixes: r.prefixes.map((p) => p.slice(base.length)), truncated: r.truncated, cursor: r.cursor };
+  }
+
+  async versions(
+    bucket: string,
+    o: { prefix: string; delimiter?: string; after?: VersionMarker; cursor?: string; limit: number },
+  ): Promise<VersionListing> {
+    const { prefix, delimiter, cursor, limit } = o;
+    return asNullVersions(await this.list(bucket, { prefix, delimiter, startAfter: nullVersionsAfter(o.after), cursor, limit }));
   }
 
   async createUpload(bucket: string, key: string, id: string, custom: Record<string, string>, http: ObjectRecord['http']): Promise<void> {
