@@ -5,6 +5,7 @@ import type { Listed } from '../../layout/types';
 import { type Ctx, layoutOf } from '../context';
 import { requireBucket } from '../objects';
 import { S3Error } from '../protocol/errors';
+import { encodingType, keyEncoder, maxKeys as parseMaxKeys } from '../protocol/listing';
 import { type Node, xmlDocument, xmlResponse } from '../protocol/xml';
 
 type Entry = { key: string; object?: Listed };
@@ -14,15 +15,8 @@ export async function listObjects(ctx: Ctx): Promise<Response> {
   const v2 = q.get('list-type') === '2';
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') || undefined;
-  const encoding = q.get('encoding-type');
-  if (encoding !== null && encoding !== 'url')
-    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { fields: { ArgumentName: 'encoding-type' } });
-  const mk = q.get('max-keys') ?? '1000';
-  if (!/^\d+$/.test(mk))
-    throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', {
-      fields: { ArgumentName: 'max-keys' },
-    });
-  const maxKeys = Math.min(Number(mk), 1000);
+  const encoding = encodingType(q);
+  const maxKeys = parseMaxKeys(q);
   const token = q.get('continuation-token');
   let after = v2 ? (q.get('start-after') ?? '') : (q.get('marker') ?? '');
   if (v2 && token !== null) {
@@ -37,7 +31,7 @@ export async function listObjects(ctx: Ctx): Promise<Response> {
   await requireBucket(ctx);
   const { entries, truncated } = await collect(ctx, prefix, delimiter, after, maxKeys);
 
-  const enc = (s: string) => (encoding ? encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+') : s);
+  const enc = keyEncoder(encoding);
   const owner = { ID: ctx.auth.accessKeyId, DisplayName: ctx.auth.accessKeyId };
   const withOwner = !v2 || q.get('fetch-owner') === 'true';
   const contents = entries
@@ -59,7 +53,7 @@ export async function listObjects(ctx: Ctx): Promise<Response> {
         KeyCount: entries.length,
         MaxKeys: maxKeys,
         Delimiter: delimiter && enc(delimiter),
-        EncodingType: encoding ?? undefined,
+        EncodingType: encoding,
         IsTruncated: truncated,
         ContinuationToken: token ?? undefined,
         NextContinuationToken: truncated && last !== undefined ? toB64url(utf8(last)) : undefined,
@@ -72,7 +66,7 @@ export async function listObjects(ctx: Ctx): Promise<Response> {
         Marker: enc(q.get('marker') ?? ''),
         MaxKeys: maxKeys,
         Delimiter: delimiter && enc(delimiter),
-        EncodingType: encoding ?? undefined,
+        EncodingType: encoding,
         IsTruncated: truncated,
         NextMarker: truncated && last !== undefined ? enc(last) : undefined,
         Contents: contents,
