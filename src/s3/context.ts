@@ -15,6 +15,8 @@ export interface Ctx {
   /** '' when the request names no bucket / no key. */
   bucket: string;
   key: string;
+  /** The version an object request names (?versionId=, checked by parseVersionId); absent when it names none. */
+  version?: string;
   /** Where each bucket's objects live (R2, or an upstream bucket the gateway fronts). */
   layouts: Layouts;
   sealer: Sealer;

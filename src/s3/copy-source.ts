@@ -8,6 +8,7 @@ import { checkKey, integrityFailure, loadRecord, type ObjectReader, openObject }
 import { checkConditions } from './protocol/conditions';
 import { S3Error } from './protocol/errors';
 import { requestSse, requireCustomerKeyFit } from './protocol/sse-headers';
+import { parseVersionId } from './protocol/version-id';
 
 export interface CopySource {
   bucket: string;
@@ -42,15 +43,11 @@ export async function copySource(ctx: Ctx): Promise<CopySource> {
     host.split('.cos.')[0],
   );
   const key = path.slice(i + 1);
-  const version = new URLSearchParams(query).get('versionId');
-  if (version !== null && version !== 'null') {
-    throw new S3Error('InvalidArgument', 'This gateway does not keep object versions, so a copy source cannot name a versionId.', {
-      fields: { ArgumentName: 'versionId' },
-    });
-  }
+  const named = new URLSearchParams(query).get('versionId');
+  const version = named === null ? undefined : parseVersionId(named);
   const sse = await requestSse(ctx, 'copy-source');
   checkKey(ctx, key, bucket);
-  const rec = await loadRecord(ctx, bucket, key);
+  const rec = await loadRecord(ctx, bucket, key, version);
   const h = ctx.req.headers;
   const get = (s: string) => h.get(`x-amz-copy-source-${s}`) ?? h.get(`x-cos-copy-source-${s}`);
   checkConditions(

@@ -3,7 +3,7 @@
 
 import { fromB64url, timingSafeEqual } from '../crypto/bytes';
 import { checkRecordBudget, decodeManifest, type ObjectPart, type ObjectRecord, uploadOf } from '../layout/record';
-import type { BucketInfo } from '../layout/types';
+import { type BucketInfo, NULL_VERSION } from '../layout/types';
 import { etagFor, IntegrityError, LengthError, type Mode, type SseRequest } from '../sse';
 import type { HttpMeta } from '../store/types';
 import { type Ctx, layoutOf } from './context';
@@ -12,6 +12,7 @@ import { CHECKSUM_ALGORITHMS } from './payload/checksum';
 import { decodePayload } from './payload/chunked';
 import { hashTap } from './payload/hashing';
 import { S3Error, toS3Error } from './protocol/errors';
+import { noSuchVersion } from './protocol/version-id';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 
@@ -33,16 +34,23 @@ export function checkKey(ctx: Pick<Ctx, 'layouts' | 'bucket' | 'key'>, key = ctx
 }
 
 /** The object's record, or NoSuchKey / NoSuchBucket. */
-export async function loadRecord(ctx: Ctx, bucket = ctx.bucket, key = ctx.key): Promise<ObjectRecord> {
-  let rec: ObjectRecord | null;
-  try {
-    rec = await layoutOf(ctx, bucket).head(bucket, key);
-  } catch (e) {
-    throw integrityFailure(ctx, e, bucket, key);
+/**
+ * The record of `key`, or of its version `version` when the request names one. Every
+ * object is its null version (no bucket has versioning yet); any other id is a version
+ * that does not exist.
+ */
+export async function loadRecord(ctx: Ctx, bucket = ctx.bucket, key = ctx.key, version?: string): Promise<ObjectRecord> {
+  let rec: ObjectRecord | null = null;
+  if (version === undefined || version === NULL_VERSION) {
+    try {
+      rec = await layoutOf(ctx, bucket).head(bucket, key);
+    } catch (e) {
+      throw integrityFailure(ctx, e, bucket, key);
+    }
   }
   if (!rec) {
     await requireBucket(ctx, bucket);
-    throw new S3Error('NoSuchKey', undefined, { fields: { Key: key } });
+    throw version === undefined ? new S3Error('NoSuchKey', undefined, { fields: { Key: key } }) : noSuchVersion(key, version);
   }
   return rec;
 }

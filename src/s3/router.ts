@@ -13,7 +13,9 @@ import { getObject } from './ops/get';
 import { listObjects } from './ops/list';
 import { abortUpload, completeUpload, createUpload, listParts, listUploads, uploadPart } from './ops/multipart';
 import { putObject } from './ops/put';
+import { getBucketVersioning, listObjectVersions } from './ops/versions';
 import { S3Error } from './protocol/errors';
+import { parseVersionId } from './protocol/version-id';
 
 /** Bucket and key of a request, from the Host (virtual-hosted) or the path. */
 export function address(url: URL, host: string, baseDomains: string[]): { bucket: string; key: string } {
@@ -38,8 +40,6 @@ function decodePath(p: string): string {
 const UNSUPPORTED = [
   'policy',
   'lifecycle',
-  'versioning',
-  'versions',
   'tagging',
   'website',
   'logging',
@@ -72,6 +72,16 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
     throw new S3Error('MethodNotAllowed');
   }
   if (!ctx.key) {
+    if (q.has('versioning')) {
+      if (m === 'GET') return getBucketVersioning(ctx);
+      // Turning versioning on is the next step (every version its own sealed record); until then it stays off.
+      if (m === 'PUT') throw new S3Error('NotImplemented', 'The versioning subresource cannot be changed on this gateway yet.');
+      throw new S3Error('MethodNotAllowed');
+    }
+    if (q.has('versions')) {
+      if (m === 'GET') return listObjectVersions(ctx);
+      throw new S3Error('MethodNotAllowed');
+    }
     if (q.has('cors')) {
       if (m === 'GET') return getBucketCors(ctx);
       if (m === 'PUT') return putBucketCors(ctx);
@@ -101,6 +111,9 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
     if (m === 'GET') return listObjects(ctx);
     throw new S3Error('MethodNotAllowed');
   }
+  // versions and versioning are bucket subresources: on an object they name nothing we serve.
+  const bucketSub = ['versions', 'versioning'].find((s) => q.has(s));
+  if (bucketSub) throw new S3Error('NotImplemented', `The ${bucketSub} subresource is not implemented by this gateway.`);
   // Every object operation: a key no object can have here is refused before anything is read or stored.
   checkKey(ctx);
   if (q.has('cors')) throw new S3Error('NotImplemented', 'The cors subresource belongs to a bucket, not to an object.');
@@ -109,6 +122,8 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
     if (m === 'PUT') return putObjectAcl(ctx);
     throw new S3Error('MethodNotAllowed');
   }
+  const version = q.get('versionId');
+  if (version !== null && (m === 'GET' || m === 'HEAD' || m === 'DELETE') && !q.has('uploadId')) ctx.version = parseVersionId(version);
   const copy = ctx.req.headers.has('x-amz-copy-source') || ctx.req.headers.has('x-cos-copy-source');
   if (q.has('uploadId')) {
     if (m === 'PUT') return uploadPart(ctx, copy);

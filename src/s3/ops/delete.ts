@@ -1,14 +1,23 @@
 // DeleteObject and DeleteObjects.
 
+import { NULL_VERSION } from '../../layout/types';
 import { type Ctx, layoutOf } from '../context';
 import { checkKey, MAX_LIST_BODY, requireBucket, wholeBody } from '../objects';
+import { hdr } from '../protocol/dialect';
 import { S3Error, toS3Error } from '../protocol/errors';
+import { parseVersionId } from '../protocol/version-id';
 import { list, parseXml, text, xmlDocument, xmlResponse } from '../protocol/xml';
 
 export async function deleteOne(ctx: Ctx): Promise<Response> {
   await requireBucket(ctx);
-  await layoutOf(ctx).delete(ctx.bucket, ctx.key);
-  return new Response(null, { status: 204 });
+  const v = ctx.version;
+  if (v === undefined || v === NULL_VERSION) {
+    await layoutOf(ctx).delete(ctx.bucket, ctx.key);
+    // No x-amz-version-id: S3 sends one only for a bucket that has (or had) versioning.
+    return new Response(null, { status: 204 });
+  }
+  // A version this bucket does not hold: nothing to remove, and S3 answers success naming it.
+  return new Response(null, { status: 204, headers: { [hdr(ctx.dialect, 'version-id')]: v } });
 }
 
 export async function deleteMany(ctx: Ctx): Promise<Response> {
@@ -17,18 +26,21 @@ export async function deleteMany(ctx: Ctx): Promise<Response> {
   const objects = list(doc, 'Object');
   if (objects.length > 1000) throw new S3Error('MalformedXML', 'The request must contain no more than 1000 keys.');
   const quiet = text(doc, 'Quiet') === 'true';
-  const keys = objects.map((o) => {
-    const k = text(o, 'Key');
-    if (k === undefined || k === '') throw new S3Error('MalformedXML');
-    return k;
+  const targets = objects.map((o) => {
+    const key = text(o, 'Key');
+    if (key === undefined || key === '') throw new S3Error('MalformedXML');
+    return { key, version: text(o, 'VersionId') };
   });
-  const deleted: { Key: string }[] = [];
-  const errors: { Key: string; Code: string; Message: string }[] = [];
-  for (const key of keys) {
+  // VersionId is echoed as sent, in the result and in errors alike.
+  const deleted: { Key: string; VersionId?: string }[] = [];
+  const errors: { Key: string; VersionId?: string; Code: string; Message: string }[] = [];
+  for (const { key, version } of targets) {
     try {
       checkKey(ctx, key);
-      await layoutOf(ctx).delete(ctx.bucket, key);
-      if (!quiet) deleted.push({ Key: key });
+      if (version !== undefined) parseVersionId(version);
+      // A version other than the null one does not exist here: nothing to remove (S3 reports it deleted).
+      if (version === undefined || version === NULL_VERSION) await layoutOf(ctx).delete(ctx.bucket, key);
+      if (!quiet) deleted.push({ Key: key, VersionId: version });
     } catch (e) {
       // Per-key errors are S3's own codes and words; anything else is logged, never echoed.
       const refusal = toS3Error(e);
@@ -43,7 +55,7 @@ export async function deleteMany(ctx: Ctx): Promise<Response> {
           }),
         );
       const s3e = refusal ?? new S3Error('InternalError');
-      errors.push({ Key: key, Code: s3e.code, Message: s3e.message });
+      errors.push({ Key: key, VersionId: version, Code: s3e.code, Message: s3e.message });
     }
   }
   return xmlResponse(xmlDocument('DeleteResult', { Deleted: deleted, Error: errors }));

@@ -21,7 +21,7 @@ const OVERRIDES: [string, string][] = [
 
 export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
   const sse = await requestSse(ctx, 'read');
-  const rec = await loadRecord(ctx);
+  const rec = await loadRecord(ctx, ctx.bucket, ctx.key, ctx.version);
   requireCustomerKeyFit('object', rec.envelope, sse);
 
   const headers = objectHeaders(ctx, rec, sse);
