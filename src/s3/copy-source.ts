@@ -44,7 +44,7 @@ export async function copySource(ctx: Ctx): Promise<CopySource> {
   );
   const key = path.slice(i + 1);
   const named = new URLSearchParams(query).get('versionId');
-  const version = named === null ? undefined : parseVersionId(named);
+  const version = named === null ? undefined : parseVersionId(named, ctx.dialect);
   const sse = await requestSse(ctx, 'copy-source');
   checkKey(ctx, key, bucket);
   const rec = await loadRecord(ctx, bucket, key, version);

@@ -123,7 +123,8 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
     throw new S3Error('MethodNotAllowed');
   }
   const version = q.get('versionId');
-  if (version !== null && (m === 'GET' || m === 'HEAD' || m === 'DELETE') && !q.has('uploadId')) ctx.version = parseVersionId(version);
+  if (version !== null && (m === 'GET' || m === 'HEAD' || m === 'DELETE') && !q.has('uploadId'))
+    ctx.version = parseVersionId(version, ctx.dialect);
   const copy = ctx.req.headers.has('x-amz-copy-source') || ctx.req.headers.has('x-cos-copy-source');
   if (q.has('uploadId')) {
     if (m === 'PUT') return uploadPart(ctx, copy);

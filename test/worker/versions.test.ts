@@ -3,6 +3,9 @@
 // (test/e2e/versions.test.ts) drives the same through boto3, the AWS SDK and the COS SDK.
 
 import { beforeAll, describe, expect, it } from 'vitest';
+import { resumeAfter, versionQuery } from '../../src/s3/ops/versions';
+import { S3Error } from '../../src/s3/protocol/errors';
+import { parseVersionId, versionIdOnWire } from '../../src/s3/protocol/version-id';
 import { errorCode, s3 } from './helpers/s3';
 
 const B = 'versions-bucket';
@@ -30,6 +33,68 @@ async function list(query: string): Promise<string> {
 beforeAll(async () => {
   expect((await s3('PUT', `/${B}`)).status).toBe(200);
   for (const k of KEYS) await put(k, `body of ${k}`);
+});
+
+describe('parsing', () => {
+  const refusal = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof S3Error) return { code: e.code, status: e.status, message: e.message, fields: e.fields };
+      throw e;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('parseVersionId: null and well-formed ids pass; empty and malformed ones are InvalidArgument (COS: empty names none)', () => {
+    expect(parseVersionId('null', 'amz')).toBe('null');
+    expect(parseVersionId(WELL_FORMED, 'amz')).toBe(WELL_FORMED);
+    expect(parseVersionId('3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH', 'amz')).toBe('3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH');
+    expect(parseVersionId('', 'cos')).toBeUndefined();
+    expect(refusal(() => parseVersionId('', 'amz'))).toEqual({
+      code: 'InvalidArgument',
+      status: 400,
+      message: 'Version id cannot be the empty string',
+      fields: { ArgumentName: 'versionId', ArgumentValue: '' },
+    });
+    for (const bad of ['NULL', 'abc', `${WELL_FORMED}x`, 'Zm9vYmFyYmF6cXV4eHl6enkxMjM0NTY/', ' null'])
+      expect(
+        refusal(() => parseVersionId(bad, 'amz', 'version-id-marker')),
+        bad,
+      ).toEqual({
+        code: 'InvalidArgument',
+        status: 400,
+        message: 'Invalid version id specified',
+        fields: { ArgumentName: 'version-id-marker', ArgumentValue: bad },
+      });
+    expect(versionIdOnWire('null', 'amz')).toBe('null');
+    expect(versionIdOnWire('null', 'cos')).toBe('');
+    expect(versionIdOnWire(WELL_FORMED, 'cos')).toBe(WELL_FORMED);
+  });
+
+  it('versionQuery and resumeAfter: defaults, markers, and a key marker that is a common prefix', () => {
+    const q = (s: string) => versionQuery(new URLSearchParams(s), 'amz');
+    expect(q('versions')).toEqual({
+      prefix: '',
+      delimiter: undefined,
+      encoding: undefined,
+      maxKeys: 1000,
+      keyMarker: '',
+      versionIdMarker: '',
+    });
+    expect(q('max-keys=5000').maxKeys).toBe(1000);
+    expect(resumeAfter(q(''))).toBeUndefined();
+    expect(resumeAfter(q('key-marker=k'))).toEqual({ key: 'k' });
+    expect(resumeAfter(q('key-marker=k&version-id-marker=null'))).toEqual({ key: 'k', versionId: 'null' });
+    expect(resumeAfter(q('key-marker=d/&delimiter=/'))).toEqual({ key: 'd/\u{10FFFF}' });
+    expect(resumeAfter(q('key-marker=p/d/&prefix=p/&delimiter=/'))).toEqual({ key: 'p/d/\u{10FFFF}' });
+    // Not a common prefix: no delimiter, the marker is the prefix itself, or it names a version.
+    expect(resumeAfter(q('key-marker=d/'))).toEqual({ key: 'd/' });
+    expect(resumeAfter(q('key-marker=p/&prefix=p/&delimiter=/'))).toEqual({ key: 'p/' });
+    expect(resumeAfter(q('key-marker=d/&delimiter=/&version-id-marker=null'))).toEqual({ key: 'd/', versionId: 'null' });
+    expect(refusal(() => q('version-id-marker=null')).message).toBe('A version-id marker cannot be specified without a key marker.');
+    expect(refusal(() => q('key-marker=k&version-id-marker=v1')).message).toBe('Invalid version id specified');
+  });
 });
 
 describe('GetBucketVersioning', () => {

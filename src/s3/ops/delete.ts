@@ -37,9 +37,9 @@ export async function deleteMany(ctx: Ctx): Promise<Response> {
   for (const { key, version } of targets) {
     try {
       checkKey(ctx, key);
-      if (version !== undefined) parseVersionId(version);
+      const v = version === undefined ? undefined : parseVersionId(version, ctx.dialect);
       // A version other than the null one does not exist here: nothing to remove (S3 reports it deleted).
-      if (version === undefined || version === NULL_VERSION) await layoutOf(ctx).delete(ctx.bucket, key);
+      if (v === undefined || v === NULL_VERSION) await layoutOf(ctx).delete(ctx.bucket, key);
       if (!quiet) deleted.push({ Key: key, VersionId: version });
     } catch (e) {
       // Per-key errors are S3's own codes and words; anything else is logged, never echoed.

@@ -7,9 +7,10 @@
 import type { ListedVersion, VersionMarker } from '../../layout/types';
 import { type Ctx, layoutOf } from '../context';
 import { requireBucket } from '../objects';
+import type { Dialect } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
 import { encodingType, keyEncoder, maxKeys } from '../protocol/listing';
-import { parseVersionId } from '../protocol/version-id';
+import { parseVersionId, versionIdOnWire } from '../protocol/version-id';
 import { type Node, xmlDocument, xmlResponse } from '../protocol/xml';
 
 /** A listing entry: a version of `key`, or (without one) the common prefix `key`. */
@@ -25,14 +26,14 @@ export interface VersionQuery {
   versionIdMarker: string;
 }
 
-export function versionQuery(q: URLSearchParams): VersionQuery {
+export function versionQuery(q: URLSearchParams, dialect: Dialect): VersionQuery {
   const keyMarker = q.get('key-marker') ?? '';
   const versionIdMarker = q.get('version-id-marker') ?? '';
   if (versionIdMarker && !keyMarker)
     throw new S3Error('InvalidArgument', 'A version-id marker cannot be specified without a key marker.', {
       fields: { ArgumentName: 'version-id-marker', ArgumentValue: versionIdMarker },
     });
-  if (versionIdMarker) parseVersionId(versionIdMarker, 'version-id-marker');
+  if (versionIdMarker) parseVersionId(versionIdMarker, dialect, 'version-id-marker');
   return {
     prefix: q.get('prefix') ?? '',
     delimiter: q.get('delimiter') || undefined,
@@ -57,7 +58,7 @@ export function resumeAfter(v: VersionQuery): VersionMarker | undefined {
 }
 
 export async function listObjectVersions(ctx: Ctx): Promise<Response> {
-  const v = versionQuery(ctx.url.searchParams);
+  const v = versionQuery(ctx.url.searchParams, ctx.dialect);
   await requireBucket(ctx);
   const { entries, truncated } = await collect(ctx, v);
 
@@ -71,7 +72,7 @@ export async function listObjectVersions(ctx: Ctx): Promise<Response> {
     VersionIdMarker: v.versionIdMarker,
     NextKeyMarker: last && enc(last.key),
     // A page ending on a common prefix resumes after the prefix: there is no version to name.
-    NextVersionIdMarker: last?.version?.versionId,
+    NextVersionIdMarker: last?.version && versionIdOnWire(last.version.versionId, ctx.dialect),
     MaxKeys: v.maxKeys,
     Delimiter: v.delimiter && enc(v.delimiter),
     IsTruncated: truncated,
@@ -81,7 +82,7 @@ export async function listObjectVersions(ctx: Ctx): Promise<Response> {
         ? [
             {
               Key: enc(e.key),
-              VersionId: e.version.versionId,
+              VersionId: versionIdOnWire(e.version.versionId, ctx.dialect),
               IsLatest: e.version.isLatest,
               LastModified: e.version.uploaded.toISOString(),
               ETag: `"${e.version.etag}"`,
