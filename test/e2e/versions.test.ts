@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type COS from 'cos-nodejs-sdk-v5';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COS_APPID, COS_REGION, cosClient, cosError, gateway, s3Client, s3Error, uniq } from './helpers';
+import { aws, COS_APPID, COS_REGION, cosClient, cosError, gateway, hasAws, s3Client, s3Error, uniq } from './helpers';
 
 const WELL_FORMED = 'Zm9vYmFyYmF6cXV4eHl6enkxMjM0NTY3'; // 32 URL-safe characters, the shape of S3's own ids
 let s3: S3Client;
@@ -174,6 +174,27 @@ except s3.exceptions.ClientError as e:
       gone: '404',
       other: ['NoSuchVersion', 404],
     });
+  });
+});
+
+// ---------------------------------------------------------------- aws CLI
+
+describe.skipIf(!hasAws)('aws CLI', () => {
+  it('s3api list-object-versions (paging one at a time) and delete-object --version-id null', async () => {
+    const Bucket = await bucketWith(['one', 'two/2']);
+    const listed = await aws(['s3api', 'list-object-versions', '--bucket', Bucket, '--page-size', '1']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const versions = (JSON.parse(listed.stdout) as { Versions: { Key: string; VersionId: string; IsLatest: boolean }[] }).Versions;
+    expect(versions.map((v) => [v.Key, v.VersionId, v.IsLatest])).toEqual([
+      ['one', 'null', true],
+      ['two/2', 'null', true],
+    ]);
+    const del = await aws(['s3api', 'delete-object', '--bucket', Bucket, '--key', 'one', '--version-id', 'null']);
+    expect(del.code, del.stderr).toBe(0);
+    const after = await aws(['s3api', 'list-object-versions', '--bucket', Bucket, '--query', 'Versions[].Key']);
+    expect(JSON.parse(after.stdout)).toEqual(['two/2']);
+    const versioning = await aws(['s3api', 'get-bucket-versioning', '--bucket', Bucket]);
+    expect(versioning.code, versioning.stderr).toBe(0);
   });
 });
 
