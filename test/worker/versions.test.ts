@@ -330,4 +330,23 @@ describe('versionId on object requests', () => {
     expect(await refusal(bad)).toMatchObject({ status: 400, code: 'InvalidArgument', message: 'Invalid version id specified' });
     expect((await s3('HEAD', `/${B}/copied2`)).status).toBe(404);
   });
+
+  it('UploadPartCopy: a copy source with ?versionId=null copies the part; another well-formed id is 404 NoSuchVersion', async () => {
+    const id = /<UploadId>([^<]+)</.exec(await (await s3('POST', `/${B}/assembled?uploads`)).text())![1];
+    const missing = await s3('PUT', `/${B}/assembled?partNumber=1&uploadId=${id}`, {
+      headers: { 'x-amz-copy-source': `/${B}/a?versionId=${WELL_FORMED}` },
+    });
+    expect(await refusal(missing)).toMatchObject({ status: 404, code: 'NoSuchVersion', key: 'a', version: WELL_FORMED });
+    const part = await s3('PUT', `/${B}/assembled?partNumber=1&uploadId=${id}`, {
+      headers: { 'x-amz-copy-source': `/${B}/a?versionId=null` },
+    });
+    const xml = await part.text();
+    expect(part.status, xml).toBe(200);
+    const etag = one(xml, 'ETag').replace(/&quot;/g, '"');
+    const done = await s3('POST', `/${B}/assembled?uploadId=${id}`, {
+      body: `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etag}</ETag></Part></CompleteMultipartUpload>`,
+    });
+    expect(done.status, await done.clone().text()).toBe(200);
+    expect(await (await s3('GET', `/${B}/assembled`)).text()).toBe('body of a');
+  });
 });
