@@ -94,6 +94,11 @@ describe('parsing', () => {
     expect(resumeAfter(q('key-marker=d/&delimiter=/&version-id-marker=null'))).toEqual({ key: 'd/', versionId: 'null' });
     expect(refusal(() => q('version-id-marker=null')).message).toBe('A version-id marker cannot be specified without a key marker.');
     expect(refusal(() => q('key-marker=k&version-id-marker=v1')).message).toBe('Invalid version id specified');
+    // COS sends an empty version-id-marker back after a page whose NextVersionIdMarker was empty: no marker.
+    const cos = (s: string) => versionQuery(new URLSearchParams(s), 'cos');
+    expect(resumeAfter(cos('key-marker=k&version-id-marker='))).toEqual({ key: 'k' });
+    expect(resumeAfter(cos('version-id-marker='))).toBeUndefined();
+    expect(refusal(() => q('key-marker=k&version-id-marker=')).message).toBe('A version-id marker cannot be empty.');
   });
 });
 
@@ -162,7 +167,6 @@ describe('ListObjectVersions', () => {
 
   it('a key-marker alone resumes after the key; prefix filters', async () => {
     expect(all(await list('&key-marker=b/2'), 'Key')).toEqual(['b/c/3', 'c d', 'e+f', 'z']);
-    expect(all(await list('&key-marker=b/2&version-id-marker='), 'Key')).toEqual(['b/c/3', 'c d', 'e+f', 'z']);
     expect(all(await list('&prefix=b/'), 'Key')).toEqual(['b/1', 'b/2', 'b/c/3']);
     expect(all(await list(`&key-marker=c%20d&version-id-marker=${WELL_FORMED}`), 'Key')).toEqual(['e+f', 'z']);
   });
@@ -218,7 +222,21 @@ describe('ListObjectVersions', () => {
       message: 'Invalid version id specified',
       argument: 'version-id-marker',
     });
+    expect(await refusal('&key-marker=a&version-id-marker=')).toEqual({
+      status: 400,
+      code: 'InvalidArgument',
+      message: 'A version-id marker cannot be empty.',
+      argument: 'version-id-marker',
+    });
+    // S3's order: max-keys first, then the version-id marker, then encoding-type.
+    expect((await refusal('&version-id-marker=null&max-keys=x')).message).toBe('Provided max-keys not an integer or within integer range');
+    expect((await refusal('&version-id-marker=&encoding-type=x')).message).toBe(
+      'A version-id marker cannot be specified without a key marker.',
+    );
+    expect((await refusal('&key-marker=a&version-id-marker=bad&encoding-type=x')).message).toBe('Invalid version id specified');
     expect((await refusal('&max-keys=-1')).code).toBe('InvalidArgument');
+    expect((await refusal('&max-keys=2147483648')).code).toBe('InvalidArgument');
+    expect(all(await list('&max-keys=2147483647'), 'Key')).toEqual(KEYS);
     expect((await refusal('&encoding-type=base64')).code).toBe('InvalidArgument');
     expect(await errorCode(await s3('GET', '/no-such-versions-bucket?versions'))).toBe('NoSuchBucket');
   });

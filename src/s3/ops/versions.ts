@@ -26,19 +26,30 @@ export interface VersionQuery {
   versionIdMarker: string;
 }
 
+/**
+ * The parameters, checked in the order S3 checks them (the first failure is the one
+ * reported): max-keys, a version-id marker without a key marker, an empty or malformed
+ * version-id marker, then encoding-type. COS sends an empty version-id-marker back when
+ * the last page's NextVersionIdMarker was empty, so for COS "" is no marker.
+ */
 export function versionQuery(q: URLSearchParams, dialect: Dialect): VersionQuery {
+  const limit = maxKeys(q);
   const keyMarker = q.get('key-marker') ?? '';
-  const versionIdMarker = q.get('version-id-marker') ?? '';
-  if (versionIdMarker && !keyMarker)
+  const named = q.get('version-id-marker');
+  if (named !== null && !keyMarker && (named !== '' || dialect === 'amz'))
     throw new S3Error('InvalidArgument', 'A version-id marker cannot be specified without a key marker.', {
-      fields: { ArgumentName: 'version-id-marker', ArgumentValue: versionIdMarker },
+      fields: { ArgumentName: 'version-id-marker', ArgumentValue: named },
     });
-  if (versionIdMarker) parseVersionId(versionIdMarker, dialect, 'version-id-marker');
+  if (named === '' && dialect === 'amz')
+    throw new S3Error('InvalidArgument', 'A version-id marker cannot be empty.', {
+      fields: { ArgumentName: 'version-id-marker', ArgumentValue: '' },
+    });
+  const versionIdMarker = (named && parseVersionId(named, dialect, 'version-id-marker')) || '';
   return {
     prefix: q.get('prefix') ?? '',
     delimiter: q.get('delimiter') || undefined,
     encoding: encodingType(q),
-    maxKeys: maxKeys(q),
+    maxKeys: limit,
     keyMarker,
     versionIdMarker,
   };

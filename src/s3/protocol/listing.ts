@@ -11,10 +11,10 @@ export function encodingType(q: URLSearchParams): 'url' | undefined {
   return encoding ?? undefined;
 }
 
-/** max-keys: a non-negative integer (default 1000), capped at 1000 as S3 caps it. */
+/** max-keys: a non-negative 32-bit integer (default 1000), capped at 1000 as S3 caps it. */
 export function maxKeys(q: URLSearchParams): number {
   const mk = q.get('max-keys') ?? '1000';
-  if (!/^\d+$/.test(mk))
+  if (!/^\d+$/.test(mk) || Number(mk) > 2 ** 31 - 1)
     throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', {
       fields: { ArgumentName: 'max-keys' },
     });
