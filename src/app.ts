@@ -15,7 +15,7 @@ import { isPostObject, postObject } from './s3/ops/post-object';
 import { type Dialect, sniffDialect } from './s3/protocol/dialect';
 import { S3Error, toS3Error } from './s3/protocol/errors';
 import { xmlDocument } from './s3/protocol/xml';
-import { address, dispatch } from './s3/router';
+import { address, dispatch, hostBucket } from './s3/router';
 import { readSecret } from './secrets';
 import { Sealer } from './sse';
 import { keyringFrom } from './sse/keyring';
@@ -156,7 +156,10 @@ app.all('*', async (c) => {
   const where = () => address(url, req.headers.get('host') ?? url.host, config.baseDomains);
   // POST Object (browser form upload) is authenticated by the form's signed policy, not by the request.
   if (isPostObject(req, url)) return postObject({ ...base, ...where() }, credentialLookup(env), (d) => c.set('dialect', d));
-  const auth = await authenticate(req, credentialLookup(env));
+  const auth = await authenticate(req, credentialLookup(env), undefined, {
+    sigV2: config.sigV2,
+    hostBucket: hostBucket(req.headers.get('host') ?? url.host, config.baseDomains),
+  });
   c.set('dialect', auth.dialect);
   if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, url, layouts, store, sealer, await keyring());
   return dispatch({ ...base, ...where(), auth, dialect: auth.dialect });

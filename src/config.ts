@@ -21,6 +21,8 @@ export interface Config {
   defaultSse: 'cos' | 'none';
   segmentSize: number;
   sseCAllowHttp: boolean;
+  /** Accept AWS Signature Version 2 (header, presigned, POST forms) unless SIGV2 = "off". */
+  sigV2: boolean;
   region: string;
   /** The web console: served at `path` unless CONSOLE = "off". */
   console: { enabled: boolean; path: string };
@@ -38,6 +40,7 @@ export function readConfig(env: Env): Config {
     defaultSse: (env.DEFAULT_SSE ?? 'AES256').toLowerCase() === 'none' ? 'none' : 'cos',
     segmentSize: seg,
     sseCAllowHttp: env.SSE_C_ALLOW_HTTP === 'true',
+    sigV2: (env.SIGV2 ?? 'on').toLowerCase() !== 'off',
     region: env.REGION ?? 'us-east-1',
     console: { enabled: (env.CONSOLE ?? 'on').toLowerCase() !== 'off', path: consolePath(env.CONSOLE_PATH) },
     upstreams: upstreams(env.UPSTREAMS, env.REGION ?? 'us-east-1'),

@@ -27,6 +27,7 @@ export interface Env {
   SEGMENT_SIZE?: string;
   /** "true" lets SSE-C keys arrive over plain HTTP (local dev only). */
   SSE_C_ALLOW_HTTP?: string;
+  SIGV2?: string;
   REGION?: string;
   /** "off" hides the web console (src/console/); anything else serves it. */
   CONSOLE?: string;

@@ -1,11 +1,13 @@
 // The signed policy of a browser form upload (POST Object): its signature, SigV4
-// (x-amz-signature over the base64 policy) or COS (q-signature over the policy's
-// SHA-1), and the conditions it sets on the form's fields and the file's length.
+// (x-amz-signature over the base64 policy), SigV2 (signature: HMAC-SHA1 over the base64
+// policy) or COS (q-signature over the policy's SHA-1), and the conditions it sets on
+// the form's fields and the file's length.
 
 import { parseB64, timingSafeEqual } from '../crypto/bytes';
 import { S3Error } from '../s3/protocol/errors';
 import { digestHex, hmacHex, hmacKey } from './canonical';
 import { MAX_COS_WINDOW_S } from './cos';
+import { signV2 } from './sigv2';
 import { deriveSigningKey } from './sigv4';
 import type { Dialect, SecretLookup } from './types';
 
@@ -19,7 +21,8 @@ const badPolicy = (msg: string) => new S3Error('InvalidPolicyDocument', `Invalid
 
 /** Form fields that carry the signature itself and need no policy condition. */
 const SIGNATURE_FIELDS: Record<Dialect, string[]> = {
-  amz: ['x-amz-signature'],
+  // A SigV2 form's access key id is checked by its signature.
+  amz: ['x-amz-signature', 'awsaccesskeyid', 'signature'],
   // The COS key time and access key are part of the signature material (q-sign-time is its alias).
   cos: ['q-signature', 'q-sign-algorithm', 'q-ak', 'q-key-time', 'q-sign-time'],
 };
@@ -30,14 +33,21 @@ export function decodePolicy(b64: string): Uint8Array {
   return bytes;
 }
 
-/** Verifies the form's signature over its policy; returns who signed it. */
+/** Whether an S3 form is signed the Signature Version 2 way (AWSAccessKeyId and signature fields). */
+export const isV2Form = (f: Map<string, string>) => f.has('awsaccesskeyid') || f.has('signature');
+
+/** S3's answer to a SigV2 form where Signature Version 2 is not accepted. */
+const USE_V4 = 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.';
+
+/** Verifies the form's signature over its policy; returns who signed it and how. */
 export async function verifyPolicySignature(
   f: Map<string, string>,
   dialect: Dialect,
   lookup: SecretLookup,
   policy: Uint8Array | undefined,
   now: Date,
-) {
+  sigV2 = false,
+): Promise<{ accessKeyId: string; region: string | undefined; method: string }> {
   const need = (name: string) => {
     const v = f.get(name);
     if (!v) throw denied(`Bucket POST must contain a field named '${name}'.`);
@@ -74,7 +84,22 @@ export async function verifyPolicySignature(
     const signKey = await hmacHex(await hmacKey(secret, 'SHA-1'), keyTime);
     const expected = await hmacHex(await hmacKey(signKey, 'SHA-1'), await digestHex('SHA-1', policy!));
     if (!timingSafeEqual(expected, sig.toLowerCase())) throw new S3Error('SignatureDoesNotMatch');
-    return { accessKeyId: ak, region: undefined };
+    return { accessKeyId: ak, region: undefined, method: 'cos-post-policy' };
+  }
+
+  if (isV2Form(f)) {
+    if (!sigV2) throw new S3Error('InvalidRequest', USE_V4);
+    // No date and no scope: the policy's expiration is the only time bound a V2 form has.
+    const ak = f.get('awsaccesskeyid');
+    const sig = f.get('signature');
+    if (!ak)
+      throw denied("Bucket POST must contain a field named 'AWSAccessKeyId'.  If it is specified, please check the order of the fields.");
+    if (!sig)
+      throw denied("Bucket POST must contain a field named 'Signature'.  If it is specified, please check the order of the fields.");
+    const policyB64 = need('policy');
+    const secret = await secretFor(ak);
+    if (!timingSafeEqual(await signV2(secret, policyB64), sig)) throw new S3Error('SignatureDoesNotMatch');
+    return { accessKeyId: ak, region: undefined, method: 'sigv2-post-policy' };
   }
 
   const alg = need('x-amz-algorithm');
@@ -102,7 +127,7 @@ export async function verifyPolicySignature(
   const secret = await secretFor(ak);
   const expected = await hmacHex(await deriveSigningKey(secret, day, region, 's3'), policyB64);
   if (!timingSafeEqual(expected, sig.toLowerCase())) throw new S3Error('SignatureDoesNotMatch');
-  return { accessKeyId: ak, region };
+  return { accessKeyId: ak, region, method: 'sigv4-post-policy' };
 }
 
 export type PolicyCondition =

@@ -190,7 +190,7 @@ async function check(p: Parsed, secret: string, service: string, canonical: stri
 }
 
 /** Maps an x-amz-content-sha256 value to how the body must be read; signing details are filled in later. */
-function payloadKind(hash: string): Payload['kind'] {
+export function payloadKind(hash: string): Payload['kind'] {
   if (hash === 'UNSIGNED-PAYLOAD') return 'unsigned';
   if (HEX64.test(hash)) return 'sha256';
   if (hash === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' || hash === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER') return 'chunked-signed';

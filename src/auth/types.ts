@@ -15,9 +15,9 @@ export type Payload =
 export interface Auth {
   accessKeyId: string;
   dialect: Dialect;
-  /** 'sigv4' | 'sigv4-presigned' | 'cos' | 'cos-presigned' */
+  /** 'sigv4' | 'sigv4-presigned' | 'sigv2' | 'sigv2-presigned' | 'cos' | 'cos-presigned' (and the POST policy variants) */
   method: string;
   payload: Payload;
-  /** Region from the SigV4 credential scope (absent for COS). */
+  /** Region from the SigV4 credential scope (absent for COS and SigV2). */
   region?: string;
 }

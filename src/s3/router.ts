@@ -19,13 +19,18 @@ import { parseVersionId } from './protocol/version-id';
 
 /** Bucket and key of a request, from the Host (virtual-hosted) or the path. */
 export function address(url: URL, host: string, baseDomains: string[]): { bucket: string; key: string } {
-  const hostname = host.replace(/:\d+$/, '').toLowerCase();
   const path = decodePath(url.pathname);
-  for (const base of baseDomains) {
-    if (hostname.endsWith(`.${base}`)) return { bucket: hostname.slice(0, -base.length - 1), key: path.slice(1) };
-  }
+  const bucket = hostBucket(host, baseDomains);
+  if (bucket !== undefined) return { bucket, key: path.slice(1) };
   const i = path.indexOf('/', 1);
   return i < 0 ? { bucket: path.slice(1), key: '' } : { bucket: path.slice(1, i), key: path.slice(i + 1) };
+}
+
+/** The bucket a virtual-hosted Host names ("<bucket>.<base>"), if it names one. */
+export function hostBucket(host: string, baseDomains: string[]): string | undefined {
+  const hostname = host.replace(/:\d+$/, '').toLowerCase();
+  const base = baseDomains.find((b) => hostname.endsWith(`.${b}`));
+  return base === undefined ? undefined : hostname.slice(0, -base.length - 1);
 }
 
 function decodePath(p: string): string {

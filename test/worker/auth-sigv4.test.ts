@@ -305,19 +305,19 @@ describe('dispatch (authenticate)', () => {
     const e = await expectS3Error(authenticate(new Request('https://x/bucket/key'), s3Lookup), 'AccessDenied');
     expect(e.status).toBe(403);
   });
-  it('SigV2 is refused with a hint', async () => {
+  it('SigV2 is refused with a hint unless the caller turns it on (config SIGV2)', async () => {
     await expectS3Error(
       authenticate(
         new Request('https://x/b/k', { headers: { Authorization: 'AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=' } }),
         s3Lookup,
       ),
       'InvalidRequest',
-      'Please use AWS4-HMAC-SHA256.',
+      'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
     );
     await expectS3Error(
       authenticate(new Request('https://x/b/k?AWSAccessKeyId=AK&Expires=1&Signature=x'), s3Lookup),
       'InvalidRequest',
-      'Please use AWS4-HMAC-SHA256.',
+      'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
     );
   });
   it('header and query credentials together are refused', async () => {

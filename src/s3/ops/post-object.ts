@@ -1,6 +1,6 @@
 // POST Object: browser form uploads to POST /<bucket>, in both signature
 // dialects. The request carries no Authorization header: it is authenticated
-// by the signed policy in the form (SigV4 or COS q-signature), so src/app.ts
+// by the signed policy in the form (SigV4, SigV2 or COS q-signature), so src/app.ts
 // sends it here before the normal authenticate(). There is still no anonymous
 // access: a form without a valid signature is refused with 403.
 
@@ -9,6 +9,7 @@ import {
   checkPolicyConditions,
   checkPolicyLength,
   decodePolicy,
+  isV2Form,
   type PolicyCondition,
   parsePolicy,
   verifyPolicySignature,
@@ -124,9 +125,13 @@ export async function postObject(
 async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialect: (d: Dialect) => void, now: Date): Promise<Response> {
   const f = fieldMap(form);
   const cosSig = ['q-signature', 'q-sign-algorithm', 'q-ak', 'q-key-time'].some((n) => f.has(n));
-  const amzSig = ['x-amz-signature', 'x-amz-algorithm', 'x-amz-credential'].some((n) => f.has(n));
-  if (cosSig && amzSig)
-    throw new S3Error('InvalidArgument', 'Only one auth mechanism allowed; a POST form is signed either with x-amz-* or with q-* fields.');
+  const v4Sig = ['x-amz-signature', 'x-amz-algorithm', 'x-amz-credential'].some((n) => f.has(n));
+  const amzSig = v4Sig || isV2Form(f);
+  if ((cosSig && amzSig) || (v4Sig && isV2Form(f)))
+    throw new S3Error(
+      'InvalidArgument',
+      'Only one auth mechanism allowed; a POST form is signed with x-amz-* (SigV4), AWSAccessKeyId and signature (SigV2) or q-* (COS) fields.',
+    );
   const dialect: Dialect = cosSig ? 'cos' : 'amz';
   setDialect(dialect);
   // No anonymous uploads: an unsigned form is refused before anything else is looked at.
@@ -135,7 +140,7 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
   const policyField = f.get('policy');
   if (!policyField) throw new S3Error('AccessDenied', "Bucket POST must contain a field named 'policy'.");
   const policyBytes = decodePolicy(policyField);
-  const who = await verifyPolicySignature(f, dialect, lookup, policyBytes, now);
+  const who = await verifyPolicySignature(f, dialect, lookup, policyBytes, now, base.config.sigV2);
   const conds = parsePolicy(policyBytes, now);
 
   const rawKey = f.get('key');
@@ -174,7 +179,7 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
     auth: {
       accessKeyId: who.accessKeyId,
       dialect,
-      method: dialect === 'cos' ? 'cos-post-policy' : 'sigv4-post-policy',
+      method: who.method,
       payload: { kind: 'unsigned' },
       region: who.region,
     },
