@@ -103,8 +103,10 @@ const decode = (s: string) => new TextDecoder().decode(unescapeBytes(s, true));
 /**
  * CanonicalizedResource: [/bucket of a virtual host] + the path as sent + [?sub-resources sorted by
  * name, `name` or `name=value`, values decoded]. Names are matched decoded, as the handlers read them.
+ * A path-style request to a bucket itself ("/bucket") is also accepted as "/bucket/": botocore signs
+ * that form (S3's resource for a bucket) while sending the shorter path. Both name the same bucket.
  */
-export function canonicalResourceV2(url: URL, hostBucket?: string): string {
+export function canonicalResourcesV2(url: URL, hostBucket?: string): string[] {
   const subs = url.search
     .slice(1)
     .split('&')
@@ -116,8 +118,10 @@ export function canonicalResourceV2(url: URL, hostBucket?: string): string {
     .filter(([name]) => SUBRESOURCES.has(name))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, text]) => text);
+  const query = subs.length ? `?${subs.join('&')}` : '';
   const path = (hostBucket ? `/${hostBucket}` : '') + url.pathname;
-  return subs.length ? `${path}?${subs.join('&')}` : path;
+  const paths = !hostBucket && /^\/[^/]+$/.test(path) ? [path, `${path}/`] : [path];
+  return paths.map((p) => p + query);
 }
 
 /** CanonicalizedAmzHeaders: every x-amz-* header, lowercased, sorted by name, value trimmed, each line ending in \n. */
@@ -133,10 +137,11 @@ function amzHeaderLines(h: Headers, skip?: string): string {
     .join('');
 }
 
-/** StringToSign = VERB \n Content-MD5 \n Content-Type \n Date \n CanonicalizedAmzHeaders CanonicalizedResource. */
-export function stringToSignV2(req: Request, url: URL, date: string, hostBucket?: string, skipAmz?: string): string {
+/** StringToSign = VERB \n Content-MD5 \n Content-Type \n Date \n CanonicalizedAmzHeaders CanonicalizedResource, once per accepted resource. */
+export function stringsToSignV2(req: Request, url: URL, date: string, hostBucket?: string, skipAmz?: string): string[] {
   const h = req.headers;
-  return `${req.method.toUpperCase()}\n${h.get('content-md5')?.trim() ?? ''}\n${h.get('content-type')?.trim() ?? ''}\n${date}\n${amzHeaderLines(h, skipAmz)}${canonicalResourceV2(url, hostBucket)}`;
+  const head = `${req.method.toUpperCase()}\n${h.get('content-md5')?.trim() ?? ''}\n${h.get('content-type')?.trim() ?? ''}\n${date}\n${amzHeaderLines(h, skipAmz)}`;
+  return canonicalResourcesV2(url, hostBucket).map((resource) => head + resource);
 }
 
 async function secretFor(lookup: SecretLookup, accessKeyId: string): Promise<string> {
@@ -215,8 +220,8 @@ export async function verifySigV2(req: Request, lookup: SecretLookup, opts: SigV
   // s3cmd); its DELETE example instead puts x-amz-date's value on the Date line. Both bind the same values.
   const candidates =
     amzDate == null
-      ? [stringToSignV2(req, url, h.get('date')!, opts.hostBucket)]
-      : [stringToSignV2(req, url, '', opts.hostBucket), stringToSignV2(req, url, amzDate, opts.hostBucket, 'x-amz-date')];
+      ? stringsToSignV2(req, url, h.get('date')!, opts.hostBucket)
+      : [...stringsToSignV2(req, url, '', opts.hostBucket), ...stringsToSignV2(req, url, amzDate, opts.hostBucket, 'x-amz-date')];
   await check(secret, signature, candidates);
   // Every x-amz-* header and Content-MD5 are in the StringToSign; what remains (x-cos-*) V2 cannot sign.
   requireSignedHeaders(h, signedNames(h));
@@ -271,7 +276,7 @@ export async function verifyPresignedV2(req: Request, lookup: SecretLookup, opts
   const payload = payloadOf(req.headers);
 
   const secret = await secretFor(lookup, accessKeyId);
-  await check(secret, signature, [stringToSignV2(req, url, expiresRaw, opts.hostBucket)]);
+  await check(secret, signature, stringsToSignV2(req, url, expiresRaw, opts.hostBucket));
   requireSignedHeaders(req.headers, signedNames(req.headers));
   return { accessKeyId, dialect: 'amz', method: 'sigv2-presigned', payload };
 }

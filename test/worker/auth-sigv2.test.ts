@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { app } from '../../src/app';
 import { authenticate, USE_V4 } from '../../src/auth';
 import { verifyPolicySignature } from '../../src/auth/post-policy';
-import { canonicalResourceV2, verifyPresignedV2, verifySigV2 } from '../../src/auth/sigv2';
+import { canonicalResourcesV2, verifyPresignedV2, verifySigV2 } from '../../src/auth/sigv2';
 import { readConfig } from '../../src/config';
 import type { Env } from '../../src/env';
 import { expectS3Error, lookupOf } from './helpers/auth-helpers';
@@ -62,6 +62,11 @@ describe('the developer guide examples (header)', () => {
       Date: date,
     });
     expect((await verifySigV2(req, docLookup, { ...VHOST, now: at(date) })).method).toBe('sigv2');
+    // Path-style "/johnsmith" (no slash, as botocore sends it) with the "/johnsmith/" resource botocore signs.
+    const path = docRequest('https://s3.amazonaws.com/johnsmith?prefix=photos&max-keys=50&marker=puppy', 'htDYFYduRNen8P9ZfE/s9SuKy0U=', {
+      Date: date,
+    });
+    expect((await verifySigV2(path, docLookup, { now: at(date) })).method).toBe('sigv2');
   });
 
   it('Fetch (?acl is a sub-resource)', async () => {
@@ -132,9 +137,9 @@ describe('the developer guide examples (presigned)', () => {
     const signed =
       'https://johnsmith.s3.amazonaws.com/photos/puppy.jpg?versionId=v1&response-content-type=text%2Fplain%3B%20charset%3Dutf-8' +
       `&AWSAccessKeyId=${DOC_AK}&Signature=j50uQXyzvnwIK9%2Bm8L5wA5QPqhs%3D&Expires=1175139620`;
-    expect(canonicalResourceV2(new URL(signed), 'johnsmith')).toBe(
+    expect(canonicalResourcesV2(new URL(signed), 'johnsmith')).toEqual([
       '/johnsmith/photos/puppy.jpg?response-content-type=text/plain; charset=utf-8&versionId=v1',
-    );
+    ]);
     expect((await verifyPresignedV2(new Request(signed), docLookup, { ...VHOST, now: before })).method).toBe('sigv2-presigned');
     // Another version, or another override, is another resource.
     await expectS3Error(
