@@ -20,6 +20,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { authenticate } from '../../src/auth';
 import { rawPairs, recode, unescapeBytes } from '../../src/auth/canonical';
 import { verifyCos } from '../../src/auth/cos';
+import { verifyPresignedV2, verifySigV2 } from '../../src/auth/sigv2';
 import { canonicalQuery, canonicalRequest, canonicalUri, deriveSigningKey, verifyPresignedV4, verifySigV4 } from '../../src/auth/sigv4';
 import type { Payload } from '../../src/auth/types';
 import { toB64 as toBase64 } from '../../src/crypto/bytes';
@@ -499,6 +500,13 @@ const cosString = (f: { alg: string; ak: string; time: string; headers: string; 
   `q-sign-algorithm=${f.alg}&q-ak=${f.ak}&q-sign-time=${f.time}&q-key-time=${f.time}&q-header-list=${f.headers}&q-url-param-list=${f.params}&q-signature=${f.sig}`;
 const authHeaderArb = fc.oneof(
   fc.string({ maxLength: 60, unit: 'binary-ascii' }),
+  // SigV2: "AWS <AK>:<base64>" with random parts.
+  fc
+    .tuple(
+      fc.oneof(fc.constant(AK), fc.string({ maxLength: 12, unit: 'binary-ascii' })),
+      fc.string({ maxLength: 32, unit: 'binary-ascii' }),
+    )
+    .map(([ak, sig]) => `AWS ${ak}:${sig}`),
   sigv4HeaderArb,
   cosFieldsArb.map(cosString),
   fc.tuple(fc.oneof(sigv4HeaderArb, cosFieldsArb.map(cosString)), textOps(AUTH_TOKENS, true)).map(([s, ops]) => ascii(mutateText(s, ops))),
@@ -532,6 +540,14 @@ const queryAuthArb = fc.oneof(
     }),
   cosFieldsArb.map((f) => cosString(f).replace(/;/g, '%3B')),
   fc.constantFrom('AWSAccessKeyId=a&Signature=b', 'X-Amz-Signature=', 'q-signature=&X-Amz-Algorithm=x'),
+  // SigV2 presigned: AWSAccessKeyId, Expires, Signature with random values.
+  fc
+    .record({
+      ak: fc.oneof(fc.constant(AK), fc.string({ maxLength: 12, unit: 'binary' })),
+      expires: fc.oneof(fc.constantFrom('0', '1', '4102444800', '99999999999999', '-1', ''), fc.string({ maxLength: 12 })),
+      sig: fc.string({ maxLength: 32, unit: 'binary' }),
+    })
+    .map((p) => new URLSearchParams({ AWSAccessKeyId: p.ak, Expires: p.expires, Signature: p.sig }).toString()),
 );
 
 const randomRequestArb = fc.record({
@@ -561,6 +577,9 @@ async function checkAllAuth(req: Request): Promise<void> {
   const url = new URL(req.url);
   const runs: (() => unknown)[] = [
     () => authenticate(req, lookup, NOW),
+    () => authenticate(req, lookup, NOW, { sigV2: true, hostBucket: 'bucket' }),
+    () => verifySigV2(req, lookup, { now: NOW }),
+    () => verifyPresignedV2(req, lookup, { now: NOW }),
     () => verifySigV4(req, lookup, { now: NOW }),
     () => verifyPresignedV4(req, lookup, { now: NOW }),
     () => verifyCos(req, lookup, NOW, false),
