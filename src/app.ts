@@ -161,6 +161,10 @@ app.all('*', async (c) => {
     hostBucket: hostBucket(req.headers.get('host') ?? url.host, config.baseDomains),
   });
   c.set('dialect', auth.dialect);
-  if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, url, layouts, store, sealer, await keyring());
+  if (url.pathname.startsWith(ADMIN_PREFIX)) {
+    // Operator endpoints (key rotation, raw export) take only the signatures that scope and date every request.
+    if (auth.method.startsWith('sigv2')) throw new S3Error('AccessDenied', 'Operator endpoints need Signature Version 4.');
+    return admin(req, url, layouts, store, sealer, await keyring());
+  }
   return dispatch({ ...base, ...where(), auth, dialect: auth.dialect });
 });

@@ -412,6 +412,15 @@ describe('V2 through the Worker', () => {
     expect(await del.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
   });
 
+  it('operator endpoints (/-/admin/) refuse V2, header or presigned; SigV4 still reaches them', async () => {
+    for (const req of [await v2('GET', '/-/admin/keyring'), new Request(await presignV2('GET', '/-/admin/keyring'))]) {
+      const r = await worker(req);
+      expect(r.status).toBe(403);
+      expect(await r.text()).toContain('Operator endpoints need Signature Version 4.');
+    }
+    expect((await s3('GET', '/-/admin/keyring')).status).toBe(200);
+  });
+
   it('SIGV2 = "off": the same requests are refused with InvalidRequest', async () => {
     const off = { ...(env as unknown as Env), SIGV2: 'off' };
     const r = await app.fetch(await v2('GET', `/${B}/pre`), off);
