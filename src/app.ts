@@ -162,7 +162,7 @@ app.all('*', async (c) => {
   });
   c.set('dialect', auth.dialect);
   if (url.pathname.startsWith(ADMIN_PREFIX)) {
-    // Operator endpoints (key rotation, raw export) take only the signatures that scope and date every request.
+    // Operator endpoints (key rotation, raw export) refuse SigV2, the weakest scheme: no scope, no body, a 7-day URL.
     if (auth.method.startsWith('sigv2')) throw new S3Error('AccessDenied', 'Operator endpoints need Signature Version 4.');
     return admin(req, url, layouts, store, sealer, await keyring());
   }
