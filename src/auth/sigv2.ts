@@ -192,7 +192,8 @@ export async function verifySigV2(req: Request, lookup: SecretLookup, opts: SigV
   const h = req.headers;
   const authz = (h.get('authorization') ?? '').slice('AWS '.length).trim();
   const colon = authz.lastIndexOf(':');
-  if (colon <= 0 || colon === authz.length - 1) {
+  // One key id and one base64 signature: two Authorization headers arrive joined by ", " and are refused here.
+  if (colon <= 0 || !/^[^\s:,]+$/.test(authz.slice(0, colon)) || !/^[A-Za-z0-9+/]+={0,2}$/.test(authz.slice(colon + 1))) {
     throw new S3Error('InvalidArgument', 'AWS authorization header is invalid.  Expected AwsAccessKeyId:signature', {
       fields: { ArgumentName: 'Authorization', ArgumentValue: h.get('authorization') ?? '' },
     });

@@ -268,7 +268,8 @@ describe('header refusals', () => {
     await expectS3Error(verifySigV2(docRequest(url, good, {}), docLookup, { now: at(date) }), 'AccessDenied', /valid Date or x-amz-date/);
   });
   it('a malformed Authorization header', async () => {
-    for (const authz of ['AWS AKIAIOSFODNN7EXAMPLE', 'AWS :sig', 'AWS AKIAIOSFODNN7EXAMPLE:']) {
+    const twoHeaders = `AWS ${DOC_AK}:${good}, AWS ${DOC_AK}:${good}`;
+    for (const authz of ['AWS AKIAIOSFODNN7EXAMPLE', 'AWS :sig', 'AWS AKIAIOSFODNN7EXAMPLE:', 'AWS AK:not base64!', twoHeaders]) {
       const req = new Request(url, { headers: { Date: date, Authorization: authz } });
       await expectS3Error(verifySigV2(req, docLookup, { now: at(date) }), 'InvalidArgument', /Expected AwsAccessKeyId:signature/);
     }
