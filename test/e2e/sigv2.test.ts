@@ -67,6 +67,13 @@ elif op == 'header':
     r = c.get_object(Bucket=b, Key=k, Range='bytes=10-19')
     out['range'] = base64.b64encode(r['Body'].read()).decode()
     out['list'] = [o['Key'] for o in c.list_objects_v2(Bucket=b, Prefix='hdr/').get('Contents', [])]
+    out['versions'] = [v['Key'] for v in c.list_object_versions(Bucket=b, Prefix='hdr/').get('Versions', [])]
+    try:
+        # ?encryption is no V2 sub-resource, so V2 cannot sign it: refused rather than left unsigned.
+        c.get_bucket_encryption(Bucket=b)
+        out['encryption'] = 'read'
+    except c.exceptions.ClientError as e:
+        out['encryption'] = e.response['Error']['Code']
     c.copy_object(Bucket=b, Key=k + '.copy', CopySource={'Bucket': b, 'Key': k})
     out['copyMd5'] = hashlib.md5(c.get_object(Bucket=b, Key=k + '.copy')['Body'].read()).hexdigest()
     key = base64.b64decode(a['ssecKey'])
@@ -261,7 +268,7 @@ describe('boto3 on default settings (V2 presigned URLs and POST forms)', () => {
 });
 
 describe("botocore header auth: Config(signature_version='s3')", () => {
-  it('PUT with SSE and metadata, HEAD, GET (ranged too), list, copy, SSE-C, multipart, DeleteObjects', async () => {
+  it('PUT with SSE and metadata, HEAD, GET (ranged too), list, versions, copy, SSE-C, multipart, DeleteObjects; ?encryption refused', async () => {
     const g = gateway();
     const body = random(200_000);
     const out = await python({
@@ -280,6 +287,8 @@ describe("botocore header auth: Config(signature_version='s3')", () => {
       getMd5: md5(body),
       range: body.subarray(10, 20).toString('base64'),
       list: ['hdr/obj.bin'],
+      versions: ['hdr/obj.bin'],
+      encryption: 'AccessDenied',
       copyMd5: md5(body),
       ssecMd5: md5(body),
       ssecWithoutKey: 'InvalidRequest',
