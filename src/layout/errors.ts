@@ -4,6 +4,8 @@
 export type LayoutErrorKind =
   /** A concurrent write kept winning the compare-and-swap of one record. */
   | 'Conflict'
+  /** A write with a precondition met a change it cannot be ordered after: the object it approved was deleted, or the swap kept losing. */
+  | 'ConditionConflict'
   /** Another Complete or Abort has claimed the upload. */
   | 'UploadBusy'
   /** The upload is gone, finished, or never existed. detail.uploadId. */

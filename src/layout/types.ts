@@ -94,6 +94,14 @@ export interface Completion {
   fields: RecordFields;
 }
 
+/**
+ * A write's precondition on the object it replaces (null when there is none), as the
+ * protocol layer states it (If-None-Match, If-Match): it throws to refuse the write. A
+ * layout runs it on the very record its commit then replaces, and again after every
+ * lost race, so a write never lands over an object the precondition did not approve.
+ */
+export type Precondition = (current: ObjectRecord | null) => void | Promise<void>;
+
 /** A sealed record as rotation sees it. */
 export interface Sealed {
   /** Opaque identity of the record, for logs and test hooks. */
@@ -137,14 +145,15 @@ export interface Layout {
   /**
    * Stores the body, then makes it visible with the record `finish` returns (called
    * once the body is stored); drops what it replaced. Null when `ifRecord` no longer
-   * matches the current record.
+   * matches the current record. With `precondition`, the record replaced is one it approved;
+   * ConditionConflict when that cannot be arranged (the approved object was deleted meanwhile).
    */
   write(
     bucket: string,
     key: string,
     body: Body,
     finish: () => Promise<RecordFields>,
-    opts: { http: HttpMeta; ifRecord?: string },
+    opts: { http: HttpMeta; ifRecord?: string; precondition?: Precondition },
   ): Promise<ObjectRecord | null>;
   /** Replaces the record (a new envelope or metadata) over the same data, if still at `ifRecord`. */
   swap(bucket: string, key: string, rec: ObjectRecord, ifRecord: string): Promise<ObjectRecord | null>;
@@ -190,10 +199,16 @@ export interface Layout {
    * Claims the upload first (a second Complete or an Abort then gets NoSuchUpload, and a
    * part arriving later is refused), then lists its parts and has `build` choose from
    * them; makes the object visible, drops what it replaced and tidies the upload away.
-   * When `build` throws (InvalidPart, EntityTooSmall, ...) the claim is released and the
-   * upload stays open as it was.
+   * When `build` or `precondition` (as in `write`) throws (InvalidPart, EntityTooSmall,
+   * PreconditionFailed, ...) the claim is released and the upload stays open as it was.
    */
-  complete(bucket: string, key: string, up: UploadInfo, build: (parts: PartInfo[]) => Promise<Completion>): Promise<ObjectRecord>;
+  complete(
+    bucket: string,
+    key: string,
+    up: UploadInfo,
+    build: (parts: PartInfo[]) => Promise<Completion>,
+    precondition?: Precondition,
+  ): Promise<ObjectRecord>;
   /** Claims the upload as `complete` does (NoSuchUpload when already claimed), then drops it and its parts. */
   abort(bucket: string, up: UploadInfo): Promise<void>;
   uploads(bucket: string): Promise<UploadInfo[]>;

@@ -3,7 +3,7 @@
 
 import { fromB64url, timingSafeEqual } from '../crypto/bytes';
 import { checkRecordBudget, decodeManifest, type ObjectPart, type ObjectRecord, uploadOf } from '../layout/record';
-import { type BucketInfo, NULL_VERSION } from '../layout/types';
+import { type BucketInfo, NULL_VERSION, type Precondition } from '../layout/types';
 import { etagFor, IntegrityError, LengthError, type Mode, type SseRequest } from '../sse';
 import type { HttpMeta } from '../store/types';
 import { type Ctx, layoutOf } from './context';
@@ -55,6 +55,15 @@ export async function loadRecord(ctx: Ctx, bucket = ctx.bucket, key = ctx.key, v
   return rec;
 }
 
+/** The object's record, or null when there is none (a conditional write's early look). */
+export async function loadCurrent(ctx: Ctx, bucket: string, key: string): Promise<ObjectRecord | null> {
+  try {
+    return await layoutOf(ctx, bucket).head(bucket, key);
+  } catch (e) {
+    throw integrityFailure(ctx, e, bucket, key);
+  }
+}
+
 /** Logs an integrity failure (never key material) and returns the client's error. */
 export function integrityFailure(ctx: Ctx, e: unknown, bucket = ctx.bucket, key = ctx.key): unknown {
   if (!(e instanceof IntegrityError)) return e;
@@ -97,6 +106,8 @@ export interface WriteInput {
   http: HttpMeta;
   /** Replace the record only if it still has this store etag (copy onto itself, encrypt-in-place). */
   ifRecord?: string;
+  /** A conditional write's precondition (writePrecondition), checked by the layout as it commits. */
+  precondition?: Precondition;
 }
 
 export const conflict = () =>
@@ -107,6 +118,8 @@ export const conflict = () =>
  * then writes the record that makes it visible, then drops the data it replaced.
  */
 export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord> {
+  // A write bound to fail is refused before its body is taken; the layout checks again, atomically, as it commits.
+  if (w.precondition) await w.precondition(await loadCurrent(ctx, w.bucket, w.key));
   const obj = { bucket: w.bucket, key: w.key };
   const tap = hashTap();
   const sealing = w.mode ? await ctx.sealer.seal(obj, w.length, w.mode, w.sse) : undefined;
@@ -125,6 +138,7 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
     rec = await layoutOf(ctx, w.bucket).write(w.bucket, w.key, { stream, length: sealing ? sealing.storedLength : w.length }, finish, {
       http: w.http,
       ifRecord: w.ifRecord,
+      precondition: w.precondition,
     });
   } catch (e) {
     throw uploadError(e);

@@ -44,6 +44,14 @@ export interface WriteMeta {
   http?: HttpMeta;
 }
 
+/** A conditional write's demand on the object it replaces upstream (S3's If-Match / If-None-Match: *). */
+export type Replacing = { etag: string } | { absent: true };
+
+function replacingHeaders(r: Replacing | undefined): Record<string, string> {
+  if (!r) return {};
+  return 'absent' in r ? { 'if-none-match': '*' } : { 'if-match': `"${unquote(r.etag)}"` };
+}
+
 /** Status 0 with code 'Unreachable' or 'Timeout' when no answer came. Never carries the
  * upstream's body (S3's echoes the string to sign), the request's headers or the credentials. */
 export class UpstreamError extends Error {
@@ -231,10 +239,15 @@ export class Upstream {
     return this.call('PUT', key, { headers: writeHeaders(w), body, length }, async (res) => ({ etag: await etagOf(res) }));
   }
 
-  /** Same bucket, metadata replaced. null when `ifMatch` no longer holds. */
-  copy(from: string, to: string, w: WriteMeta & { ifMatch?: string }): Promise<{ etag: string; lastModified: Date } | null> {
+  /** Same bucket, metadata replaced. null when `ifMatch` (the source's) or `replacing` (the destination's) no longer holds. */
+  copy(
+    from: string,
+    to: string,
+    w: WriteMeta & { ifMatch?: string; replacing?: Replacing },
+  ): Promise<{ etag: string; lastModified: Date } | null> {
     const headers: Record<string, string> = {
       ...writeHeaders(w),
+      ...replacingHeaders(w.replacing),
       'x-amz-copy-source': `/${this.cfg.bucket}/${encodeKey(from)}`,
       'x-amz-metadata-directive': 'REPLACE',
     };
@@ -307,13 +320,25 @@ export class Upstream {
     return this.call('PUT', key, { query: { partNumber: String(part), uploadId }, body, length }, etagOf);
   }
 
-  async completeMultipart(key: string, uploadId: string, parts: { part: number; etag: string }[]): Promise<{ etag: string }> {
+  /** null when `replacing` no longer holds. */
+  async completeMultipart(
+    key: string,
+    uploadId: string,
+    parts: { part: number; etag: string }[],
+    replacing?: Replacing,
+  ): Promise<{ etag: string } | null> {
     const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     const xml = parts.map((p) => `<Part><PartNumber>${p.part}</PartNumber><ETag>"${esc(unquote(p.etag))}"</ETag></Part>`).join('');
     const body = new TextEncoder().encode(`<CompleteMultipartUpload>${xml}</CompleteMultipartUpload>`);
-    const call = { query: { uploadId }, headers: { 'content-type': 'application/xml' }, body };
-    const r = await this.call('POST', key, call, (res) => xmlRoot('POST', res, 'CompleteMultipartUploadResult'));
-    return { etag: unquote(str(r.ETag)) };
+    const call = { query: { uploadId }, headers: { 'content-type': 'application/xml', ...replacingHeaders(replacing) }, body, ok: [412] };
+    return this.call('POST', key, call, async (res) => {
+      if (res.status === 412) {
+        await res.arrayBuffer();
+        return null;
+      }
+      const r = await xmlRoot('POST', res, 'CompleteMultipartUploadResult');
+      return { etag: unquote(str(r.ETag)) };
+    });
   }
 
   /** Best effort: an unknown upload, or a server without abort (405/501), is not an error. */

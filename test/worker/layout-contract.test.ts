@@ -18,7 +18,8 @@ import {
   type ObjectRecord,
   type PartFields,
 } from '../../src/layout/record';
-import type { Body, Completion, Layout, Listing, PartInfo, RecordFields, Sealed, UploadInfo } from '../../src/layout/types';
+import type { Body, Completion, Layout, Listing, PartInfo, Precondition, RecordFields, Sealed, UploadInfo } from '../../src/layout/types';
+import { writePrecondition } from '../../src/s3/protocol/conditions';
 import { S3Error } from '../../src/s3/protocol/errors';
 import { decodeEnvelope, encodeEnvelope } from '../../src/sse/envelope';
 import { IntegrityError } from '../../src/sse/errors';
@@ -149,7 +150,7 @@ async function put(
   bucket: string,
   key: string,
   o: Obj,
-  opts: { http?: HttpMeta; ifRecord?: string } = {},
+  opts: { http?: HttpMeta; ifRecord?: string; precondition?: Precondition } = {},
 ): Promise<ObjectRecord | null> {
   const b = body(o.stored);
   let finished = 0;
@@ -162,7 +163,7 @@ async function put(
       if (!b.drained()) throw new Error('finish was called before the body was stored');
       return o.fields;
     },
-    { http: opts.http ?? {}, ifRecord: opts.ifRecord },
+    { http: opts.http ?? {}, ifRecord: opts.ifRecord, precondition: opts.precondition },
   );
   expect(finished).toBeLessThanOrEqual(1);
   if (rec) expect(finished).toBe(1);
@@ -196,6 +197,7 @@ const S3_CODE: Partial<Record<LayoutErrorKind, string>> = {
   NoSuchUpload: 'NoSuchUpload',
   KeyTooLong: 'KeyTooLongError',
   Conflict: 'OperationAborted',
+  ConditionConflict: 'ConditionalRequestConflict',
   UploadBusy: 'OperationAborted',
   BucketNotDeletable: 'MethodNotAllowed',
 };
@@ -1089,5 +1091,180 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       else await L.saveState(name, value);
       expect(await L.loadState(name)).toBe(value);
     });
+  });
+  describe('conditional writes', () => {
+    /** The precondition PutObject builds from these request headers (src/s3/protocol/conditions.ts). */
+    const when = (headers: Record<string, string>, key = 'k') => writePrecondition(new Headers(headers), key)!;
+    /** A precondition that lets `racer` run in the window between its verdict and the commit, once. */
+    const racing = (inner: Precondition, racer: () => Promise<unknown>): { precondition: Precondition; raced: () => Promise<void> } => {
+      let race: Promise<unknown> | undefined;
+      return {
+        precondition: async (current) => {
+          await inner(current);
+          race ??= racer();
+          await race;
+        },
+        raced: async () => {
+          await race;
+        },
+      };
+    };
+    /** An S3 refusal with this code (the precondition's own, or a LayoutError kind's). */
+    async function refusedWith(p: Promise<unknown>, code: string): Promise<void> {
+      const e = await p.then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      const got = e instanceof S3Error ? e.code : e instanceof LayoutError ? (S3_CODE[e.kind] ?? e.kind) : String(e);
+      expect(got).toBe(code);
+    }
+    const readBack = async (L: Layout, B: string, key: string) => {
+      const h = (await L.head(B, key))!;
+      return all(await L.read(B, key, h, undefined));
+    };
+
+    contract('cond-none-match', 'If-None-Match: * writes a new key, and refuses (412) once it exists, keeping the object', async () => {
+      const { L, B } = await setup();
+      const a = await object(301, 500);
+      const rec = await put(L, B, 'k', a, { precondition: when({ 'if-none-match': '*' }) });
+      expectRecord(rec, a.fields, {});
+      await refusedWith(put(L, B, 'k', await object(302, 600), { precondition: when({ 'if-none-match': '*' }) }), 'PreconditionFailed');
+      expect(fieldsOf((await L.head(B, 'k'))!)).toEqual(fieldsOf(a.fields));
+      expect(sameBytes((await readBack(L, B, 'k'))!, a.stored)).toBe(true);
+      // COS's x-cos-forbid-overwrite is the same check with COS's answer.
+      await refusedWith(
+        put(L, B, 'k', await object(303, 10), { precondition: when({ 'x-cos-forbid-overwrite': 'true' }) }),
+        'FileAlreadyExists',
+      );
+      // Once deleted, the key is new again.
+      await L.delete(B, 'k');
+      expectRecord(
+        await put(L, B, 'k', await object(304, 10), { precondition: when({ 'if-none-match': '*' }) }),
+        (await object(304, 10)).fields,
+        {},
+      );
+    });
+
+    contract('cond-match', 'If-Match writes over the object with that ETag only: another ETag is 412, no object 404', async () => {
+      const { L, B } = await setup();
+      const a = await object(311, 400);
+      const b = await object(312, 450);
+      await refusedWith(put(L, B, 'k', a, { precondition: when({ 'if-match': `"${a.fields.etag}"` }) }), 'NoSuchKey');
+      expect(await L.head(B, 'k')).toBeNull();
+      await put(L, B, 'k', a);
+      await refusedWith(put(L, B, 'k', b, { precondition: when({ 'if-match': `"${b.fields.etag}"` }) }), 'PreconditionFailed');
+      expect(fieldsOf((await L.head(B, 'k'))!)).toEqual(fieldsOf(a.fields));
+      expectRecord(await put(L, B, 'k', b, { precondition: when({ 'if-match': `"${a.fields.etag}"` }) }), b.fields, {});
+      // Unquoted, and "*" (any object), match too.
+      expectRecord(await put(L, B, 'k', a, { precondition: when({ 'if-match': b.fields.etag }) }), a.fields, {});
+      expectRecord(await put(L, B, 'k', b, { precondition: when({ 'if-match': '*' }) }), b.fields, {});
+      expect(sameBytes((await readBack(L, B, 'k'))!, b.stored)).toBe(true);
+    });
+
+    contract(
+      'cond-window-none-match',
+      'If-None-Match: a write landing between the verdict and the commit wins; the conditional one is 412',
+      async () => {
+        const { L, B } = await setup();
+        const winner = await object(321, 300);
+        const r = racing(when({ 'if-none-match': '*' }), () => put(L, B, 'k', winner));
+        await refusedWith(put(L, B, 'k', await object(322, 300), { precondition: r.precondition }), 'PreconditionFailed');
+        await r.raced();
+        expect(fieldsOf((await L.head(B, 'k'))!)).toEqual(fieldsOf(winner.fields));
+        expect(sameBytes((await readBack(L, B, 'k'))!, winner.stored)).toBe(true);
+      },
+    );
+
+    contract(
+      'cond-window-match',
+      'If-Match: never replaces a version other than the one matched, even one written after the verdict',
+      async () => {
+        const { L, B } = await setup();
+        const a = await object(331, 300);
+        const other = await object(332, 300);
+        await put(L, B, 'k', a);
+        const r = racing(when({ 'if-match': a.fields.etag }), () => put(L, B, 'k', other));
+        await refusedWith(put(L, B, 'k', await object(333, 300), { precondition: r.precondition }), 'PreconditionFailed');
+        await r.raced();
+        expect(fieldsOf((await L.head(B, 'k'))!)).toEqual(fieldsOf(other.fields));
+        expect(sameBytes((await readBack(L, B, 'k'))!, other.stored)).toBe(true);
+      },
+    );
+
+    contract(
+      'cond-window-delete',
+      'If-Match: the matched object deleted before the commit is ConditionConflict (409), and stays deleted',
+      async () => {
+        const { L, B } = await setup();
+        const a = await object(341, 300);
+        await put(L, B, 'k', a);
+        const r = racing(when({ 'if-match': a.fields.etag }), () => L.delete(B, 'k'));
+        await refusedWith(put(L, B, 'k', await object(342, 300), { precondition: r.precondition }), 'ConditionalRequestConflict');
+        await r.raced();
+        expect(await L.head(B, 'k')).toBeNull();
+      },
+    );
+
+    contract('cond-concurrent', 'concurrent If-None-Match: * writes of one new key: exactly one lands, every other is 412', async () => {
+      const { L, B } = await setup();
+      const objs = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => object(350 + i, 200)));
+      const results = await Promise.allSettled(objs.map((o) => put(L, B, 'k', o, { precondition: when({ 'if-none-match': '*' }) })));
+      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+      expect(won).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect((r.reason as S3Error).code).toBe('PreconditionFailed');
+      expect(fieldsOf((await L.head(B, 'k'))!)).toEqual(fieldsOf(objs[won[0]].fields));
+      expect(sameBytes((await readBack(L, B, 'k'))!, objs[won[0]].stored)).toBe(true);
+    });
+
+    contract(
+      'cond-complete',
+      'complete with a failed precondition leaves the object and the upload open; with a holding one it commits',
+      async () => {
+        const { L, B } = await setup();
+        const P = partSize(L);
+        const a = await object(361, 300);
+        await put(L, B, 'mp', a);
+        const up = await open(L, B, 'mp');
+        await writePart(L, B, up, 1, bytes(P, 362));
+        await writePart(L, B, up, 2, bytes(100, 363));
+        const build = async (records: PartInfo[]) => completion(up.id, records, [1, 2]);
+        await refusedWith(L.complete(B, 'mp', up, build, when({ 'if-none-match': '*' }, 'mp')), 'PreconditionFailed');
+        await refusedWith(
+          L.complete(B, 'mp', up, build, when({ 'if-match': '"0123456789abcdef0123456789abcdef"' }, 'mp')),
+          'PreconditionFailed',
+        );
+        expect(fieldsOf((await L.head(B, 'mp'))!)).toEqual(fieldsOf(a.fields));
+        expect(await L.upload(B, up.id)).toMatchObject({ id: up.id, key: 'mp' });
+        expect((await L.parts(B, up.id)).map((p) => p.n).sort()).toEqual([1, 2]);
+        let done!: Completion;
+        const rec = await L.complete(B, 'mp', up, async (r) => (done = await build(r)), when({ 'if-match': a.fields.etag }, 'mp'));
+        expectRecord(rec, done.fields, {});
+        expect(multipart((await L.head(B, 'mp'))!)).toBe(true);
+        expect(await L.upload(B, up.id)).toBeNull();
+      },
+    );
+
+    contract(
+      'cond-complete-window',
+      'complete with If-None-Match: an object landing after the verdict wins; the upload stays open',
+      async () => {
+        const { L, B } = await setup();
+        const P = partSize(L);
+        const up = await open(L, B, 'mp');
+        await writePart(L, B, up, 1, bytes(P, 371));
+        await writePart(L, B, up, 2, bytes(100, 372));
+        const winner = await object(373, 300);
+        const r = racing(when({ 'if-none-match': '*' }, 'mp'), () => put(L, B, 'mp', winner));
+        await refusedWith(
+          L.complete(B, 'mp', up, async (records) => completion(up.id, records, [1, 2]), r.precondition),
+          'PreconditionFailed',
+        );
+        await r.raced();
+        expect(fieldsOf((await L.head(B, 'mp'))!)).toEqual(fieldsOf(winner.fields));
+        expect(sameBytes((await readBack(L, B, 'mp'))!, winner.stored)).toBe(true);
+        expect(await L.upload(B, up.id)).toMatchObject({ id: up.id });
+        await L.abort(B, up);
+      },
+    );
   });
 });

@@ -21,7 +21,7 @@ import { utf8 } from '../../crypto/bytes';
 import { IntegrityError } from '../../sse';
 import type { Envelope } from '../../sse/types';
 import type { HttpMeta } from '../../store/types';
-import { Upstream, type UpstreamObject } from '../../store/upstream';
+import { type Replacing, Upstream, type UpstreamObject } from '../../store/upstream';
 import { LayoutError } from '../errors';
 import {
   claimOf,
@@ -55,6 +55,7 @@ import type {
   Layout,
   Listing,
   PartInfo,
+  Precondition,
   RecordFields,
   Sealed,
   UploadInfo,
@@ -189,13 +190,14 @@ export class ProxyLayout implements Layout {
     key: string,
     body: Body,
     finish: () => Promise<RecordFields>,
-    opts: { http: HttpMeta; ifRecord?: string },
+    opts: { http: HttpMeta; ifRecord?: string; precondition?: Precondition },
   ): Promise<ObjectRecord | null> {
     writable(key);
     const target = this.at(bucket, key);
     const tmp = this.hidden(bucket, `t/${crypto.randomUUID()}`);
     // What this write replaces (for its multipart manifest); a conditional write looks again just before the copy.
-    const previous = opts.ifRecord === undefined ? this.call((up) => up.head(target)) : undefined;
+    const conditional = opts.ifRecord !== undefined || opts.precondition !== undefined;
+    const previous = conditional ? undefined : this.call((up) => up.head(target));
     previous?.catch(() => {});
     try {
       // Into a hidden key first: the object only changes once its record is known (after the last byte).
@@ -205,9 +207,11 @@ export class ProxyLayout implements Layout {
       const meta = stamped(encodeObjectRecord({ ...fields, location }), opts.http);
       const now = previous ? await previous.catch(() => null) : await this.call((up) => up.head(target));
       if (opts.ifRecord !== undefined && now?.etag !== opts.ifRecord) return null;
+      const replacing = await this.judge(bucket, key, now, opts.precondition);
       const done = await this.reindexed(bucket, key, fields.envelope && { etag: fields.etag, delta: body.length - fields.size }, () =>
-        this.call((up) => up.copy(tmp, target, { meta, http: storedHttp(opts.http) })),
-      );
+        this.call((up) => up.copy(tmp, target, { meta, http: storedHttp(opts.http), replacing })),
+      ).catch((e) => (opts.precondition && goneUpstream(e) ? null : Promise.reject(e)));
+      if (!done && opts.precondition) throw await this.lostRace(bucket, key, opts.precondition, replacing);
       if (!done) return null;
       await this.dropSidecar(bucket, now);
       return storedRecord(fields, location, { http: opts.http, uploaded: done.lastModified, storeEtag: done.etag });
@@ -377,7 +381,13 @@ export class ProxyLayout implements Layout {
     return heads.flatMap((h, i) => (h ? [{ n: Number(keys[i].slice(dir.length)), custom: h.meta, uploaded: h.lastModified }] : []));
   }
 
-  async complete(bucket: string, key: string, up: UploadInfo, build: (parts: PartInfo[]) => Promise<Completion>): Promise<ObjectRecord> {
+  async complete(
+    bucket: string,
+    key: string,
+    up: UploadInfo,
+    build: (parts: PartInfo[]) => Promise<Completion>,
+    precondition?: Precondition,
+  ): Promise<ObjectRecord> {
     const target = this.at(bucket, key);
     const rec0 = await this.claimed(bucket, up, 'completing', async () => {
       const parts = await this.parts(bucket, up.id);
@@ -386,17 +396,19 @@ export class ProxyLayout implements Layout {
     const { parts, manifest, manifestBody, fields } = rec0;
     const location: ObjectLocation = { kind: 'multipart', upload: up.id };
     const byNumber = new Map(parts.map((p) => [p.n, p]));
-    let done: { etag: string };
+    let done: { etag: string } | null;
     let previous: UpstreamObject | null;
     try {
       previous = await this.call((c) => c.head(target));
+      const replacing = await this.judge(bucket, key, previous, precondition);
       const sidecar = pick(encodeObjectRecord({ ...fields, location }), SIDECAR_FIELDS);
       await this.call((c) => c.put(this.manifestEntry(bucket, up.id), manifestBody, manifestBody.length, { meta: encodeMeta(sidecar) }));
       const stored = manifest.parts.reduce((a, p) => a + partStoredLength(p), 0);
       const upstreamParts = manifest.parts.map((p) => ({ part: p.n, etag: decodePartRecord(byNumber.get(p.n)!.custom).upstreamEtag! }));
       done = await this.reindexed(bucket, key, fields.envelope && { etag: fields.etag, delta: stored - fields.size }, () =>
-        this.call((c) => c.completeMultipart(target, upstreamUploadOf(up), upstreamParts)),
-      );
+        this.call((c) => c.completeMultipart(target, upstreamUploadOf(up), upstreamParts, replacing)),
+      ).catch((e) => (precondition && goneUpstream(e) ? null : Promise.reject(e)));
+      if (!done) throw precondition ? await this.lostRace(bucket, key, precondition, replacing) : new LayoutError('UpstreamFailed');
     } catch (e) {
       // The upstream did not complete it (if it did, its upload is gone and so is any retry): open again.
       await this.release(bucket, up.id).catch(() => {});
@@ -605,6 +617,41 @@ export class ProxyLayout implements Layout {
     return done;
   }
 
+  /**
+   * Runs a conditional write's precondition on the object as it is upstream now, and
+   * returns what the upstream write must then demand of its destination: that very
+   * object (its upstream ETag) or none. An upstream with S3's conditional writes makes
+   * the check and the write one step; one that ignores the headers leaves a window
+   * between this look and the write (docs/FORMAT.md, "Conditional writes").
+   */
+  private async judge(
+    bucket: string,
+    key: string,
+    now: UpstreamObject | null,
+    precondition: Precondition | undefined,
+  ): Promise<Replacing | undefined> {
+    if (!precondition) return undefined;
+    await precondition(now && (await this.toRecord(bucket, key, now)));
+    return now ? { etag: now.etag } : { absent: true };
+  }
+
+  /**
+   * The error for a conditional write whose upstream write was refused (the object changed
+   * after `judge` looked): ConditionConflict (S3's 409) when the object it approved was
+   * deleted meanwhile, else the precondition's own refusal if it no longer holds, else
+   * ConditionConflict too ("try again").
+   */
+  private async lostRace(bucket: string, key: string, precondition: Precondition, approved: Replacing | undefined): Promise<unknown> {
+    const now = await this.call((up) => up.head(this.at(bucket, key)));
+    if (!now && approved && 'etag' in approved) return new LayoutError('ConditionConflict');
+    try {
+      await precondition(now && (await this.toRecord(bucket, key, now)));
+    } catch (e) {
+      return e;
+    }
+    return new LayoutError('ConditionConflict');
+  }
+
   /** Index entries for the keys of one listing page (ending at `last`), by key. */
   private async indexed(
     bucket: string,
@@ -717,6 +764,9 @@ interface Entry {
   etag: string;
   delta: number;
 }
+
+/** The upstream's answer to an If-Match write whose object is gone (S3: 404 NoSuchKey). */
+const goneUpstream = (e: unknown) => e instanceof LayoutError && e.kind === 'UpstreamRefused' && e.detail.code === 'NoSuchKey';
 
 function toUpload(id: string, o: UpstreamObject): UploadInfo {
   const { [FIELDS.upload.contentEncoding]: ce, ...stored } = decodeMeta(o.meta);

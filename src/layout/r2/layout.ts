@@ -55,6 +55,7 @@ import type {
   Layout,
   Listing,
   PartInfo,
+  Precondition,
   RecordFields,
   Sealed,
   UploadInfo,
@@ -90,11 +91,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const conflict = () => new LayoutError('Conflict');
 const noSuchUpload = (id: string) => new LayoutError('NoSuchUpload', undefined, { uploadId: id });
 
-/** A record entry as a swap sees it: its store etag and the data entries it references. */
+/** A record entry as a swap sees it: its store etag, the data entries it references, and the entry itself. */
 interface Current {
   etag: string;
   refs: string[];
+  object: StoredObject;
 }
+const conditionConflict = () => new LayoutError('ConditionConflict');
 /** R2 keys hold at most this many bytes of UTF-8. */
 const R2_KEY_BYTES = 1024;
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -172,7 +175,7 @@ export class R2Layout implements Layout {
     key: string,
     body: Body,
     finish: () => Promise<RecordFields>,
-    opts: { http: ObjectRecord['http']; ifRecord?: string },
+    opts: { http: ObjectRecord['http']; ifRecord?: string; precondition?: Precondition },
   ): Promise<ObjectRecord | null> {
     const location: ObjectLocation = { kind: 'entry', id: crypto.randomUUID() };
     await this.store.put(dataKey(location.id), body.stream, body.length, { custom: dataEntryTags(bucket, key) });
@@ -185,6 +188,7 @@ export class R2Layout implements Layout {
         rb,
         { custom: encodeObjectRecord({ ...fields, location }), http: opts.http },
         opts.ifRecord,
+        opts.precondition,
       );
       return stored && storedRecord(fields, location, { http: opts.http, uploaded: stored.uploaded, storeEtag: stored.etag });
     } finally {
@@ -320,7 +324,13 @@ export class R2Layout implements Layout {
     return out;
   }
 
-  async complete(bucket: string, key: string, up: UploadInfo, build: (parts: PartInfo[]) => Promise<Completion>): Promise<ObjectRecord> {
+  async complete(
+    bucket: string,
+    key: string,
+    up: UploadInfo,
+    build: (parts: PartInfo[]) => Promise<Completion>,
+    precondition?: Precondition,
+  ): Promise<ObjectRecord> {
     await this.claim(bucket, up.id, 'completing');
     let parts: PartInfo[];
     let stored: StoredObject | null = null;
@@ -330,7 +340,13 @@ export class R2Layout implements Layout {
       parts = await this.parts(bucket, up.id);
       done = await build(parts);
       const body = recordBody(done.manifestBody);
-      stored = await this.commit(objectKey(bucket, key), body, { custom: encodeObjectRecord({ ...done.fields, location }), http: up.http });
+      stored = await this.commit(
+        objectKey(bucket, key),
+        body,
+        { custom: encodeObjectRecord({ ...done.fields, location }), http: up.http },
+        undefined,
+        precondition,
+      );
     } finally {
       // Not committed (invalid parts, a failure, lost every retry): the upload is open again as it was.
       if (!stored) await this.release(bucket, up.id);
@@ -459,27 +475,49 @@ export class R2Layout implements Layout {
   /**
    * Writes a record entry by compare-and-swap over whatever is there, then deletes what the
    * replaced entry referenced. With `ifRecord` (copy onto itself, encrypt in place) only over
-   * that version, without retrying: null when it changed. Throws OperationAborted (409)
-   * after MAX_TRIES conflicts.
+   * that version, without retrying: null when it changed. With `precondition`, only over an
+   * entry it approved (see swapIn). Throws OperationAborted (409) after MAX_TRIES conflicts.
    */
-  private async commit(storeKey: string, body: Uint8Array, meta: PutMeta, ifRecord?: string): Promise<StoredObject | null> {
+  private async commit(
+    storeKey: string,
+    body: Uint8Array,
+    meta: PutMeta,
+    ifRecord?: string,
+    precondition?: Precondition,
+  ): Promise<StoredObject | null> {
     // Once the new entry is in, the write has happened: a failure to drop what it replaced only leaks.
     const drop = (replaced: string[]) =>
       this.store.delete(replaced).catch((e) => console.error(JSON.stringify({ event: 'drop-failed', key: storeKey, error: String(e) })));
-    return this.swapIn(storeKey, body, meta, drop, ifRecord);
+    return this.swapIn(storeKey, body, meta, drop, ifRecord, precondition);
   }
 
-  /** The swap loop of `commit`; `after` gets the data entries the replaced entry referenced. */
+  /**
+   * The swap loop of `commit`; `after` gets the data entries the replaced entry referenced.
+   * `precondition` judges the object record each round reads, and the conditional put then
+   * lands only over that very entry (its store etag, or none): so the check and the write
+   * are one step, and a writer that lost the race is judged again against the winner's
+   * record (S3: the first to finish wins, the others get 412). An object approved in one
+   * round and deleted by the next is ConditionConflict (S3's 409 ConditionalRequestConflict).
+   */
   private async swapIn(
     storeKey: string,
     body: Uint8Array,
     meta: PutMeta,
     after: (replaced: string[]) => Promise<void>,
     ifRecord?: string,
+    precondition?: Precondition,
   ): Promise<StoredObject | null> {
+    let approved = false;
     for (let i = 0; i < MAX_TRIES; i++) {
       const cur = await this.current(storeKey);
       if (ifRecord !== undefined && cur?.etag !== ifRecord) return null;
+      if (precondition) {
+        // A tombstone left by a DELETE that died stands for no object.
+        const rec = cur && tombstoneOf(cur.object.custom) === undefined ? decodeObjectRecord(cur.object) : null;
+        if (approved && !rec) throw conditionConflict();
+        await precondition(rec);
+        approved = rec !== null;
+      }
       const stored = await this.store.put(storeKey, body, body.length, cur ? { ...meta, ifEtag: cur.etag } : { ...meta, ifAbsent: true });
       if (stored) {
         await after(cur?.refs ?? []);
@@ -488,7 +526,7 @@ export class R2Layout implements Layout {
       if (ifRecord !== undefined) return null;
       await sleep(Math.random() * POLL_MS * (i + 1));
     }
-    throw conflict();
+    throw precondition ? conditionConflict() : conflict();
   }
 
   /** An entry's store etag and references; waits while a DELETE's tombstone sits there. */
@@ -504,7 +542,7 @@ export class R2Layout implements Layout {
         await sleep(POLL_MS);
         continue;
       }
-      return { etag: got.object.etag, refs: await this.dataKeysOf(referenceOf(c), bytes) };
+      return { etag: got.object.etag, refs: await this.dataKeysOf(referenceOf(c), bytes), object: got.object };
     }
   }
 

@@ -10,6 +10,7 @@ import { etagFor } from '../../sse';
 import { type Ctx, layoutOf } from '../context';
 import { copySource } from '../copy-source';
 import { conflict, httpMetaFrom, writeObject } from '../objects';
+import { writePrecondition } from '../protocol/conditions';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
 import { requestSse, setSseHeaders } from '../protocol/sse-headers';
@@ -17,6 +18,8 @@ import { xmlDocument, xmlResponse } from '../protocol/xml';
 import { writeMode } from '../write-mode';
 
 export async function copyObject(ctx: Ctx): Promise<Response> {
+  // If-None-Match / If-Match name the destination (x-amz-copy-source-if-* the source).
+  const precondition = writePrecondition(ctx.req.headers, ctx.key);
   const src = await copySource(ctx);
   const h = ctx.req.headers;
   const directive = (h.get('x-amz-metadata-directive') ?? h.get('x-cos-metadata-directive') ?? 'COPY').toUpperCase();
@@ -36,6 +39,8 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
     );
   }
 
+  // Onto itself the destination is the source: judged on the record read, which the write then replaces only if unchanged.
+  if (self) await precondition?.(src.rec);
   let rec: ObjectRecord;
   const stored = src.rec.envelope;
   if (self && stored && mode && (stored.mode === 'c') === (mode === 'c')) {
@@ -60,6 +65,7 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
       meta,
       http,
       ifRecord: self ? src.rec.storeEtag : undefined,
+      precondition,
     });
   }
   const res = xmlResponse(xmlDocument('CopyObjectResult', { ETag: `"${rec.etag}"`, LastModified: rec.uploaded.toISOString() }));

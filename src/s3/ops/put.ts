@@ -2,6 +2,7 @@
 
 import type { Ctx } from '../context';
 import { declaredLength, httpMetaFrom, requestBody, writeObject } from '../objects';
+import { writePrecondition } from '../protocol/conditions';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
 import { requestSse, setSseHeaders } from '../protocol/sse-headers';
@@ -26,6 +27,7 @@ function refuseQuerySse(url: URL) {
 export async function putObject(ctx: Ctx): Promise<Response> {
   refuseQuerySse(ctx.url);
   const h = ctx.req.headers;
+  const precondition = writePrecondition(h, ctx.key);
   const sse = await requestSse(ctx, 'write');
   const length = declaredLength(h);
   const mode = await writeMode(ctx, sse);
@@ -38,6 +40,7 @@ export async function putObject(ctx: Ctx): Promise<Response> {
     sse,
     meta: userMetadata(h),
     http: httpMetaFrom(h),
+    precondition,
   });
   const headers = new Headers({ etag: `"${rec.etag}"`, 'x-cos-hash-crc64ecma': rec.crc64 });
   setSseHeaders(headers, ctx.dialect, rec.envelope, sse);

@@ -68,6 +68,13 @@ const CATALOGUE: Record<string, [number, string]> = {
   ServerSideEncryptionConfigurationNotFoundError: [404, 'The server side encryption configuration was not found'],
   OperationAborted: [409, 'A conflicting conditional operation is currently in progress against this resource. Try again.'],
   UnexpectedContent: [400, 'This request does not support content'],
+  // Conditional writes (If-None-Match, If-Match): a concurrent change the write cannot be ordered after.
+  ConditionalRequestConflict: [
+    409,
+    'A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CreateMultipartUpload request and re-upload each part.',
+  ],
+  // COS: a write with x-cos-forbid-overwrite: true onto an existing object.
+  FileAlreadyExists: [409, 'The object already exists and x-cos-forbid-overwrite forbids overwriting it.'],
   SSEHeaderNotAllowed: [400, 'Server-side encryption headers are not allowed for this request.'],
   // SSE-KMS failures, as S3 names them (COS clients get their own codes via cosCode).
   'KMS.NotFoundException': [400, 'The specified KMS key does not exist.'],
@@ -140,6 +147,8 @@ function fromLayout(e: LayoutError): S3Error {
   switch (e.kind) {
     case 'Conflict':
       return new S3Error('OperationAborted', 'A conflicting write to this object happened at the same time. Please try again.');
+    case 'ConditionConflict':
+      return new S3Error('ConditionalRequestConflict');
     case 'UploadBusy':
       return new S3Error('OperationAborted', 'The upload is being completed or aborted. Please try again.');
     case 'NoSuchUpload':

@@ -10,7 +10,9 @@
 //  - keys over 1024 bytes of UTF-8 are refused (KeyTooLongError), and user metadata over 2 KB
 //    (MetadataTooLarge: names and values, in UTF-8); listings are in UTF-8 byte order;
 //  - CompleteMultipartUpload refuses a non-final part under `minPart` bytes (EntityTooSmall),
-//    a part it does not hold or whose ETag differs (InvalidPart), and parts out of order.
+//    a part it does not hold or whose ETag differs (InvalidPart), and parts out of order;
+//  - CopyObject and CompleteMultipartUpload honour S3's conditional writes on their destination
+//    (If-None-Match: *, If-Match: <etag>; 412 PreconditionFailed), checked as the object is set.
 
 interface Stored {
   bytes: Uint8Array;
@@ -214,8 +216,20 @@ export class FakeUpstream {
     const { meta, http } = replace ? pick(req.headers) : src;
     // A copy is a new single-part object: its ETag is the MD5 of its bytes.
     const o: Stored = { bytes: src.bytes, etag: await md5(src.bytes), lastModified: now(), meta, http };
+    this.replacing(key, req);
     this.objects.set(key, o);
     return xml('CopyObjectResult', el('LastModified', o.lastModified.toISOString()) + el('ETag', `"${o.etag}"`));
+  }
+
+  /** S3's conditional write on the destination, checked with no await before the object is set (so atomically). */
+  private replacing(key: string, req: Request): void {
+    const o = this.objects.get(key);
+    const ifNoneMatch = req.headers.get('if-none-match');
+    const ifMatch = req.headers.get('if-match');
+    const failed = 'At least one of the pre-conditions you specified did not hold';
+    if (ifNoneMatch !== null && o) throw new S3Failure(412, 'PreconditionFailed', failed);
+    if (ifMatch !== null && !o) throw new S3Failure(404, 'NoSuchKey', 'The specified key does not exist.');
+    if (ifMatch !== null && o && unquote(ifMatch) !== o.etag) throw new S3Failure(412, 'PreconditionFailed', failed);
   }
 
   private list(q: URLSearchParams): Response {
@@ -319,6 +333,7 @@ export class FakeUpstream {
       );
     });
     const etag = `${await md5(md5s)}-${parts.length}`;
+    this.replacing(key, req);
     this.objects.set(key, { bytes, etag, lastModified: now(), meta: up.meta, http: up.http });
     this.uploads.delete(id);
     return xml('CompleteMultipartUploadResult', el('Bucket', this.bucket) + el('Key', key) + el('ETag', `"${etag}"`));
