@@ -10,6 +10,10 @@
 //   the request names; S3 (and COS) refuse a part whose ETag is not the one named
 //   (InvalidPart). A part re-uploaded while a Complete is under way would otherwise
 //   make s3rver store bytes the Complete never named.
+// - CopyObject and CompleteMultipartUpload ignore S3's conditional-write headers on their
+//   destination (If-None-Match: *, If-Match: <etag>; S3 answers 412 PreconditionFailed, or
+//   404 NoSuchKey for If-Match without an object). Here they are honoured, the check and the
+//   write of one key serialised, so the gateway's proxy layout meets an upstream that has them.
 'use strict';
 const { createHash } = require('node:crypto');
 const { createReadStream } = require('node:fs');
@@ -69,5 +73,47 @@ FilesystemStore.prototype.putObjectMultipart = async function (bucket, uploadId,
   }
   return putObjectMultipart.call(this, bucket, uploadId, parts);
 };
+
+const objectCtrl = require('s3rver/lib/controllers/object');
+const writing = new Map();
+
+/** Runs `write` after every earlier conditional write of the same key has settled. */
+async function serialised(id, write) {
+  const before = writing.get(id) ?? Promise.resolve();
+  const mine = before.then(write, write);
+  const settled = mine.catch(() => {});
+  writing.set(id, settled);
+  try {
+    return await mine;
+  } finally {
+    if (writing.get(id) === settled) writing.delete(id);
+  }
+}
+
+async function checkDestination(ctx) {
+  const ifNoneMatch = ctx.headers['if-none-match'];
+  const ifMatch = ctx.headers['if-match'];
+  if (ifNoneMatch === undefined && ifMatch === undefined) return;
+  const { bucket, key } = ctx.params;
+  const exists = await ctx.store.existsObject(bucket, key);
+  const failed = () =>
+    new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+      Condition: ifNoneMatch !== undefined ? 'If-None-Match' : 'If-Match',
+    });
+  if (ifNoneMatch !== undefined && exists) throw failed();
+  if (ifMatch === undefined) return;
+  if (!exists) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
+  const etag = String((await ctx.store.getMetadata(bucket, key)).etag ?? '').replace(/"/g, '');
+  if (ifMatch.replace(/"/g, '') !== etag) throw failed();
+}
+
+for (const name of ['putObjectCopy', 'completeMultipartUpload']) {
+  const original = objectCtrl[name];
+  objectCtrl[name] = (ctx) =>
+    serialised(`${ctx.params.bucket}/${ctx.params.key}`, async () => {
+      await checkDestination(ctx);
+      return original(ctx);
+    });
+}
 
 require('s3rver/bin/s3rver.js');
