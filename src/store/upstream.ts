@@ -110,7 +110,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function fail(method: string, status: number, code: string, detail = ''): UpstreamError {
   code = /^[A-Za-z0-9.]{1,64}$/.test(code) ? code : '';
-  const retryable = status >= 500 || status === 429 || RETRYABLE_CODES.has(code);
+  // 501 Not Implemented is a standing answer (a header or call this server lacks), not a passing one.
+  const retryable = (status >= 500 && status !== 501) || status === 429 || RETRYABLE_CODES.has(code);
   return new UpstreamError(`upstream ${method} answered ${status}${code ? ` ${code}` : ''}${detail}`, status, code, retryable);
 }
 

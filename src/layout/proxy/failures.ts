@@ -23,6 +23,6 @@ export function upstreamFailure(layout: string, e: unknown): unknown {
   if (e.retryable) return new LayoutError('UpstreamUnavailable');
   // The gateway's own credentials for the upstream: the client did nothing wrong with theirs.
   if (DENIED.has(e.code) || e.status === 403) return new LayoutError('UpstreamDenied');
-  if (e.status >= 400 && e.status < 500) return new LayoutError('UpstreamRefused', undefined, { code: e.code });
+  if ((e.status >= 400 && e.status < 500) || e.status === 501) return new LayoutError('UpstreamRefused', undefined, { code: e.code });
   return new LayoutError('UpstreamFailed');
 }

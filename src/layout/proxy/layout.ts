@@ -209,7 +209,7 @@ export class ProxyLayout implements Layout {
       if (opts.ifRecord !== undefined && now?.etag !== opts.ifRecord) return null;
       const replacing = await this.judge(bucket, key, now, opts.precondition);
       const done = await this.reindexed(bucket, key, fields.envelope && { etag: fields.etag, delta: body.length - fields.size }, () =>
-        this.call((up) => up.copy(tmp, target, { meta, http: storedHttp(opts.http), replacing })),
+        this.conditionally(replacing, (r) => this.call((up) => up.copy(tmp, target, { meta, http: storedHttp(opts.http), replacing: r }))),
       ).catch((e) => (opts.precondition && goneUpstream(e) ? null : Promise.reject(e)));
       if (!done && opts.precondition) throw await this.lostRace(bucket, key, opts.precondition, replacing);
       if (!done) return null;
@@ -406,7 +406,7 @@ export class ProxyLayout implements Layout {
       const stored = manifest.parts.reduce((a, p) => a + partStoredLength(p), 0);
       const upstreamParts = manifest.parts.map((p) => ({ part: p.n, etag: decodePartRecord(byNumber.get(p.n)!.custom).upstreamEtag! }));
       done = await this.reindexed(bucket, key, fields.envelope && { etag: fields.etag, delta: stored - fields.size }, () =>
-        this.call((c) => c.completeMultipart(target, upstreamUploadOf(up), upstreamParts, replacing)),
+        this.conditionally(replacing, (r) => this.call((c) => c.completeMultipart(target, upstreamUploadOf(up), upstreamParts, r))),
       ).catch((e) => (precondition && goneUpstream(e) ? null : Promise.reject(e)));
       if (!done) throw precondition ? await this.lostRace(bucket, key, precondition, replacing) : new LayoutError('UpstreamFailed');
     } catch (e) {
@@ -633,6 +633,21 @@ export class ProxyLayout implements Layout {
     if (!precondition) return undefined;
     await precondition(now && (await this.toRecord(bucket, key, now)));
     return now ? { etag: now.etag } : { absent: true };
+  }
+
+  /**
+   * The upstream write `op`, with the destination conditions `judge` chose; sent again without
+   * them to an upstream that does not implement them (501), so that it gets what an upstream
+   * ignoring them gets: a write checked, not atomic.
+   */
+  private async conditionally<T>(replacing: Replacing | undefined, op: (r: Replacing | undefined) => Promise<T>): Promise<T> {
+    try {
+      return await op(replacing);
+    } catch (e) {
+      if (!replacing || !(e instanceof LayoutError && e.kind === 'UpstreamRefused' && e.detail.code === 'NotImplemented')) throw e;
+      console.warn(JSON.stringify({ event: 'upstream-without-conditional-writes', layout: this.name }));
+      return op(undefined);
+    }
   }
 
   /**

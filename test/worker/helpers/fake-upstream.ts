@@ -95,6 +95,11 @@ export interface FakeUpstreamOptions {
   bucket: string;
   /** Smallest non-final part CompleteMultipartUpload accepts (S3: 5 MiB). */
   minPart?: number;
+  /**
+   * S3's conditional writes on a CopyObject or CompleteMultipartUpload destination: honoured
+   * (S3, the default), ignored (as s3rver does), or refused with 501 NotImplemented.
+   */
+  conditionalWrites?: 'honour' | 'ignore' | 'refuse';
 }
 
 export class FakeUpstream {
@@ -102,10 +107,12 @@ export class FakeUpstream {
   readonly uploads = new Map<string, Upload>();
   private readonly bucket: string;
   private readonly minPart: number;
+  private readonly conditionalWrites: 'honour' | 'ignore' | 'refuse';
 
   constructor(o: FakeUpstreamOptions) {
     this.bucket = o.bucket;
     this.minPart = o.minPart ?? 5 * 1024 * 1024;
+    this.conditionalWrites = o.conditionalWrites ?? 'honour';
   }
 
   /** The upstream as a fetch function (for ProxyLayout's third argument). */
@@ -226,6 +233,9 @@ export class FakeUpstream {
     const o = this.objects.get(key);
     const ifNoneMatch = req.headers.get('if-none-match');
     const ifMatch = req.headers.get('if-match');
+    if (this.conditionalWrites === 'ignore' || (ifNoneMatch === null && ifMatch === null)) return;
+    if (this.conditionalWrites === 'refuse')
+      throw new S3Failure(501, 'NotImplemented', 'A header you provided implies functionality that is not implemented');
     const failed = 'At least one of the pre-conditions you specified did not hold';
     if (ifNoneMatch !== null && o) throw new S3Failure(412, 'PreconditionFailed', failed);
     if (ifMatch !== null && !o) throw new S3Failure(404, 'NoSuchKey', 'The specified key does not exist.');
