@@ -369,7 +369,8 @@ async function expectNotReadable(p: Promise<ReadableStream<Uint8Array> | null>, 
 describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
   /** One contract case; `it.fails` where the row declares it a known bug of this layout. */
   const contract = (id: string, title: string, fn: () => Promise<void>) => {
-    if (subject.only && !subject.only.test(id)) return it.skip(title, fn);
+    // Left out, not dropped: an empty describe block is an error.
+    if (subject.only && !subject.only.test(id)) return it.runIf(false)(title, fn);
     const bug = subject.bugs?.[id];
     if (bug) it.fails(`${title} [known bug: ${bug}]`, fn);
     else it(title, fn);
