@@ -1,6 +1,7 @@
 // Conditional writes end to end with @aws-sdk/client-s3: PutObject with IfNoneMatch: '*' and
 // IfMatch, CompleteMultipartUpload with IfNoneMatch and IfMatch, CopyObject with the destination
-// conditions; the SDK's own error names and statuses. The e2e-proxy project runs the same calls
+// conditions; the SDK's own error names and statuses. Also `aws s3api put-object --if-none-match`
+// and cos-nodejs-sdk-v5 with COS's x-cos-forbid-overwrite. The e2e-proxy project runs the same calls
 // with the bucket fronting s3rver (docs/FORMAT.md, "Conditional writes", says what holds there).
 
 import {
@@ -14,20 +15,42 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import type COS from 'cos-nodejs-sdk-v5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { random, s3Client, s3Error, sdkBody, uniq } from './helpers';
+import {
+  aws,
+  COS_APPID,
+  COS_REGION,
+  cosClient,
+  cosError,
+  hasAws,
+  random,
+  s3Client,
+  s3Error,
+  sdkBody,
+  tempDir,
+  uniq,
+  writeFileSync,
+} from './helpers';
 
 const MiB = 1024 * 1024;
 const BUCKET = uniq('e2e-cond').toLowerCase();
+const COS_BUCKET = `${uniq('e2e-cond-cos').toLowerCase()}-${COS_APPID}`;
+const Region = COS_REGION;
 let s3: S3Client;
+let cos: COS;
+const files = tempDir();
 
 beforeAll(async () => {
   s3 = s3Client();
+  cos = cosClient();
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  expect((await cos.putBucket({ Bucket: COS_BUCKET, Region })).statusCode).toBe(200);
 });
 
 afterAll(() => {
   s3?.destroy();
+  files.cleanup();
 });
 
 const get = async (Key: string) => sdkBody(await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key })));
@@ -141,5 +164,31 @@ describe('CopyObject', () => {
     expect((await get('copy-dst')).equals(src)).toBe(true);
     await copy('copy-new', { IfNoneMatch: '*' });
     expect((await get('copy-new')).equals(src)).toBe(true);
+  });
+});
+
+describe.skipIf(!hasAws)('aws s3api put-object --if-none-match', () => {
+  it('creates once, then fails with PreconditionFailed', async () => {
+    const file = `${files.dir}/lock.json`;
+    writeFileSync(file, '{"holder":"cli"}');
+    const args = ['s3api', 'put-object', '--bucket', BUCKET, '--key', 'cli-lock', '--body', file, '--if-none-match', '*'];
+    const first = await aws(args);
+    expect(first.code, first.stderr).toBe(0);
+    const second = await aws(args);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toMatch(/PreconditionFailed/);
+    expect((await get('cli-lock')).toString()).toBe('{"holder":"cli"}');
+  });
+});
+
+describe('cos-nodejs-sdk-v5', () => {
+  it('x-cos-forbid-overwrite: true refuses an existing object with 409 FileAlreadyExists', async () => {
+    const Headers = { 'x-cos-forbid-overwrite': 'true' };
+    const first = Buffer.from('first');
+    expect((await cos.putObject({ Bucket: COS_BUCKET, Region, Key: 'forbid', Body: first, Headers })).statusCode).toBe(200);
+    const e = await cosError(cos.putObject({ Bucket: COS_BUCKET, Region, Key: 'forbid', Body: Buffer.from('second'), Headers }));
+    expect(e).toMatchObject({ statusCode: 409, code: 'FileAlreadyExists' });
+    const got = await cos.getObject({ Bucket: COS_BUCKET, Region, Key: 'forbid' });
+    expect(Buffer.from(got.Body as Buffer).equals(first)).toBe(true);
   });
 });
