@@ -18,7 +18,7 @@ import {
   type PartFields,
   type PartRecord,
 } from '../../layout/record';
-import type { PartInfo, UploadInfo } from '../../layout/types';
+import type { Completion, PartInfo, UploadInfo } from '../../layout/types';
 import { etagFor, LengthError } from '../../sse';
 import type { Envelope } from '../../sse/types';
 import { type Ctx, layoutOf } from '../context';
@@ -171,58 +171,55 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
   // the manifest), and releases the claim if building the manifest fails.
   let envelope: Envelope | undefined;
   let etag = '';
-  await layoutOf(ctx).complete(
-    ctx.bucket,
-    ctx.key,
-    up.info,
-    async (uploaded) => {
-      const byNumber = new Map(uploaded.map((r) => [r.n, r]));
-      const records: PartRecord[] = [];
-      const parts: ObjectPart[] = asked.map(({ n, etag }) => {
-        const info = byNumber.get(n);
-        const r = info && decodePartRecord(info.custom);
-        if (!r || r.etag !== etag) {
-          throw new S3Error(
-            'InvalidPart',
-            "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-            { fields: { PartNumber: String(n), ETag: etag } },
-          );
-        }
-        records.push(r);
-        return manifestPart(n, r);
-      });
-      const minPart = Math.max(MIN_PART[ctx.dialect], layoutOf(ctx).minPart ?? 0);
-      const small = parts.slice(0, -1).find((p) => p.size < minPart);
-      if (small) {
-        throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
-          fields: { PartNumber: String(small.n), ProposedSize: String(small.size), MinSizeAllowed: String(minPart) },
-        });
+  // If-None-Match / If-Match are judged by the layout on the object the commit replaces.
+  const complete = (build: (uploaded: PartInfo[]) => Promise<Completion>) =>
+    layoutOf(ctx).complete(ctx.bucket, ctx.key, up.info, build, precondition);
+  await complete(async (uploaded) => {
+    const byNumber = new Map(uploaded.map((r) => [r.n, r]));
+    const records: PartRecord[] = [];
+    const parts: ObjectPart[] = asked.map(({ n, etag }) => {
+      const info = byNumber.get(n);
+      const r = info && decodePartRecord(info.custom);
+      if (!r || r.etag !== etag) {
+        throw new S3Error(
+          'InvalidPart',
+          "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+          { fields: { PartNumber: String(n), ETag: etag } },
+        );
       }
-      const size = parts.reduce((a, p) => a + p.size, 0);
-      // The whole object's CRC-64 from its parts' (COS SDKs check it after sliced uploads).
-      const crcs = records.map((r) => r.crc64);
-      const crc64 = crcs.every(Boolean) ? parts.slice(1).reduce((acc, p, i) => crc64EcmaCombine(acc, crcs[i + 1], p.size), crcs[0]) : '';
-      const manifest: ObjectManifest = { upload: up.id, parts };
-      const body = encodeManifest(manifest);
-      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
-      const obj = { bucket: ctx.bucket, key: ctx.key };
-      envelope = up.envelope
-        ? await ctx.sealer
-            .completeUpload(obj, up.envelope, sse, up.id, size, digest)
-            .catch((e) => Promise.reject(wrongCustomerKey('complete', e)))
-        : undefined;
-      const md5s = new Uint8Array(parts.length * 16);
-      parts.forEach((p, i) => {
-        md5s.set(fromHex(p.etag).subarray(0, 16), i * 16);
+      records.push(r);
+      return manifestPart(n, r);
+    });
+    const minPart = Math.max(MIN_PART[ctx.dialect], layoutOf(ctx).minPart ?? 0);
+    const small = parts.slice(0, -1).find((p) => p.size < minPart);
+    if (small) {
+      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
+        fields: { PartNumber: String(small.n), ProposedSize: String(small.size), MinSizeAllowed: String(minPart) },
       });
-      etag = etagFor(envelope, `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`, parts.length);
+    }
+    const size = parts.reduce((a, p) => a + p.size, 0);
+    // The whole object's CRC-64 from its parts' (COS SDKs check it after sliced uploads).
+    const crcs = records.map((r) => r.crc64);
+    const crc64 = crcs.every(Boolean) ? parts.slice(1).reduce((acc, p, i) => crc64EcmaCombine(acc, crcs[i + 1], p.size), crcs[0]) : '';
+    const manifest: ObjectManifest = { upload: up.id, parts };
+    const body = encodeManifest(manifest);
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+    const obj = { bucket: ctx.bucket, key: ctx.key };
+    envelope = up.envelope
+      ? await ctx.sealer
+          .completeUpload(obj, up.envelope, sse, up.id, size, digest)
+          .catch((e) => Promise.reject(wrongCustomerKey('complete', e)))
+      : undefined;
+    const md5s = new Uint8Array(parts.length * 16);
+    parts.forEach((p, i) => {
+      md5s.set(fromHex(p.etag).subarray(0, 16), i * 16);
+    });
+    etag = etagFor(envelope, `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`, parts.length);
 
-      const fields = { size, etag, crc64, manifest: toB64url(digest), envelope, meta: up.meta };
-      checkRecordBudget(fields, { kind: 'multipart', upload: up.id });
-      return { manifest, manifestBody: body, fields };
-    },
-    precondition,
-  );
+    const fields = { size, etag, crc64, manifest: toB64url(digest), envelope, meta: up.meta };
+    checkRecordBudget(fields, { kind: 'multipart', upload: up.id });
+    return { manifest, manifestBody: body, fields };
+  });
 
   const res = xmlResponse(
     xmlDocument('CompleteMultipartUploadResult', {
