@@ -1229,6 +1229,22 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       },
     );
 
+    contract(
+      'cond-window-rewrap',
+      'If-Match: a rotation re-wrapping the matched object meanwhile keeps its ETag, so the write lands',
+      async () => {
+        const { L, B } = await setup();
+        const a = await object(345, 300, { envelope: envelope(345) });
+        await put(L, B, 'k', a);
+        const [item] = (await scan(L, 1000)).filter((i) => i.bucket === B && i.key === 'k');
+        const r = racing(when({ 'if-match': a.fields.etag }), async () => expect(await L.rewrap(item, envelope(346))).toBe(true));
+        const next = await object(347, 300);
+        expectRecord(await put(L, B, 'k', next, { precondition: r.precondition }), next.fields, {});
+        await r.raced();
+        expect(fieldsOf((await L.head(B, 'k'))!)).toEqual(fieldsOf(next.fields));
+      },
+    );
+
     contract('cond-concurrent', 'concurrent If-None-Match: * writes of one new key: exactly one lands, every other is 412', async () => {
       const { L, B } = await setup();
       const objs = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => object(350 + i, 200)));
