@@ -3,6 +3,8 @@
 // every writer's body half-way until all of them have passed any early look at the key, so an
 // implementation that checks and then writes lets several through, every round.
 import { describe, expect, it } from 'vitest';
+import { LayoutError } from '../../src/layout/errors';
+import { toS3Error } from '../../src/s3/protocol/errors';
 import { orphans } from './helpers/orphans';
 import { bytes, client, errorCode, ORIGIN, s3, sameBytes, worker } from './helpers/s3';
 
@@ -119,6 +121,12 @@ describe('conditional writes: concurrency', () => {
 });
 
 describe('conditional writes: answers', () => {
+  it("a layout's ConditionConflict is S3's 409 ConditionalRequestConflict", () => {
+    const e = toS3Error(new LayoutError('ConditionConflict'))!;
+    expect([e.status, e.code]).toEqual([409, 'ConditionalRequestConflict']);
+    expect(e.message).toMatch(/^A conflicting operation occurred\./);
+  });
+
   it('PutObject: 412 with its Condition, 404 NoSuchKey for If-Match without an object, 501 for an If-None-Match ETag', async () => {
     const B = 'cond-put';
     await bucket(B);
