@@ -369,8 +369,8 @@ async function expectNotReadable(p: Promise<ReadableStream<Uint8Array> | null>, 
 describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
   /** One contract case; `it.fails` where the row declares it a known bug of this layout. */
   const contract = (id: string, title: string, fn: () => Promise<void>) => {
-    // Left out, not dropped: an empty describe block is an error.
-    if (subject.only && !subject.only.test(id)) return it.runIf(false)(title, fn);
+    // A row that exists for some cases only (an upstream without conditional writes) registers just those.
+    if (subject.only && !subject.only.test(id)) return;
     const bug = subject.bugs?.[id];
     if (bug) it.fails(`${title} [known bug: ${bug}]`, fn);
     else it(title, fn);
@@ -385,7 +385,12 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
     return { L, B };
   }
 
-  describe('buckets', () => {
+  /** A group of cases every row runs (a row limited to some cases, `only`, runs none of these). */
+  const group = (name: string, fn: () => void) => {
+    if (!subject.only) describe(name, fn);
+  };
+
+  group('buckets', () => {
     contract('buckets', 'createBucket, bucket(), buckets() and setBucketCustom', async () => {
       const L = await subject.make();
       const name = subject.fixedBucket ?? `lc-${uniq()}`;
@@ -456,7 +461,7 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
     );
   });
 
-  describe('keys', () => {
+  group('keys', () => {
     contract('check-key', 'checkKey refuses an over-long key and accepts ordinary ones', async () => {
       const { L, B } = await setup();
       await refused(() => L.checkKey(B, 'k'.repeat(1100)), 'KeyTooLong');
@@ -507,7 +512,7 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
     });
   });
 
-  describe('objects', () => {
+  group('objects', () => {
     contract(
       'write-head-read',
       'write → head → read: sizes, etag, meta and http fields round-trip; ranges; finish once the body is stored',
@@ -688,7 +693,7 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
     });
   });
 
-  describe('list', () => {
+  group('list', () => {
     const KEYS = ['a', 'b/1', 'b/2', 'b/c/3', 'b/c/4', 'c', 'd e', 'd!f', 'd/x', 'e/', 'z', 'é', '中文'];
     const sorted = (xs: string[]) => [...xs].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
 
@@ -757,7 +762,7 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
     });
   });
 
-  describe('versions', () => {
+  group('versions', () => {
     const KEYS = ['a', 'b/1', 'b/2', 'b/c/3', 'c', 'd'];
 
     contract('versions', 'every object is its null version, the latest; markers resume after the key', async () => {
@@ -807,7 +812,7 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
     });
   });
 
-  describe('multipart', () => {
+  group('multipart', () => {
     contract('multipart', 'createUpload → upload() → writePart (a part written twice is replaced) → parts() → complete', async () => {
       const { L, B } = await setup();
       const P = partSize(L);
@@ -1005,7 +1010,7 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
     });
   });
 
-  describe('rotation', () => {
+  group('rotation', () => {
     contract(
       'sealed-rewrap',
       'sealed() finds every sealed record, page by page; rewrap succeeds once and is refused once the record changed',
