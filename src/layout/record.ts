@@ -15,6 +15,8 @@ import { LayoutError } from './errors';
 const ENVELOPE = 'sb-env';
 /** Proxy layout: an object's or upload's Content-Encoding ('' when none), kept out of the upstream's own header. */
 const CONTENT_ENCODING = 'sb-ce';
+/** An object's or upload's tags (see encodeTags); absent when it has none. */
+const TAGS = 'sb-tags';
 
 /** Every stored field name, by the record that holds it. */
 export const FIELDS = {
@@ -28,6 +30,7 @@ export const FIELDS = {
     manifest: 'sb-manifest',
     envelope: ENVELOPE,
     contentEncoding: CONTENT_ENCODING,
+    tags: TAGS,
   },
   /** A DELETE's tombstone (R2): the `sb-data` of the record it replaced. */
   tombstone: { deleting: 'sb-deleting' },
@@ -41,6 +44,7 @@ export const FIELDS = {
     /** Proxy: the upstream's own multipart upload id. */
     upstreamUpload: 'sb-up',
     contentEncoding: CONTENT_ENCODING,
+    tags: TAGS,
   },
   /** An uploaded part's record: `p/<uploadId>/<n>` (R2), `.sealbucket/p/<uploadId>/<n>` (proxy). */
   part: {
@@ -122,6 +126,8 @@ export interface RecordFields {
   manifest?: string;
   envelope?: Envelope;
   meta: Record<string, string>;
+  /** Object tags (metadata, never sealed); absent or empty when it has none. */
+  tags?: TagSet;
 }
 
 export interface ObjectRecord extends RecordFields {
@@ -152,6 +158,7 @@ export function encodeObjectRecord(r: RecordFields & { location: ObjectLocation 
   };
   if (r.manifest) c[F.manifest] = r.manifest;
   if (r.envelope) c[F.envelope] = encodeEnvelope(r.envelope);
+  if (r.tags?.length) c[F.tags] = encodeTags(r.tags);
   Object.assign(c, encodeUserMeta(r.meta));
   let bytes = 0;
   for (const [k, v] of Object.entries(c)) bytes += new TextEncoder().encode(k + v).length;
@@ -184,6 +191,7 @@ export function decodeObjectRecord(o: StoredObject): ObjectRecord | null {
     manifest: c[F.manifest],
     envelope: c[F.envelope] ? decodeEnvelope(c[F.envelope]) : undefined,
     meta: decodeUserMeta(c),
+    ...(c[F.tags] ? { tags: decodeTags(c[F.tags]) } : {}),
     http: o.http,
     uploaded: o.uploaded,
     storeEtag: o.etag,
@@ -205,7 +213,13 @@ export function checkRecordBudget(fields: RecordFields, location: ObjectLocation
  * At CreateMultipartUpload: throws MetadataTooLarge unless the record Complete writes for this
  * upload fits the budget at its widest (`maxSize`, 10,000 parts, the envelope's salt and commit).
  */
-export function checkCompletionBudget(upload: string, envelope: Envelope | undefined, meta: Record<string, string>, maxSize: number): void {
+export function checkCompletionBudget(
+  upload: string,
+  envelope: Envelope | undefined,
+  meta: Record<string, string>,
+  maxSize: number,
+  tags?: TagSet,
+): void {
   const widest = {
     size: maxSize,
     etag: `${'0'.repeat(32)}-10000`,
@@ -213,6 +227,7 @@ export function checkCompletionBudget(upload: string, envelope: Envelope | undef
     manifest: '0'.repeat(43),
     envelope: envelope && { ...envelope, salt: '0'.repeat(22), commit: '0'.repeat(43) },
     meta,
+    tags,
   };
   checkRecordBudget(widest, { kind: 'multipart', upload });
 }
@@ -228,6 +243,25 @@ export const withEnvelope = (custom: Record<string, string>, env: Envelope): Rec
   ...custom,
   [ENVELOPE]: encodeEnvelope(env),
 });
+
+/** An object's tags in the order given, as S3's TagSet lists them. */
+export type TagSet = { key: string; value: string }[];
+
+/** Tags as stored: JSON, `[["key","value"],…]`. */
+export const encodeTags = (tags: TagSet): string => JSON.stringify(tags.map((t) => [t.key, t.value]));
+
+/** Stored tags; IntegrityError on anything encodeTags does not produce. */
+export function decodeTags(s: string): TagSet {
+  let v: unknown;
+  try {
+    v = JSON.parse(s);
+  } catch {
+    throw new IntegrityError('the stored tags are not JSON');
+  }
+  const ok = Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'string'));
+  if (!ok) throw new IntegrityError('the stored tags are malformed');
+  return (v as [string, string][]).map(([key, value]) => ({ key, value }));
+}
 
 function encodeUserMeta(meta: Record<string, string>): Record<string, string> {
   const c: Record<string, string> = {};
@@ -421,18 +455,21 @@ function decodePartFields(custom: Record<string, string>): PartFields {
 export interface UploadFields {
   envelope?: Envelope;
   meta: Record<string, string>;
+  /** The tags the completed object gets. */
+  tags?: TagSet;
 }
 
-/** What CreateMultipartUpload hands its layout (`createUpload`'s custom): the envelope and user metadata. */
-export function encodeUploadCustom(envelope: Envelope | undefined, meta: Record<string, string>): Record<string, string> {
+/** What CreateMultipartUpload hands its layout (`createUpload`'s custom): the envelope, user metadata and tags. */
+export function encodeUploadCustom(envelope: Envelope | undefined, meta: Record<string, string>, tags?: TagSet): Record<string, string> {
   const c: Record<string, string> = {};
   if (envelope) c[ENVELOPE] = encodeEnvelope(envelope);
+  if (tags?.length) c[TAGS] = encodeTags(tags);
   return Object.assign(c, encodeUserMeta(meta));
 }
 
-/** UploadInfo.custom, decoded. Throws IntegrityError on a broken envelope. */
+/** UploadInfo.custom, decoded. Throws IntegrityError on a broken envelope or broken tags. */
 export function decodeUploadCustom(custom: Record<string, string>): UploadFields {
-  return { envelope: envelopeOf(custom), meta: decodeUserMeta(custom) };
+  return { envelope: envelopeOf(custom), meta: decodeUserMeta(custom), ...(custom[TAGS] ? { tags: decodeTags(custom[TAGS]) } : {}) };
 }
 
 export type UploadState = 'completing' | 'aborting';

@@ -13,6 +13,7 @@ import {
   decodePartRecord,
   encodeManifest,
   encodeStateEntry,
+  encodeUploadCustom,
   manifestPart,
   type ObjectManifest,
   type ObjectRecord,
@@ -203,6 +204,7 @@ const fieldsOf = (r: Partial<ObjectRecord>) => ({
   meta: r.meta,
   envelope: r.envelope,
   manifest: r.manifest,
+  tags: r.tags,
 });
 
 function expectRecord(rec: ObjectRecord | null, fields: RecordFields, http: HttpMeta): asserts rec is ObjectRecord {
@@ -296,7 +298,7 @@ async function completion(
   id: string,
   records: PartInfo[],
   choose: number[],
-  o: { meta?: Record<string, string>; envelope?: Envelope } = {},
+  o: { meta?: Record<string, string>; envelope?: Envelope; tags?: RecordFields['tags'] } = {},
 ): Promise<Completion> {
   const byNumber = new Map(records.map((r) => [r.n, r]));
   const parts = choose.map((n) => {
@@ -320,6 +322,7 @@ async function completion(
     manifest: b64url(digest),
     meta: o.meta ?? {},
     ...(o.envelope ? { envelope: o.envelope } : {}),
+    ...(o.tags ? { tags: o.tags } : {}),
   };
   return { manifest, manifestBody, fields };
 }
@@ -691,6 +694,33 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
       expect(await L.swap(B, 'swap', { ...rec, meta: { a: '3' } }, rec.storeEtag!)).toBeNull();
       expectRecord(await L.head(B, 'swap'), next, {});
     });
+
+    contract('tags', 'tags are stored with the record, and a swap changes or removes them over the same data', async () => {
+      const { L, B } = await setup();
+      const o = await object(75, 1500, { meta: { a: '1' }, envelope: envelope(75) });
+      const tags = [
+        { key: 'project', value: 'blue' },
+        { key: 'Straße 1', value: '中文 + = . _ : / @' },
+        { key: 'empty', value: '' },
+      ];
+      const rec = (await put(L, B, 'tagged', { stored: o.stored, fields: { ...o.fields, tags } }, { http: HTTP }))!;
+      expectRecord(rec, { ...o.fields, tags }, HTTP);
+      expectRecord(await L.head(B, 'tagged'), { ...o.fields, tags }, HTTP);
+
+      const retagged = [{ key: 'z', value: '2' }];
+      expectRecord(await L.swap(B, 'tagged', { ...rec, tags: retagged }, rec.storeEtag!), { ...o.fields, tags: retagged }, HTTP);
+      const h = (await L.head(B, 'tagged'))!;
+      expectRecord(h, { ...o.fields, tags: retagged }, HTTP);
+      expect(sameBytes((await all(await L.read(B, 'tagged', h, undefined, undefined, o.stored.length)))!, o.stored)).toBe(true);
+
+      const untagged = (await L.swap(B, 'tagged', { ...h, tags: [] }, h.storeEtag!))!;
+      expect(untagged.tags ?? []).toEqual([]);
+      expect((await L.head(B, 'tagged'))!.tags).toBeUndefined();
+      // A deleted object is not brought back by a swap over its last record.
+      await L.delete(B, 'tagged');
+      expect(await L.swap(B, 'tagged', { ...h, tags }, untagged.storeEtag!)).toBeNull();
+      expect(await L.head(B, 'tagged')).toBeNull();
+    });
   });
 
   group('list', () => {
@@ -1007,6 +1037,31 @@ describe.each(LAYOUTS)('Layout contract: $name', (subject) => {
         { key: 'mp', size: P + 80, etag: done.fields.etag },
       ]);
       expect(await L.swap(B, 'mp', { ...rec, meta: { a: '3' } }, 'not-a-version')).toBeNull();
+    });
+
+    contract('tags-multipart', 'tags given at createUpload land on the completed object; a swap changes them', async () => {
+      const { L, B } = await setup();
+      const P = partSize(L);
+      const tags = [{ key: 'k', value: 'v' }];
+      const id = uploadId();
+      await L.createUpload(B, 'mpt', id, encodeUploadCustom(envelope(95), { a: '1' }, tags), {});
+      const up = (await L.upload(B, id))!;
+      const p1 = bytes(P + SEAL_OVERHEAD, 96);
+      await writePart(L, B, up, 1, p1, P);
+      let done!: Completion;
+      const rec = await L.complete(
+        B,
+        'mpt',
+        up,
+        async (r) => (done = await completion(up.id, r, [1], { meta: { a: '1' }, envelope: envelope(95), tags })),
+      );
+      expectRecord(await L.head(B, 'mpt'), done.fields, {});
+      expect((await L.head(B, 'mpt'))!.tags).toEqual(tags);
+      const retagged = [{ key: 'other', value: 'x' }];
+      expectRecord(await L.swap(B, 'mpt', { ...rec, tags: retagged }, rec.storeEtag!), { ...done.fields, tags: retagged }, {});
+      const h = (await L.head(B, 'mpt'))!;
+      expectRecord(h, { ...done.fields, tags: retagged }, {});
+      expect(sameBytes((await L.manifest(B, 'mpt', h))!, done.manifestBody)).toBe(true);
     });
   });
 
