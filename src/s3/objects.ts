@@ -2,7 +2,7 @@
 // the bucket's layout (layout/), which alone knows how records and data are stored.
 
 import { fromB64url, timingSafeEqual } from '../crypto/bytes';
-import { checkRecordBudget, decodeManifest, type ObjectPart, type ObjectRecord, uploadOf } from '../layout/record';
+import { checkRecordBudget, decodeManifest, type ObjectPart, type ObjectRecord, type TagSet, uploadOf } from '../layout/record';
 import { type BucketInfo, NULL_VERSION, type Precondition } from '../layout/types';
 import { etagFor, IntegrityError, LengthError, type Mode, type SseRequest } from '../sse';
 import type { HttpMeta } from '../store/types';
@@ -103,6 +103,8 @@ export interface WriteInput {
   mode: Mode | undefined;
   sse: SseRequest;
   meta: Record<string, string>;
+  /** The object's tags (checked by the caller). */
+  tags?: TagSet;
   http: HttpMeta;
   /** Replace the record only if it still has this store etag (copy onto itself, encrypt-in-place). */
   ifRecord?: string;
@@ -124,7 +126,14 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
   const tap = hashTap();
   const sealing = w.mode ? await ctx.sealer.seal(obj, w.length, w.mode, w.sse) : undefined;
   // Check the metadata budget before any byte is stored.
-  const probe = { size: w.length, etag: '0'.repeat(32), crc64: '18446744073709551615', envelope: sealing?.envelope, meta: w.meta };
+  const probe = {
+    size: w.length,
+    etag: '0'.repeat(32),
+    crc64: '18446744073709551615',
+    envelope: sealing?.envelope,
+    meta: w.meta,
+    tags: w.tags,
+  };
   checkRecordBudget(probe);
 
   let stream = w.body.pipeThrough(tap.stream);

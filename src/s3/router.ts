@@ -13,6 +13,7 @@ import { getObject } from './ops/get';
 import { listObjects } from './ops/list';
 import { abortUpload, completeUpload, createUpload, listParts, listUploads, uploadPart } from './ops/multipart';
 import { putObject } from './ops/put';
+import { objectTagging } from './ops/tagging';
 import { getBucketVersioning, listObjectVersions } from './ops/versions';
 import { S3Error } from './protocol/errors';
 import { parseVersionId } from './protocol/version-id';
@@ -70,7 +71,8 @@ const UNSUPPORTED = [
 export async function dispatch(ctx: Ctx): Promise<Response> {
   const m = ctx.req.method;
   const q = ctx.url.searchParams;
-  const sub = UNSUPPORTED.find((s) => q.has(s));
+  // Object tagging is served (below); bucket tagging is not.
+  const sub = UNSUPPORTED.find((s) => q.has(s) && !(s === 'tagging' && ctx.key));
   if (sub) throw new S3Error('NotImplemented', `The ${sub} subresource is not implemented by this gateway.`);
   if (!ctx.bucket) {
     if (m === 'GET') return listBuckets(ctx);
@@ -140,6 +142,7 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
   }
   if ((m === 'POST' && q.has('uploads')) || m === 'PUT') refuseSharing(ctx, true);
   if (m === 'POST' && q.has('uploads')) return createUpload(ctx);
+  if (q.has('tagging')) return objectTagging(ctx);
   if (m === 'PUT') return copy ? copyObject(ctx) : putObject(ctx);
   if (m === 'GET') return getObject(ctx, false);
   if (m === 'HEAD') return getObject(ctx, true);

@@ -13,7 +13,9 @@ import { conflict, httpMetaFrom, writeObject } from '../objects';
 import { writePrecondition } from '../protocol/conditions';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
-import { requestSse, setSseHeaders } from '../protocol/sse-headers';
+import { headerGetter, requestSse, setSseHeaders } from '../protocol/sse-headers';
+import { checkStorageClass } from '../protocol/storage-class';
+import { requestTags } from '../protocol/tagging';
 import { xmlDocument, xmlResponse } from '../protocol/xml';
 import { writeMode } from '../write-mode';
 
@@ -25,6 +27,12 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
   const directive = (h.get('x-amz-metadata-directive') ?? h.get('x-cos-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE')
     throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { fields: { ArgumentName: 'x-amz-metadata-directive' } });
+  // The destination's tags: the source's (COPY, the default) or the request's own (REPLACE).
+  const tagging = (h.get('x-amz-tagging-directive') ?? h.get('x-cos-tagging-directive') ?? 'COPY').toUpperCase();
+  if (tagging !== 'COPY' && tagging !== 'REPLACE')
+    throw new S3Error('InvalidArgument', 'Unknown tagging directive.', { fields: { ArgumentName: 'x-amz-tagging-directive' } });
+  checkStorageClass(headerGetter(h));
+  const tags = tagging === 'REPLACE' ? (requestTags(headerGetter(h), ctx.dialect) ?? []) : src.rec.tags;
   const sse = await requestSse(ctx, 'write');
   const mode = await writeMode(ctx, sse);
   const meta = directive === 'REPLACE' ? userMetadata(h) : src.rec.meta;
@@ -47,7 +55,7 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
     // Only the wrapping changes: the data, its segments and commitments stay as they are.
     const envelope = await ctx.sealer.rewrap({ bucket: ctx.bucket, key: ctx.key }, stored, src.sse, mode, sse);
     const etag = etagFor(envelope, src.rec.etag, Number(src.rec.etag.match(/-(\d+)$/)?.[1] ?? 0) || undefined);
-    rec = { ...src.rec, envelope, etag, meta, http };
+    rec = { ...src.rec, envelope, etag, meta, tags, http };
     checkRecordBudget(rec, rec.location);
     // Swap the record only if it is still the one the envelope was read from.
     const swapped = await layoutOf(ctx).swap(ctx.bucket, ctx.key, rec, src.rec.storeEtag ?? '');
@@ -63,6 +71,7 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
       mode,
       sse,
       meta,
+      tags,
       http,
       ifRecord: self ? src.rec.storeEtag : undefined,
       precondition,

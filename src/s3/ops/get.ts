@@ -92,6 +92,7 @@ export function objectHeaders(ctx: Ctx, rec: ObjectRecord, sse: SseRequest): Hea
   if (rec.http.cacheControl) h.set('cache-control', rec.http.cacheControl);
   if (rec.http.expires) h.set('expires', rec.http.expires);
   for (const [k, v] of Object.entries(rec.meta)) h.set(hdr(ctx.dialect, `meta-${k}`), v);
+  if (rec.tags?.length) h.set(hdr(ctx.dialect, 'tagging-count'), String(rec.tags.length));
   setSseHeaders(h, ctx.dialect, rec.envelope, sse);
   if (rec.crc64) h.set('x-cos-hash-crc64ecma', rec.crc64);
   return h;

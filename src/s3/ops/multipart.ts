@@ -29,7 +29,9 @@ import { hashTap } from '../payload/hashing';
 import { writePrecondition } from '../protocol/conditions';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
-import { requestSse, requireCustomerKeyFit, setSseHeaders, wrongCustomerKey } from '../protocol/sse-headers';
+import { headerGetter, requestSse, requireCustomerKeyFit, setSseHeaders, wrongCustomerKey } from '../protocol/sse-headers';
+import { checkStorageClass } from '../protocol/storage-class';
+import { requestTags, type TagSet } from '../protocol/tagging';
 import { list, parseXml, text, xmlDocument, xmlResponse } from '../protocol/xml';
 import { writeMode } from '../write-mode';
 
@@ -42,18 +44,22 @@ interface Upload {
   key: string;
   envelope?: Envelope;
   meta: Record<string, string>;
+  tags?: TagSet;
   info: UploadInfo;
 }
 
 export async function createUpload(ctx: Ctx): Promise<Response> {
+  checkStorageClass(headerGetter(ctx.req.headers));
+  // The tags the completed object gets, kept with the upload until then.
+  const tags = requestTags(headerGetter(ctx.req.headers), ctx.dialect);
   const sse = await requestSse(ctx, 'write');
   const mode = await writeMode(ctx, sse);
   const id = crypto.randomUUID().replace(/-/g, '');
   const envelope = mode ? await ctx.sealer.initUpload({ bucket: ctx.bucket, key: ctx.key }, mode, sse) : undefined;
   const meta = userMetadata(ctx.req.headers);
   // The completed record must fit the metadata budget: check now, not after the upload.
-  checkCompletionBudget(id, envelope, meta, MAX_OBJECT_SIZE);
-  await layoutOf(ctx).createUpload(ctx.bucket, ctx.key, id, encodeUploadCustom(envelope, meta), httpMetaFrom(ctx.req.headers));
+  checkCompletionBudget(id, envelope, meta, MAX_OBJECT_SIZE, tags);
+  await layoutOf(ctx).createUpload(ctx.bucket, ctx.key, id, encodeUploadCustom(envelope, meta, tags), httpMetaFrom(ctx.req.headers));
   const res = xmlResponse(xmlDocument('InitiateMultipartUploadResult', { Bucket: ctx.bucket, Key: ctx.key, UploadId: id }));
   setSseHeaders(res.headers, ctx.dialect, envelope, sse);
   return res;
@@ -65,8 +71,8 @@ async function loadUpload(ctx: Ctx, id: string): Promise<Upload> {
     await requireBucket(ctx);
     throw new S3Error('NoSuchUpload', undefined, { fields: { UploadId: id } });
   }
-  const { envelope, meta } = decodeUploadCustom(info.custom);
-  return { id, key: info.key, envelope, meta, info };
+  const { envelope, meta, tags } = decodeUploadCustom(info.custom);
+  return { id, key: info.key, envelope, meta, tags, info };
 }
 
 const PART_RANGE = 'Part number must be an integer between 1 and 10000, inclusive';
@@ -216,7 +222,7 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     });
     etag = etagFor(envelope, `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`, parts.length);
 
-    const fields = { size, etag, crc64, manifest: toB64url(digest), envelope, meta: up.meta };
+    const fields = { size, etag, crc64, manifest: toB64url(digest), envelope, meta: up.meta, tags: up.tags };
     checkRecordBudget(fields, { kind: 'multipart', upload: up.id });
     return { manifest, manifestBody: body, fields };
   });

@@ -22,6 +22,8 @@ import { type Form, readForm } from '../payload/form';
 import { type Dialect, userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
 import { type FieldGetter, parseSse, setSseHeaders } from '../protocol/sse-headers';
+import { checkStorageClass } from '../protocol/storage-class';
+import { parseTagging } from '../protocol/tagging';
 import { xmlDocument } from '../protocol/xml';
 import { writeMode } from '../write-mode';
 
@@ -171,6 +173,10 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
   checkAclHeaders((n) => f.get(n), { owners: [who.accessKeyId], object: true, form: true });
 
   const get: FieldGetter = (s) => f.get(`x-amz-${s.toLowerCase()}`) ?? f.get(`x-cos-${s.toLowerCase()}`) ?? null;
+  checkStorageClass(get);
+  // S3's `tagging` field is a Tagging document, not the URL-query form of the header.
+  const tagging = f.get('tagging');
+  const tags = tagging ? parseTagging(tagging) : undefined;
   const sse = await parseSse(get, { dialect, secure: base.secure, config: base.config }, 'write');
   const ctx: Ctx = {
     ...base,
@@ -187,7 +193,17 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
   const { http, meta } = metadataFrom(f, form.file.contentType);
   // Also checks that the bucket exists and allows this mode (bucket default encryption).
   const mode = await writeMode(ctx, sse);
-  const rec = await writeObject(ctx, { bucket: ctx.bucket, key, body: form.file.body, length: form.file.length, mode, sse, meta, http });
+  const rec = await writeObject(ctx, {
+    bucket: ctx.bucket,
+    key,
+    body: form.file.body,
+    length: form.file.length,
+    mode,
+    sse,
+    meta,
+    tags,
+    http,
+  });
 
   const headers = new Headers({ etag: `"${rec.etag}"`, 'x-cos-hash-crc64ecma': rec.crc64 });
   setSseHeaders(headers, dialect, rec.envelope, sse);

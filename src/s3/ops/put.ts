@@ -5,7 +5,9 @@ import { declaredLength, httpMetaFrom, requestBody, writeObject } from '../objec
 import { writePrecondition } from '../protocol/conditions';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
-import { requestSse, setSseHeaders } from '../protocol/sse-headers';
+import { headerGetter, requestSse, setSseHeaders } from '../protocol/sse-headers';
+import { checkStorageClass } from '../protocol/storage-class';
+import { requestTags } from '../protocol/tagging';
 import { writeMode } from '../write-mode';
 
 /**
@@ -28,6 +30,8 @@ export async function putObject(ctx: Ctx): Promise<Response> {
   refuseQuerySse(ctx.url);
   const h = ctx.req.headers;
   const precondition = writePrecondition(h, ctx.key);
+  checkStorageClass(headerGetter(h));
+  const tags = requestTags(headerGetter(h), ctx.dialect);
   const sse = await requestSse(ctx, 'write');
   const length = declaredLength(h);
   const mode = await writeMode(ctx, sse);
@@ -39,6 +43,7 @@ export async function putObject(ctx: Ctx): Promise<Response> {
     mode,
     sse,
     meta: userMetadata(h),
+    tags,
     http: httpMetaFrom(h),
     precondition,
   });
