@@ -794,3 +794,37 @@ describe('POST Object acl field', () => {
     await expectError(r, 400, 'AccessControlListNotSupported');
   });
 });
+
+describe('POST Object: tagging and storage class', () => {
+  const tagging = '<Tagging><TagSet><Tag><Key>source</Key><Value>form</Value></Tag></TagSet></Tagging>';
+
+  it('the tagging field (a Tagging document) tags the object; x-amz-storage-class STANDARD is accepted', async () => {
+    const key = 'v4/tagged.txt';
+    const fields = {
+      key,
+      tagging,
+      'x-amz-storage-class': 'STANDARD',
+      ...(await v4Form(basic(key, [{ tagging }, { 'x-amz-storage-class': 'STANDARD' }]))),
+    };
+    const r = await post(fields, { data: enc('tagged') });
+    expect(r.status, await r.clone().text()).toBe(204);
+    expect((await s3('HEAD', `/${B}/${key}`)).headers.get('x-amz-tagging-count')).toBe('1');
+    expect(await (await s3('GET', `/${B}/${key}?tagging`)).text()).toContain('<Tag><Key>source</Key><Value>form</Value></Tag>');
+  });
+
+  it('a bad tagging field or another storage class is refused and nothing is stored', async () => {
+    const bad = '<Tagging><TagSet><Tag><Key>aws:x</Key><Value>1</Value></Tag></TagSet></Tagging>';
+    const k1 = 'v4/bad-tags.txt';
+    const r1 = await post({ key: k1, tagging: bad, ...(await v4Form(basic(k1, [{ tagging: bad }]))) }, { data: enc('x') });
+    expect(r1.status).toBe(400);
+    expect(await errorCode(r1)).toBe('InvalidTag');
+    const k2 = 'v4/ia.txt';
+    const r2 = await post(
+      { key: k2, 'x-amz-storage-class': 'STANDARD_IA', ...(await v4Form(basic(k2, [{ 'x-amz-storage-class': 'STANDARD_IA' }]))) },
+      { data: enc('x') },
+    );
+    expect(r2.status).toBe(400);
+    expect(await errorCode(r2)).toBe('InvalidStorageClass');
+    for (const k of [k1, k2]) expect((await s3('HEAD', `/${B}/${k}`)).status).toBe(404);
+  });
+});
