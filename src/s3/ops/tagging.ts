@@ -30,7 +30,8 @@ async function getObjectTagging(ctx: Ctx): Promise<Response> {
 }
 
 async function putObjectTagging(ctx: Ctx): Promise<Response> {
-  const tags = parseTagging(await wholeBody(ctx, MAX_CONFIG_BODY));
+  // As S3 does, an unsigned body must carry a signed Content-MD5 or checksum.
+  const tags = parseTagging(await wholeBody(ctx, MAX_CONFIG_BODY, { bound: true }));
   await retag(ctx, tags);
   return new Response(null, { status: 200 });
 }
