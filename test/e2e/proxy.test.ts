@@ -13,11 +13,13 @@ import {
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -81,6 +83,27 @@ describe('the suite gateway over its upstream', () => {
     expect(sha256(await sdkBody(got))).toBe(sha256(data));
     const part = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'legacy/a.bin', Range: 'bytes=1000-1999' }));
     expect(Buffer.compare(await sdkBody(part), data.subarray(1000, 2000))).toBe(0);
+  });
+
+  it('tags an object already in the upstream bucket without changing its bytes, type, metadata or ETag', async () => {
+    const data = random(200_000);
+    await seed('legacy/tagged.bin', data, { ContentType: 'application/x-legacy', Metadata: { origin: 'before-the-gateway' } });
+    await s3.send(
+      new PutObjectTaggingCommand({ Bucket: BUCKET, Key: 'legacy/tagged.bin', Tagging: { TagSet: [{ Key: 'found', Value: 'upstream' }] } }),
+    );
+    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'legacy/tagged.bin' }))).TagSet).toEqual([
+      { Key: 'found', Value: 'upstream' },
+    ]);
+    const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'legacy/tagged.bin' }));
+    expect(got.TagCount).toBe(1);
+    expect(got.ServerSideEncryption).toBeUndefined();
+    expect(got.ContentType).toBe('application/x-legacy');
+    expect(got.Metadata).toEqual({ origin: 'before-the-gateway' });
+    expect(got.ETag).toBe(`"${md5(data)}"`);
+    expect(sha256(await sdkBody(got))).toBe(sha256(data));
+    expect(sha256(await upstreamBytes('legacy/tagged.bin'))).toBe(sha256(data));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'legacy/tagged' }));
+    expect(listed.Contents?.map((o) => [o.Key, o.Size, o.ETag])).toEqual([['legacy/tagged.bin', data.length, `"${md5(data)}"`]]);
   });
 
   it('leaves only ciphertext upstream, with the envelope in its metadata and no key material anywhere', async () => {

@@ -341,6 +341,12 @@ describe('object tagging', () => {
     });
     expect(self.status, await self.clone().text()).toBe(200);
     expect(await getTags('src')).toEqual([['new', '1']]);
+    // Tags alone do not make a copy onto itself legal (S3 names metadata, storage class, redirect, encryption).
+    const tagsOnly = await s3('PUT', `/${B}/src`, {
+      headers: { 'x-amz-copy-source': `/${B}/src`, 'x-amz-tagging-directive': 'REPLACE', 'x-amz-tagging': 'other=1' },
+    });
+    expect(await errorCode(tagsOnly)).toBe('InvalidRequest');
+    expect(await getTags('src')).toEqual([['new', '1']]);
     expect(await (await s3('GET', `/${B}/src`)).text()).toBe('copy me');
   });
 
