@@ -18,6 +18,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type COS from 'cos-nodejs-sdk-v5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aws, COS_APPID, COS_REGION, cosClient, cosError, gateway, hasAws, random, s3Client, s3Error, sdkBody, uniq } from './helpers';
@@ -146,6 +147,26 @@ describe('object tagging with @aws-sdk/client-s3', () => {
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
     expect(got.TagCount).toBe(1);
     expect((await sdkBody(got)).equals(Buffer.concat([a, b]))).toBe(true);
+  });
+});
+
+describe('presigned PutObject (the presigner moves Tagging and StorageClass into the query)', () => {
+  it('tags the object; a presigned STANDARD_IA upload is refused with InvalidStorageClass', async () => {
+    const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: 'presigned', Tagging: 'via=presigner' }), {
+      expiresIn: 300,
+    });
+    expect(url).toContain('x-amz-tagging=');
+    const r = await fetch(url, { method: 'PUT', body: 'presigned body' });
+    expect(r.status, await r.clone().text()).toBe(200);
+    expect(await tagsOf('presigned')).toEqual([{ Key: 'via', Value: 'presigner' }]);
+    const ia = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: 'presigned-ia', StorageClass: 'STANDARD_IA' }), {
+      expiresIn: 300,
+    });
+    expect(ia).toContain('x-amz-storage-class=STANDARD_IA');
+    const refused = await fetch(ia, { method: 'PUT', body: 'x' });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('<Code>InvalidStorageClass</Code>');
+    expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'presigned-ia' })))).toMatchObject({ status: 404 });
   });
 });
 

@@ -370,6 +370,20 @@ describe('object tagging', () => {
     expect(await errorCode(refusedUpload)).toBe('InvalidTag');
   });
 
+  it('a presigned PUT takes x-amz-tagging and x-amz-storage-class from its (signed) query, where SDK presigners put them', async () => {
+    const q = (v: Record<string, string>) => new URLSearchParams(v).toString();
+    const ok = await s3('PUT', `/${B}/presigned?${q({ 'x-amz-tagging': 'via=query' })}`, { body: 'p', signQuery: true });
+    expect(ok.status, await ok.clone().text()).toBe(200);
+    expect(await getTags('presigned')).toEqual([['via', 'query']]);
+    const ia = await s3('PUT', `/${B}/presigned-ia?${q({ 'x-amz-storage-class': 'STANDARD_IA' })}`, { body: 'p', signQuery: true });
+    expect(await errorCode(ia)).toBe('InvalidStorageClass');
+    expect(await rawStore().head(`o/${B}/presigned-ia`)).toBeNull();
+    // With a signature in the Authorization header, the query is not where these fields come from.
+    const header = await s3('PUT', `/${B}/header-signed?${q({ 'x-amz-tagging': 'via=query' })}`, { body: 'p' });
+    expect(header.status).toBe(200);
+    expect(await getTags('header-signed')).toEqual([]);
+  });
+
   it('bucket ?tagging stays NotImplemented; object ?tagging is served', async () => {
     for (const m of ['GET', 'PUT', 'DELETE']) {
       const r = await s3(m, `/${B}?tagging`);

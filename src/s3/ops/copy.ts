@@ -13,7 +13,8 @@ import { conflict, httpMetaFrom, writeObject } from '../objects';
 import { writePrecondition } from '../protocol/conditions';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
-import { headerGetter, requestSse, setSseHeaders } from '../protocol/sse-headers';
+import { requestField } from '../protocol/fields';
+import { requestSse, setSseHeaders } from '../protocol/sse-headers';
 import { checkStorageClass } from '../protocol/storage-class';
 import { requestTags } from '../protocol/tagging';
 import { xmlDocument, xmlResponse } from '../protocol/xml';
@@ -31,8 +32,10 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
   const tagging = (h.get('x-amz-tagging-directive') ?? h.get('x-cos-tagging-directive') ?? 'COPY').toUpperCase();
   if (tagging !== 'COPY' && tagging !== 'REPLACE')
     throw new S3Error('InvalidArgument', 'Unknown tagging directive.', { fields: { ArgumentName: 'x-amz-tagging-directive' } });
-  checkStorageClass(headerGetter(h));
-  const tags = tagging === 'REPLACE' ? (requestTags(headerGetter(h), ctx.dialect) ?? []) : src.rec.tags;
+  // Also from the query of a presigned URL, where SDKs put them.
+  const fields = requestField(h, ctx.url, ctx.auth.method);
+  checkStorageClass(fields);
+  const tags = tagging === 'REPLACE' ? (requestTags(fields, ctx.dialect) ?? []) : src.rec.tags;
   const sse = await requestSse(ctx, 'write');
   const mode = await writeMode(ctx, sse);
   const meta = directive === 'REPLACE' ? userMetadata(h) : src.rec.meta;

@@ -29,7 +29,8 @@ import { hashTap } from '../payload/hashing';
 import { writePrecondition } from '../protocol/conditions';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
-import { headerGetter, requestSse, requireCustomerKeyFit, setSseHeaders, wrongCustomerKey } from '../protocol/sse-headers';
+import { requestField } from '../protocol/fields';
+import { requestSse, requireCustomerKeyFit, setSseHeaders, wrongCustomerKey } from '../protocol/sse-headers';
 import { checkStorageClass } from '../protocol/storage-class';
 import { requestTags, type TagSet } from '../protocol/tagging';
 import { list, parseXml, text, xmlDocument, xmlResponse } from '../protocol/xml';
@@ -49,9 +50,11 @@ interface Upload {
 }
 
 export async function createUpload(ctx: Ctx): Promise<Response> {
-  checkStorageClass(headerGetter(ctx.req.headers));
+  // Also from the query of a presigned URL, where SDKs put them.
+  const fields = requestField(ctx.req.headers, ctx.url, ctx.auth.method);
+  checkStorageClass(fields);
   // The tags the completed object gets, kept with the upload until then.
-  const tags = requestTags(headerGetter(ctx.req.headers), ctx.dialect);
+  const tags = requestTags(fields, ctx.dialect);
   const sse = await requestSse(ctx, 'write');
   const mode = await writeMode(ctx, sse);
   const id = crypto.randomUUID().replace(/-/g, '');

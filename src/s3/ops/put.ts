@@ -5,7 +5,8 @@ import { declaredLength, httpMetaFrom, requestBody, writeObject } from '../objec
 import { writePrecondition } from '../protocol/conditions';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
-import { headerGetter, requestSse, setSseHeaders } from '../protocol/sse-headers';
+import { requestField } from '../protocol/fields';
+import { requestSse, setSseHeaders } from '../protocol/sse-headers';
 import { checkStorageClass } from '../protocol/storage-class';
 import { requestTags } from '../protocol/tagging';
 import { writeMode } from '../write-mode';
@@ -30,8 +31,10 @@ export async function putObject(ctx: Ctx): Promise<Response> {
   refuseQuerySse(ctx.url);
   const h = ctx.req.headers;
   const precondition = writePrecondition(h, ctx.key);
-  checkStorageClass(headerGetter(h));
-  const tags = requestTags(headerGetter(h), ctx.dialect);
+  // Also from the query of a presigned URL, where SDKs put them.
+  const fields = requestField(h, ctx.url, ctx.auth.method);
+  checkStorageClass(fields);
+  const tags = requestTags(fields, ctx.dialect);
   const sse = await requestSse(ctx, 'write');
   const length = declaredLength(h);
   const mode = await writeMode(ctx, sse);
