@@ -311,6 +311,20 @@ describe('object tagging', () => {
     }
   });
 
+  it('a tag change racing a DELETE never brings the object back: it is gone, or intact with its data', async () => {
+    for (let i = 0; i < 6; i++) {
+      const data = bytes(2000 + i, 40 + i);
+      expect((await put('race-del', data)).status).toBe(200);
+      const [d, t] = await Promise.all([s3('DELETE', `/${B}/race-del`), putTags('race-del', [['round', String(i)]])]);
+      expect(d.status).toBe(204);
+      expect([200, 404, 409]).toContain(t.status);
+      // The DELETE answered last or first; either way it is the last word on the object.
+      const g = await s3('GET', `/${B}/race-del`);
+      expect(g.status).toBe(404);
+      await g.body?.cancel();
+    }
+  });
+
   it('CopyObject copies the source tags by default and takes the request tags with REPLACE', async () => {
     expect((await put('src', 'copy me', { 'x-amz-tagging': 'from=source' })).status).toBe(200);
     const copy = (key: string, headers: Record<string, string>) =>
