@@ -98,6 +98,9 @@ describe('tag rules', () => {
       ['b b', ''],
     ]);
     expect(pairs(parseTagging('<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet/></Tagging>'))).toEqual([]);
+    // Indented, as hand-written documents are.
+    const pretty = '<Tagging>\n  <TagSet>\n    <Tag>\n      <Key>a</Key>\n      <Value> b </Value>\n    </Tag>\n  </TagSet>\n</Tagging>\n';
+    expect(pairs(parseTagging(pretty))).toEqual([['a', ' b ']]);
     expect(pairs(parseTagging(doc([['x y', '&#x4E2D;']])))).toEqual([['x y', '中']]);
     for (const bad of [
       '<Tagging><TagSet>',
@@ -106,6 +109,8 @@ describe('tag rules', () => {
       '<Tagging><TagSet><Tag><Value>a</Value></Tag></TagSet></Tagging>',
       '<Tags><TagSet></TagSet></Tags>',
       '<Tagging><TagSet><Tag><Key><b/></Key><Value/></Tag></TagSet></Tagging>',
+      '<Tagging><TagSet>loose text</TagSet></Tagging>',
+      '<Tagging><TagSet></TagSet><TagSet></TagSet></Tagging>',
     ]) {
       expect(refusal(() => parseTagging(bad)).code, bad).toBe('MalformedXML');
     }

@@ -42,7 +42,8 @@ export function parseTagging(body: string): TagSet {
   if (!body.trim()) throw new S3Error('MissingRequestBodyError', 'Request Body is empty');
   const doc = parseXml(body, 'Tagging');
   const sets = list(doc, 'TagSet');
-  if (sets.length !== 1) throw new S3Error('MalformedXML');
+  // One TagSet, holding Tag elements (or nothing but whitespace).
+  if (sets.length !== 1 || (typeof sets[0] === 'string' && sets[0].trim())) throw new S3Error('MalformedXML');
   const tags = list(sets[0], 'Tag').map((t) => {
     const key = text(t, 'Key');
     const value = text(t, 'Value');
