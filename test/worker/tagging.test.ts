@@ -403,6 +403,25 @@ describe('object tagging', () => {
     expect(await getTags('header-signed')).toEqual([]);
   });
 
+  it('?versionId=null names the object; another version id is NoSuchVersion and tags nothing', async () => {
+    expect((await put('versioned', 'v', { 'x-amz-tagging': 'a=1' })).status).toBe(200);
+    const v = await s3('GET', `${tagging('versioned')}&versionId=null`);
+    expect(await v.text()).toContain('<Tag><Key>a</Key><Value>1</Value></Tag>');
+    const other = 'A'.repeat(32);
+    for (const r of [
+      await s3('GET', `${tagging('versioned')}&versionId=${other}`),
+      await s3('PUT', `${tagging('versioned')}&versionId=${other}`, { body: doc([['b', '2']]), signBody: true }),
+      await s3('DELETE', `${tagging('versioned')}&versionId=${other}`),
+    ]) {
+      expect(r.status).toBe(404);
+      expect(await errorCode(r)).toBe('NoSuchVersion');
+    }
+    expect(await errorCode(await s3('GET', `${tagging('versioned')}&versionId=bad`))).toBe('InvalidArgument');
+    expect(await getTags('versioned')).toEqual([['a', '1']]);
+    expect((await s3('PUT', `${tagging('versioned')}&versionId=null`, { body: doc([['b', '2']]), signBody: true })).status).toBe(200);
+    expect(await getTags('versioned')).toEqual([['b', '2']]);
+  });
+
   it('bucket ?tagging stays NotImplemented; object ?tagging is served', async () => {
     for (const m of ['GET', 'PUT', 'DELETE']) {
       const r = await s3(m, `/${B}?tagging`);
