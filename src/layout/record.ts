@@ -25,6 +25,8 @@ export const FIELDS = {
     size: 'sb-size',
     etag: 'sb-etag',
     crc64: 'sb-crc64',
+    /** The checksum kept for the object: see ObjectChecksum. */
+    checksum: 'sb-cks',
     /** Where the data is: see ObjectLocation. */
     data: 'sb-data',
     manifest: 'sb-manifest',
@@ -45,12 +47,16 @@ export const FIELDS = {
     upstreamUpload: 'sb-up',
     contentEncoding: CONTENT_ENCODING,
     tags: TAGS,
+    /** The checksum algorithm and type the upload was created with, "<alg>:<type>"; absent: the default. */
+    checksum: 'sb-cka',
   },
   /** An uploaded part's record: `p/<uploadId>/<n>` (R2), `.sealbucket/p/<uploadId>/<n>` (proxy). */
   part: {
     size: 'size',
     etag: 'etag',
     crc64: 'crc64',
+    /** The part's checksum, "<alg>:<base64>". */
+    checksum: 'cks',
     salt: 'salt',
     commit: 'commit',
     /** Where the part's bytes are: see PartLocation. */
@@ -115,6 +121,79 @@ export const isMultipart = (rec: { location: ObjectLocation }): boolean => rec.l
 export const uploadOf = (rec: { location: ObjectLocation }): string | undefined =>
   rec.location.kind === 'multipart' ? rec.location.upload : undefined;
 
+// --- checksums kept ---
+
+/** The algorithms of S3's x-amz-checksum-* (lower case, as in the header names). */
+export type ChecksumName = 'crc32' | 'crc32c' | 'crc64nvme' | 'sha1' | 'sha256';
+const CHECKSUM_BYTES: Record<ChecksumName, number> = { crc32: 4, crc32c: 4, crc64nvme: 8, sha1: 20, sha256: 32 };
+/** FULL_OBJECT: of the whole plaintext. COMPOSITE: of the parts' checksums, with "-<parts>" after it. */
+export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE';
+
+/** A checksum of the plaintext, as S3 reports it: `value` is base64 (composite: "<base64>-<parts>"). */
+export interface ObjectChecksum {
+  alg: ChecksumName;
+  type: ChecksumType;
+  value: string;
+}
+
+const isChecksumName = (s: string): s is ChecksumName => Object.hasOwn(CHECKSUM_BYTES, s);
+/** Base64 of exactly the algorithm's digest length, padded. */
+function validDigest(alg: ChecksumName, v: string): boolean {
+  const n = CHECKSUM_BYTES[alg];
+  const pad = (3 - (n % 3)) % 3;
+  return v.length === Math.ceil(n / 3) * 4 && /^[A-Za-z0-9+/]+={0,2}$/.test(v) && v.length - v.replace(/=+$/, '').length === pad;
+}
+
+/** Stored as `<alg>:<F|C>:<value>` (sb-cks). */
+export function encodeChecksum(c: ObjectChecksum): string {
+  return `${c.alg}:${c.type === 'COMPOSITE' ? 'C' : 'F'}:${c.value}`;
+}
+
+/** A stored sb-cks; IntegrityError on anything encodeChecksum does not produce. */
+export function decodeChecksum(s: string): ObjectChecksum {
+  const [alg, t, value = '', extra] = s.split(':');
+  const m = /^([^-]*)(?:-([1-9]\d{0,4}))?$/.exec(value);
+  const ok =
+    extra === undefined &&
+    isChecksumName(alg) &&
+    m &&
+    validDigest(alg, m[1]) &&
+    (t === 'C') === (m[2] !== undefined) &&
+    (t === 'C' || t === 'F');
+  if (!ok) throw new IntegrityError("the record's checksum is malformed");
+  return { alg, type: t === 'C' ? 'COMPOSITE' : 'FULL_OBJECT', value };
+}
+
+/** A part's checksum: stored as `<alg>:<base64>` (part records and manifest parts). */
+export interface PartChecksum {
+  alg: ChecksumName;
+  value: string;
+}
+
+export const encodePartChecksum = (c: PartChecksum): string => `${c.alg}:${c.value}`;
+
+export function decodePartChecksum(s: string): PartChecksum {
+  const [alg, value = '', extra] = s.split(':');
+  if (extra !== undefined || !isChecksumName(alg) || !validDigest(alg, value)) throw new IntegrityError("a part's checksum is malformed");
+  return { alg, value };
+}
+
+/** An upload's checksum setting, as CreateMultipartUpload asked for it: stored as `<alg>:<type>` (sb-cka). */
+export interface UploadChecksum {
+  alg: ChecksumName;
+  type: ChecksumType;
+}
+
+function decodeUploadChecksum(s: string): UploadChecksum {
+  const [alg, type, extra] = s.split(':');
+  if (extra !== undefined || !isChecksumName(alg) || (type !== 'COMPOSITE' && type !== 'FULL_OBJECT'))
+    throw new IntegrityError("the upload's checksum setting is malformed");
+  return { alg, type };
+}
+
+/** The longest checksum a record can keep (SHA-256, composite of 10,000 parts), for budget checks. */
+export const WIDEST_CHECKSUM: ObjectChecksum = { alg: 'sha256', type: 'COMPOSITE', value: `${'A'.repeat(43)}=-10000` };
+
 // --- object records ---
 
 /** What the handlers give a layout to store: the record less where the data is (the layout decides) and what the store decides. */
@@ -122,6 +201,8 @@ export interface RecordFields {
   size: number;
   etag: string;
   crc64: string;
+  /** The checksum of the plaintext kept for S3's x-amz-checksum-*; absent on objects that predate it. */
+  checksum?: ObjectChecksum;
   /** Multipart: base64url SHA-256 of the manifest. */
   manifest?: string;
   envelope?: Envelope;
@@ -156,6 +237,7 @@ export function encodeObjectRecord(r: RecordFields & { location: ObjectLocation 
     [F.crc64]: r.crc64,
     [F.data]: encodeLocation(r.location),
   };
+  if (r.checksum) c[F.checksum] = encodeChecksum(r.checksum);
   if (r.manifest) c[F.manifest] = r.manifest;
   if (r.envelope) c[F.envelope] = encodeEnvelope(r.envelope);
   if (r.tags?.length) c[F.tags] = encodeTags(r.tags);
@@ -187,6 +269,7 @@ export function decodeObjectRecord(o: StoredObject): ObjectRecord | null {
     size,
     etag: c[F.etag] ?? '',
     crc64: c[F.crc64] ?? '',
+    ...(c[F.checksum] ? { checksum: decodeChecksum(c[F.checksum]) } : {}),
     location: decodeLocation(c[F.data]),
     manifest: c[F.manifest],
     envelope: c[F.envelope] ? decodeEnvelope(c[F.envelope]) : undefined,
@@ -224,6 +307,7 @@ export function checkCompletionBudget(
     size: maxSize,
     etag: `${'0'.repeat(32)}-10000`,
     crc64: '',
+    checksum: WIDEST_CHECKSUM,
     manifest: '0'.repeat(43),
     envelope: envelope && { ...envelope, salt: '0'.repeat(22), commit: '0'.repeat(43) },
     meta,
@@ -307,6 +391,8 @@ export interface ObjectPart {
   /** Plaintext size. */
   size: number;
   etag: string;
+  /** The part's checksum (parts uploaded since checksums are kept). */
+  checksum?: PartChecksum;
   /** Sealed parts: the part's stream salt and key commitment. */
   salt?: string;
   commit?: string;
@@ -319,13 +405,17 @@ export interface ObjectManifest {
   parts: ObjectPart[];
 }
 
-/** The manifest's bytes: `{"v":1,"upload":…,"parts":[{"n","size","data","etag","salt","commit"},…]}` (salt and commit when sealed). */
+/**
+ * The manifest's bytes: `{"v":1,"upload":…,"parts":[{"n","size","data","etag","cks","salt","commit"},…]}`
+ * (cks when the part has a checksum, salt and commit when sealed).
+ */
 export function encodeManifest(m: ObjectManifest): Uint8Array {
   const parts = m.parts.map((p) => ({
     n: p.n,
     size: p.size,
     data: encodePartLocation(p.location),
     etag: p.etag,
+    cks: p.checksum && encodePartChecksum(p.checksum),
     salt: p.salt,
     commit: p.commit,
   }));
@@ -337,10 +427,11 @@ export function decodeManifest(body: Uint8Array): ObjectManifest {
   const m = manifestJson(body);
   return {
     upload: m.upload,
-    parts: m.parts.map(({ n, size, data, etag, salt, commit }) => ({
+    parts: m.parts.map(({ n, size, data, etag, cks, salt, commit }) => ({
       n,
       size,
       etag,
+      ...(cks === undefined ? {} : { checksum: decodePartChecksum(cks) }),
       ...(salt === undefined ? {} : { salt }),
       ...(commit === undefined ? {} : { commit }),
       location: decodePartLocation(data),
@@ -350,7 +441,14 @@ export function decodeManifest(body: Uint8Array): ObjectManifest {
 
 /** The manifest part for part `n` of a Complete, from its record. */
 export function manifestPart(n: number, r: PartRecord): ObjectPart {
-  return { n, size: r.size, etag: r.etag, ...(r.salt ? { salt: r.salt, commit: r.commit } : {}), location: r.location };
+  return {
+    n,
+    size: r.size,
+    etag: r.etag,
+    ...(r.checksum ? { checksum: r.checksum } : {}),
+    ...(r.salt ? { salt: r.salt, commit: r.commit } : {}),
+    location: r.location,
+  };
 }
 
 /** A part's data entry id (R2); undefined when the manifest part names none. */
@@ -368,7 +466,7 @@ export function partStoredLength(p: ObjectPart): number {
 interface ManifestJson {
   v: 1;
   upload: string;
-  parts: { n: number; size: number; data: string; etag: string; salt?: string; commit?: string }[];
+  parts: { n: number; size: number; data: string; etag: string; cks?: string; salt?: string; commit?: string }[];
 }
 
 function manifestJson(body: Uint8Array): ManifestJson {
@@ -391,6 +489,7 @@ function manifestJson(body: Uint8Array): ManifestJson {
         validSize(p.size) &&
         typeof p.data === 'string' &&
         typeof p.etag === 'string' &&
+        optional(p.cks) &&
         optional(p.salt) &&
         optional(p.commit),
     );
@@ -407,6 +506,8 @@ export interface PartFields {
   etag: string;
   /** CRC-64 of the plaintext, unsigned decimal ('' in records that predate it). */
   crc64: string;
+  /** The part's checksum (absent in records that predate it). */
+  checksum?: PartChecksum;
   /** Sealed parts: the part's stream salt and key commitment. */
   salt?: string;
   commit?: string;
@@ -422,6 +523,7 @@ export interface PartRecord extends PartFields {
 export function encodePartRecord(p: PartRecord): Record<string, string> {
   const F = FIELDS.part;
   const c: Record<string, string> = { [F.size]: String(p.size), [F.etag]: p.etag, [F.crc64]: p.crc64 };
+  if (p.checksum) c[F.checksum] = encodePartChecksum(p.checksum);
   if (p.salt) Object.assign(c, { [F.salt]: p.salt, [F.commit]: p.commit });
   c[F.data] = encodePartLocation(p.location);
   if (p.upstreamEtag !== undefined) c[F.upstreamEtag] = p.upstreamEtag;
@@ -446,7 +548,14 @@ function decodePartFields(custom: Record<string, string>): PartFields {
   const salt = custom[F.salt] || undefined;
   const commit = custom[F.commit] || undefined;
   if (!salt !== !commit) throw new IntegrityError('the part record has a salt without a commitment, or the reverse');
-  return { size, etag, crc64: custom[F.crc64] ?? '', ...(salt ? { salt, commit } : {}) };
+  const cks = custom[F.checksum];
+  return {
+    size,
+    etag,
+    crc64: custom[F.crc64] ?? '',
+    ...(cks ? { checksum: decodePartChecksum(cks) } : {}),
+    ...(salt ? { salt, commit } : {}),
+  };
 }
 
 // --- uploads in progress ---
@@ -457,19 +566,33 @@ export interface UploadFields {
   meta: Record<string, string>;
   /** The tags the completed object gets. */
   tags?: TagSet;
+  /** The checksum the client asked for at CreateMultipartUpload; absent: the default (CRC64NVME, full object). */
+  checksum?: UploadChecksum;
 }
 
-/** What CreateMultipartUpload hands its layout (`createUpload`'s custom): the envelope, user metadata and tags. */
-export function encodeUploadCustom(envelope: Envelope | undefined, meta: Record<string, string>, tags?: TagSet): Record<string, string> {
+/** What CreateMultipartUpload hands its layout (`createUpload`'s custom): the envelope, user metadata, tags, checksum setting. */
+export function encodeUploadCustom(
+  envelope: Envelope | undefined,
+  meta: Record<string, string>,
+  tags?: TagSet,
+  checksum?: UploadChecksum,
+): Record<string, string> {
   const c: Record<string, string> = {};
   if (envelope) c[ENVELOPE] = encodeEnvelope(envelope);
   if (tags?.length) c[TAGS] = encodeTags(tags);
+  if (checksum) c[FIELDS.upload.checksum] = `${checksum.alg}:${checksum.type}`;
   return Object.assign(c, encodeUserMeta(meta));
 }
 
-/** UploadInfo.custom, decoded. Throws IntegrityError on a broken envelope or broken tags. */
+/** UploadInfo.custom, decoded. Throws IntegrityError on a broken envelope, broken tags or a broken checksum setting. */
 export function decodeUploadCustom(custom: Record<string, string>): UploadFields {
-  return { envelope: envelopeOf(custom), meta: decodeUserMeta(custom), ...(custom[TAGS] ? { tags: decodeTags(custom[TAGS]) } : {}) };
+  const cks = custom[FIELDS.upload.checksum];
+  return {
+    envelope: envelopeOf(custom),
+    meta: decodeUserMeta(custom),
+    ...(custom[TAGS] ? { tags: decodeTags(custom[TAGS]) } : {}),
+    ...(cks ? { checksum: decodeUploadChecksum(cks) } : {}),
+  };
 }
 
 export type UploadState = 'completing' | 'aborting';

@@ -1,15 +1,24 @@
 // Reading and writing objects, shared by the object handlers: the SSE calls over
 // the bucket's layout (layout/), which alone knows how records and data are stored.
 
-import { fromB64url, timingSafeEqual } from '../crypto/bytes';
-import { checkRecordBudget, decodeManifest, type ObjectPart, type ObjectRecord, type TagSet, uploadOf } from '../layout/record';
+import { fromB64url, timingSafeEqual, toB64 } from '../crypto/bytes';
+import {
+  type ChecksumName,
+  checkRecordBudget,
+  decodeManifest,
+  type ObjectPart,
+  type ObjectRecord,
+  type TagSet,
+  uploadOf,
+} from '../layout/record';
 import { type BucketInfo, NULL_VERSION, type Precondition } from '../layout/types';
 import { etagFor, IntegrityError, LengthError, type Mode, type SseRequest } from '../sse';
 import type { HttpMeta } from '../store/types';
+import { DEFAULT_CHECKSUM } from './checksums';
 import { type Ctx, layoutOf } from './context';
 import { readAtMost } from './payload/body';
-import { CHECKSUM_ALGORITHMS } from './payload/checksum';
-import { decodePayload } from './payload/chunked';
+import { CHECKSUM_ALGORITHMS, CHECKSUM_LENGTH } from './payload/checksum';
+import { decodePayload, type PayloadInfo } from './payload/chunked';
 import { hashTap } from './payload/hashing';
 import { S3Error, toS3Error } from './protocol/errors';
 import { noSuchVersion } from './protocol/version-id';
@@ -110,6 +119,12 @@ export interface WriteInput {
   ifRecord?: string;
   /** A conditional write's precondition (writePrecondition), checked by the layout as it commits. */
   precondition?: Precondition;
+  /**
+   * The checksum the object keeps (default: CRC64NVME). When `info` (the request body's
+   * PayloadInfo) shows the request carried one of `alg`, that verified value is kept;
+   * otherwise it is computed here.
+   */
+  checksum?: { alg: ChecksumName; info?: PayloadInfo };
 }
 
 export const conflict = () =>
@@ -123,13 +138,16 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
   // A write bound to fail is refused before its body is taken; the layout checks again, atomically, as it commits.
   if (w.precondition) await w.precondition(await loadCurrent(ctx, w.bucket, w.key));
   const obj = { bucket: w.bucket, key: w.key };
-  const tap = hashTap();
+  const alg = w.checksum?.alg ?? DEFAULT_CHECKSUM.alg;
+  const given = w.checksum?.info?.declared?.includes(alg) ? w.checksum.info : undefined;
+  const tap = hashTap(given ? undefined : alg);
   const sealing = w.mode ? await ctx.sealer.seal(obj, w.length, w.mode, w.sse) : undefined;
   // Check the metadata budget before any byte is stored.
   const probe = {
     size: w.length,
     etag: '0'.repeat(32),
     crc64: '18446744073709551615',
+    checksum: { alg, type: 'FULL_OBJECT' as const, value: toB64(new Uint8Array(CHECKSUM_LENGTH[alg])) },
     envelope: sealing?.envelope,
     meta: w.meta,
     tags: w.tags,
@@ -139,8 +157,9 @@ export async function writeObject(ctx: Ctx, w: WriteInput): Promise<ObjectRecord
   let stream = w.body.pipeThrough(tap.stream);
   if (sealing) stream = stream.pipeThrough(sealing.transform);
   const finish = async () => {
-    const { md5, crc64 } = await tap.result();
-    return { ...probe, etag: etagFor(sealing?.envelope, md5), crc64 };
+    const { md5, crc64, checksum } = await tap.result();
+    const value = given ? given.checksums[alg] : checksum;
+    return { ...probe, etag: etagFor(sealing?.envelope, md5), crc64, checksum: value ? { ...probe.checksum, value } : undefined };
   };
   let rec: ObjectRecord | null;
   try {
@@ -166,8 +185,8 @@ function uploadError(e: unknown): unknown {
 }
 
 /** The plaintext body of an upload request, de-chunked and checked as it streams. */
-export function requestBody(ctx: Ctx): ReadableStream<Uint8Array> {
-  return decodePayload(untilRead(ctx.req), ctx.auth.payload, ctx.req.headers);
+export function requestBody(ctx: Ctx, info?: PayloadInfo, opts?: { objectChecksumHeaders?: boolean }): ReadableStream<Uint8Array> {
+  return decodePayload(untilRead(ctx.req), ctx.auth.payload, ctx.req.headers, info, opts);
 }
 
 /** Caps on request bodies read whole, counted as the bytes arrive. */
@@ -182,9 +201,9 @@ export const MAX_LIST_BODY = 2 * 1024 * 1024;
  * `bound` demands that an unsigned payload still carry a signed digest of the body
  * (S3 requires Content-MD5 or a checksum on DeleteObjects).
  */
-export async function wholeBody(ctx: Ctx, max: number, opts: { bound?: boolean } = {}): Promise<string> {
+export async function wholeBody(ctx: Ctx, max: number, opts: { bound?: boolean; objectChecksumHeaders?: boolean } = {}): Promise<string> {
   const h = ctx.req.headers;
-  const digest = h.has('content-md5') || CHECKSUM_ALGORITHMS.some((a) => h.has(`x-amz-checksum-${a}`));
+  const digest = h.has('content-md5') || (!opts.objectChecksumHeaders && CHECKSUM_ALGORITHMS.some((a) => h.has(`x-amz-checksum-${a}`)));
   const signed = ctx.auth.payload.kind === 'sha256' || ctx.auth.payload.kind === 'chunked-signed';
   if (opts.bound && !signed && !digest) {
     throw new S3Error(
@@ -193,7 +212,7 @@ export async function wholeBody(ctx: Ctx, max: number, opts: { bound?: boolean }
     );
   }
   const bytes = await readAtMost(
-    requestBody(ctx),
+    requestBody(ctx, undefined, { objectChecksumHeaders: opts.objectChecksumHeaders }),
     max,
     () => new S3Error('MaxMessageLengthExceeded', `Your request was too big: this request's body may have at most ${max} bytes.`),
   );
@@ -255,6 +274,8 @@ export interface ObjectReader {
   read(start: number, end: number): Promise<ReadableStream<Uint8Array>>;
   /** Multipart objects: the plaintext range of part n and the part count. */
   part(n: number): Promise<{ start: number; end: number; count: number } | null>;
+  /** Multipart objects: the parts as the manifest lists them; null for a single-stream object. */
+  parts(): Promise<ObjectPart[] | null>;
 }
 
 /**
@@ -279,6 +300,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
     return {
       direct: !opening,
       part: async () => null,
+      parts: async () => null,
       async read(start, end) {
         if (!opening) {
           if (end < start) return emptyStream();
@@ -323,6 +345,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
 
   return {
     direct: false,
+    parts: async () => (await load()).parts,
     async part(n) {
       // partNumber counts the parts of the completed object from 1, as listed in its manifest.
       const { parts, offsets } = await load();

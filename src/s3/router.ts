@@ -4,6 +4,7 @@ import { checkAclHeaders } from './acl';
 import type { Ctx } from './context';
 import { checkKey } from './objects';
 import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './ops/acl';
+import { getObjectAttributes } from './ops/attributes';
 import { bucketLocation, createBucket, deleteBucket, headBucket, listBuckets } from './ops/bucket';
 import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './ops/bucket-encryption';
 import { copyObject } from './ops/copy';
@@ -65,7 +66,6 @@ const UNSUPPORTED = [
   'intelligent-tiering',
   'ownershipControls',
   'publicAccessBlock',
-  'attributes',
 ];
 
 export async function dispatch(ctx: Ctx): Promise<Response> {
@@ -144,6 +144,7 @@ export async function dispatch(ctx: Ctx): Promise<Response> {
   if (m === 'POST' && q.has('uploads')) return createUpload(ctx);
   if (q.has('tagging')) return objectTagging(ctx);
   if (m === 'PUT') return copy ? copyObject(ctx) : putObject(ctx);
+  if (m === 'GET' && q.has('attributes')) return getObjectAttributes(ctx);
   if (m === 'GET') return getObject(ctx, false);
   if (m === 'HEAD') return getObject(ctx, true);
   if (m === 'DELETE') return deleteOne(ctx);

@@ -72,6 +72,7 @@ const SIDECAR_FIELDS: string[] = [
   FIELDS.object.size,
   FIELDS.object.etag,
   FIELDS.object.crc64,
+  FIELDS.object.checksum,
   FIELDS.object.manifest,
   FIELDS.object.envelope,
 ];
@@ -339,7 +340,10 @@ export class ProxyLayout implements Layout {
     writable(key);
     // The object's own metadata, fixed from here on: its user metadata and where its data is (the rest comes at Complete).
     const own = stamped(
-      { ...omit(custom, [FIELDS.upload.envelope]), [FIELDS.object.data]: encodeLocation({ kind: 'multipart', upload: id }) },
+      {
+        ...omit(custom, [FIELDS.upload.envelope, FIELDS.upload.checksum]),
+        [FIELDS.object.data]: encodeLocation({ kind: 'multipart', upload: id }),
+      },
       http,
     );
     const upstreamUpload = await this.call((up) => up.createMultipart(this.at(bucket, key), { meta: own, http: storedHttp(http) }));

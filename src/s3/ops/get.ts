@@ -2,6 +2,7 @@
 
 import { isMultipart, type ObjectRecord } from '../../layout/record';
 import type { SseRequest } from '../../sse';
+import { checksumModeEnabled, setChecksumHeaders, verifiedStream } from '../checksums';
 import type { Ctx } from '../context';
 import { integrityFailure, loadRecord, type ObjectReader, openObject } from '../objects';
 import { checkConditions } from '../protocol/conditions';
@@ -51,9 +52,17 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
     if (part) {
       headers.set('x-amz-mp-parts-count', String(part.count));
       range = { start: part.start, end: part.end };
+      // A part of a composite object has a checksum of its own; a full-object checksum covers no single part.
+      if (checksumModeEnabled(ctx.req.headers) && rec.checksum?.type === 'COMPOSITE') {
+        const listed = (await reader.parts().catch((e) => Promise.reject(integrityFailure(ctx, e))))?.[n - 1]?.checksum;
+        if (listed?.alg === rec.checksum.alg) setChecksumHeaders(headers, ctx.dialect, listed, 'COMPOSITE');
+      }
     } else if (n !== 1 || isMultipart(rec))
       throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', { status: 416 });
   }
+  // The object's checksum describes the whole object: a range gets none (as in S3), and a whole read is checked against it.
+  const whole = range === undefined ? rec.checksum : undefined;
+  if (whole && checksumModeEnabled(ctx.req.headers)) setChecksumHeaders(headers, ctx.dialect, whole, whole.type);
   const start = range?.start ?? 0;
   const end = range?.end ?? rec.size - 1;
   const length = end - start + 1;
@@ -62,7 +71,7 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
   const status = range ? 206 : 200;
   if (head) return new Response(null, { status, headers });
   // An unsealed single object: R2's own body already has its length, and there is nothing to verify.
-  if (reader.direct) {
+  if (reader.direct && !whole) {
     try {
       return new Response(length ? await reader.read(start, end) : null, { status, headers });
     } catch (e) {
@@ -73,7 +82,14 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
   let body: ReadableStream<Uint8Array> | null;
   try {
     // Authenticate the first read (up to READ_BATCH of segments) before committing to a status line.
-    body = await primed(await reader.read(start, end), length, (e) => integrityFailure(ctx, e));
+    let src = await reader.read(start, end);
+    if (whole)
+      src = verifiedStream(
+        src,
+        whole,
+        (await reader.parts())?.map((p) => p.size),
+      );
+    body = await primed(src, length, (e) => integrityFailure(ctx, e));
   } catch (e) {
     throw integrityFailure(ctx, e);
   }

@@ -13,21 +13,34 @@ import {
   encodeManifest,
   encodeUploadCustom,
   manifestPart,
+  type ObjectChecksum,
   type ObjectManifest,
   type ObjectPart,
+  type PartChecksum,
   type PartFields,
   type PartRecord,
+  type UploadChecksum,
 } from '../../layout/record';
 import type { Completion, PartInfo, UploadInfo } from '../../layout/types';
 import { etagFor, LengthError } from '../../sse';
 import type { Envelope } from '../../sse/types';
+import {
+  ALGORITHM_NAMES,
+  checksumXml,
+  DEFAULT_CHECKSUM,
+  listedChecksums,
+  multipartChecksum,
+  setChecksumHeaders,
+  uploadChecksum,
+} from '../checksums';
 import { type Ctx, layoutOf } from '../context';
 import { copySource } from '../copy-source';
 import { declaredLength, httpMetaFrom, MAX_LIST_BODY, MAX_OBJECT_SIZE, requestBody, requireBucket, wholeBody } from '../objects';
-import { crc64EcmaCombine } from '../payload/checksum';
+import { CHECKSUM_ALGORITHMS, crc64EcmaCombine } from '../payload/checksum';
+import type { PayloadInfo } from '../payload/chunked';
 import { hashTap } from '../payload/hashing';
 import { writePrecondition } from '../protocol/conditions';
-import { userMetadata } from '../protocol/dialect';
+import { hdr, userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
 import { requestField } from '../protocol/fields';
 import { requestSse, requireCustomerKeyFit, setSseHeaders, wrongCustomerKey } from '../protocol/sse-headers';
@@ -46,6 +59,8 @@ interface Upload {
   envelope?: Envelope;
   meta: Record<string, string>;
   tags?: TagSet;
+  /** The checksum asked for at creation; absent: the default (CRC64NVME, full object). */
+  checksum?: UploadChecksum;
   info: UploadInfo;
 }
 
@@ -60,10 +75,21 @@ export async function createUpload(ctx: Ctx): Promise<Response> {
   const id = crypto.randomUUID().replace(/-/g, '');
   const envelope = mode ? await ctx.sealer.initUpload({ bucket: ctx.bucket, key: ctx.key }, mode, sse) : undefined;
   const meta = userMetadata(ctx.req.headers);
+  const checksum = uploadChecksum(ctx.req.headers);
   // The completed record must fit the metadata budget: check now, not after the upload.
   checkCompletionBudget(id, envelope, meta, MAX_OBJECT_SIZE, tags);
-  await layoutOf(ctx).createUpload(ctx.bucket, ctx.key, id, encodeUploadCustom(envelope, meta, tags), httpMetaFrom(ctx.req.headers));
+  await layoutOf(ctx).createUpload(
+    ctx.bucket,
+    ctx.key,
+    id,
+    encodeUploadCustom(envelope, meta, tags, checksum),
+    httpMetaFrom(ctx.req.headers),
+  );
   const res = xmlResponse(xmlDocument('InitiateMultipartUploadResult', { Bucket: ctx.bucket, Key: ctx.key, UploadId: id }));
+  if (checksum) {
+    res.headers.set(hdr(ctx.dialect, 'checksum-algorithm'), ALGORITHM_NAMES[checksum.alg]);
+    res.headers.set(hdr(ctx.dialect, 'checksum-type'), checksum.type);
+  }
   setSseHeaders(res.headers, ctx.dialect, envelope, sse);
   return res;
 }
@@ -74,8 +100,8 @@ async function loadUpload(ctx: Ctx, id: string): Promise<Upload> {
     await requireBucket(ctx);
     throw new S3Error('NoSuchUpload', undefined, { fields: { UploadId: id } });
   }
-  const { envelope, meta, tags } = decodeUploadCustom(info.custom);
-  return { id, key: info.key, envelope, meta, tags, info };
+  const { envelope, meta, tags, checksum } = decodeUploadCustom(info.custom);
+  return { id, key: info.key, envelope, meta, tags, checksum, info };
 }
 
 const PART_RANGE = 'Part number must be an integer between 1 and 10000, inclusive';
@@ -104,6 +130,7 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   requireCustomerKeyFit('upload-part', up.envelope, sse);
   let length: number;
   let body: ReadableStream<Uint8Array>;
+  const info: PayloadInfo = { checksums: {} };
   if (copy) {
     const src = await copySource(ctx);
     const { start, end } = copyRange(ctx.req.headers, src.rec.size);
@@ -111,22 +138,42 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
     body = await src.reader.read(start, end);
   } else {
     length = declaredLength(ctx.req.headers);
-    body = requestBody(ctx);
+    body = requestBody(ctx, info);
   }
+  // Every part keeps a checksum of the upload's algorithm: the client's (verified as the body
+  // arrives) when it sent one, else computed here. An upload created with an algorithm takes no other.
+  const setting = up.checksum ?? DEFAULT_CHECKSUM;
+  const declared = info.declared ?? [];
+  const other = declared.find((a) => a !== setting.alg);
+  if (up.checksum && other)
+    throw new S3Error(
+      'InvalidRequest',
+      `Checksum Type mismatch occurred, expected checksum Type: ${setting.alg}, actual checksum Type: ${other}`,
+    );
+  const given = declared.includes(setting.alg);
   if (length > MAX_PART) throw new S3Error('EntityTooLarge');
   const obj = { bucket: ctx.bucket, key: ctx.key };
   const sealed = up.envelope
     ? await ctx.sealer.sealPart(obj, up.envelope, sse, up.id, n, length).catch((e) => Promise.reject(wrongCustomerKey('upload-part', e)))
     : undefined;
 
-  const tap = hashTap();
+  const tap = hashTap(given ? undefined : setting.alg);
   let stream = body.pipeThrough(tap.stream);
   if (sealed) stream = stream.pipeThrough(sealed.transform);
   let etag = '';
+  let checksum: PartChecksum | undefined;
   const finish = async () => {
-    const { md5, crc64 } = await tap.result();
+    const { md5, crc64, checksum: computed } = await tap.result();
     etag = etagFor(sealed && up.envelope && { ...up.envelope, commit: sealed.commit }, md5);
-    return { size: length, etag, crc64, ...(sealed ? { salt: sealed.salt, commit: sealed.commit } : {}) } satisfies PartFields;
+    const value = given ? info.checksums[setting.alg] : computed;
+    checksum = value ? { alg: setting.alg, value } : undefined;
+    return {
+      size: length,
+      etag,
+      crc64,
+      ...(checksum ? { checksum } : {}),
+      ...(sealed ? { salt: sealed.salt, commit: sealed.commit } : {}),
+    } satisfies PartFields;
   };
   try {
     await layoutOf(ctx).writePart(ctx.bucket, up.info, n, { stream, length: sealed ? sealed.storedLength : length }, finish);
@@ -134,8 +181,13 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
     throw e instanceof LengthError ? new S3Error('IncompleteBody') : e;
   }
   const res = copy
-    ? xmlResponse(xmlDocument('CopyPartResult', { ETag: `"${etag}"`, LastModified: new Date().toISOString() }))
+    ? xmlResponse(xmlDocument('CopyPartResult', { ETag: `"${etag}"`, LastModified: new Date().toISOString(), ...checksumXml(checksum) }))
     : new Response(null, { status: 200, headers: { etag: `"${etag}"` } });
+  if (!copy) {
+    // The checksums the client sent, as verified, and the one the part keeps.
+    for (const alg of declared) setChecksumHeaders(res.headers, ctx.dialect, { alg, value: info.checksums[alg]! });
+    if (checksum) setChecksumHeaders(res.headers, ctx.dialect, checksum);
+  }
   setSseHeaders(res.headers, ctx.dialect, up.envelope, sse);
   return res;
 }
@@ -169,8 +221,15 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
   // S3 lets a client complete an SSE-C upload without the key; when the key is sent it must match.
   const keyless = sse.mode === undefined && up.envelope !== undefined && ctx.sealer.completesWithoutKey(up.envelope);
   if (!keyless) requireCustomerKeyFit('complete', up.envelope, sse);
-  const doc = parseXml(await wholeBody(ctx, MAX_LIST_BODY), 'CompleteMultipartUpload');
-  const asked = list(doc, 'Part').map((p) => ({ n: listedPartNumber(text(p, 'PartNumber')), etag: unquote(text(p, 'ETag') ?? '') }));
+  // x-amz-checksum-* on this request are the whole object's, not the XML body's.
+  const doc = parseXml(await wholeBody(ctx, MAX_LIST_BODY, { objectChecksumHeaders: true }), 'CompleteMultipartUpload');
+  const asked = list(doc, 'Part').map((p) => ({
+    n: listedPartNumber(text(p, 'PartNumber')),
+    etag: unquote(text(p, 'ETag') ?? ''),
+    checksums: listedChecksums((tag) => text(p, tag)),
+  }));
+  const setting = up.checksum ?? DEFAULT_CHECKSUM;
+  const wholeGiven = objectChecksumHeader(ctx.req.headers, up.checksum);
   if (!asked.length) throw new S3Error('MalformedXML');
   for (let i = 1; i < asked.length; i++) {
     if (asked[i].n <= asked[i - 1].n)
@@ -180,20 +239,27 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
   // the manifest), and releases the claim if building the manifest fails.
   let envelope: Envelope | undefined;
   let etag = '';
+  let checksum: ObjectChecksum | undefined;
   // If-None-Match / If-Match are judged by the layout on the object the commit replaces.
   const complete = (build: (uploaded: PartInfo[]) => Promise<Completion>) =>
     layoutOf(ctx).complete(ctx.bucket, ctx.key, up.info, build, precondition);
   await complete(async (uploaded) => {
     const byNumber = new Map(uploaded.map((r) => [r.n, r]));
     const records: PartRecord[] = [];
-    const parts: ObjectPart[] = asked.map(({ n, etag }) => {
+    const parts: ObjectPart[] = asked.map(({ n, etag, checksums }) => {
       const info = byNumber.get(n);
       const r = info && decodePartRecord(info.custom);
-      if (!r || r.etag !== etag) {
+      if (!r || r.etag !== etag || !sameChecksums(checksums, r.checksum, up.checksum)) {
         throw new S3Error(
           'InvalidPart',
           "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
           { fields: { PartNumber: String(n), ETag: etag } },
+        );
+      }
+      if (up.checksum?.type === 'COMPOSITE' && checksums[up.checksum.alg] === undefined) {
+        throw new S3Error(
+          'InvalidRequest',
+          `The upload was created using a ${up.checksum.alg} checksum. The complete request must include the checksum for each part. It was missing for part ${n} in the request.`,
         );
       }
       records.push(r);
@@ -210,6 +276,11 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     // The whole object's CRC-64 from its parts' (COS SDKs check it after sliced uploads).
     const crcs = records.map((r) => r.crc64);
     const crc64 = crcs.every(Boolean) ? parts.slice(1).reduce((acc, p, i) => crc64EcmaCombine(acc, crcs[i + 1], p.size), crcs[0]) : '';
+    // The whole object's checksum from its parts' (none when a part predates kept checksums).
+    const withSums = parts.flatMap((p) => (p.checksum?.alg === setting.alg ? [{ size: p.size, checksum: p.checksum }] : []));
+    checksum = withSums.length === parts.length ? await multipartChecksum(setting, withSums) : undefined;
+    if (wholeGiven && wholeGiven !== checksum?.value && `${wholeGiven}-${parts.length}` !== checksum?.value)
+      throw new S3Error('BadDigest', `The ${ALGORITHM_NAMES[setting.alg]} you specified did not match the calculated checksum.`);
     const manifest: ObjectManifest = { upload: up.id, parts };
     const body = encodeManifest(manifest);
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
@@ -225,7 +296,7 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
     });
     etag = etagFor(envelope, `${toHex(await crypto.subtle.digest('MD5', md5s))}-${parts.length}`, parts.length);
 
-    const fields = { size, etag, crc64, manifest: toB64url(digest), envelope, meta: up.meta, tags: up.tags };
+    const fields = { size, etag, crc64, checksum, manifest: toB64url(digest), envelope, meta: up.meta, tags: up.tags };
     checkRecordBudget(fields, { kind: 'multipart', upload: up.id });
     return { manifest, manifestBody: body, fields };
   });
@@ -236,10 +307,59 @@ export async function completeUpload(ctx: Ctx): Promise<Response> {
       Bucket: ctx.bucket,
       Key: ctx.key,
       ETag: `"${etag}"`,
+      ...checksumXml(checksum, checksum?.type),
     }),
   );
   setSseHeaders(res.headers, ctx.dialect, envelope, sse);
   return res;
+}
+
+/**
+ * Whether a Part's listed checksums agree with the part's record: the one the part
+ * keeps must match; an upload created with an algorithm takes no other. (A default
+ * upload keeps CRC64NVME: a client's own per-part checksum of another algorithm was
+ * verified at UploadPart and is not kept.)
+ */
+function sameChecksums(
+  listed: Partial<Record<string, string>>,
+  kept: PartChecksum | undefined,
+  setting: UploadChecksum | undefined,
+): boolean {
+  for (const [alg, value] of Object.entries(listed)) {
+    if (kept?.alg === alg) {
+      if (value !== kept.value) return false;
+    } else if (setting) return false;
+  }
+  return true;
+}
+
+/**
+ * CompleteMultipartUpload's x-amz-checksum-<alg> (the whole object's, to check) and
+ * x-amz-checksum-type: they must agree with what the upload was created with.
+ */
+function objectChecksumHeader(h: Headers, setting: UploadChecksum | undefined): string | undefined {
+  const { alg, type } = setting ?? DEFAULT_CHECKSUM;
+  const sentType = h.get('x-amz-checksum-type') ?? h.get('x-cos-checksum-type');
+  if (sentType !== null && sentType.trim().toUpperCase() !== type)
+    throw new S3Error(
+      'InvalidRequest',
+      `The upload was created using the ${type} checksum mode. The complete request must use the same checksum mode.`,
+    );
+  let value: string | undefined;
+  for (const a of CHECKSUM_ALGORITHMS) {
+    const v = h.get(`x-amz-checksum-${a}`) ?? h.get(`x-cos-checksum-${a}`);
+    if (v === null) continue;
+    if (a !== alg) {
+      // A default upload (no algorithm asked for) ignores what it cannot check.
+      if (!setting) continue;
+      throw new S3Error(
+        'InvalidRequest',
+        `The upload was created using a ${alg} checksum. The complete request must not include a ${a} checksum of the object.`,
+      );
+    }
+    value = v.trim();
+  }
+  return value;
 }
 
 export async function abortUpload(ctx: Ctx): Promise<Response> {
@@ -271,13 +391,14 @@ export async function listParts(ctx: Ctx): Promise<Response> {
       Initiator: owner(ctx),
       Owner: owner(ctx),
       StorageClass: 'STANDARD',
+      ...(up.checksum ? { ChecksumAlgorithm: ALGORITHM_NAMES[up.checksum.alg], ChecksumType: up.checksum.type } : {}),
       PartNumberMarker: marker,
       NextPartNumberMarker: page.length ? page[page.length - 1].n : marker,
       MaxParts: maxParts,
       IsTruncated: truncated,
       Part: page.map((r: PartInfo) => {
         const p = decodePartRecord(r.custom);
-        return { PartNumber: r.n, LastModified: r.uploaded.toISOString(), ETag: `"${p.etag}"`, Size: p.size };
+        return { PartNumber: r.n, LastModified: r.uploaded.toISOString(), ETag: `"${p.etag}"`, Size: p.size, ...checksumXml(p.checksum) };
       }),
     }),
   );

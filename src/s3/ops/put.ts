@@ -1,7 +1,9 @@
 // PutObject.
 
+import { keptAlgorithm, setChecksumHeaders } from '../checksums';
 import type { Ctx } from '../context';
 import { declaredLength, httpMetaFrom, requestBody, writeObject } from '../objects';
+import type { PayloadInfo } from '../payload/chunked';
 import { writePrecondition } from '../protocol/conditions';
 import { userMetadata } from '../protocol/dialect';
 import { S3Error } from '../protocol/errors';
@@ -38,10 +40,12 @@ export async function putObject(ctx: Ctx): Promise<Response> {
   const sse = await requestSse(ctx, 'write');
   const length = declaredLength(h);
   const mode = await writeMode(ctx, sse);
+  const info: PayloadInfo = { checksums: {} };
+  const body = requestBody(ctx, info);
   const rec = await writeObject(ctx, {
     bucket: ctx.bucket,
     key: ctx.key,
-    body: requestBody(ctx),
+    body,
     length,
     mode,
     sse,
@@ -49,8 +53,10 @@ export async function putObject(ctx: Ctx): Promise<Response> {
     tags,
     http: httpMetaFrom(h),
     precondition,
+    checksum: { alg: keptAlgorithm(h, info.declared), info },
   });
   const headers = new Headers({ etag: `"${rec.etag}"`, 'x-cos-hash-crc64ecma': rec.crc64 });
+  if (rec.checksum) setChecksumHeaders(headers, ctx.dialect, rec.checksum, rec.checksum.type);
   setSseHeaders(headers, ctx.dialect, rec.envelope, sse);
   return new Response(null, { status: 200, headers });
 }

@@ -251,24 +251,26 @@ export function createChecksum(alg: ChecksumAlgorithm | 'md5'): Checksum {
 }
 
 /**
- * CRC-64/ECMA (XZ) of A‖B from the CRCs of A and B and B's length, as zlib's
- * crc32_combine does for CRC-32: multipart objects get their whole-object CRC
- * from their parts' without reading the data again. Decimal strings in and out.
+ * CRC of A‖B from the CRCs of A and B and B's length, as zlib's crc32_combine does:
+ * the CRC of A is carried across len(B) zero bytes by repeated squaring of the
+ * one-zero-bit operator (a GF(2) matrix), then B's CRC is added. For reflected CRCs
+ * whose initial value and final xor are all ones (every CRC here): the init/xorout
+ * terms cancel out of the combination. Multipart objects get whole-object CRCs
+ * from their parts' without reading the data again; BigInt, once per part.
  */
-export function crc64EcmaCombine(crcA: string, crcB: string, lengthB: number): string {
-  const POLY = 0xc96c5795d7870f42n; // reflected ECMA-182
-  const MASK = (1n << 64n) - 1n;
+function crcCombine(width: 32 | 64, poly: bigint, crcA: bigint, crcB: bigint, lengthB: number): bigint {
+  const MASK = (1n << BigInt(width)) - 1n;
   const times = (mat: bigint[], vec: bigint) => {
     let sum = 0n;
     for (let i = 0; vec; i++, vec >>= 1n) if (vec & 1n) sum ^= mat[i];
     return sum;
   };
   const square = (mat: bigint[]) => mat.map((row) => times(mat, row));
-  let crc = BigInt(crcA);
+  let crc = crcA;
   let len = BigInt(lengthB);
   if (len === 0n) return crcA;
   // odd: the operator for one zero bit; squared twice, four zero bits.
-  let odd = [POLY, ...Array.from({ length: 63 }, (_, n) => (1n << BigInt(n)) & MASK)];
+  let odd = [poly, ...Array.from({ length: width - 1 }, (_, n) => (1n << BigInt(n)) & MASK)];
   let even = square(odd);
   odd = square(even);
   for (;;) {
@@ -281,5 +283,28 @@ export function crc64EcmaCombine(crcA: string, crcB: string, lengthB: number): s
     len >>= 1n;
     if (!len) break;
   }
-  return ((crc ^ BigInt(crcB)) & MASK).toString();
+  return (crc ^ crcB) & MASK;
+}
+
+/** CRC-64/ECMA (XZ) of A‖B, in COS's unsigned decimal strings. */
+export function crc64EcmaCombine(crcA: string, crcB: string, lengthB: number): string {
+  return crcCombine(64, 0xc96c5795d7870f42n, BigInt(crcA), BigInt(crcB), lengthB).toString();
+}
+
+const bytesToBig = (b: Uint8Array) => b.reduce((acc, x) => (acc << 8n) | BigInt(x), 0n);
+const bigToBytes = (v: bigint, n: number) => Uint8Array.from({ length: n }, (_, i) => Number((v >> BigInt(8 * (n - 1 - i))) & 0xffn));
+
+/** The reflected polynomial and width of each CRC S3 can combine into a full-object checksum. */
+export const COMBINABLE = {
+  crc32: { width: 32, poly: 0xedb88320n },
+  crc32c: { width: 32, poly: 0x82f63b78n },
+  crc64nvme: { width: 64, poly: 0x9a6c9329ac4bc9b5n },
+} as const;
+export type CombinableAlgorithm = keyof typeof COMBINABLE;
+export const isCombinable = (alg: ChecksumAlgorithm): alg is CombinableAlgorithm => Object.hasOwn(COMBINABLE, alg);
+
+/** CRC of A‖B from the big-endian CRC bytes (as in x-amz-checksum-*) of A and B and B's length. */
+export function crcCombineBytes(alg: CombinableAlgorithm, a: Uint8Array, b: Uint8Array, lengthB: number): Uint8Array {
+  const { width, poly } = COMBINABLE[alg];
+  return bigToBytes(crcCombine(width, poly, bytesToBig(a), bytesToBig(b), lengthB), width / 8);
 }

@@ -15,6 +15,8 @@ export interface PayloadInfo {
   decodedLength?: number;
   /** Verified checksums, base64, keyed by algorithm. */
   checksums: Partial<Record<ChecksumAlgorithm, string>>;
+  /** Set at once: the algorithms the request carries a checksum of (header or declared trailer), in that order. */
+  declared?: ChecksumAlgorithm[];
 }
 
 const NAMES: Record<ChecksumAlgorithm, string> = {
@@ -167,13 +169,16 @@ function checksumValue(alg: ChecksumAlgorithm, value: string, where: string): Ui
 
 /**
  * Header problems (bad Content-MD5, unknown trailer, malformed checksum header)
- * throw at once; body problems error the returned stream.
+ * throw at once; body problems error the returned stream. `objectChecksumHeaders`:
+ * the request's x-amz-checksum-* headers describe an object, not this body
+ * (CompleteMultipartUpload), and are left to the handler.
  */
 export function decodePayload(
   body: ReadableStream<Uint8Array>,
   payload: Payload,
   headers: Headers,
   info?: PayloadInfo,
+  opts: { objectChecksumHeaders?: boolean } = {},
 ): ReadableStream<Uint8Array> {
   const isChunked = payload.kind === 'chunked-signed' || payload.kind === 'chunked-unsigned-trailer';
 
@@ -183,7 +188,7 @@ export function decodePayload(
 
   const expected: Expected[] = [];
   for (const alg of CHECKSUM_ALGORITHMS) {
-    const v = headers.get(`x-amz-checksum-${alg}`);
+    const v = opts.objectChecksumHeaders ? null : headers.get(`x-amz-checksum-${alg}`);
     if (v != null) {
       checksumValue(alg, v, 'header');
       expected.push({ alg, sum: createChecksum(alg), header: v });
@@ -200,6 +205,8 @@ export function decodePayload(
       if (!expected.some((e) => e.alg === alg)) expected.push({ alg, sum: createChecksum(alg) });
     }
   }
+
+  if (info) info.declared = expected.map((e) => e.alg);
 
   let decodedLength: number | undefined;
   const dl = headers.get('x-amz-decoded-content-length');
