@@ -157,31 +157,44 @@ export function verifiedStream(
     }
   };
 
-  return src.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      async transform(chunk, ctl) {
-        await take(chunk);
-        if (held) ctl.enqueue(held);
-        held = chunk;
-      },
-      async flush(ctl) {
-        let got: string;
-        if (composite) {
-          while (part < partSizes.length) {
-            partDigests.push(await sum.digest());
-            sum = createChecksum(expected.alg);
-            part++;
+  const finish = async (): Promise<string> => {
+    if (!composite) return toB64(await sum.digest());
+    while (part < partSizes.length) {
+      partDigests.push(await sum.digest());
+      sum = createChecksum(expected.alg);
+      part++;
+    }
+    const whole = createChecksum(expected.alg);
+    for (const d of partDigests) await whole.update(d);
+    return `${toB64(await whole.digest())}-${partDigests.length}`;
+  };
+
+  // Pulled one chunk at a time (no pipe of its own: the reader's errors reach the consumer, and only it).
+  const reader = src.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(ctl) {
+        try {
+          for (;;) {
+            const r = await reader.read();
+            if (r.done) {
+              if ((await finish()) !== expected.value)
+                throw new IntegrityError(`the object does not match its stored ${ALGORITHM_NAMES[expected.alg]} checksum`);
+              if (held) ctl.enqueue(held);
+              return ctl.close();
+            }
+            await take(r.value);
+            const out = held;
+            held = r.value;
+            if (out) return ctl.enqueue(out);
           }
-          const whole = createChecksum(expected.alg);
-          for (const d of partDigests) await whole.update(d);
-          got = `${toB64(await whole.digest())}-${partDigests.length}`;
-        } else {
-          got = toB64(await sum.digest());
+        } catch (e) {
+          ctl.error(e);
+          reader.cancel(e).catch(() => {});
         }
-        if (got !== expected.value)
-          throw new IntegrityError(`the object does not match its stored ${ALGORITHM_NAMES[expected.alg]} checksum`);
-        if (held) ctl.enqueue(held);
       },
-    }),
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
   );
 }

@@ -61,7 +61,7 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
       throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', { status: 416 });
   }
   // The object's checksum describes the whole object: a range gets none (as in S3), and a whole read is checked against it.
-  const whole = range === undefined ? rec.checksum : undefined;
+  const whole = range ? undefined : rec.checksum;
   if (whole && checksumModeEnabled(ctx.req.headers)) setChecksumHeaders(headers, ctx.dialect, whole, whole.type);
   const start = range?.start ?? 0;
   const end = range?.end ?? rec.size - 1;
