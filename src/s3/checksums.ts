@@ -123,14 +123,16 @@ export async function multipartChecksum(
 }
 
 /**
- * `src` (the whole plaintext) with its stored checksum checked as it streams: the
- * last chunk is held back until the check passes, so a mismatch errors the stream
- * (IntegrityError) before it can end as a success. `partSizes`: a composite
- * checksum's parts, to checksum each on its own.
+ * `src` (the whole plaintext, `length` bytes) with its stored checksum checked as it
+ * streams: the chunk that completes the object is passed on only once the check has
+ * passed, so a mismatch errors the stream (IntegrityError) before it can end as a
+ * success; every other chunk goes on at once. `partSizes`: a composite checksum's
+ * parts, to checksum each on its own.
  */
 export function verifiedStream(
   src: ReadableStream<Uint8Array>,
   expected: ObjectChecksum,
+  length: number,
   partSizes: number[] = [],
 ): ReadableStream<Uint8Array> {
   const composite = expected.type === 'COMPOSITE';
@@ -138,7 +140,7 @@ export function verifiedStream(
   let part = 0;
   let left = partSizes[0] ?? 0;
   let sum: Checksum = createChecksum(expected.alg);
-  let held: Uint8Array | undefined;
+  let count = 0;
 
   const take = async (chunk: Uint8Array) => {
     if (!composite) return sum.update(chunk);
@@ -175,19 +177,23 @@ export function verifiedStream(
     {
       async pull(ctl) {
         try {
-          for (;;) {
-            const r = await reader.read();
-            if (r.done) {
-              if ((await finish()) !== expected.value)
-                throw new IntegrityError(`the object does not match its stored ${ALGORITHM_NAMES[expected.alg]} checksum`);
-              if (held) ctl.enqueue(held);
-              return ctl.close();
-            }
+          const r = await reader.read();
+          if (!r.done) {
+            count += r.value.length;
+            if (count > length) throw new IntegrityError('the object is longer than its record says');
             await take(r.value);
-            const out = held;
-            held = r.value;
-            if (out) return ctl.enqueue(out);
           }
+          if (r.done || count === length) {
+            if (count < length) throw new IntegrityError('the object is shorter than its record says');
+            if ((await finish()) !== expected.value)
+              throw new IntegrityError(`the object does not match its stored ${ALGORITHM_NAMES[expected.alg]} checksum`);
+            // The source's own end comes first (its last checks, bytes it has too many) before the last chunk goes on.
+            for (let more = r; !more.done; more = await reader.read())
+              if (more !== r && more.value.length) throw new IntegrityError('the object is longer than its record says');
+            if (!r.done && r.value.length) ctl.enqueue(r.value);
+            return ctl.close();
+          }
+          if (r.value.length) ctl.enqueue(r.value);
         } catch (e) {
           ctl.error(e);
           reader.cancel(e).catch(() => {});

@@ -112,6 +112,13 @@ describe('@aws-sdk/client-s3', () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body, ChecksumAlgorithm: 'CRC64NVME' }));
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key, ChecksumMode: 'ENABLED' }));
     expect(head.ChecksumCRC64NVME).toBe(crc64nvme(Body));
+    // A client that sends no checksum at all: the gateway computes CRC64NVME, as S3 does.
+    const bare = s3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' });
+    await bare.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'put/bare.bin', Body }));
+    bare.destroy();
+    const h = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'put/bare.bin', ChecksumMode: 'ENABLED' }));
+    expect(h.ChecksumCRC64NVME).toBe(crc64nvme(Body));
+    expect(h.ChecksumCRC32).toBeUndefined();
   });
 
   it('multipart, ChecksumAlgorithm CRC32 (COMPOSITE): UploadPart, ListParts, Complete, HeadObject, GetObjectAttributes', async () => {

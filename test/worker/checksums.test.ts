@@ -213,6 +213,22 @@ describe('single-stream objects', () => {
     expect(s.headers.get('x-amz-checksum-crc32c')).toBe(b64(fastCrc('crc32c', data)));
   });
 
+  it("CopyObject keeps the source's full-object algorithm, or the one x-amz-checksum-algorithm names, and reports it", async () => {
+    const data = bytes(9000, 25);
+    await put('copy-src.bin', data, { 'x-amz-checksum-sha256': b64(await sha('SHA-256', data)) });
+    const same = await s3('PUT', `/${B}/copy-same.bin`, { headers: { 'x-amz-copy-source': `/${B}/copy-src.bin` } });
+    const sx = await same.text();
+    expect(same.status, sx).toBe(200);
+    expect(tag(sx, 'ChecksumSHA256')).toBe(b64(await sha('SHA-256', data)));
+    expect((await s3('HEAD', `/${B}/copy-same.bin`, { headers: ENABLED })).headers.get('x-amz-checksum-sha256')).toBe(
+      b64(await sha('SHA-256', data)),
+    );
+    const other = await s3('PUT', `/${B}/copy-crc.bin`, {
+      headers: { 'x-amz-copy-source': `/${B}/copy-src.bin`, 'x-amz-checksum-algorithm': 'CRC32C' },
+    });
+    expect(tag(await other.text(), 'ChecksumCRC32C')).toBe(b64(refCrc('crc32c', data)));
+  });
+
   it('GetObjectAttributes: the attributes asked for, Last-Modified, no ObjectParts for a single-stream object', async () => {
     const data = bytes(1234, 24);
     const crc = b64(refCrc('crc32c', data));

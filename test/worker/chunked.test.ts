@@ -162,7 +162,7 @@ describe('signed aws-chunked with trailer (aws4fetch-signed request, independent
     const info: PayloadInfo = { checksums: {} };
     const out = await readAll(decode(await body({ trailers: [['x-amz-checksum-crc32', c.digestBase64()]] }), payload, headers, 333, info));
     expect(out).toEqual(data);
-    expect(info).toEqual({ decodedLength: 20000, checksums: { crc32: c.digestBase64() } });
+    expect(info).toEqual({ decodedLength: 20000, checksums: { crc32: c.digestBase64() }, declared: ['crc32'] });
   });
 
   it('refuses a bad trailer signature, a missing one, a bad chunk signature, a wrong CRC and short chunks', async () => {

@@ -7,6 +7,7 @@
 
 import { checkRecordBudget, type ObjectRecord } from '../../layout/record';
 import { etagFor } from '../../sse';
+import { checksumXml, DEFAULT_CHECKSUM, parseAlgorithm } from '../checksums';
 import { type Ctx, layoutOf } from '../context';
 import { copySource } from '../copy-source';
 import { conflict, httpMetaFrom, writeObject } from '../objects';
@@ -78,9 +79,27 @@ export async function copyObject(ctx: Ctx): Promise<Response> {
       http,
       ifRecord: self ? src.rec.storeEtag : undefined,
       precondition,
+      checksum: { alg: copyChecksum(h, src.rec) },
     });
   }
-  const res = xmlResponse(xmlDocument('CopyObjectResult', { ETag: `"${rec.etag}"`, LastModified: rec.uploaded.toISOString() }));
+  const res = xmlResponse(
+    xmlDocument('CopyObjectResult', {
+      ETag: `"${rec.etag}"`,
+      LastModified: rec.uploaded.toISOString(),
+      ...checksumXml(rec.checksum, rec.checksum?.type),
+    }),
+  );
   setSseHeaders(res.headers, ctx.dialect, rec.envelope, sse);
   return res;
+}
+
+/**
+ * The checksum a copy keeps, computed as it is written: x-amz-checksum-algorithm when
+ * given, else the source's algorithm when its checksum is of the whole object (a
+ * composite one describes parts the copy does not have), else CRC64NVME.
+ */
+function copyChecksum(h: Headers, source: ObjectRecord) {
+  const asked = h.get('x-amz-checksum-algorithm') ?? h.get('x-cos-checksum-algorithm');
+  if (asked !== null) return parseAlgorithm(asked);
+  return source.checksum?.type === 'FULL_OBJECT' ? source.checksum.alg : DEFAULT_CHECKSUM.alg;
 }

@@ -87,6 +87,7 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
       src = verifiedStream(
         src,
         whole,
+        length,
         (await reader.parts())?.map((p) => p.size),
       );
     body = await primed(src, length, (e) => integrityFailure(ctx, e));
