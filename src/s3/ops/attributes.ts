@@ -48,7 +48,7 @@ export async function getObjectAttributes(ctx: Ctx): Promise<Response> {
   const wanted = wantedAttributes(h);
   const page = partsPage(h);
   const sse = await requestSse(ctx, 'read');
-  const rec = await loadRecord(ctx);
+  const rec = await loadRecord(ctx, ctx.bucket, ctx.key, ctx.version);
   // As for HeadObject: an SSE-C object's attributes need its key, and the right one.
   requireCustomerKeyFit('object', rec.envelope, sse);
   let reader: ObjectReader;
