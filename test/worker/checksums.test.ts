@@ -256,6 +256,15 @@ describe('single-stream objects', () => {
     }
     const missing = await s3('GET', `/${B}/nope.bin?attributes`, { headers: { 'x-amz-object-attributes': 'ETag' } });
     expect(await errorCode(missing)).toBe('NoSuchKey');
+    // ?versionId= names a version as for GetObject: "null" is the object, any other id none here.
+    const nullVersion = await s3('GET', `/${B}/attrs.bin?attributes&versionId=null`, {
+      headers: { 'x-amz-object-attributes': 'ObjectSize' },
+    });
+    expect(tag(await nullVersion.text(), 'ObjectSize')).toBe('1234');
+    const other = await s3('GET', `/${B}/attrs.bin?attributes&versionId=${'a'.repeat(32)}`, {
+      headers: { 'x-amz-object-attributes': 'ObjectSize' },
+    });
+    expect(await errorCode(other)).toBe('NoSuchVersion');
   });
 });
 
