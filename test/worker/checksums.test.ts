@@ -142,8 +142,9 @@ describe('the record codec keeps checksums', () => {
       ],
     };
     expect(decodeManifest(encodeManifest(manifest))).toEqual(manifest);
-    const upload = decodeUploadCustom(encodeUploadCustom(undefined, { a: 'b' }, { alg: 'sha1', type: 'COMPOSITE' }));
-    expect(upload).toEqual({ envelope: undefined, meta: { a: 'b' }, checksum: { alg: 'sha1', type: 'COMPOSITE' } });
+    const tags = [{ key: 'k', value: 'v' }];
+    const upload = decodeUploadCustom(encodeUploadCustom(undefined, { a: 'b' }, tags, { alg: 'sha1', type: 'COMPOSITE' }));
+    expect(upload).toEqual({ envelope: undefined, meta: { a: 'b' }, tags, checksum: { alg: 'sha1', type: 'COMPOSITE' } });
     expect(decodeUploadCustom(encodeUploadCustom(undefined, {})).checksum).toBeUndefined();
   });
 
