@@ -498,8 +498,10 @@ describe('policy conditions', () => {
     );
   });
 
-  it('a condition on a field the form lacks fails', async () => {
-    await fails({}, [['starts-with', '$x-amz-meta-missing', '']], 'Policy Condition failed: ["starts-with", "$x-amz-meta-missing", ""]');
+  it('a condition on a field the form lacks fails, unless it allows anything (starts-with "")', async () => {
+    await fails({}, [['starts-with', '$x-amz-meta-missing', 'a']], 'Policy Condition failed: ["starts-with", "$x-amz-meta-missing", "a"]');
+    await fails({}, [['eq', '$x-amz-meta-missing', '']], 'Policy Condition failed: ["eq", "$x-amz-meta-missing", ""]');
+    await ok({}, [['starts-with', '$x-amz-meta-missing', '']]);
   });
 
   it('the bucket must match, and must be named by the policy', async () => {
