@@ -15,7 +15,7 @@
 // are SseError kinds (./errors.ts), never S3 codes.
 
 import { concat, fields, fromB64url, randomBytes, timingSafeEqual, toB64url, toHex, utf8 } from '../crypto/bytes';
-import { hkdf } from '../crypto/kdf';
+import { hkdf, hmacSha256 } from '../crypto/kdf';
 import { cipherLength, decryptBody, deriveStream, encryptStream, IntegrityError, type SegmentSpan, segmentSpan } from '../crypto/stream';
 import type { Envelope, KeyMode, Mode, ObjectId, SseRequest } from './types';
 
@@ -27,6 +27,7 @@ const partContext = (obj: ObjectId, uploadId: string, part: number, plainLen: nu
   fields('part', obj.bucket, obj.key, uploadId, part, plainLen, seg);
 const MANIFEST_LABEL = utf8('sealbucket/v1 manifest');
 const MANIFEST_KEY_LABEL = utf8('sealbucket/v1 manifest key');
+const PART_ETAG_LABEL = utf8('sealbucket/v1 part etag');
 /** One-way from the data key: whoever holds it can commit a manifest, not read a byte. */
 const manifestKeyOf = (dataKey: Uint8Array, obj: ObjectId) =>
   hkdf(dataKey, new Uint8Array(0), concat(MANIFEST_KEY_LABEL, fields('manifest key', obj.bucket, obj.key)), 32);
@@ -136,7 +137,9 @@ export class Sealer {
     uploadId: string,
     part: number,
     plainLen: number,
-  ): Promise<SealedPart & { storedLength: number; transform: TransformStream<Uint8Array, Uint8Array> }> {
+  ): Promise<
+    SealedPart & { storedLength: number; transform: TransformStream<Uint8Array, Uint8Array>; etag(md5Hex: string): Promise<string> }
+  > {
     const dataKey = await this.mode(upload.mode).unwrap(obj, upload, req);
     const salt = randomBytes(16);
     const { key, commitment } = await deriveStream(dataKey, salt, partContext(obj, uploadId, part, plainLen, upload.seg));
@@ -145,6 +148,19 @@ export class Sealer {
       commit: toB64url(commitment),
       storedLength: cipherLength(plainLen, upload.seg),
       transform: encryptStream(key, plainLen, upload.seg),
+      // The part's ETag: its plaintext MD5, except under SSE-C (see etagFor), where it is that MD5
+      // keyed by the data key, so a part sent again with the same bytes keeps its ETag, as in S3
+      // (clients complete with the ETag of the first attempt) and still reveals nothing.
+      etag: async (md5Hex) => {
+        if (upload.mode !== 'c') return md5Hex;
+        const etagKey = await hkdf(
+          dataKey,
+          new Uint8Array(0),
+          concat(PART_ETAG_LABEL, fields('part etag', obj.bucket, obj.key, uploadId, part)),
+          32,
+        );
+        return toHex((await hmacSha256(etagKey, utf8(md5Hex))).subarray(0, 16));
+      },
     };
   }
 

@@ -164,7 +164,7 @@ export async function uploadPart(ctx: Ctx, copy = false): Promise<Response> {
   let checksum: PartChecksum | undefined;
   const finish = async () => {
     const { md5, crc64, checksum: computed } = await tap.result();
-    etag = etagFor(sealed && up.envelope && { ...up.envelope, commit: sealed.commit }, md5);
+    etag = sealed ? await sealed.etag(md5) : md5;
     const value = given ? info.checksums[setting.alg] : computed;
     checksum = value ? { alg: setting.alg, value } : undefined;
     return {
