@@ -3,8 +3,9 @@
 import { Hono } from 'hono';
 import { ADMIN_PREFIX, admin } from './admin/endpoints';
 import { authenticate } from './auth';
+import { clientAcceptEncoding } from './auth/canonical';
 import { credentialLookup, readConfig } from './config';
-import { consoleResponse, isConsoleRequest } from './console';
+import { consoleResponse, isBrowserLanding, isConsoleRequest, landingRedirect } from './console';
 import type { Env } from './env';
 import { isKmsRequest, kmsApi } from './kms/api';
 import { kmsStub } from './kms/durable';
@@ -149,6 +150,7 @@ app.all('*', async (c) => {
   const url = new URL(req.url);
   // The web console's static page and scripts are public (they hold no data; every call they make is signed).
   if (isConsoleRequest(req, url, config)) return consoleResponse(req, url, config);
+  if (isBrowserLanding(req, url, config)) return landingRedirect(config);
   const { store, layouts, sealer, keyring } = services(env, config);
   // The KMS JSON API (aws kms, @aws-sdk/client-kms) shares the endpoint; it signs for service "kms".
   if (isKmsRequest(req)) return kmsApi(req, env, config, credentialLookup(env));
@@ -168,3 +170,32 @@ app.all('*', async (c) => {
   }
   return dispatch({ ...base, ...where(), auth, dialect: auth.dialect });
 });
+
+/** Whether an Accept-Encoding value admits some coding other than identity (q above 0). */
+function acceptsCompression(value: string | null | undefined): boolean {
+  return (value ?? '')
+    .split(',')
+    .map((part) => part.trim().split(';'))
+    .some(([coding, ...params]) => {
+      const c = coding.trim().toLowerCase();
+      const q = params.map((p) => /^\s*q\s*=\s*([\d.]+)\s*$/i.exec(p)?.[1]).find((v) => v !== undefined);
+      return c !== '' && c !== 'identity' && (q === undefined || Number(q) > 0);
+    });
+}
+
+/**
+ * A response goes out with the bytes the gateway made: S3 never compresses, and clients count on
+ * Content-Length, ranges and checksums, or (rclone) sign their own Accept-Encoding and so decode
+ * nothing. Two things would change them: the runtime compresses any body whose response names a
+ * Content-Encoding (an object stored as "gzip" would come back gzipped twice), which
+ * `encodeBody: "manual"` stops; and Cloudflare's edge (and wrangler dev, which imitates it)
+ * compresses text, XML and JSON for a client that accepts gzip or br unless the response already
+ * names an encoding, so such a client's responses say "identity".
+ */
+export function asMade(res: Response, req: Request): Response {
+  if (res.status === 101 || res.webSocket) return res;
+  const headers = new Headers(res.headers);
+  if (!headers.has('content-encoding') && acceptsCompression(clientAcceptEncoding(req) ?? req.headers.get('accept-encoding')))
+    headers.set('content-encoding', 'identity');
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers, encodeBody: 'manual' });
+}

@@ -1,12 +1,12 @@
 import { rotateAll } from './admin/rotation';
-import { app, services } from './app';
+import { app, asMade, services } from './app';
 import type { Env } from './env';
 
 // The Durable Object class that holds SSE-KMS customer master keys (wrangler.toml: KMS).
 export { KmsStore } from './kms/durable';
 
 export default {
-  fetch: app.fetch,
+  fetch: async (req: Request, env: Env, ctx: ExecutionContext) => asMade(await app.fetch(req, env, ctx), req),
   // Cron trigger (wrangler.toml): one bounded, resumable batch of master-key rotation per layout.
   async scheduled(_event: ScheduledController, env: Env, ctx: ExecutionContext) {
     const { layouts, sealer, keyring } = services(env);

@@ -21,6 +21,26 @@ export async function hmacHex(key: CryptoKey, data: string): Promise<string> {
   return toHex(await hmac(key, data));
 }
 
+/**
+ * The Accept-Encoding the client sent. Cloudflare's edge replaces that header before a Worker
+ * sees it and keeps the client's own value in `request.cf.clientAcceptEncoding` (wrangler dev
+ * does the same, with "" for a request that had none); a client that signed the header (rclone
+ * does) signed its own value. Undefined where the runtime keeps no such value.
+ */
+export function clientAcceptEncoding(req: Request): string | undefined {
+  const sent = (req as { cf?: { clientAcceptEncoding?: unknown } }).cf?.clientAcceptEncoding;
+  return typeof sent === 'string' ? sent : undefined;
+}
+
+/** A request header's value as the client sent it (null: not sent). */
+export function clientHeader(req: Request, name: string): string | null {
+  if (name === 'accept-encoding') {
+    const sent = clientAcceptEncoding(req);
+    if (sent !== undefined) return sent === '' ? null : sent;
+  }
+  return req.headers.get(name);
+}
+
 const isHex = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 const hexVal = (c: number) => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
 

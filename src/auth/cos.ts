@@ -3,7 +3,18 @@
 
 import { timingSafeEqual } from '../crypto/bytes';
 import { S3Error } from '../s3/protocol/errors';
-import { digestHex, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders, unescapeBytes, uriEncode } from './canonical';
+import {
+  clientHeader,
+  digestHex,
+  hmacHex,
+  hmacKey,
+  rawPairs,
+  recode,
+  repeated,
+  requireSignedHeaders,
+  unescapeBytes,
+  uriEncode,
+} from './canonical';
 import type { Auth, SecretLookup } from './types';
 
 const Q_PARAMS = ['q-sign-algorithm', 'q-ak', 'q-sign-time', 'q-key-time', 'q-header-list', 'q-url-param-list', 'q-signature'] as const;
@@ -82,6 +93,9 @@ export async function verifyCos(req: Request, lookup: SecretLookup, now = new Da
     headers.set(uriEncode(k.toLowerCase()), uriEncode(v.trim()));
   });
   if (!headers.has('host')) headers.set('host', uriEncode(url.host));
+  const acceptEncoding = clientHeader(req, 'accept-encoding');
+  if (acceptEncoding === null) headers.delete('accept-encoding');
+  else headers.set('accept-encoding', uriEncode(acceptEncoding.trim()));
   // The runtime drops "Content-Length: 0" from bodiless requests that COS SDKs sign (HEAD, GET).
   if (!headers.has('content-length') && req.body === null) headers.set('content-length', '0');
 

@@ -3,7 +3,18 @@
 
 import { timingSafeEqual } from '../crypto/bytes';
 import { S3Error } from '../s3/protocol/errors';
-import { digestHex, EMPTY_SHA256, hmac, hmacHex, hmacKey, rawPairs, recode, repeated, requireSignedHeaders } from './canonical';
+import {
+  clientHeader,
+  digestHex,
+  EMPTY_SHA256,
+  hmac,
+  hmacHex,
+  hmacKey,
+  rawPairs,
+  recode,
+  repeated,
+  requireSignedHeaders,
+} from './canonical';
 import type { Auth, Payload, SecretLookup } from './types';
 
 export interface SigV4Options {
@@ -61,7 +72,7 @@ export function canonicalRequest(req: Request, url: URL, signedHeaders: string[]
   if (!signedHeaders.every(isHeaderName)) throw new S3Error('AuthorizationHeaderMalformed', 'SignedHeaders is malformed.');
   const headers = signedHeaders
     .map((name) => {
-      const raw = req.headers.get(name) ?? (name === 'host' ? url.host : '');
+      const raw = clientHeader(req, name) ?? (name === 'host' ? url.host : '');
       return `${name}:${raw.trim().replace(/\s+/g, ' ')}\n`;
     })
     .join('');

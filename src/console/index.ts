@@ -41,6 +41,23 @@ export function isConsoleRequest(req: Request, url: URL, config: Config): boolea
   return !config.baseDomains.some((d) => host.endsWith(`.${d}`));
 }
 
+/**
+ * A browser opening the endpoint itself: an unsigned GET of "/" (no Authorization header, no
+ * query: neither presigned nor ListBuckets) on the gateway's own host that prefers HTML. It is
+ * sent to the console; every other unsigned request still gets S3's 403 AccessDenied.
+ */
+export function isBrowserLanding(req: Request, url: URL, config: Config): boolean {
+  if (!config.console.enabled || req.method !== 'GET' || url.pathname !== '/' || url.search !== '') return false;
+  if (req.headers.has('authorization') || !/\btext\/html\b/i.test(req.headers.get('accept') ?? '')) return false;
+  const host = (req.headers.get('host') ?? url.host).replace(/:\d+$/, '').toLowerCase();
+  return !config.baseDomains.some((d) => host.endsWith(`.${d}`));
+}
+
+/** Where a browser landing goes: the console, by a relative redirect (right behind any proxy or port). */
+export function landingRedirect(config: Config): Response {
+  return new Response(null, { status: 302, headers: { location: `${config.console.path}/`, 'cache-control': 'no-store' } });
+}
+
 const etags = new Map<string, string>();
 
 async function etagOf(text: string): Promise<string> {
