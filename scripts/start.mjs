@@ -1,11 +1,16 @@
 // `npm start`: install what is missing, create dev secrets in .dev.vars on first
 // run, and serve the gateway with local R2 state persisted under .wrangler/.
+// Clients talk to the local front (scripts/lib/front.mjs) on PORT (default 8787),
+// which forwards to `wrangler dev` on an internal port. `npm start -- --https`
+// (or SEALBUCKET_HTTPS=1) serves HTTPS with a self-signed certificate instead.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { selfSignedCertificate, startFront } from './lib/front.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const r = spawnSync(process.execPath, [join(root, 'scripts', 'ensure-deps.mjs')], { stdio: 'inherit' });
@@ -42,28 +47,36 @@ const vars = Object.fromEntries(
     .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
 );
 
-const port = process.env.PORT ?? '8787';
-const endpoint = `http://127.0.0.1:${port}`;
+const port = Number(process.env.PORT ?? '8787');
+const https = process.argv.includes('--https') || /^(1|true|yes)$/i.test(process.env.SEALBUCKET_HTTPS ?? '');
+const endpoint = `${https ? 'https' : 'http'}://127.0.0.1:${port}`;
+const consolePath = (vars.CONSOLE_PATH || '/-/console').replace(/\/+$/, '');
+const innerPort = await freePort();
 const wrangler = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-const child = spawn(
-  process.execPath,
-  [wrangler, 'dev', '--ip', '127.0.0.1', '--port', port, '--persist-to', join(root, '.wrangler', 'state')],
-  {
-    cwd: root,
-    stdio: ['inherit', 'pipe', 'inherit'],
-  },
-);
+const args = [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(innerPort), '--persist-to', join(root, '.wrangler', 'state')];
+// Over HTTPS, wrangler dev serves TLS too, so the Worker sees an https: URL (SSE-C needs no
+// SSE_C_ALLOW_HTTP then: the override shows it).
+if (https) args.push('--local-protocol', 'https', '--var', 'SSE_C_ALLOW_HTTP:false');
+const child = spawn(process.execPath, args, { cwd: root, stdio: ['inherit', 'pipe', 'inherit'] });
+const tls = https ? selfSignedCertificate(join(root, '.wrangler', 'front-tls')) : undefined;
+const front = await startFront({ port, target: { host: '127.0.0.1', port: innerPort, https }, tls }).catch((e) => {
+  console.error(`sealbucket: cannot listen on 127.0.0.1:${port}: ${e.message} (set PORT to use another port)`);
+  child.kill('SIGTERM');
+  process.exit(1);
+});
 let announced = false;
 child.stdout.on('data', (buf) => {
-  process.stdout.write(buf);
+  // wrangler's own "Ready on" names its internal port; clients use the front's.
+  process.stdout.write(buf.toString().replaceAll(`127.0.0.1:${innerPort}`, `127.0.0.1:${port} (internal ${innerPort})`));
   if (!announced && /Ready on/i.test(buf.toString())) {
     announced = true;
-    const env = `AWS_ACCESS_KEY_ID=${vars.ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${vars.SECRET_ACCESS_KEY} AWS_DEFAULT_REGION=us-east-1`;
+    const env = `AWS_ACCESS_KEY_ID=${vars.ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${vars.SECRET_ACCESS_KEY} AWS_DEFAULT_REGION=us-east-1${tls ? ` AWS_CA_BUNDLE=${tls.certFile}` : ''}`;
     console.log(`
 sealbucket is serving on ${endpoint}
+  web console:       ${endpoint}${consolePath}/
   access key id:     ${vars.ACCESS_KEY_ID}
   secret access key: ${vars.SECRET_ACCESS_KEY}
-
+${tls ? `  TLS certificate:   ${tls.certFile} (self-signed, for 127.0.0.1 and localhost)\n` : ''}
 Try it:
   ${env} aws --endpoint-url ${endpoint} s3 mb s3://demo
   ${env} aws --endpoint-url ${endpoint} s3 cp ./README.md s3://demo/README.md
@@ -71,5 +84,21 @@ Try it:
 `);
   }
 });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+const shutdown = (sig) => {
+  front.close();
+  child.kill(sig);
+};
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => shutdown(sig));
 child.on('exit', (code) => process.exit(code ?? 0));
+
+/** A free loopback port for wrangler dev behind the front. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port: p } = srv.address();
+      srv.close(() => resolve(p));
+    });
+  });
+}

@@ -43,12 +43,9 @@ let src: string;
  * Runs the CLI and fails with its stderr when it does not exit 0. The CLI's
  * default configuration (multipart above 8 MB, 8 MB parts) unless `singlePut`.
  */
-async function ok(
-  args: string[],
-  opts: { singlePut?: boolean; fewerThreads?: boolean; timeoutMs?: number; expectContinue?: boolean } = {},
-): Promise<string> {
+async function ok(args: string[], opts: { singlePut?: boolean; fewerThreads?: boolean; timeoutMs?: number } = {}): Promise<string> {
   const configFile = opts.singlePut ? singlePutConfig : opts.fewerThreads ? fewerThreadsConfig : undefined;
-  const r = await aws(args, { configFile, timeoutMs: opts.timeoutMs, expectContinue: opts.expectContinue });
+  const r = await aws(args, { configFile, timeoutMs: opts.timeoutMs });
   expect(r.code, `aws ${args.join(' ')}\nstderr: ${r.stderr}\nstdout: ${r.stdout}`).toBe(0);
   return r.stdout;
 }
@@ -146,8 +143,7 @@ describe.skipIf(!hasAws)('aws CLI', () => {
     const small = random(123_457);
     const p = join(files.dir, 'small.bin');
     writeFileSync(p, small);
-    // As the CLI sends it by default: with `Expect: 100-continue` (helpers.ts, cliConfig).
-    await ok(['s3', 'cp', '--only-show-errors', '--sse', 'AES256', p, `s3://${BUCKET}/sse.bin`], { expectContinue: true });
+    await ok(['s3', 'cp', '--only-show-errors', '--sse', 'AES256', p, `s3://${BUCKET}/sse.bin`]);
     const head = JSON.parse(await ok(['s3api', 'head-object', '--bucket', BUCKET, '--key', 'sse.bin', '--output', 'json']));
     expect(head.ServerSideEncryption).toBe('AES256');
     expect(head.ContentLength).toBe(small.length);

@@ -5,8 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { S3Client, type S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3';
 import { AwsClient } from 'aws4fetch';
 import COS from 'cos-nodejs-sdk-v5';
@@ -32,21 +31,9 @@ export const gateway = () => ({
 // ---------------------------------------------------------------- AWS SDK v3
 
 /**
- * The SDK sends `Expect: 100-continue` with every body of 2 MiB and up and then waits for
- * a 100 Continue for up to 6 s before it sends the body anyway; `wrangler dev` never sends
- * one, so each such PutObject or UploadPart would idle 6 s. The test clients send bodies at
- * once (an override of `expectContinueHeader` brings the default back; aws-sdk.test.ts keeps
- * one upload with it, so a request that carries the header is still covered).
- */
-export const NO_CONTINUE_WAIT = { expectContinueHeader: false } as const satisfies Partial<S3ClientConfig>;
-
-/** The SDK's default threshold for `Expect: 100-continue` (bodies of 2 MiB and up). */
-export const SDK_DEFAULT_CONTINUE = { expectContinueHeader: 2 * 1024 * 1024 } as const satisfies Partial<S3ClientConfig>;
-
-/**
  * An S3Client with the SDK's default settings apart from where to go and who
- * to be (and NO_CONTINUE_WAIT). The defaults matter: uploads use aws-chunked
- * bodies with CRC32 trailers.
+ * to be. The defaults matter: uploads use aws-chunked bodies with CRC32 trailers,
+ * and bodies of 2 MiB and up go after `Expect: 100-continue` (the front answers it).
  */
 export function s3Client(overrides: Partial<S3ClientConfig> = {}): S3Client {
   const g = gateway();
@@ -55,7 +42,6 @@ export function s3Client(overrides: Partial<S3ClientConfig> = {}): S3Client {
     region: 'us-east-1',
     credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey },
     forcePathStyle: true,
-    ...NO_CONTINUE_WAIT,
     ...overrides,
   });
 }
@@ -105,36 +91,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The aws CLI v1 plugin (test/e2e/aws-cli-plugin/) that drops `Expect: 100-continue` from uploads. */
-const CLI_PLUGIN_DIR = join(dirname(fileURLToPath(import.meta.url)), 'aws-cli-plugin');
-const CLI_PLUGIN = 'sealbucket_e2e_no_continue';
-let cliConfigDir: string | undefined;
-let cliConfigs = 0;
-
-/**
- * The config file for one CLI run: `configFile` (none: empty) plus, for the aws CLI v1, the
- * plugin that sends upload bodies without `Expect: 100-continue`. botocore waits 1 s for a
- * 100 Continue on every PutObject/UploadPart with a body and `wrangler dev` never sends one.
- */
-function cliConfig(configFile: string | undefined, expectContinue: boolean): string {
-  if (expectContinue || !inject('awsCliV1')) return configFile ?? '/dev/null';
-  if (!cliConfigDir) {
-    const dir = mkdtempSync(join(tmpdir(), 'sealbucket-e2e-cli-'));
-    cliConfigDir = dir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  const path = join(cliConfigDir, `config-${++cliConfigs}`);
-  writeFileSync(path, `${configFile ? readFileSync(configFile, 'utf8') : ''}\n[plugins]\n${CLI_PLUGIN} = ${CLI_PLUGIN}\n`);
-  return path;
-}
-
 /**
  * Runs `aws --endpoint-url <gateway> ...args` with the test credentials in the
  * environment and user configuration shut out (config and credentials files
- * point at /dev/null unless `configFile` names a config to use). Uploads go
- * without `Expect: 100-continue` (cliConfig) unless `expectContinue`.
+ * point at /dev/null unless `configFile` names a config to use).
  */
-export function aws(args: string[], opts: { configFile?: string; timeoutMs?: number; expectContinue?: boolean } = {}): Promise<CliResult> {
+export function aws(args: string[], opts: { configFile?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   const g = gateway();
   if (!AWS_BIN) throw new Error('aws CLI not found on PATH');
   const env: NodeJS.ProcessEnv = {
@@ -144,14 +106,12 @@ export function aws(args: string[], opts: { configFile?: string; timeoutMs?: num
     AWS_ACCESS_KEY_ID: g.accessKeyId,
     AWS_SECRET_ACCESS_KEY: g.secretAccessKey,
     AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: cliConfig(opts.configFile, opts.expectContinue ?? false),
+    AWS_CONFIG_FILE: opts.configFile ?? '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     AWS_PAGER: '',
   };
   // pyenv shims need these to find the interpreter.
   for (const k of ['PYENV_ROOT', 'PYENV_VERSION']) if (process.env[k]) env[k] = process.env[k];
-  // Where the CLI finds the plugin (only named in the config for the CLI v1).
-  env.PYTHONPATH = [CLI_PLUGIN_DIR, process.env.PYTHONPATH].filter(Boolean).join(':');
   return new Promise((resolve) => {
     execFile(
       AWS_BIN!,

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import vectors from '../vectors/format-v1.json';
-import { backendVars, gateway, NO_CONTINUE_WAIT, s3Client, sdkBody, sha256, sseCKey, uniq } from './helpers';
+import { backendVars, gateway, s3Client, sdkBody, sha256, sseCKey, uniq } from './helpers';
 import { type Gateway, startGateway } from './setup';
 
 const root = join(__dirname, '..', '..');
@@ -53,7 +53,6 @@ const clientFor = (g: Gateway) =>
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey },
-    ...NO_CONTINUE_WAIT,
   });
 
 describe('offline recovery (scripts/recover.mjs)', () => {

@@ -24,7 +24,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { filesUnder, findInFiles, md5, NO_CONTINUE_WAIT, random, s3Error, sdkBody, sha256, sseCKey, uniq } from './helpers';
+import { filesUnder, findInFiles, md5, random, s3Error, sdkBody, sha256, sseCKey, uniq } from './helpers';
 import { type Gateway, proxyVars, startGateway, UPSTREAM_BUCKET } from './setup';
 import { startUpstream, type UpstreamServer } from './upstream-server';
 
@@ -39,7 +39,6 @@ const client = (endpoint: string, accessKeyId: string, secretAccessKey: string, 
     credentials: { accessKeyId, secretAccessKey },
     forcePathStyle: true,
     maxAttempts,
-    ...NO_CONTINUE_WAIT,
   });
 const gatewayClient = (g: { endpoint: string; accessKeyId: string; secretAccessKey: string }, maxAttempts?: number) =>
   client(g.endpoint, g.accessKeyId, g.secretAccessKey, maxAttempts);

@@ -9,22 +9,31 @@
 // wrangler.toml copied into the temp dir at setup: edits made to src/ while the
 // suite runs cannot disturb it. The snapshot has no .dev.vars beside its
 // config, so a developer's .dev.vars is neither read nor written.
+//
+// Clients reach it through the local front (scripts/lib/front.mjs), as they do
+// under `npm start`: wrangler dev listens on an internal port, and the front
+// answers `Expect: 100-continue` at once and survives early answers.
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { selfSignedCertificate, startFront } from '../../scripts/lib/front.mjs';
 import { freePort, sleep, tail } from './process';
 import { startUpstream, type UpstreamServer } from './upstream-server';
 
 /** What tests learn about a running gateway. */
 export interface GatewayInfo {
-  /** http://127.0.0.1:<port> */
+  /** http://127.0.0.1:<port>: the local front before wrangler dev */
   endpoint: string;
   port: number;
+  /** wrangler dev's own port behind the front (for tests of the front itself). */
+  innerPort: number;
   accessKeyId: string;
   secretAccessKey: string;
   /** Base domain for virtual-hosted addressing (BASE_DOMAINS), used by the COS SDK. */
@@ -41,8 +50,6 @@ declare module 'vitest' {
     backend: 'r2' | 'proxy';
     /** The upstream server behind the proxy backend (null for R2). */
     upstream: UpstreamInfo | null;
-    /** The aws CLI on PATH is version 1 (which loads the test plugin in test/e2e/aws-cli-plugin/). */
-    awsCliV1: boolean;
   }
 }
 
@@ -73,6 +80,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 10_000;
 
+/** An unsigned GET (over HTTPS the test certificate is self-signed): its status and Server header. */
+function probe(url: string): Promise<{ status: number; server: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? httpsGet : httpGet;
+    const req = get(url, { rejectUnauthorized: false, timeout: 2_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, server: String(res.headers.server) }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
 /** Ends the whole process group (wrangler's node process and its workerd child). */
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
@@ -99,7 +119,10 @@ export interface Gateway extends GatewayInfo {
  * Starts `wrangler dev` on a copy of the source with fresh state and credentials.
  * The suite shares one (below); a test that needs other settings starts its own.
  */
-export async function startGateway(overrides: Record<string, string> = {}, opts: { persistDir?: string } = {}): Promise<Gateway> {
+export async function startGateway(
+  overrides: Record<string, string> = {},
+  opts: { persistDir?: string /** serve HTTPS, as `npm start -- --https` does */; https?: boolean } = {},
+): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), 'sealbucket-e2e-'));
   const app = join(dir, 'app');
   mkdirSync(app);
@@ -109,8 +132,17 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
   symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'), 'dir');
   const persistDir = opts.persistDir ?? join(dir, 'state');
   const logFile = join(dir, 'gateway.log');
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const log = createWriteStream(logFile);
+  const innerPort = await freePort();
+  const tls = opts.https ? selfSignedCertificate(dir) : undefined;
+  const front = await startFront({
+    port: 0,
+    target: { host: '127.0.0.1', port: innerPort, https: opts.https },
+    tls,
+    log: (l) => log.write(`${l}\n`),
+  });
+  const port = front.port;
+  const endpoint = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const cosBaseDomain = 'cos.e2e.test';
   const vars: Record<string, string> = {
     ACCESS_KEY_ID: `AKIDE2E${randomBytes(6).toString('hex').toUpperCase()}`,
@@ -125,8 +157,6 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
     ...overrides,
   };
   const { ACCESS_KEY_ID: accessKeyId, SECRET_ACCESS_KEY: secretAccessKey } = vars;
-
-  const log = createWriteStream(logFile);
   const args = [
     join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'),
     'dev',
@@ -135,10 +165,11 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
     '--ip',
     '127.0.0.1',
     '--port',
-    String(port),
+    String(innerPort),
     '--persist-to',
     persistDir,
     '--show-interactive-dev-session=false',
+    ...(opts.https ? ['--local-protocol', 'https'] : []),
     ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
   ];
   const child = spawn(process.execPath, args, {
@@ -163,6 +194,7 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
   process.once('exit', onExit);
 
   const teardown = async () => {
+    await front.close();
     await stop(child);
     process.off('exit', onExit);
     await new Promise<void>((r) => log.end(r));
@@ -175,9 +207,8 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
   let ready = false;
   while (Date.now() < deadline && !exitInfo) {
     try {
-      const r = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(2_000) });
-      await r.arrayBuffer();
-      if (r.status === 403 && r.headers.get('server') === 'sealbucket') {
+      const r = await probe(`${endpoint}/`);
+      if (r.status === 403 && r.server === 'sealbucket') {
         ready = true;
         break;
       }
@@ -192,21 +223,11 @@ export async function startGateway(overrides: Record<string, string> = {}, opts:
     throw new Error(`e2e: wrangler dev ${why}. Log tail:\n${tail(logFile)}`);
   }
 
-  return { endpoint, port, accessKeyId, secretAccessKey, cosBaseDomain, persistDir, logFile, vars, stop: teardown };
-}
-
-/** Whether `aws` on PATH is the aws CLI version 1 (false when there is none). */
-function awsCliV1(): Promise<boolean> {
-  return new Promise((resolve) => {
-    execFile('aws', ['--version'], { timeout: 30_000, encoding: 'utf8' }, (err, stdout, stderr) =>
-      resolve(!err && /^aws-cli\/1\./.test((stdout || stderr).trim())),
-    );
-  });
+  return { endpoint, port, innerPort, accessKeyId, secretAccessKey, cosBaseDomain, persistDir, logFile, vars, stop: teardown };
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const proxy = project.name === 'e2e-proxy';
-  const cliV1 = awsCliV1(); // (about a second: asked while the gateway starts)
   let upstream: UpstreamServer | undefined;
   let backendVars: Record<string, string> = {};
   if (proxy) {
@@ -219,6 +240,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   project.provide('endpoint', g.endpoint);
   project.provide('port', g.port);
+  project.provide('innerPort', g.innerPort);
   project.provide('accessKeyId', g.accessKeyId);
   project.provide('secretAccessKey', g.secretAccessKey);
   project.provide('cosBaseDomain', g.cosBaseDomain);
@@ -226,7 +248,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('logFile', g.logFile);
   project.provide('masterKeyring', g.vars.MASTER_KEYRING);
   project.provide('backend', proxy ? 'proxy' : 'r2');
-  project.provide('awsCliV1', await cliV1);
   project.provide(
     'upstream',
     upstream
