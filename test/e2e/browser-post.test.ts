@@ -5,16 +5,18 @@
 // the policy and its SigV4 signature are computed here with node:crypto.
 
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findBrowser } from '../../scripts/lib/tools.mjs';
 import { gateway, md5, random, s3Client, sha256, uniq } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** A Chrome/Chromium found as `npm test` found it (scripts/ensure-deps.mjs installs Debian's if need be). */
+const CHROMIUM = findBrowser();
 const BUCKET = uniq('e2e-browser').toLowerCase();
 const REGION = 'us-east-1';
 
@@ -102,9 +104,9 @@ async function openPage(path: string, fields: Record<string, string>): Promise<P
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
+  if (!CHROMIUM) {
     throw new Error(
-      `${CHROMIUM} not found: the browser POST test needs Debian's Chromium (apt-get install chromium; .ci/run installs it). playwright-core brings no browser.`,
+      `no Chrome/Chromium found for the browser POST test: run node scripts/ensure-deps.mjs --test (or set CHROME_PATH). playwright-core brings no browser.`,
     );
   }
   s3 = s3Client();
@@ -112,7 +114,7 @@ beforeAll(async () => {
   await startServer();
   userDataDir = mkdtempSync(join(tmpdir(), 'sealbucket-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM!,
     headless: true,
     args: [
       '--headless',

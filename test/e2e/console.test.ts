@@ -7,16 +7,18 @@
 //
 // UPDATE_SCREENSHOTS=1 also writes docs/console-{buckets,objects,keys}.png.
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findBrowser } from '../../scripts/lib/tools.mjs';
 import { gateway, random, s3Client, sha256, sseCKey, uniq } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** A Chrome/Chromium found as `npm test` found it (scripts/ensure-deps.mjs installs Debian's if need be). */
+const CHROMIUM = findBrowser();
 const DOCS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs');
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 
@@ -78,9 +80,9 @@ const row = (key: string) => page.locator(`#objects tr[data-key="${key}"]`);
 const keyRow = () => page.locator(`#keys tr[data-key-id="${keyId}"]`);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
+  if (!CHROMIUM) {
     throw new Error(
-      `${CHROMIUM} not found: the console test needs Debian's Chromium (apt-get install chromium). playwright-core brings no browser.`,
+      `no Chrome/Chromium found for the console test: run node scripts/ensure-deps.mjs --test (or set CHROME_PATH). playwright-core brings no browser.`,
     );
   }
   s3 = s3Client();
@@ -90,7 +92,7 @@ beforeAll(async () => {
   userDataDir = mkdtempSync(join(tmpdir(), 'sealbucket-chromium-'));
   downloadsDir = mkdtempSync(join(tmpdir(), 'sealbucket-downloads-'));
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM!,
     headless: true,
     acceptDownloads: true,
     downloadsPath: downloadsDir,
