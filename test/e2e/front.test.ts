@@ -4,13 +4,30 @@
 // run without SSE_C_ALLOW_HTTP. Also what the edge would change: a signed Accept-Encoding and
 // compression.
 
+import { execFile } from 'node:child_process';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendVars, gateway, random, s3Client, sdkBody, sha256, signedFetch, sseCKey, uniq, xmlErrorCode } from './helpers';
+import { onPath } from '../../scripts/lib/tools.mjs';
+import {
+  backendVars,
+  gateway,
+  random,
+  readFileSync,
+  s3Client,
+  sdkBody,
+  sha256,
+  signedFetch,
+  sseCKey,
+  tempDir,
+  uniq,
+  writeFileSync,
+  xmlErrorCode,
+} from './helpers';
 import { type Gateway, startGateway } from './setup';
 
 const BUCKET = uniq('front');
@@ -220,6 +237,52 @@ describe('a signed Accept-Encoding (rclone signs it)', () => {
     const r = await raw('GET', path, await signedHeaders('GET', path, { 'accept-encoding': 'gzip' }));
     expect(r.headers['content-encoding']).toBe('gzip');
     expect(sha256(r.body)).toBe(sha256(gz));
+  });
+});
+
+/** Runs rclone with a remote "gw" for the suite's gateway (configured by environment only). */
+function rclone(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const g = gateway();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    RCLONE_CONFIG: '/dev/null',
+    RCLONE_CONFIG_GW_TYPE: 's3',
+    RCLONE_CONFIG_GW_PROVIDER: 'Other',
+    RCLONE_CONFIG_GW_ENDPOINT: g.endpoint,
+    RCLONE_CONFIG_GW_ACCESS_KEY_ID: g.accessKeyId,
+    RCLONE_CONFIG_GW_SECRET_ACCESS_KEY: g.secretAccessKey,
+    RCLONE_CONFIG_GW_REGION: 'us-east-1',
+    RCLONE_CONFIG_GW_FORCE_PATH_STYLE: 'true',
+  };
+  return new Promise((resolve) => {
+    execFile(onPath('rclone') ?? 'rclone', args, { env, timeout: 60_000, encoding: 'buffer', maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      resolve({
+        code: err ? (typeof err.code === 'number' ? err.code : -1) : 0,
+        stdout: stdout.toString('latin1'),
+        stderr: stderr.toString(),
+      }),
+    );
+  });
+}
+
+describe('rclone (signs Accept-Encoding: gzip)', () => {
+  it('downloads what it uploaded, whole and ranged', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const text = Buffer.from('rclone text, compressible. '.repeat(5000));
+      writeFileSync(join(dir, 'up.txt'), text);
+      const up = await rclone(['copyto', join(dir, 'up.txt'), `gw:${BUCKET}/rclone/up.txt`]);
+      expect(up.code, up.stderr).toBe(0);
+      const down = await rclone(['copyto', `gw:${BUCKET}/rclone/up.txt`, join(dir, 'down.txt')]);
+      expect(down.code, down.stderr).toBe(0);
+      expect(sha256(readFileSync(join(dir, 'down.txt')))).toBe(sha256(text));
+      const part = await rclone(['cat', '--offset', '1000', '--count', '5000', `gw:${BUCKET}/rclone/up.txt`]);
+      expect(part.code, part.stderr).toBe(0);
+      expect(part.stdout).toBe(text.subarray(1000, 6000).toString('latin1'));
+    } finally {
+      cleanup();
+    }
   });
 });
 
