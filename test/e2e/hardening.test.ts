@@ -45,8 +45,9 @@ const status = async (key: string) => {
 };
 
 /**
- * Peak memory (VmHWM, MiB) of each workerd process of the `wrangler dev` serving `port`: the
- * children of the wrangler process started with that port (Linux /proc).
+ * Peak memory (VmHWM, MiB) of each workerd process of the `wrangler dev` serving `port` (its own
+ * port, behind the local front): the children of the wrangler process started with that port
+ * (Linux /proc).
  */
 function workerdPeakMiB(port: number): number[] {
   const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
@@ -235,11 +236,11 @@ describe('a request does exactly what was signed', () => {
     // wrangler dev takes the whole body in before the Worker's workerd sees the request, so the
     // measure is the peak memory of the gateway's workerd processes (the old code's rose by ~1 GiB).
     await send(1024 * 1024);
-    const before = workerdPeakMiB(g.port);
+    const before = workerdPeakMiB(g.innerPort);
     const r = await send(256 * 1024 * 1024);
     expect(r.status).toBe(400);
     expect((JSON.parse(r.body) as { __type: string }).__type).toBe('UnrecognizedClientException');
-    const after = workerdPeakMiB(g.port);
+    const after = workerdPeakMiB(g.innerPort);
     expect(before.length).toBeGreaterThan(0);
     expect(Math.max(...after) - Math.max(...before)).toBeLessThan(64);
   });

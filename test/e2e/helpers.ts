@@ -21,6 +21,8 @@ export function backendVars(): Record<string, string> {
 export const gateway = () => ({
   endpoint: inject('endpoint'),
   port: inject('port'),
+  /** wrangler dev's own port, behind the local front on `port`. */
+  innerPort: inject('innerPort'),
   accessKeyId: inject('accessKeyId'),
   secretAccessKey: inject('secretAccessKey'),
   cosBaseDomain: inject('cosBaseDomain'),
