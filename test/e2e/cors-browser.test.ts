@@ -4,7 +4,7 @@
 // the browser lets the page see both answers; without it the preflight fails and nothing
 // reaches the bucket. The URLs are presigned here with @aws-sdk/s3-request-presigner.
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +19,11 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { findBrowser } from '../../scripts/lib/tools.mjs';
 import { s3Client, s3Error, uniq } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** A Chrome/Chromium found as `npm test` found it (scripts/ensure-deps.mjs installs Debian's if need be). */
+const CHROMIUM = findBrowser();
 const BUCKET = uniq('e2e-cors-browser').toLowerCase();
 
 let s3: S3Client;
@@ -82,7 +84,8 @@ const presign = (key: string) =>
 // One browser run is enough: the layouts are covered by cors-acl.test.ts, so this runs on R2 only.
 describe.skipIf(!!inject('upstream'))('CORS from Chromium with presigned URLs', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: the browser CORS test needs Debian's Chromium.`);
+    if (!CHROMIUM)
+      throw new Error('no Chrome/Chromium found for the browser CORS test: run node scripts/ensure-deps.mjs --test (or set CHROME_PATH).');
     s3 = s3Client();
     // Presigned URLs without the SDK's checksum query parameters, as a web backend hands them out.
     presigner = s3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' });
@@ -90,7 +93,7 @@ describe.skipIf(!!inject('upstream'))('CORS from Chromium with presigned URLs', 
     await startServer();
     userDataDir = mkdtempSync(join(tmpdir(), 'sealbucket-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM!,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
       timeout: 60_000,

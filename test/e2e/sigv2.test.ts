@@ -15,16 +15,12 @@ const PY = String.raw`
 import base64, hashlib, json, sys
 import boto3
 from botocore.config import Config
-from botocore.handlers import add_expect_header
 
 a = json.load(sys.stdin)
 op = a['op']
 
 def session():
-    s = boto3.session.Session(aws_access_key_id=a['ak'], aws_secret_access_key=a['sk'], region_name='us-east-1')
-    # As the CLI plugin does (aws-cli-plugin/): wrangler dev never answers Expect: 100-continue, so botocore would idle 1 s per upload.
-    s.events.unregister('before-call.s3', add_expect_header)
-    return s
+    return boto3.session.Session(aws_access_key_id=a['ak'], aws_secret_access_key=a['sk'], region_name='us-east-1')
 
 def default_client(endpoint=None, **cfg):
     # No signature_version: whatever boto3 picks by default.
