@@ -9,9 +9,10 @@
 // - It strips what only the local runtime would trust: Miniflare's control headers ("MF-*": a
 //   client's MF-CF-Blob would replace request.cf, e.g. forge cf.clientAcceptEncoding) and
 //   CF-Connecting-IP (Miniflare keeps a client's own). Production's edge sets these itself.
-// - When the gateway answers before the request body has all arrived (a refusal), the answer
-//   goes to the client with `Connection: close`, and the rest of the body is read and dropped
-//   rather than forwarded, so the runtime never sees a request cut off in the middle.
+// - When the gateway answers before the request body has all arrived (a refusal), the rest of
+//   the body is read from the client and dropped rather than forwarded, and the answer reaches
+//   the client whole: wrangler dev resets such a connection, often over its own answer, which
+//   the front then replaces with a clear 502 instead of a torn or missing response.
 // - It can serve HTTPS with a self-signed certificate (TLS-only clients, SSE-C).
 //
 // It is a development tool only: nothing here runs in production.
@@ -23,7 +24,7 @@ import https from 'node:https';
 import { join } from 'node:path';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1): they describe one connection, not the request. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade']);
 
 /** Headers a client may not hand the local runtime (production's edge owns their meaning). */
 const untrusted = (name) => name.startsWith('mf-') || name === 'cf-connecting-ip';
