@@ -26,6 +26,9 @@ import { join } from 'node:path';
 /** Hop-by-hop headers (RFC 9110 7.6.1): they describe one connection, not the request. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade']);
 
+/** The largest answer to a request with a body that is held until whole (see 'response'). */
+const HOLD_LIMIT = 1024 * 1024;
+
 /** Headers a client may not hand the local runtime (production's edge owns their meaning). */
 const untrusted = (name) => name.startsWith('mf-') || name === 'cf-connecting-ip';
 
@@ -86,7 +89,19 @@ export function startFront(opts) {
       answered = true;
       const status = upRes.statusCode ?? 502;
       const headers = forwardable(upRes.rawHeaders);
-      if (bodyDone) {
+      if (!bodyDone) {
+        // Answered before the body has all arrived: a refusal. The runtime reads no more of it,
+        // so stop forwarding; read the rest from the client and drop it (a client that reads
+        // only after sending, such as python requests, must get to send it all).
+        req.unpipe(up);
+        req.resume();
+      }
+      // A request that never got all its body out cannot leave its connection for reuse.
+      upRes.once('end', () => {
+        if (!up.writableFinished) up.destroy();
+      });
+      const length = Number(upRes.headers['content-length']);
+      if (!hasBody || !(length <= HOLD_LIMIT)) {
         res.writeHead(status, upRes.statusMessage, headers);
         upRes.pipe(res);
         upRes.on('close', () => {
@@ -94,21 +109,15 @@ export function startFront(opts) {
         });
         return;
       }
-      // Answered before the body has all arrived: a refusal. The runtime reads no more of the
-      // body and drops the connection, often with a reset that can cut its own answer short.
-      // So: stop forwarding; read the rest of the body from the client and drop it (a client
-      // that reads only after sending, such as python requests, must get to send it all); and
-      // hold the answer (an error document) until it is whole, so the client gets either all of
-      // it or a clear 502, never a torn response.
-      req.unpipe(up);
-      req.resume();
+      // The answer to an upload (a small document) is held until it is whole: when the runtime
+      // answers before reading the whole body it resets the connection, often cutting its own
+      // answer short, and the client must then get a clear 502, not a torn response.
       const chunks = [];
       upRes.on('data', (c) => chunks.push(c));
       upRes.on('close', () => {
         if (!upRes.complete) dropped('its answer was cut off');
       });
       upRes.on('end', () => {
-        up.destroy(); // that connection still expects the rest of a body: never reuse it
         if (res.headersSent) return;
         res.writeHead(status, upRes.statusMessage, headers);
         res.end(Buffer.concat(chunks));
