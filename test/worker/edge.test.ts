@@ -122,7 +122,9 @@ describe('responses go out as the gateway made them', () => {
     const gz = new Uint8Array(
       await new Response(new Blob(['hello, gzip']).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer(),
     );
-    expect((await s3('PUT', '/edge-bucket/g.gz', { body: gz, headers: { 'content-encoding': 'gzip', 'content-type': 'text/plain' } })).status).toBe(200);
+    expect(
+      (await s3('PUT', '/edge-bucket/g.gz', { body: gz, headers: { 'content-encoding': 'gzip', 'content-type': 'text/plain' } })).status,
+    ).toBe(200);
     const get = await client.sign(`${ORIGIN}/edge-bucket/g.gz`, { method: 'GET', headers: { 'accept-encoding': 'gzip' } });
     const res = await worker(atEdge(get, 'gzip'));
     expect(res.headers.get('content-encoding')).toBe('gzip');
