@@ -56,7 +56,10 @@ export function startFront(opts) {
   const log = opts.log ?? ((line) => console.error(line));
   // wrangler dev's own TLS (--local-protocol https) has a throwaway certificate on loopback.
   const upstream = target.https ? https : http;
-  const agent = target.https ? new https.Agent({ keepAlive: true, rejectUnauthorized: false }) : new http.Agent({ keepAlive: true });
+  // One loopback connection per request, never reused: after an early answer wrangler dev
+  // resets the connection at a moment the front cannot see, and a reused one would fail the
+  // next request (a new loopback connection costs far less than a request through wrangler).
+  const agent = target.https ? new https.Agent({ keepAlive: false, rejectUnauthorized: false }) : new http.Agent({ keepAlive: false });
   const handler = (req, res) => {
     const headers = forwardable(req.rawHeaders, untrusted);
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
@@ -96,7 +99,7 @@ export function startFront(opts) {
         req.unpipe(up);
         req.resume();
       }
-      // A request that never got all its body out cannot leave its connection for reuse.
+      // A request that never got all its body out is ended with its connection.
       upRes.once('end', () => {
         if (!up.writableFinished) up.destroy();
       });
