@@ -240,6 +240,22 @@ describe('multipart tampering', () => {
   });
 });
 
+describe('Complete repeated', () => {
+  it('after it succeeded answers the same result while the key holds that object, as S3 does', async () => {
+    const id = await create('again.bin');
+    const e1 = await part('again.bin', id, 1, bytes(1000, 41));
+    const first = await complete('again.bin', id, [[1, e1]]);
+    expect(first.status).toBe(200);
+    const again = await complete('again.bin', id, [[1, e1]]);
+    expect(again.status, await again.clone().text()).toBe(200);
+    const etag = (r: string) => /<ETag>([^<]*)<\/ETag>/.exec(r)?.[1];
+    expect(etag(await again.text())).toBe(etag(await first.text()));
+    // Once the key holds something else, the upload is gone for good.
+    expect((await s3('PUT', `/${B}/again.bin`, { body: 'other' })).status).toBe(200);
+    expect(await errorCode(await complete('again.bin', id, [[1, e1]]))).toBe('NoSuchUpload');
+  });
+});
+
 describe('SSE-C multipart', () => {
   const HTTPS = 'https://gw.test';
   async function keyHeaders(seed: number) {

@@ -20,6 +20,7 @@ import {
   type PartFields,
   type PartRecord,
   type UploadChecksum,
+  uploadOf,
 } from '../../layout/record';
 import type { Completion, PartInfo, UploadInfo } from '../../layout/types';
 import { etagFor, LengthError } from '../../sse';
@@ -216,7 +217,15 @@ const unquote = (s: string) => s.replace(/^"(.*)"$/, '$1');
 
 export async function completeUpload(ctx: Ctx): Promise<Response> {
   const precondition = writePrecondition(ctx.req.headers, ctx.key);
-  const up = await loadUpload(ctx, ctx.url.searchParams.get('uploadId')!);
+  const id = ctx.url.searchParams.get('uploadId')!;
+  let up: Upload;
+  try {
+    up = await loadUpload(ctx, id);
+  } catch (e) {
+    const again = e instanceof S3Error && e.code === 'NoSuchUpload' ? await completedBefore(ctx, id) : undefined;
+    if (!again) throw e;
+    return again;
+  }
   const sse = await requestSse(ctx, 'write');
   // S3 lets a client complete an SSE-C upload without the key; when the key is sent it must match.
   const keyless = sse.mode === undefined && up.envelope !== undefined && ctx.sealer.completesWithoutKey(up.envelope);
@@ -360,6 +369,26 @@ function objectChecksumHeader(h: Headers, setting: UploadChecksum | undefined): 
     value = v.trim();
   }
   return value;
+}
+
+/**
+ * A Complete repeated after it succeeded (a client retrying a lost answer) gets the same result
+ * while the key still holds the object that upload made, as S3 answers it.
+ */
+async function completedBefore(ctx: Ctx, id: string): Promise<Response | undefined> {
+  const rec = await layoutOf(ctx).head(ctx.bucket, ctx.key);
+  if (!rec || uploadOf(rec) !== id) return undefined;
+  const res = xmlResponse(
+    xmlDocument('CompleteMultipartUploadResult', {
+      Location: `${ctx.url.origin}/${ctx.bucket}/${ctx.key}`,
+      Bucket: ctx.bucket,
+      Key: ctx.key,
+      ETag: `"${rec.etag}"`,
+      ...checksumXml(rec.checksum, rec.checksum?.type),
+    }),
+  );
+  setSseHeaders(res.headers, ctx.dialect, rec.envelope, {});
+  return res;
 }
 
 export async function abortUpload(ctx: Ctx): Promise<Response> {
