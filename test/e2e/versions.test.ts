@@ -110,7 +110,7 @@ out['raw'] = [v['Key'] for v in s3.list_object_versions(Bucket=bucket, Prefix='d
     ]);
     // botocore asks for encoding-type=url and decodes the answer, unless the caller asked for it.
     expect(out.delimited).toEqual([['a', 'c', 'd e'], ['b/']]);
-    expect(out.raw).toEqual(['d+e']);
+    expect(out.raw).toEqual(['d%20e']);
   });
 
   it("bucket.object_versions.delete() empties the bucket (ceph/s3-tests' teardown), and the bucket then deletes", async () => {

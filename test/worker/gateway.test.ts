@@ -233,7 +233,7 @@ describe('delete and list', () => {
 
   it('start-after and encoding-type=url', async () => {
     const x = await (await s3('GET', `/${L}?list-type=2&start-after=b/2.txt&encoding-type=url`)).text();
-    expect(keys(x)).toEqual(['b/c/3.txt', 'd+e%2Bf.txt', 'z.txt']);
+    expect(keys(x)).toEqual(['b/c/3.txt', 'd%20e%2Bf.txt', 'z.txt']);
   });
 
   it('multi-deletes and reports each key', async () => {

@@ -190,12 +190,12 @@ describe('ListObjectVersions', () => {
   it('encoding-type=url encodes keys, prefix, delimiter and markers', async () => {
     const xml = await list('&encoding-type=url&key-marker=c%20d&max-keys=1');
     expect(one(xml, 'EncodingType')).toBe('url');
-    expect(one(xml, 'KeyMarker')).toBe('c+d');
+    expect(one(xml, 'KeyMarker')).toBe('c%20d');
     expect(all(xml, 'Key')).toEqual(['e%2Bf']);
     expect(one(xml, 'NextKeyMarker')).toBe('e%2Bf');
     const spaced = await list('&encoding-type=url&prefix=c%20');
-    expect(one(spaced, 'Prefix')).toBe('c+');
-    expect(all(spaced, 'Key')).toEqual(['c+d']);
+    expect(one(spaced, 'Prefix')).toBe('c%20');
+    expect(all(spaced, 'Key')).toEqual(['c%20d']);
   });
 
   it('max-keys=0 lists nothing', async () => {
