@@ -236,6 +236,12 @@ describe('delete and list', () => {
     expect(keys(x)).toEqual(['b/c/3.txt', 'd%20e%2Bf.txt', 'z.txt']);
   });
 
+  it('encoding-type=url encodes the Prefix of V2 but, as S3 does, not of V1', async () => {
+    const prefix = (x: string) => /<Prefix>([^<]*)<\/Prefix>/.exec(x)?.[1];
+    expect(prefix(await (await s3('GET', `/${L}?list-type=2&prefix=d%20e&encoding-type=url`)).text())).toBe('d%20e');
+    expect(prefix(await (await s3('GET', `/${L}?prefix=d%20e&encoding-type=url`)).text())).toBe('d e');
+  });
+
   it('multi-deletes and reports each key', async () => {
     const body = '<Delete><Object><Key>a.txt</Key></Object><Object><Key>z.txt</Key></Object><Object><Key>missing</Key></Object></Delete>';
     const r = await s3('POST', `/${L}?delete`, { body, signBody: true });

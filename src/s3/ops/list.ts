@@ -46,7 +46,9 @@ export async function listObjects(ctx: Ctx): Promise<Response> {
     }));
   const prefixes = entries.filter((e) => !e.object).map((e) => ({ Prefix: enc(e.key) }));
   const last = entries[entries.length - 1]?.key;
-  const common: { [k: string]: Node } = { Name: ctx.bucket, Prefix: enc(prefix) };
+  // ListObjects (V1) answers its Prefix as asked even under encoding-type=url, as S3 does
+  // (botocore decodes V1's Marker, NextMarker and Delimiter, and V2's Prefix, nothing else).
+  const common: { [k: string]: Node } = { Name: ctx.bucket, Prefix: v2 ? enc(prefix) : prefix };
   const body: { [k: string]: Node } = v2
     ? {
         ...common,
