@@ -92,10 +92,17 @@ export async function verifyPolicySignature(
     // No date and no scope: the policy's expiration is the only time bound a V2 form has.
     const ak = f.get('awsaccesskeyid');
     const sig = f.get('signature');
-    if (!ak)
-      throw denied("Bucket POST must contain a field named 'AWSAccessKeyId'.  If it is specified, please check the order of the fields.");
-    if (!sig)
-      throw denied("Bucket POST must contain a field named 'Signature'.  If it is specified, please check the order of the fields.");
+    // A missing field is a malformed request (400), as S3 answers it (ceph/s3-tests test_post_object_missing_signature).
+    const missing = (name: string) =>
+      new S3Error(
+        'InvalidArgument',
+        `Bucket POST must contain a field named '${name}'.  If it is specified, please check the order of the fields.`,
+        {
+          fields: { ArgumentName: name, ArgumentValue: '' },
+        },
+      );
+    if (!ak) throw missing('AWSAccessKeyId');
+    if (!sig) throw missing('Signature');
     const policyB64 = need('policy');
     const secret = await secretFor(ak);
     if (!timingSafeEqual(await signV2(secret, policyB64), sig)) throw new S3Error('SignatureDoesNotMatch');
@@ -144,7 +151,9 @@ export function parsePolicy(bytes: Uint8Array, now: Date): PolicyCondition[] {
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw badPolicy('Invalid JSON.');
   const { expiration, conditions } = doc as { expiration?: unknown; conditions?: unknown };
   if (expiration === undefined) throw badPolicy('Policy missing expiration.');
-  const exp = typeof expiration === 'string' ? Date.parse(expiration) : NaN;
+  // ISO 8601 in UTC, as S3 requires ("2007-12-01T12:00:00.000Z"); Date.parse alone takes far more.
+  const iso = typeof expiration === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(expiration);
+  const exp = iso ? Date.parse(expiration as string) : NaN;
   if (Number.isNaN(exp)) throw badPolicy(`Invalid 'expiration' value: '${String(expiration)}'`);
   if (conditions === undefined) throw badPolicy('Policy missing conditions.');
   if (!Array.isArray(conditions)) throw badPolicy('Policy conditions must be a list.');

@@ -482,7 +482,7 @@ describe('POST forms signed with Signature Version 2', () => {
       'InvalidAccessKeyId',
     ]);
     const { signature: _, ...unsigned } = f;
-    expect(await code(await post({ key: 'form/bad', ...unsigned }, bytes(3)))).toEqual([403, 'AccessDenied']);
+    expect(await code(await post({ key: 'form/bad', ...unsigned }, bytes(3)))).toEqual([400, 'InvalidArgument']);
     expect((await s3('GET', `/${B}/form/bad`)).status).toBe(404);
   });
 

@@ -506,6 +506,13 @@ describe('policy conditions', () => {
 
   it('the bucket must match, and must be named by the policy', async () => {
     await fails({}, [{ bucket: 'another-bucket' }], 'Policy Condition failed: ["eq", "$bucket", "another-bucket"]');
+    // A form whose bucket field names another bucket is refused as S3 does: 403, nothing stored.
+    await expectError(
+      await post({ key, bucket: 'another-bucket', ...(await v4Form(basic(key))) }, { data: bytes(3) }),
+      403,
+      'AccessDenied',
+      'Invalid according to Policy: the bucket field does not name the bucket the form is posted to.',
+    );
     const noBucket = { key, ...(await v4Form([{ key }])) };
     await expectError(
       await post(noBucket, { data: bytes(3) }),
@@ -548,6 +555,13 @@ describe('policy conditions', () => {
   it('a malformed policy is a 400 InvalidPolicyDocument', async () => {
     const fields = { key, ...(await v4Form(basic(key, [['between', '$key', 'a', 'z']]))) };
     expect(await errorCode(await post(fields, { data: bytes(3) }))).toBe('InvalidPolicyDocument');
+    // An expiration that is not ISO 8601 UTC (Python's str(datetime), a bare date) is malformed too.
+    for (const expiration of ['2099-01-01 10:00:00.123456+00:00', '2099-01-01', 'Fri, 01 Jan 2099 10:00:00 GMT']) {
+      const f = { key, ...(await v4Form(basic(key), { expiration })) };
+      expect(await errorCode(await post(f, { data: bytes(3) })), expiration).toBe('InvalidPolicyDocument');
+    }
+    const fractional = { key, ...(await v4Form(basic(key), { expiration: '2099-01-01T10:00:00.000Z' })) };
+    expect((await post(fractional, { data: bytes(3) })).status).toBe(204);
   });
 });
 
