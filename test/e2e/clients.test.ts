@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendVars, filesUnder, gateway, random, readFileSync, sha256, sseCKey, tempDir, uniq } from './helpers';
 import { type Gateway, startGateway } from './setup';
 
+// Each case moves a 50 MB file up and down (twice through the proxy layout): on a loaded 2-core
+// machine that has taken close to two minutes, so the cases and the clients get five.
+const CLIENT_TEST_MS = 300_000;
 const files = tempDir();
 afterAll(() => files.cleanup());
 
@@ -18,14 +21,15 @@ interface Run {
 }
 
 /** Runs a client; a missing binary is a failure with the one line that fixes it, never a skip. */
-function run(bin: string, args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 110_000): Promise<Run> {
+function run(bin: string, args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 280_000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       bin,
       args,
       { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
-        const e = err as (NodeJS.ErrnoException & { code?: unknown }) | null;
+        const e = err as (NodeJS.ErrnoException & { code?: unknown; killed?: boolean }) | null;
+        if (e?.killed) stderr += `\n(${bin} killed after ${timeoutMs / 1000} s)`;
         if (e && e.code === 'ENOENT') {
           reject(new Error(`${bin} is not installed: run "npm test" as root (it installs Debian's ${bin}) or "apt-get install ${bin}"`));
         } else resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr });
@@ -65,8 +69,8 @@ describe('rclone', () => {
   let conf: string;
   // rclone reads AWS_CA_BUNDLE and refuses its own HTTP transport with it; the gateway is plain HTTP here.
   const env = () => ({ RCLONE_CONFIG: conf, AWS_CA_BUNDLE: undefined });
-  // One retry instead of three: a failure shows at once (low-level retries stay at rclone's default).
-  const rclone = (...args: string[]) => ok('rclone', [...args, '--retries', '1'], env());
+  // One retry instead of three, so a failure shows at once; -v so it says what failed.
+  const rclone = (...args: string[]) => ok('rclone', [...args, '--retries', '1', '-v'], env());
 
   beforeAll(() => {
     const g = gateway();
@@ -75,64 +79,76 @@ describe('rclone', () => {
     makeTree(src);
   });
 
-  it('copies a tree up (the 50 MB file in parts, SSE AES256) and down, byte-identical; check --download agrees', async () => {
-    await rclone('mkdir', `gw:${bucket}`);
-    // Parts of 5 MiB above 10 MB: rclone's multipart upload, with Go's XML (ETags quoted as &#34;).
-    const parts = ['--s3-upload-cutoff', '10M', '--s3-chunk-size', '5M'];
-    await rclone('copy', src, `gw:${bucket}/tree`, '--s3-server-side-encryption', 'AES256', ...parts);
-    const listing = await rclone('lsf', '-R', '--files-only', `gw:${bucket}/tree`);
-    expect(listing.split('\n').filter(Boolean).sort()).toEqual(['a.bin', 'big.bin', 'empty.txt', 'sub/b.txt', 'sub/deeper/c.bin']);
-    const back = join(files.dir, 'rclone-back');
-    await rclone('copy', `gw:${bucket}/tree`, back);
-    sameTrees(src, back);
-    await rclone('check', '--download', src, `gw:${bucket}/tree`);
-  });
+  it(
+    'copies a tree up (the 50 MB file in parts, SSE AES256) and down, byte-identical; check --download agrees',
+    async () => {
+      await rclone('mkdir', `gw:${bucket}`);
+      // Parts of 5 MiB above 10 MB: rclone's multipart upload, with Go's XML (ETags quoted as &#34;).
+      const parts = ['--s3-upload-cutoff', '10M', '--s3-chunk-size', '5M'];
+      await rclone('copy', src, `gw:${bucket}/tree`, '--s3-server-side-encryption', 'AES256', ...parts);
+      const listing = await rclone('lsf', '-R', '--files-only', `gw:${bucket}/tree`);
+      expect(listing.split('\n').filter(Boolean).sort()).toEqual(['a.bin', 'big.bin', 'empty.txt', 'sub/b.txt', 'sub/deeper/c.bin']);
+      const back = join(files.dir, 'rclone-back');
+      await rclone('copy', `gw:${bucket}/tree`, back);
+      sameTrees(src, back);
+      await rclone('check', '--download', src, `gw:${bucket}/tree`);
+    },
+    CLIENT_TEST_MS,
+  );
 
-  it('sync mirrors a change and a deletion', async () => {
-    const mirror = join(files.dir, 'rclone-sync');
-    makeTree(mirror);
-    await rclone('sync', mirror, `gw:${bucket}/sync`);
-    writeFileSync(join(mirror, 'a.bin'), random(1234));
-    writeFileSync(join(mirror, 'new.txt'), 'new\n');
-    rmSync(join(mirror, 'sub', 'b.txt'));
-    await rclone('sync', mirror, `gw:${bucket}/sync`);
-    const back = join(files.dir, 'rclone-sync-back');
-    await rclone('copy', `gw:${bucket}/sync`, back);
-    sameTrees(mirror, back);
-    await rclone('check', '--download', mirror, `gw:${bucket}/sync`);
-  });
+  it(
+    'sync mirrors a change and a deletion',
+    async () => {
+      const mirror = join(files.dir, 'rclone-sync');
+      makeTree(mirror);
+      await rclone('sync', mirror, `gw:${bucket}/sync`);
+      writeFileSync(join(mirror, 'a.bin'), random(1234));
+      writeFileSync(join(mirror, 'new.txt'), 'new\n');
+      rmSync(join(mirror, 'sub', 'b.txt'));
+      await rclone('sync', mirror, `gw:${bucket}/sync`);
+      const back = join(files.dir, 'rclone-sync-back');
+      await rclone('copy', `gw:${bucket}/sync`, back);
+      sameTrees(mirror, back);
+      await rclone('check', '--download', mirror, `gw:${bucket}/sync`);
+    },
+    CLIENT_TEST_MS,
+  );
 });
 
 // boto3 on its default settings: it sends Expect: 100-continue with every PUT body, which the
 // local front answers at once (scripts/bench/small-puts.py measures what that saves).
 describe('boto3 on default settings', () => {
-  it('200 small put_object calls, then each listed and read back', async () => {
-    const g = gateway();
-    const bucket = uniq('e2e-boto3').toLowerCase();
-    const script = [
-      'import boto3, os, sys',
-      "s3 = boto3.client('s3', endpoint_url=os.environ['EP'], region_name='us-east-1',",
-      "    aws_access_key_id=os.environ['AK'], aws_secret_access_key=os.environ['SK'])",
-      "b = os.environ['BUCKET']",
-      's3.create_bucket(Bucket=b)',
-      'for i in range(200):',
-      "    s3.put_object(Bucket=b, Key=f'k/{i:03d}', Body=f'object {i}'.encode())",
-      "keys = [o['Key'] for p in s3.get_paginator('list_objects_v2').paginate(Bucket=b) for o in p.get('Contents', [])]",
-      "assert keys == [f'k/{i:03d}' for i in range(200)], keys[:5]",
-      'for i in (0, 99, 199):',
-      "    assert s3.get_object(Bucket=b, Key=f'k/{i:03d}')['Body'].read() == f'object {i}'.encode()",
-      "print('ok')",
-    ].join('\n');
-    const r = await run('python3', ['-c', script], {
-      EP: g.endpoint,
-      AK: g.accessKeyId,
-      SK: g.secretAccessKey,
-      BUCKET: bucket,
-      AWS_CA_BUNDLE: undefined,
-    });
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.trim()).toBe('ok');
-  });
+  it(
+    '200 small put_object calls, then each listed and read back',
+    async () => {
+      const g = gateway();
+      const bucket = uniq('e2e-boto3').toLowerCase();
+      const script = [
+        'import boto3, os, sys',
+        "s3 = boto3.client('s3', endpoint_url=os.environ['EP'], region_name='us-east-1',",
+        "    aws_access_key_id=os.environ['AK'], aws_secret_access_key=os.environ['SK'])",
+        "b = os.environ['BUCKET']",
+        's3.create_bucket(Bucket=b)',
+        'for i in range(200):',
+        "    s3.put_object(Bucket=b, Key=f'k/{i:03d}', Body=f'object {i}'.encode())",
+        "keys = [o['Key'] for p in s3.get_paginator('list_objects_v2').paginate(Bucket=b) for o in p.get('Contents', [])]",
+        "assert keys == [f'k/{i:03d}' for i in range(200)], keys[:5]",
+        'for i in (0, 99, 199):',
+        "    assert s3.get_object(Bucket=b, Key=f'k/{i:03d}')['Body'].read() == f'object {i}'.encode()",
+        "print('ok')",
+      ].join('\n');
+      const r = await run('python3', ['-c', script], {
+        EP: g.endpoint,
+        AK: g.accessKeyId,
+        SK: g.secretAccessKey,
+        BUCKET: bucket,
+        AWS_CA_BUNDLE: undefined,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe('ok');
+    },
+    CLIENT_TEST_MS,
+  );
 });
 
 /** An rclone remote for a gateway; `extra` lines go into its section. */
@@ -167,31 +183,35 @@ describe('rclone with an SSE-C key, over the local HTTPS mode', () => {
     await g?.stop();
   });
 
-  it('copies a tree up and down with the key, check --download agrees; without the key nothing reads', async () => {
-    const sealed = join(files.dir, 'rclone-ssec.conf');
-    rcloneConfig(sealed, g, ['sse_customer_algorithm = AES256', `sse_customer_key_base64 = ${key.b64}`]);
-    const keyless = join(files.dir, 'rclone-keyless.conf');
-    rcloneConfig(keyless, g);
-    const rc = (conf: string, ...args: string[]) =>
-      run('rclone', [...args, '--retries', '1', '--no-check-certificate'], { RCLONE_CONFIG: conf, AWS_CA_BUNDLE: undefined });
-    const ok = async (conf: string, ...args: string[]) => {
-      const r = await rc(conf, ...args);
-      expect(r.code, `rclone ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    };
-    await ok(sealed, 'mkdir', `gw:${bucket}`);
-    await ok(sealed, 'copy', src, `gw:${bucket}/tree`, '--s3-upload-cutoff', '10M', '--s3-chunk-size', '5M');
-    const back = join(files.dir, 'rclone-ssec-back');
-    await ok(sealed, 'copy', `gw:${bucket}/tree`, back);
-    sameTrees(src, back);
-    await ok(sealed, 'check', '--download', src, `gw:${bucket}/tree`);
-    // Without the key rclone's HEAD is refused (400), which rclone takes for a missing file:
-    // cat prints nothing and copyto writes nothing.
-    const cat = await rc(keyless, 'cat', `gw:${bucket}/tree/a.bin`);
-    expect(cat.stdout).toBe('');
-    const out = join(files.dir, 'rclone-keyless.bin');
-    await rc(keyless, 'copyto', `gw:${bucket}/tree/a.bin`, out);
-    expect(existsSync(out)).toBe(false);
-  });
+  it(
+    'copies a tree up and down with the key, check --download agrees; without the key nothing reads',
+    async () => {
+      const sealed = join(files.dir, 'rclone-ssec.conf');
+      rcloneConfig(sealed, g, ['sse_customer_algorithm = AES256', `sse_customer_key_base64 = ${key.b64}`]);
+      const keyless = join(files.dir, 'rclone-keyless.conf');
+      rcloneConfig(keyless, g);
+      const rc = (conf: string, ...args: string[]) =>
+        run('rclone', [...args, '--retries', '1', '--no-check-certificate'], { RCLONE_CONFIG: conf, AWS_CA_BUNDLE: undefined });
+      const ok = async (conf: string, ...args: string[]) => {
+        const r = await rc(conf, ...args);
+        expect(r.code, `rclone ${args.join(' ')}\n${r.stderr}`).toBe(0);
+      };
+      await ok(sealed, 'mkdir', `gw:${bucket}`);
+      await ok(sealed, 'copy', src, `gw:${bucket}/tree`, '--s3-upload-cutoff', '10M', '--s3-chunk-size', '5M');
+      const back = join(files.dir, 'rclone-ssec-back');
+      await ok(sealed, 'copy', `gw:${bucket}/tree`, back);
+      sameTrees(src, back);
+      await ok(sealed, 'check', '--download', src, `gw:${bucket}/tree`);
+      // Without the key rclone's HEAD is refused (400), which rclone takes for a missing file:
+      // cat prints nothing and copyto writes nothing.
+      const cat = await rc(keyless, 'cat', `gw:${bucket}/tree/a.bin`);
+      expect(cat.stdout).toBe('');
+      const out = join(files.dir, 'rclone-keyless.bin');
+      await rc(keyless, 'copyto', `gw:${bucket}/tree/a.bin`, out);
+      expect(existsSync(out)).toBe(false);
+    },
+    CLIENT_TEST_MS,
+  );
 });
 
 describe('s3cmd', () => {
@@ -220,22 +240,26 @@ describe('s3cmd', () => {
   });
 
   for (const v2 of [false, true]) {
-    it(`put, get, info and sync${v2 ? ' with --signature-v2' : ''}`, async () => {
-      const sig = v2 ? ['--signature-v2'] : [];
-      const b = `${bucket}${v2 ? '-v2' : ''}`;
-      await s3cmd(...sig, 'mb', `s3://${b}`);
-      await s3cmd(...sig, 'put', join(src, 'a.bin'), `s3://${b}/a.bin`);
-      const got = join(files.dir, `s3cmd-a${v2 ? '-v2' : ''}.bin`);
-      await s3cmd(...sig, 'get', '--force', `s3://${b}/a.bin`, got);
-      expect(sha256(readFileSync(got))).toBe(sha256(readFileSync(join(src, 'a.bin'))));
-      const info = await s3cmd(...sig, 'info', `s3://${b}/a.bin`);
-      expect(info).toMatch(/File size:\s+100000/);
-      expect(info).toMatch(/SSE:\s+AES256/);
-      // sync uploads the 50 MB file in 15 MB parts (s3cmd's default multipart chunk).
-      await s3cmd(...sig, 'sync', `${src}/`, `s3://${b}/tree/`);
-      const back = join(files.dir, `s3cmd-back${v2 ? '-v2' : ''}`);
-      await s3cmd(...sig, 'sync', `s3://${b}/tree/`, `${back}/`);
-      sameTrees(src, back);
-    });
+    it(
+      `put, get, info and sync${v2 ? ' with --signature-v2' : ''}`,
+      async () => {
+        const sig = v2 ? ['--signature-v2'] : [];
+        const b = `${bucket}${v2 ? '-v2' : ''}`;
+        await s3cmd(...sig, 'mb', `s3://${b}`);
+        await s3cmd(...sig, 'put', join(src, 'a.bin'), `s3://${b}/a.bin`);
+        const got = join(files.dir, `s3cmd-a${v2 ? '-v2' : ''}.bin`);
+        await s3cmd(...sig, 'get', '--force', `s3://${b}/a.bin`, got);
+        expect(sha256(readFileSync(got))).toBe(sha256(readFileSync(join(src, 'a.bin'))));
+        const info = await s3cmd(...sig, 'info', `s3://${b}/a.bin`);
+        expect(info).toMatch(/File size:\s+100000/);
+        expect(info).toMatch(/SSE:\s+AES256/);
+        // sync uploads the 50 MB file in 15 MB parts (s3cmd's default multipart chunk).
+        await s3cmd(...sig, 'sync', `${src}/`, `s3://${b}/tree/`);
+        const back = join(files.dir, `s3cmd-back${v2 ? '-v2' : ''}`);
+        await s3cmd(...sig, 'sync', `s3://${b}/tree/`, `${back}/`);
+        sameTrees(src, back);
+      },
+      CLIENT_TEST_MS,
+    );
   }
 });
