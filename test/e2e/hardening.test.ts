@@ -299,7 +299,9 @@ describe('failures in the middle of a body are answered, never uncaught', () => 
     ac.abort();
     await reader.closed.catch(() => {});
     await new Promise((res) => setTimeout(res, 1000));
-    expect(unexpectedLogLines(logSince(from))).toEqual([]);
+    // wrangler dev's own proxy may log "Network connection lost." when the local front closes the
+    // connection of a client that went away mid-GET (it did in 1 of 3 CI runs); the gateway logs nothing.
+    expect(unexpectedLogLines(logSince(from), [DELIBERATE_ABORT, DEV_SERVER_HANG_UP])).toEqual([]);
     // A PUT whose body stops half-way: the client hangs up.
     await new Promise<void>((resolve) => {
       void signer
