@@ -7,6 +7,7 @@ import { clientAcceptEncoding } from './auth/canonical';
 import { credentialLookup, readConfig } from './config';
 import { consoleResponse, isBrowserLanding, isConsoleRequest, landingRedirect } from './console';
 import type { Env } from './env';
+import { identities } from './iam/identities';
 import { isKmsRequest, kmsApi } from './kms/api';
 import { kmsStub } from './kms/durable';
 import { layoutsFor } from './layout';
@@ -157,8 +158,9 @@ app.all('*', async (c) => {
   const base = { req, url, config, requestId: c.get('requestId'), layouts, sealer, secure: url.protocol === 'https:' };
   const where = () => address(url, req.headers.get('host') ?? url.host, config.baseDomains);
   // POST Object (browser form upload) is authenticated by the form's signed policy, not by the request.
-  if (isPostObject(req, url)) return postObject({ ...base, ...where() }, credentialLookup(env), (d) => c.set('dialect', d));
-  const auth = await authenticate(req, credentialLookup(env), undefined, {
+  const who = identities(credentialLookup(env));
+  if (isPostObject(req, url)) return postObject({ ...base, ...where() }, who, (d) => c.set('dialect', d));
+  const auth = await authenticate(req, (ak) => who.secret(ak), undefined, {
     sigV2: config.sigV2,
     hostBucket: hostBucket(req.headers.get('host') ?? url.host, config.baseDomains),
   });
@@ -168,7 +170,8 @@ app.all('*', async (c) => {
     if (auth.method.startsWith('sigv2')) throw new S3Error('AccessDenied', 'Operator endpoints need Signature Version 4.');
     return admin(req, url, layouts, store, sealer, await keyring());
   }
-  return dispatch({ ...base, ...where(), auth, dialect: auth.dialect });
+  const principal = await who.principal(auth.accessKeyId);
+  return dispatch({ ...base, ...where(), auth, principal, dialect: auth.dialect });
 });
 
 /** Whether an Accept-Encoding value admits some coding other than identity (q above 0). */

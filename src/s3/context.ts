@@ -2,6 +2,7 @@
 
 import type { Auth, Dialect } from '../auth/types';
 import type { Config } from '../config';
+import type { Principal } from '../iam/types';
 import type { Layout, Layouts } from '../layout/types';
 import type { Sealer } from '../sse';
 
@@ -10,6 +11,8 @@ export interface Ctx {
   url: URL;
   config: Config;
   auth: Auth;
+  /** Whom the verified signature belongs to (root, or an IAM user with its policies). */
+  principal: Principal;
   dialect: Dialect;
   requestId: string;
   /** '' when the request names no bucket / no key. */

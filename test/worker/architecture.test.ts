@@ -57,6 +57,7 @@ const graph = new Map(
 /** The layer a file belongs to: its folder, with a few named files of their own. */
 function layer(f: string): string {
   if (f === 'kms/api.ts') return 'kms-api';
+  if (f === 'iam/api.ts') return 'iam-api';
   if (f === 's3/router.ts') return 's3/router';
   if (/^s3\/ops\//.test(f)) return 's3/ops';
   if (/^s3\/protocol\//.test(f)) return 's3/protocol';
@@ -73,21 +74,23 @@ function layer(f: string): string {
  */
 const ALLOWED: Record<string, string[]> = {
   crypto: [],
-  env: ['kms'],
+  env: ['kms', 'iam'],
   secrets: [],
   config: ['env', 'secrets', 'crypto'],
   store: ['crypto'],
-  kms: ['crypto', 'secrets'],
-  sse: ['crypto', 'kms'],
+  iam: ['crypto', 'secrets'],
+  kms: ['crypto', 'secrets', 'iam'],
+  sse: ['crypto', 'kms', 'iam'],
   layout: ['store', 'sse', 'crypto', 'config', 'env', 'secrets'],
   auth: ['crypto', 's3/protocol'],
-  's3/protocol': ['auth', 'sse', 'layout', 'crypto'],
+  's3/protocol': ['auth', 'sse', 'layout', 'crypto', 'iam'],
   's3/payload': ['s3/protocol', 'auth', 'crypto'],
-  s3: ['s3/protocol', 's3/payload', 'auth', 'sse', 'layout', 'store', 'crypto', 'config'],
+  s3: ['s3/protocol', 's3/payload', 'auth', 'sse', 'layout', 'store', 'crypto', 'config', 'iam'],
   's3/router': ['s3/ops', 's3', 's3/protocol'],
-  's3/ops': ['s3', 's3/protocol', 's3/payload', 'auth', 'sse', 'layout', 'store', 'crypto', 'kms', 'config'],
-  admin: ['s3/protocol', 'layout', 'sse', 'store', 'crypto'],
-  'kms-api': ['kms', 'auth', 's3/protocol', 's3/payload', 'crypto', 'config', 'env'],
+  's3/ops': ['s3', 's3/protocol', 's3/payload', 'auth', 'sse', 'layout', 'store', 'crypto', 'kms', 'config', 'iam'],
+  admin: ['s3/protocol', 'layout', 'sse', 'store', 'crypto', 'iam'],
+  'kms-api': ['kms', 'auth', 's3/protocol', 's3/payload', 'crypto', 'config', 'env', 'iam'],
+  'iam-api': ['iam', 'auth', 's3/protocol', 's3/payload', 'crypto', 'config', 'env'],
   console: ['config'],
 };
 

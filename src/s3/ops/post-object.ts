@@ -14,7 +14,7 @@ import {
   parsePolicy,
   verifyPolicySignature,
 } from '../../auth/post-policy';
-import type { SecretLookup } from '../../auth/types';
+import type { Identities } from '../../iam/identities';
 import { checkAclHeaders } from '../acl';
 import type { Ctx } from '../context';
 import { checkKey, httpMetaFrom, MAX_OBJECT_SIZE, writeObject } from '../objects';
@@ -28,7 +28,7 @@ import { xmlDocument } from '../protocol/xml';
 import { writeMode } from '../write-mode';
 
 /** What a POST Object handler gets: a request context that is not yet authenticated. */
-export type PostCtx = Omit<Ctx, 'auth' | 'dialect'>;
+export type PostCtx = Omit<Ctx, 'auth' | 'dialect' | 'principal'>;
 
 /** Whether a request is a POST Object form upload (decided before authentication). */
 export function isPostObject(req: Request, url: URL): boolean {
@@ -107,24 +107,19 @@ function redirectTo(target: string, bucket: string, key: string, etag: string): 
  * POST /<bucket> with a multipart/form-data body. `setDialect` tells the app
  * which dialect to answer in as soon as the form shows it (COS forms sign with q-*).
  */
-export async function postObject(
-  base: PostCtx,
-  lookup: SecretLookup,
-  setDialect: (d: Dialect) => void,
-  now = new Date(),
-): Promise<Response> {
+export async function postObject(base: PostCtx, ids: Identities, setDialect: (d: Dialect) => void, now = new Date()): Promise<Response> {
   if (!base.bucket || base.key) throw new S3Error('MethodNotAllowed', 'POST Object is addressed to the bucket, not to a key.');
   const h = base.req.headers;
   const form = await readForm(base.req.body, h.get('content-type'), h.get('content-length'));
   try {
-    return await handle(base, form, lookup, setDialect, now);
+    return await handle(base, form, ids, setDialect, now);
   } catch (e) {
     await form.file.body.cancel().catch(() => {});
     throw e;
   }
 }
 
-async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialect: (d: Dialect) => void, now: Date): Promise<Response> {
+async function handle(base: PostCtx, form: Form, ids: Identities, setDialect: (d: Dialect) => void, now: Date): Promise<Response> {
   const f = fieldMap(form);
   const cosSig = ['q-signature', 'q-sign-algorithm', 'q-ak', 'q-key-time'].some((n) => f.has(n));
   const v4Sig = ['x-amz-signature', 'x-amz-algorithm', 'x-amz-credential'].some((n) => f.has(n));
@@ -142,7 +137,7 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
   const policyField = f.get('policy');
   if (!policyField) throw new S3Error('AccessDenied', "Bucket POST must contain a field named 'policy'.");
   const policyBytes = decodePolicy(policyField);
-  const who = await verifyPolicySignature(f, dialect, lookup, policyBytes, now, base.config.sigV2);
+  const who = await verifyPolicySignature(f, dialect, (ak) => ids.secret(ak), policyBytes, now, base.config.sigV2);
   const conds = parsePolicy(policyBytes, now);
 
   const rawKey = f.get('key');
@@ -188,6 +183,7 @@ async function handle(base: PostCtx, form: Form, lookup: SecretLookup, setDialec
       payload: { kind: 'unsigned' },
       region: who.region,
     },
+    principal: await ids.principal(who.accessKeyId),
   };
   const { http, meta } = metadataFrom(f, form.file.contentType);
   // Also checks that the bucket exists and allows this mode (bucket default encryption).
