@@ -7,7 +7,9 @@ import { clientAcceptEncoding } from './auth/canonical';
 import { credentialLookup, readConfig } from './config';
 import { consoleResponse, isBrowserLanding, isConsoleRequest, landingRedirect } from './console';
 import type { Env } from './env';
-import { identities } from './iam/identities';
+import { iamApi, iamService } from './iam/api';
+import { iamStub } from './iam/durable';
+import { DEFAULT_CACHE_SECONDS, type Identities, identities } from './iam/identities';
 import { isKmsRequest, kmsApi } from './kms/api';
 import { kmsStub } from './kms/durable';
 import { layoutsFor } from './layout';
@@ -25,6 +27,20 @@ import { sseC } from './sse/sse-c';
 import { manifestCustody, sseCos } from './sse/sse-cos';
 import { sseKms } from './sse/sse-kms';
 import { R2Store } from './store/r2';
+
+/**
+ * Who holds which access key: the root pairs from the secret store, then IAM users' keys from the
+ * IAM Durable Object behind the isolate's cache (bound: IAM_CACHE_SECONDS). S3, POST Object, KMS,
+ * IAM and STS all authenticate through this one.
+ */
+export function whoIs(env: Env): Identities {
+  const seconds = Number(env.IAM_CACHE_SECONDS ?? DEFAULT_CACHE_SECONDS);
+  return identities({
+    root: credentialLookup(env),
+    user: env.IAM ? (ak) => iamStub(env)!.keyRecord(ak) : undefined,
+    cacheSeconds: Number.isFinite(seconds) && seconds >= 0 ? seconds : DEFAULT_CACHE_SECONDS,
+  });
+}
 
 /** The store and SSE services for one request or one scheduled run. */
 export function services(env: Env, config = readConfig(env)) {
@@ -88,7 +104,8 @@ app.use('*', async (c, next) => {
 function corsTarget(env: Env, req: Request): { layout: Layout; bucket: string; key: string } | undefined {
   const config = readConfig(env);
   const url = new URL(req.url);
-  if (isConsoleRequest(req, url, config) || isKmsRequest(req) || url.pathname.startsWith(ADMIN_PREFIX)) return undefined;
+  if (isConsoleRequest(req, url, config) || isKmsRequest(req) || iamService(req, url) || url.pathname.startsWith(ADMIN_PREFIX))
+    return undefined;
   let where: { bucket: string; key: string };
   try {
     where = address(url, req.headers.get('host') ?? url.host, config.baseDomains);
@@ -153,12 +170,14 @@ app.all('*', async (c) => {
   if (isConsoleRequest(req, url, config)) return consoleResponse(req, url, config);
   if (isBrowserLanding(req, url, config)) return landingRedirect(config);
   const { store, layouts, sealer, keyring } = services(env, config);
+  const who = whoIs(env);
   // The KMS JSON API (aws kms, @aws-sdk/client-kms) shares the endpoint; it signs for service "kms".
-  if (isKmsRequest(req)) return kmsApi(req, env, config, credentialLookup(env));
+  if (isKmsRequest(req)) return kmsApi(req, env, config, (ak) => who.secret(ak));
+  // So do IAM's and STS's query APIs (aws iam, aws sts get-caller-identity): service "iam" / "sts".
+  if (iamService(req, url)) return iamApi(req, url, env, who, c.get('requestId'));
   const base = { req, url, config, requestId: c.get('requestId'), layouts, sealer, secure: url.protocol === 'https:' };
   const where = () => address(url, req.headers.get('host') ?? url.host, config.baseDomains);
   // POST Object (browser form upload) is authenticated by the form's signed policy, not by the request.
-  const who = identities(credentialLookup(env));
   if (isPostObject(req, url)) return postObject({ ...base, ...where() }, who, (d) => c.set('dialect', d));
   const auth = await authenticate(req, (ak) => who.secret(ak), undefined, {
     sigV2: config.sigV2,
@@ -168,6 +187,9 @@ app.all('*', async (c) => {
   if (url.pathname.startsWith(ADMIN_PREFIX)) {
     // Operator endpoints (key rotation, raw export) refuse SigV2, the weakest scheme: no scope, no body, a 7-day URL.
     if (auth.method.startsWith('sigv2')) throw new S3Error('AccessDenied', 'Operator endpoints need Signature Version 4.');
+    // Until operator permissions exist (README: Users and policies), the operator endpoints are root's alone.
+    if ((await who.principal(auth.accessKeyId)).kind !== 'root')
+      throw new S3Error('AccessDenied', 'Operator endpoints are for the account root.');
     return admin(req, url, layouts, store, sealer, await keyring());
   }
   const principal = await who.principal(auth.accessKeyId);

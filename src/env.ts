@@ -1,5 +1,6 @@
 // The Worker's bindings, as wrangler.toml and the secret store declare them.
 
+import type { IamStore } from './iam/durable';
 import type { KmsStore } from './kms/durable';
 
 export type Secret = { get(): Promise<string> };
@@ -12,6 +13,10 @@ export interface Env {
   KMS_ROOT_KEY_SECRET?: Secret;
   /** SSE-KMS: the Durable Object that holds the CMKs (src/kms/durable.ts). */
   KMS?: DurableObjectNamespace<KmsStore>;
+  /** IAM users, access keys and policies: one Durable Object (src/iam/durable.ts). */
+  IAM?: DurableObjectNamespace<IamStore>;
+  /** Seconds an isolate trusts what it cached about an IAM user's key (default 5; README: Users and policies). */
+  IAM_CACHE_SECONDS?: string;
   /** Plain Worker secrets (local dev / fallback). */
   MASTER_KEYRING?: string;
   /** base64 of the 32-byte root key that wraps CMK material (docs/FORMAT.md). */

@@ -2,6 +2,8 @@ import { rotateAll } from './admin/rotation';
 import { app, asMade, services } from './app';
 import type { Env } from './env';
 
+// The Durable Object that holds IAM users, access keys and policies (wrangler.toml: IAM).
+export { IamStore } from './iam/durable';
 // The Durable Object class that holds SSE-KMS customer master keys (wrangler.toml: KMS).
 export { KmsStore } from './kms/durable';
 
