@@ -181,8 +181,9 @@ function parseQueryAuth(url: URL, service: string): Parsed & { expires: number; 
     datetime,
     time,
     expires,
-    // S3 presigned URLs never sign the body unless the client put a hash in the query.
-    payloadHash: q.get('X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD',
+    // S3 presigned URLs never sign the body unless the client put a hash in the query; other services'
+    // (IAM, STS: botocore's SigV4QueryAuth) sign the hash of the empty body a presigned GET carries.
+    payloadHash: q.get('X-Amz-Content-Sha256') ?? (service === 's3' ? 'UNSIGNED-PAYLOAD' : EMPTY_SHA256),
   };
 }
 

@@ -155,6 +155,11 @@ out['paged'] = len(iam.get_paginator('list_users').paginate(PaginationConfig={'P
 out['keyCreated'] = iam.list_access_keys(UserName=u)['AccessKeyMetadata'][0]['CreateDate'].isoformat()
 mine = client('iam', k['AccessKeyId'], k['SecretAccessKey'])
 out['me'] = mine.get_user()['User']['UserName']
+# A presigned IAM call (botocore moves the form parameters into the signed query): POSTed with no body.
+import urllib.request
+url = mine.generate_presigned_url('get_user', Params={'UserName': u}, ExpiresIn=300)
+with urllib.request.urlopen(urllib.request.Request(url, method='POST', data=b'')) as r:
+    out['presigned'] = '<UserName>%s</UserName>' % u in r.read().decode()
 out['caller'] = client('sts', k['AccessKeyId'], k['SecretAccessKey']).get_caller_identity()['Arn']
 try:
     mine.create_user(UserName=u + '-2')
@@ -200,6 +205,7 @@ describe('boto3', () => {
     expect(out.paged).toBeGreaterThanOrEqual(1);
     expect(out.keyCreated).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
     expect(out.me).toBe(user);
+    expect(out.presigned).toBe(true);
     expect(out.caller).toBe(`arn:aws:iam::${ACCOUNT}:user/${user}`);
     expect(out.denied).toEqual(['AccessDenied', 403]);
     expect(out.modeled).toBe('NoSuchEntity');

@@ -12,7 +12,7 @@ import type { IamStore } from '../../src/iam/durable';
 import { forgetIdentities, identities } from '../../src/iam/identities';
 import type { KeyRecord } from '../../src/iam/service';
 import { TEST_BINDINGS } from './helpers/bindings';
-import { ORIGIN, worker } from './helpers/s3';
+import { ORIGIN, s3, worker } from './helpers/s3';
 
 type Creds = { accessKeyId: string; secretAccessKey: string };
 const ROOT: Creds = { accessKeyId: TEST_BINDINGS.ACCESS_KEY_ID, secretAccessKey: TEST_BINDINGS.SECRET_ACCESS_KEY };
@@ -189,6 +189,55 @@ describe('access keys', () => {
       .GetCallerIdentityResult;
     expect(rootWho).toEqual({ Arn: 'arn:aws:iam::000000000000:root', UserId: '000000000000', Account: '000000000000' });
     expect((await ok({ Action: 'GetUser' })).User.Arn).toBe('arn:aws:iam::000000000000:root');
+  });
+
+  it('a user key signs a POST Object form (browser upload) and a presigned IAM GET', async () => {
+    const ivy = await newUser('ivy');
+    expect((await s3('PUT', '/iam-post')).status).toBe(200);
+    const enc = (x: string) => new TextEncoder().encode(x);
+    const hmac = async (key: Uint8Array, msg: string) =>
+      new Uint8Array(
+        await crypto.subtle.sign(
+          'HMAC',
+          await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']),
+          enc(msg),
+        ),
+      );
+    const date = new Date().toISOString().replace(/[:-]|\.\d{3}/g, '');
+    const credential = `${ivy.accessKeyId}/${date.slice(0, 8)}/us-east-1/s3/aws4_request`;
+    const conditions = [
+      { bucket: 'iam-post' },
+      { key: 'from-ivy' },
+      { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' },
+      { 'x-amz-credential': credential },
+      { 'x-amz-date': date },
+    ];
+    const policy = btoa(JSON.stringify({ expiration: new Date(Date.now() + 3600_000).toISOString(), conditions }));
+    let k = await hmac(enc(`AWS4${ivy.secretAccessKey}`), date.slice(0, 8));
+    for (const part of ['us-east-1', 's3', 'aws4_request']) k = await hmac(k, part);
+    const signature = [...(await hmac(k, policy))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const fd = new FormData();
+    const fields = {
+      key: 'from-ivy',
+      policy,
+      'x-amz-algorithm': 'AWS4-HMAC-SHA256',
+      'x-amz-credential': credential,
+      'x-amz-date': date,
+      'x-amz-signature': signature,
+    };
+    for (const [name, v] of Object.entries(fields)) fd.append(name, v);
+    fd.append('file', new File([enc('hello from ivy')], 'f.txt'));
+    const r = await worker(new Request(`${ORIGIN}/iam-post`, { method: 'POST', body: fd, redirect: 'manual' }));
+    expect(r.status, await r.clone().text()).toBe(204);
+    expect(await (await s3('GET', '/iam-post/from-ivy')).text()).toBe('hello from ivy');
+    await ok({ Action: 'PutUserPolicy', UserName: 'ivy', PolicyName: 'self', PolicyDocument: allow('iam:GetUser') });
+    const url = `${ORIGIN}/?Action=GetUser&Version=2010-05-08&X-Amz-Expires=300`;
+    const presigned = await signer(ivy, 'iam').sign(url, { method: 'GET', aws: { signQuery: true } });
+    expect(new URL(presigned.url).searchParams.has('X-Amz-Signature')).toBe(true);
+    const got = await worker(new Request(presigned.url));
+    const gotText = await got.text();
+    expect(got.status, gotText).toBe(200);
+    expect(gotText).toContain('<UserName>ivy</UserName>');
   });
 
   it('an Inactive or deleted key is refused at once through this isolate, InvalidAccessKeyId / InvalidClientTokenId', async () => {
