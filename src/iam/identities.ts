@@ -88,13 +88,20 @@ export function identities(sources: IdentitySources | ((accessKeyId: string) => 
     return value;
   };
 
+  // One Identities serves one request: the principal is the one whose secret verified the signature,
+  // even if the cache entry expires (and the key is disabled) in between.
+  const verified = new Map<string, Known>();
   return {
     async secret(accessKeyId) {
-      return (await s.root(accessKeyId)) ?? (await lookup(accessKeyId))?.secret;
+      const root = await s.root(accessKeyId);
+      if (root !== undefined) return root;
+      const k = await lookup(accessKeyId);
+      if (k) verified.set(accessKeyId, k);
+      return k?.secret;
     },
     async principal(accessKeyId) {
       if ((await s.root(accessKeyId)) !== undefined) return { kind: 'root', accessKeyId, arn: ROOT_ARN };
-      const k = await lookup(accessKeyId);
+      const k = verified.get(accessKeyId) ?? (await lookup(accessKeyId));
       if (!k) throw new Error('principal() of an access key that signed nothing');
       return k.principal(accessKeyId);
     },

@@ -314,6 +314,13 @@ describe('access keys', () => {
     forgetIdentities();
     await ids.secret(known);
     expect(asked).toHaveLength(5);
+    // Within one request, the principal is the one whose secret was handed out, even when the key goes meanwhile.
+    let gone = false;
+    const request = identities({ root: async () => undefined, user: async () => (gone ? undefined : record), cacheSeconds: 0 });
+    expect(await request.secret(known)).toBe(record.secret);
+    gone = true;
+    expect((await request.principal(known)).arn).toBe(record.arn);
+    expect(await request.secret(known)).toBeUndefined();
   });
 });
 
