@@ -169,6 +169,13 @@ describe('access keys', () => {
     );
   });
 
+  it('concurrent CreateAccessKey calls never pass the quota', async () => {
+    await ok({ Action: 'CreateUser', UserName: 'racer' });
+    const replies = await Promise.all([1, 2, 3, 4].map(() => call({ Action: 'CreateAccessKey', UserName: 'racer' })));
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 409, 409]);
+    expect(members((await ok({ Action: 'ListAccessKeys', UserName: 'racer' })).AccessKeyMetadata)).toHaveLength(2);
+  });
+
   it('a user key signs S3, KMS, IAM and STS requests; GetCallerIdentity says whose it is', async () => {
     const bob = await newUser('bob');
     expect((await s3As(bob, 'GET', '/')).status).toBe(200);
@@ -396,6 +403,21 @@ describe('inline and managed policies', () => {
     await refused({ Action: 'DetachUserPolicy', UserName: 'att', PolicyArn: p.Arn }, 'NoSuchEntity', 404);
     await ok({ Action: 'DeletePolicy', PolicyArn: p.Arn });
     await refused({ Action: 'GetPolicy', PolicyArn: p.Arn }, 'NoSuchEntity', 404);
+  });
+
+  it('a user takes at most 10 managed policies', async () => {
+    await ok({ Action: 'CreateUser', UserName: 'many' });
+    for (let i = 0; i < 11; i++) {
+      const arn = (await ok({ Action: 'CreatePolicy', PolicyName: `many-${i}`, PolicyDocument: allow('s3:GetObject') })).Policy.Arn;
+      if (i < 10) await ok({ Action: 'AttachUserPolicy', UserName: 'many', PolicyArn: arn });
+      else
+        expect(await refused({ Action: 'AttachUserPolicy', UserName: 'many', PolicyArn: arn }, 'LimitExceeded', 409)).toBe(
+          'Cannot exceed quota for PoliciesPerUser: 10',
+        );
+    }
+    const page1 = await ok({ Action: 'ListAttachedUserPolicies', UserName: 'many', MaxItems: '4' });
+    expect(members(page1.AttachedPolicies)).toHaveLength(4);
+    expect(page1.IsTruncated).toBe('true');
   });
 });
 
