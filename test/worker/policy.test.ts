@@ -79,7 +79,7 @@ describe('policy validation', () => {
     expect(parsePolicy(text, 'identity', POLICY_LIMITS.managedPolicy).statements).toHaveLength(1);
     // IAM counts user policies without whitespace: indentation does not use up the quota.
     const small = JSON.stringify({ Version: '2012-10-17', Statement: { ...statement, Resource: 'arn:aws:s3:::b/*' } });
-    const padded = small.replace(/,/g, `,\n${' '.repeat(400)}`);
+    const padded = small.replace(/,/g, `,\n${' '.repeat(1000)}`);
     expect(padded.length).toBeGreaterThan(2048);
     expect(() => parsePolicy(padded, 'identity', POLICY_LIMITS.inlineUserPolicy)).not.toThrow();
     const big = JSON.stringify({ Statement: { ...statement, Principal: '*', Resource: `arn:aws:s3:::b/${'x'.repeat(21000)}` } });
