@@ -65,7 +65,8 @@ function strings(v: unknown, where: string, field: string): string[] {
 }
 
 const ACCOUNT_RE = /^\d{12}$/;
-const PRINCIPAL_ARN_RE = /^arn:aws:(iam|sts)::\d{12}:(root|user\/.+|role\/.+|assumed-role\/.+|federated-user\/.+)$/;
+// No wildcards inside a principal ARN: AWS accepts only "*" on its own.
+const PRINCIPAL_ARN_RE = /^arn:aws:(iam|sts)::\d{12}:(root|(user|role|assumed-role|federated-user)\/[^*?]+)$/;
 const PRINCIPAL_TYPES = ['AWS', 'Service', 'Federated', 'CanonicalUser'];
 
 function principalSpec(v: unknown, where: string, field: string): PrincipalSpec {
@@ -480,6 +481,8 @@ function keyHolds(o: Operator, pvs: string[], rvs: string[] | undefined, values:
     return pvs.some((pv) => (pv.toLowerCase() === 'true') === absent);
   }
   // A policy value whose variable has no value makes the whole condition not match (AWS).
+  // IfExists: an absent key passes, whatever the operator or qualifier.
+  if ((rvs === undefined || rvs.length === 0) && o.ifExists) return true;
   if (variables && pvs.some((pv) => pv.includes('${') && resolvedOrPattern(o, pv, values) === undefined)) return false;
   const matchesSome = (rv: string) => pvs.some((pv) => o.family.matches(pv, rv, values, variables));
   // A value passes the operator: equals one of the values, or for a negated operator equals none.

@@ -627,6 +627,12 @@ export const EVAL_CASES: EvalCase[] = [
     'Allow',
   ),
   cond(
+    'ForAnyValue:StringEqualsIfExists: an absent key passes',
+    { 'ForAnyValue:StringEqualsIfExists': { 'aws:TagKeys': ['environment'] } },
+    {},
+    'Allow',
+  ),
+  cond(
     'ForAllValues:StringLike: every key matches a pattern',
     { 'ForAllValues:StringLike': { 'aws:TagKeys': ['env*', 'cost-*'] } },
     { 'aws:TagKeys': ['environment', 'cost-center'] },
@@ -1037,6 +1043,14 @@ export const INVALID_CASES: { name: string; text: string; kind: 'identity' | 're
     text: JSON.stringify({ Statement: { Effect: 'Allow', Principal: { AWS: 'alice' }, Action: 's3:*', Resource: '*' } }),
     kind: 'resource',
     message: 'Statement 1: Invalid principal in policy: "alice"',
+  },
+  {
+    name: 'a wildcard inside a principal ARN',
+    text: JSON.stringify({
+      Statement: { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::000000000000:user/*' }, Action: 's3:*', Resource: '*' },
+    }),
+    kind: 'resource',
+    message: 'Statement 1: Invalid principal in policy: "arn:aws:iam::000000000000:user/*"',
   },
   {
     name: 'unknown principal type',
