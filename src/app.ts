@@ -10,6 +10,7 @@ import type { Env } from './env';
 import { iamApi, iamService } from './iam/api';
 import { iamStub } from './iam/durable';
 import { DEFAULT_CACHE_SECONDS, type Identities, identities } from './iam/identities';
+import type { Principal } from './iam/types';
 import { isKmsRequest, kmsApi } from './kms/api';
 import { kmsStub } from './kms/durable';
 import { layoutsFor } from './layout';
@@ -43,7 +44,7 @@ export function whoIs(env: Env): Identities {
 }
 
 /** The store and SSE services for one request or one scheduled run. */
-export function services(env: Env, config = readConfig(env)) {
+export function services(env: Env, config = readConfig(env), caller: () => Principal | undefined = () => undefined) {
   const keyring = async () => keyringFrom(await readSecret(env.MASTER_KEYRING_SECRET, env.MASTER_KEYRING));
   const store = new R2Store(env.STORE);
   return {
@@ -51,7 +52,24 @@ export function services(env: Env, config = readConfig(env)) {
     keyring,
     store,
     layouts: layoutsFor(env, config, store),
-    sealer: new Sealer({ cos: sseCos(keyring), c: sseC, kms: sseKms(() => kmsStub(env)) }, config.segmentSize, manifestCustody(keyring)),
+    sealer: new Sealer(
+      {
+        cos: sseCos(keyring),
+        c: sseC,
+        // SSE-KMS judges the request's caller through S3 (kms:ViaService); no caller is the gateway itself.
+        kms: sseKms(
+          () => kmsStub(env),
+          () => {
+            const principal = caller();
+            return (
+              principal && { principal, facts: { region: config.region, secure: true, viaService: `s3.${config.region}.amazonaws.com` } }
+            );
+          },
+        ),
+      },
+      config.segmentSize,
+      manifestCustody(keyring),
+    ),
   };
 }
 
@@ -169,10 +187,12 @@ app.all('*', async (c) => {
   // The web console's static page and scripts are public (they hold no data; every call they make is signed).
   if (isConsoleRequest(req, url, config)) return consoleResponse(req, url, config);
   if (isBrowserLanding(req, url, config)) return landingRedirect(config);
-  const { store, layouts, sealer, keyring } = services(env, config);
+  // The S3 request's signer, once verified: the caller SSE-KMS is authorized as.
+  let caller: Principal | undefined;
+  const { store, layouts, sealer, keyring } = services(env, config, () => caller);
   const who = whoIs(env);
   // The KMS JSON API (aws kms, @aws-sdk/client-kms) shares the endpoint; it signs for service "kms".
-  if (isKmsRequest(req)) return kmsApi(req, env, config, (ak) => who.secret(ak));
+  if (isKmsRequest(req)) return kmsApi(req, env, config, who);
   // So do IAM's and STS's query APIs (aws iam, aws sts get-caller-identity): service "iam" / "sts".
   if (iamService(req, url)) return iamApi(req, url, env, who, c.get('requestId'));
   const base = { req, url, config, requestId: c.get('requestId'), layouts, sealer, secure: url.protocol === 'https:' };
@@ -193,6 +213,7 @@ app.all('*', async (c) => {
     return admin(req, url, layouts, store, sealer, await keyring());
   }
   const principal = await who.principal(auth.accessKeyId);
+  caller = principal;
   return dispatch({ ...base, ...where(), auth, principal, dialect: auth.dialect });
 });
 

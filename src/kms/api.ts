@@ -4,12 +4,13 @@
 // so `aws kms --endpoint-url ...` and @aws-sdk/client-kms work unchanged.
 
 import { precheckSigV4, verifySigV4 } from '../auth/sigv4';
-import type { SecretLookup } from '../auth/types';
 import type { Config } from '../config';
 import { toHex } from '../crypto/bytes';
 import type { Env } from '../env';
+import type { Identities } from '../iam/identities';
 import { readAtMost } from '../s3/payload/body';
 import { S3Error } from '../s3/protocol/errors';
+import type { Caller } from './authz';
 import { kmsStub } from './durable';
 import { KmsError } from './service';
 
@@ -56,7 +57,8 @@ async function signed<T>(check: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function kmsApi(req: Request, env: Env, config: Config, lookup: SecretLookup): Promise<Response> {
+export async function kmsApi(req: Request, env: Env, config: Config, who: Identities): Promise<Response> {
+  const lookup = (accessKeyId: string) => who.secret(accessKeyId);
   try {
     const op = req.headers.get('x-amz-target')!.slice(TARGET_PREFIX.length);
     if (req.method !== 'POST') throw new KmsError('UnknownOperationException', 'KMS operations are POST requests.');
@@ -79,7 +81,7 @@ export async function kmsApi(req: Request, env: Env, config: Config, lookup: Sec
     if (Number(req.headers.get('content-length') ?? 0) > MAX_BODY) throw tooLarge();
     const body = await readAtMost(req.body, MAX_BODY, tooLarge);
     const hash = toHex(await crypto.subtle.digest('SHA-256', body));
-    await signed(() => verifySigV4(req, lookup, { service: 'kms', payloadHash: hash }));
+    const auth = await signed(() => verifySigV4(req, lookup, { service: 'kms', payloadHash: hash }));
     const text = new TextDecoder().decode(body);
     let input: unknown;
     try {
@@ -91,7 +93,16 @@ export async function kmsApi(req: Request, env: Env, config: Config, lookup: Sec
       throw new KmsError('SerializationException', 'The request body must be a JSON object.');
     const stub = kmsStub(env);
     if (!stub) throw new KmsError('KMSInternalException', 'This gateway has no KMS Durable Object binding (KMS).', 500);
-    const reply = await stub.api(op, input as Record<string, unknown>, config.region);
+    // Every call is authorized as its signer (key policies, identity policies) inside the Durable Object.
+    const caller: Caller = {
+      principal: await who.principal(auth.accessKeyId),
+      facts: {
+        region: config.region,
+        secure: new URL(req.url).protocol === 'https:',
+        sourceIp: req.headers.get('cf-connecting-ip') ?? undefined,
+      },
+    };
+    const reply = await stub.api(op, input as Record<string, unknown>, config.region, caller);
     if (!reply.ok) throw new KmsError(reply.type, reply.message, reply.status);
     return new Response(reply.json, { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' } });
   } catch (e) {

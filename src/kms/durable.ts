@@ -5,6 +5,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { fromB64 } from '../crypto/bytes';
 import { readSecret } from '../secrets';
+import type { Caller } from './authz';
 import { KmsError, KmsService, type UnwrapResult, type WrapResult, type WrapSubject } from './service';
 
 /** The bindings the KMS reads: its root key (a Secrets Store binding, or a plain secret in development). */
@@ -41,9 +42,9 @@ export class KmsStore extends DurableObject<KmsEnv> {
     this.svc = new KmsService(ctx.storage.sql, () => kmsRootKey(env));
   }
 
-  async api(op: string, input: Record<string, unknown>, region: string): Promise<ApiReply> {
+  async api(op: string, input: Record<string, unknown>, region: string, caller?: Caller): Promise<ApiReply> {
     try {
-      return { ok: true, json: JSON.stringify(await this.svc.call(op, input, region)) };
+      return { ok: true, json: JSON.stringify(await this.svc.call(op, input, region, caller)) };
     } catch (e) {
       if (e instanceof KmsError) return { ok: false, type: e.type, message: e.message, status: e.status };
       console.error(JSON.stringify({ event: 'kms-error', op, error: String(e instanceof Error ? e.message : e) }));
@@ -51,12 +52,20 @@ export class KmsStore extends DurableObject<KmsEnv> {
     }
   }
 
-  wrapDataKey(ref: string | undefined, subject: WrapSubject, dataKey: Uint8Array): Promise<WrapResult> {
-    return this.svc.wrapDataKey(ref, subject, dataKey);
+  /** `caller` is who the S3 request came from; absent when the gateway itself acts (rotation, rewrap). */
+  wrapDataKey(ref: string | undefined, subject: WrapSubject, dataKey: Uint8Array, caller?: Caller): Promise<WrapResult> {
+    return this.svc.wrapDataKey(ref, subject, dataKey, caller);
   }
 
-  unwrapDataKey(kid: string, kver: string, subject: WrapSubject, wsalt: Uint8Array, wkey: Uint8Array): Promise<UnwrapResult> {
-    return this.svc.unwrapDataKey(kid, kver, subject, wsalt, wkey);
+  unwrapDataKey(
+    kid: string,
+    kver: string,
+    subject: WrapSubject,
+    wsalt: Uint8Array,
+    wkey: Uint8Array,
+    caller?: Caller,
+  ): Promise<UnwrapResult> {
+    return this.svc.unwrapDataKey(kid, kver, subject, wsalt, wkey, caller);
   }
 }
 

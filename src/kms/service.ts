@@ -14,18 +14,13 @@
 
 import { concat, fields, fromB64, randomBytes, timingSafeEqual, toB64, toB64url, utf8 } from '../crypto/bytes';
 import { hmacSha256, unwrapKey, wrapKey } from '../crypto/kdf';
+import { PolicyError } from '../iam/policy';
+import { type Caller, DEFAULT_POLICY_NAME, defaultKeyPolicy, managedKeyPolicy, onAccount, onKey, parseKeyPolicy } from './authz';
+import { dataWrapInfo, decodeCiphertext, encodeCiphertext, encryptionContext } from './data';
+import { KmsError } from './errors';
 import { aliasArn, DEFAULT_ALIAS, isAliasName, KMS_ACCOUNT, keyArn, parseKeyRef, RESERVED_ALIAS_PREFIXES } from './ids';
 
-/** An AWS KMS JSON error: `{"__type": type, "message": message}`. */
-export class KmsError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
+export { KmsError };
 
 const DAY = 86400;
 const IMPORT_PARAMS_TTL = DAY;
@@ -67,12 +62,13 @@ CREATE TABLE IF NOT EXISTS versions (
   key_id TEXT NOT NULL, ver INTEGER NOT NULL, created REAL NOT NULL, rotation_type TEXT,
   wsalt TEXT NOT NULL, wrapped TEXT NOT NULL, PRIMARY KEY (key_id, ver));
 CREATE TABLE IF NOT EXISTS aliases (name TEXT PRIMARY KEY, key_id TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS key_policies (key_id TEXT PRIMARY KEY, policy TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS import_tokens (
   token TEXT PRIMARY KEY, key_id TEXT NOT NULL, algorithm TEXT NOT NULL, valid_to REAL NOT NULL, wsalt TEXT NOT NULL, wrapped TEXT NOT NULL);
 `;
 
 /** Why a key cannot be used for SSE-KMS right now. */
-export type UseFailure = 'NotFound' | 'Disabled' | 'InvalidState' | 'Internal' | 'Integrity';
+export type UseFailure = 'AccessDenied' | 'NotFound' | 'Disabled' | 'InvalidState' | 'Internal' | 'Integrity';
 export type Failure = { ok: false; reason: UseFailure; message: string };
 export type WrapResult = { ok: true; kid: string; kver: string; wsalt: Uint8Array; wkey: Uint8Array } | Failure;
 export type UnwrapResult = { ok: true; dataKey: Uint8Array } | Failure;
@@ -154,10 +150,11 @@ export class KmsService {
   // ------------------------------------------------------------------ SSE-KMS
 
   /** Wraps an object's data key under the current version of a CMK (the default CMK when ref is undefined). */
-  async wrapDataKey(ref: string | undefined, subject: WrapSubject, dataKey: Uint8Array): Promise<WrapResult> {
+  async wrapDataKey(ref: string | undefined, subject: WrapSubject, dataKey: Uint8Array, caller?: Caller): Promise<WrapResult> {
     try {
       this.housekeeping();
       let row = ref === undefined ? await this.defaultKey() : this.resolve(ref);
+      if (caller) this.allowKey(caller, 'kms:GenerateDataKey', row, s3Context(subject));
       this.usable(row);
       row = await this.rotateIfDue(row);
       const material = await this.material(row.id, row.current_version);
@@ -171,10 +168,18 @@ export class KmsService {
   }
 
   /** Recovers a data key wrapped by wrapDataKey, if the CMK is usable now. */
-  async unwrapDataKey(kid: string, kver: string, subject: WrapSubject, wsalt: Uint8Array, wkey: Uint8Array): Promise<UnwrapResult> {
+  async unwrapDataKey(
+    kid: string,
+    kver: string,
+    subject: WrapSubject,
+    wsalt: Uint8Array,
+    wkey: Uint8Array,
+    caller?: Caller,
+  ): Promise<UnwrapResult> {
     try {
       this.housekeeping();
       const row = this.resolve(kid);
+      if (caller) this.allowKey(caller, 'kms:Decrypt', row, s3Context(subject));
       this.usable(row);
       const ver = Number(kver);
       if (!/^[1-9]\d{0,8}$/.test(kver)) return { ok: false, reason: 'Integrity', message: 'envelope names no valid CMK version' };
@@ -191,15 +196,56 @@ export class KmsService {
   // ------------------------------------------------------------------ the JSON API
 
   /** One TrentService operation; throws KmsError. */
-  async call(op: string, input: Input, region: string): Promise<unknown> {
+  async call(op: string, input: Input, region: string, caller?: Caller): Promise<unknown> {
     this.housekeeping();
     const handler = this.ops[op];
     if (!handler) throw new KmsError('UnknownOperationException', `Operation ${op} is not supported by this gateway's KMS.`);
-    return handler(input, region);
+    if (caller) this.authorizeCall(op, input, caller);
+    return handler(input, region, caller);
   }
 
-  private ops: Record<string, (input: Input, region: string) => Promise<unknown>> = {
-    CreateKey: async (input, region) => {
+  /**
+   * The authorization every call shares: account-level actions by identity policies on "*", key
+   * actions by the key's policy. Decrypt, ReEncrypt and the alias calls, whose keys come from the
+   * ciphertext or from several parameters, authorize in their handlers.
+   */
+  private authorizeCall(op: string, input: Input, caller: Caller): void {
+    if (ACCOUNT_OPS.has(op)) return deny(onAccount(caller, `kms:${op}`));
+    if (SELF_AUTHORIZED_OPS.has(op)) return;
+    const row = this.resolve(str(input, 'KeyId', true));
+    const ec = input.EncryptionContext === undefined ? undefined : encryptionContext(input.EncryptionContext);
+    this.allowKey(caller, `kms:${op}`, row, ec);
+  }
+
+  private allowKey(caller: Caller, action: string, row: KeyRow, ec?: Record<string, string>): void {
+    deny(onKey(caller, action, keyArn(caller.facts.region, row.id), this.policyOf(row), ec));
+  }
+
+  /** A key's policy; keys made before key policies existed have the default one. */
+  private policyOf(row: KeyRow): string {
+    const p = this.sql.exec<{ policy: string }>('SELECT policy FROM key_policies WHERE key_id = ?', row.id).toArray()[0];
+    return p ? p.policy : row.manager === 'AWS' ? managedKeyPolicy() : defaultKeyPolicy();
+  }
+
+  /** Validates a key policy as PutKeyPolicy and CreateKey do: the evaluator's grammar, then AWS's lock-out check. */
+  private checkedPolicy(text: string, arn: string, caller: Caller | undefined, bypass: boolean): string {
+    if (text.length > 32768) throw new KmsError('LimitExceededException', 'The key policy is larger than 32 KB.');
+    try {
+      parseKeyPolicy(text);
+    } catch (e) {
+      if (e instanceof PolicyError) throw new KmsError('MalformedPolicyDocumentException', e.message);
+      throw e;
+    }
+    if (caller && !bypass && onKey(caller, 'kms:PutKeyPolicy', arn, text))
+      throw new KmsError(
+        'MalformedPolicyDocumentException',
+        'The new key policy will not allow you to update the key policy in the future.',
+      );
+    return text;
+  }
+
+  private ops: Record<string, (input: Input, region: string, caller?: Caller) => Promise<unknown>> = {
+    CreateKey: async (input, region, caller) => {
       const usage = str(input, 'KeyUsage');
       if (usage !== undefined && usage !== 'ENCRYPT_DECRYPT')
         throw unsupported(`KeyUsage ${usage} is not supported: this KMS holds symmetric ENCRYPT_DECRYPT keys only.`);
@@ -214,8 +260,99 @@ export class KmsService {
       if (input.MultiRegion === true) throw unsupported('Multi-Region keys are not supported.');
       const description = str(input, 'Description') ?? '';
       if (description.length > 8192) throw validation('Description must be at most 8192 characters.');
+      const given = str(input, 'Policy');
+      // The lock-out check needs the key's ARN, which does not exist yet: judge against a stand-in id.
+      if (given !== undefined) this.checkedPolicy(given, keyArn(region, '*'), caller, input.BypassPolicyLockoutSafetyCheck === true);
       const row = await this.createKey({ description, origin, manager: 'CUSTOMER' });
+      this.sql.exec('INSERT INTO key_policies (key_id, policy) VALUES (?, ?)', row.id, given ?? defaultKeyPolicy(caller?.principal));
       return { KeyMetadata: this.metadata(row, region) };
+    },
+
+    GetKeyPolicy: async (input) => {
+      const row = this.resolve(str(input, 'KeyId', true));
+      return { Policy: this.policyOf(row), PolicyName: policyName(input) };
+    },
+
+    PutKeyPolicy: async (input, region, caller) => {
+      const row = this.resolve(str(input, 'KeyId', true));
+      policyName(input);
+      this.customerManaged(row, 'PutKeyPolicy');
+      const text = this.checkedPolicy(
+        str(input, 'Policy', true),
+        keyArn(region, row.id),
+        caller,
+        input.BypassPolicyLockoutSafetyCheck === true,
+      );
+      this.sql.exec('INSERT OR REPLACE INTO key_policies (key_id, policy) VALUES (?, ?)', row.id, text);
+      return {};
+    },
+
+    ListKeyPolicies: async (input) => {
+      this.resolve(str(input, 'KeyId', true));
+      int(input, 'Limit', 1, 1000);
+      return { PolicyNames: [DEFAULT_POLICY_NAME], Truncated: false };
+    },
+
+    Encrypt: async (input, region) => {
+      const row = this.resolve(str(input, 'KeyId', true));
+      const plaintext = blob(input, 'Plaintext');
+      if (plaintext.length < 1 || plaintext.length > 4096)
+        throw validation(
+          "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length between 1 and 4096",
+        );
+      return {
+        CiphertextBlob: toB64(await this.seal(row, plaintext, input.EncryptionContext)),
+        KeyId: keyArn(region, row.id),
+        EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      };
+    },
+
+    Decrypt: async (input, region, caller) => {
+      const { row, plaintext } = await this.open(input, 'kms:Decrypt', caller);
+      return { KeyId: keyArn(region, row.id), Plaintext: toB64(plaintext), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+    },
+
+    ReEncrypt: async (input, region, caller) => {
+      const source = await this.open(
+        { CiphertextBlob: input.CiphertextBlob, KeyId: input.SourceKeyId, EncryptionContext: input.SourceEncryptionContext },
+        'kms:ReEncryptFrom',
+        caller,
+      );
+      const dest = this.resolve(str(input, 'DestinationKeyId', true));
+      const ec = input.DestinationEncryptionContext === undefined ? undefined : encryptionContext(input.DestinationEncryptionContext);
+      if (caller) this.allowKey(caller, 'kms:ReEncryptTo', dest, ec);
+      return {
+        CiphertextBlob: toB64(await this.seal(dest, source.plaintext, input.DestinationEncryptionContext)),
+        SourceKeyId: keyArn(region, source.row.id),
+        KeyId: keyArn(region, dest.id),
+        SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+        DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      };
+    },
+
+    GenerateDataKey: async (input, region) => {
+      const row = this.resolve(str(input, 'KeyId', true));
+      const dataKey = randomBytes(dataKeyLength(input));
+      return {
+        CiphertextBlob: toB64(await this.seal(row, dataKey, input.EncryptionContext)),
+        Plaintext: toB64(dataKey),
+        KeyId: keyArn(region, row.id),
+      };
+    },
+
+    GenerateDataKeyWithoutPlaintext: async (input, region) => {
+      const row = this.resolve(str(input, 'KeyId', true));
+      const dataKey = randomBytes(dataKeyLength(input));
+      const CiphertextBlob = toB64(await this.seal(row, dataKey, input.EncryptionContext));
+      dataKey.fill(0);
+      return { CiphertextBlob, KeyId: keyArn(region, row.id) };
+    },
+
+    GenerateRandom: async (input) => {
+      if (input.CustomKeyStoreId !== undefined) throw unsupported('Custom key stores are not supported.');
+      const n = int(input, 'NumberOfBytes', 1, 1024);
+      if (n === undefined) throw validation('NumberOfBytes is required (1 to 1024).');
+      return { Plaintext: toB64(randomBytes(n)) };
     },
 
     DescribeKey: async (input, region) => ({ KeyMetadata: this.metadata(this.resolve(str(input, 'KeyId', true)), region) }),
@@ -232,9 +369,10 @@ export class KmsService {
       };
     },
 
-    CreateAlias: async (input) => {
+    CreateAlias: async (input, region, caller) => {
       const name = this.userAlias(str(input, 'AliasName', true));
       const target = this.targetKey(str(input, 'TargetKeyId', true));
+      if (caller) this.allowAlias(caller, 'kms:CreateAlias', aliasArn(region, name), [target]);
       if (this.sql.exec('SELECT 1 FROM aliases WHERE name = ?', name).toArray().length)
         throw new KmsError('AlreadyExistsException', `An alias with the name ${name} already exists`);
       const now = this.clock();
@@ -242,19 +380,21 @@ export class KmsService {
       return {};
     },
 
-    UpdateAlias: async (input) => {
+    UpdateAlias: async (input, region, caller) => {
       const name = this.userAlias(str(input, 'AliasName', true));
       const target = this.targetKey(str(input, 'TargetKeyId', true));
-      if (!this.sql.exec('SELECT 1 FROM aliases WHERE name = ?', name).toArray().length)
-        throw new KmsError('NotFoundException', `Alias ${name} is not found.`);
+      const current = this.aliasTarget(name);
+      if (!current) throw new KmsError('NotFoundException', `Alias ${name} is not found.`);
+      if (caller) this.allowAlias(caller, 'kms:UpdateAlias', aliasArn(region, name), [current, target]);
       this.sql.exec('UPDATE aliases SET key_id = ?, updated = ? WHERE name = ?', target.id, this.clock(), name);
       return {};
     },
 
-    DeleteAlias: async (input) => {
+    DeleteAlias: async (input, region, caller) => {
       const name = this.userAlias(str(input, 'AliasName', true));
-      if (!this.sql.exec('SELECT 1 FROM aliases WHERE name = ?', name).toArray().length)
-        throw new KmsError('NotFoundException', `Alias ${name} is not found.`);
+      const current = this.aliasTarget(name);
+      if (!current) throw new KmsError('NotFoundException', `Alias ${name} is not found.`);
+      if (caller) this.allowAlias(caller, 'kms:DeleteAlias', aliasArn(region, name), [current]);
       this.sql.exec('DELETE FROM aliases WHERE name = ?', name);
       return {};
     },
@@ -485,6 +625,48 @@ export class KmsService {
     },
   };
 
+  /** Alias calls need the permission on the alias (identity policies) and on every key they touch (key policies), as AWS documents. */
+  private allowAlias(caller: Caller, action: string, alias: string, keys: KeyRow[]): void {
+    deny(onAccount(caller, action, alias));
+    for (const k of keys) this.allowKey(caller, action, k);
+  }
+
+  // ------------------------------------------------------------------ the data plane
+
+  /** Encrypts under the key's current version, bound to the encryption context (docs/FORMAT.md, KMS ciphertext). */
+  private async seal(row: KeyRow, plaintext: Uint8Array, context: unknown): Promise<Uint8Array> {
+    const ec = encryptionContext(context);
+    this.usable(row);
+    row = await this.rotateIfDue(row);
+    const material = await this.material(row.id, row.current_version);
+    const salt = randomBytes(16);
+    const sealed = await wrapKey(material, salt, dataWrapInfo(row.id, row.current_version, ec), plaintext);
+    material.fill(0);
+    return encodeCiphertext(row.id, row.current_version, salt, sealed);
+  }
+
+  /** Opens a CiphertextBlob: the key named in it (checked against KeyId when given), authorized, usable, and the same context. */
+  private async open(input: Input, action: string, caller?: Caller): Promise<{ row: KeyRow; plaintext: Uint8Array }> {
+    const parsed = decodeCiphertext(blob(input, 'CiphertextBlob'));
+    if (!parsed) throw new KmsError('InvalidCiphertextException', 'The ciphertext is not a KMS ciphertext of this gateway.');
+    const ec = encryptionContext(input.EncryptionContext);
+    const named = str(input, 'KeyId');
+    const row = this.resolve(parsed.keyId);
+    if (named !== undefined && this.resolve(named).id !== row.id)
+      throw new KmsError('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.');
+    if (caller) this.allowKey(caller, action, row, input.EncryptionContext === undefined ? undefined : ec);
+    this.usable(row);
+    const v = this.sql.exec('SELECT 1 FROM versions WHERE key_id = ? AND ver = ?', row.id, parsed.ver).toArray();
+    if (!v.length) throw new KmsError('InvalidCiphertextException', 'The ciphertext names a key version this key does not have.');
+    const material = await this.material(row.id, parsed.ver);
+    const plaintext = await unwrapKey(material, parsed.salt, dataWrapInfo(row.id, parsed.ver, ec), parsed.sealed);
+    material.fill(0);
+    // A wrong context, a tampered blob and a foreign one are one answer, as on AWS.
+    if (!plaintext)
+      throw new KmsError('InvalidCiphertextException', 'The ciphertext does not decrypt under this key and encryption context.');
+    return { row, plaintext };
+  }
+
   // ------------------------------------------------------------------ keys
 
   private async createKey(k: { description: string; origin: string; manager: string; rotate?: boolean }): Promise<KeyRow> {
@@ -579,6 +761,7 @@ export class KmsService {
     }
     const now = this.clock();
     this.sql.exec('INSERT INTO aliases (name, key_id, created, updated) VALUES (?, ?, ?, ?)', DEFAULT_ALIAS, row.id, now, now);
+    this.sql.exec('INSERT OR REPLACE INTO key_policies (key_id, policy) VALUES (?, ?)', row.id, managedKeyPolicy());
     return row;
   }
 
@@ -698,7 +881,7 @@ export class KmsService {
     for (const { id } of this.sql
       .exec<{ id: string }>('SELECT id FROM keys WHERE deletion_date IS NOT NULL AND deletion_date <= ?', now)
       .toArray()) {
-      for (const t of ['versions', 'aliases', 'import_tokens']) this.sql.exec(`DELETE FROM ${t} WHERE key_id = ?`, id);
+      for (const t of ['versions', 'aliases', 'import_tokens', 'key_policies']) this.sql.exec(`DELETE FROM ${t} WHERE key_id = ?`, id);
       this.sql.exec('DELETE FROM keys WHERE id = ?', id);
     }
     for (const { id } of this.sql.exec<{ id: string }>('SELECT id FROM keys WHERE valid_to IS NOT NULL AND valid_to <= ?', now).toArray())
@@ -730,15 +913,57 @@ export class KmsService {
   }
 }
 
+/** Operations authorized by identity policies alone, on resource "*". */
+const ACCOUNT_OPS = new Set(['CreateKey', 'ListKeys', 'ListAliases', 'GenerateRandom']);
+/** Operations that authorize in their handlers (their keys come from a ciphertext or several parameters). */
+const SELF_AUTHORIZED_OPS = new Set(['Decrypt', 'ReEncrypt', 'CreateAlias', 'UpdateAlias', 'DeleteAlias']);
+
+function deny(r: { message: string } | undefined): void {
+  if (r) throw new KmsError('AccessDeniedException', r.message);
+}
+
+function policyName(input: Input): string {
+  const name = str(input, 'PolicyName') ?? DEFAULT_POLICY_NAME;
+  if (name !== DEFAULT_POLICY_NAME)
+    throw new KmsError('NotFoundException', `No such policy exists: ${name} (a key has one policy, "default").`);
+  return name;
+}
+
+/** GenerateDataKey's length: KeySpec AES_256 / AES_128, or NumberOfBytes, exactly one of them. */
+function dataKeyLength(input: Input): number {
+  const spec = str(input, 'KeySpec');
+  const n = int(input, 'NumberOfBytes', 1, 1024);
+  if (spec !== undefined && n !== undefined) throw validation('KeySpec and NumberOfBytes are mutually exclusive.');
+  if (spec === 'AES_256') return 32;
+  if (spec === 'AES_128') return 16;
+  if (spec !== undefined)
+    throw validation(
+      `1 validation error detected: Value '${spec}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]`,
+    );
+  if (n === undefined) throw validation('Please specify either number of bytes or key spec.');
+  return n;
+}
+
+/** The encryption context S3 sends with an SSE-KMS object: the object's ARN (aws:s3:arn) and the pairs the request gave. */
+function s3Context(s: WrapSubject): Record<string, string> {
+  let given: Record<string, string> = {};
+  try {
+    given = JSON.parse(s.context);
+  } catch {}
+  return { 'aws:s3:arn': `arn:aws:s3:::${s.bucket}/${s.key}`, ...given };
+}
+
 function failure(e: unknown): Failure {
   if (!(e instanceof KmsError)) throw e;
   const reason: UseFailure =
-    e.type === 'NotFoundException'
-      ? 'NotFound'
-      : e.type === 'DisabledException'
-        ? 'Disabled'
-        : e.type === 'KMSInvalidStateException'
-          ? 'InvalidState'
-          : 'Internal';
+    e.type === 'AccessDeniedException'
+      ? 'AccessDenied'
+      : e.type === 'NotFoundException'
+        ? 'NotFound'
+        : e.type === 'DisabledException'
+          ? 'Disabled'
+          : e.type === 'KMSInvalidStateException'
+            ? 'InvalidState'
+            : 'Internal';
   return { ok: false, reason, message: e.message };
 }

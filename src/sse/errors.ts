@@ -16,6 +16,8 @@ export type SseErrorKind =
   | 'KmsKeyInvalidState'
   /** SSE-KMS: the KMS failed, or is not configured on this gateway. */
   | 'KmsUnavailable'
+  /** SSE-KMS: the caller may not use the CMK (key policy / identity policy); the message is the KMS's. */
+  | 'KmsAccessDenied'
   /** SSE-KMS: the encryption context is over the record budget. detail.limit. */
   | 'ContextTooLarge';
 

@@ -6,14 +6,22 @@
 // objects wrapped under its older versions.
 
 import { fromB64, fromB64url, toB64, toB64url, utf8 } from '../crypto/bytes';
+import type { Caller } from '../kms/authz';
 import type { Failure, UnwrapResult, WrapResult, WrapSubject } from '../kms/service';
 import { IntegrityError, SseError } from './errors';
 import type { Envelope, KeyMode, ObjectId, SseRequest, WrapFields } from './types';
 
 /** What SSE-KMS needs from the KMS: the RPC surface of KmsStore. */
 export interface KmsBackend {
-  wrapDataKey(ref: string | undefined, subject: WrapSubject, dataKey: Uint8Array): Promise<WrapResult>;
-  unwrapDataKey(kid: string, kver: string, subject: WrapSubject, wsalt: Uint8Array, wkey: Uint8Array): Promise<UnwrapResult>;
+  wrapDataKey(ref: string | undefined, subject: WrapSubject, dataKey: Uint8Array, caller?: Caller): Promise<WrapResult>;
+  unwrapDataKey(
+    kid: string,
+    kver: string,
+    subject: WrapSubject,
+    wsalt: Uint8Array,
+    wkey: Uint8Array,
+    caller?: Caller,
+  ): Promise<UnwrapResult>;
 }
 
 /** Canonical encryption context: members sorted by name (UTF-16 order), compact JSON. `{}` when there is none. */
@@ -34,6 +42,8 @@ export function kmsFailure(f: Failure): Error {
       return new SseError('KmsKeyDisabled', f.message);
     case 'InvalidState':
       return new SseError('KmsKeyInvalidState', f.message);
+    case 'AccessDenied':
+      return new SseError('KmsAccessDenied', f.message);
     case 'Integrity':
       return new IntegrityError(f.message);
     default:
@@ -41,7 +51,12 @@ export function kmsFailure(f: Failure): Error {
   }
 }
 
-export function sseKms(kms: () => KmsBackend | undefined): KeyMode {
+/**
+ * `caller` answers who the S3 request came from once it is authenticated: sealing then needs its
+ * kms:GenerateDataKey and opening its kms:Decrypt on the CMK (through S3, as AWS judges them).
+ * Undefined means the gateway itself acts (rotation, rewrap by the operator, scheduled runs).
+ */
+export function sseKms(kms: () => KmsBackend | undefined, caller: () => Caller | undefined = () => undefined): KeyMode {
   const backend = (): KmsBackend => {
     const b = kms();
     if (!b) throw new SseError('KmsUnavailable', 'SSE-KMS is not configured on this gateway (no KMS Durable Object binding).');
@@ -53,7 +68,7 @@ export function sseKms(kms: () => KmsBackend | undefined): KeyMode {
       if (utf8(context).length > MAX_CONTEXT_BYTES) {
         throw new SseError('ContextTooLarge', `The encryption context must be at most ${MAX_CONTEXT_BYTES} bytes of JSON.`);
       }
-      const r = await backend().wrapDataKey(req.kmsKeyId, { bucket: obj.bucket, key: obj.key, context }, dataKey);
+      const r = await backend().wrapDataKey(req.kmsKeyId, { bucket: obj.bucket, key: obj.key, context }, dataKey, caller());
       if (!r.ok) throw kmsFailure(r);
       return {
         kid: r.kid,
@@ -79,6 +94,7 @@ export function sseKms(kms: () => KmsBackend | undefined): KeyMode {
         { bucket: obj.bucket, key: obj.key, context },
         fromB64url(envelope.wsalt),
         fromB64url(envelope.wkey),
+        caller(),
       );
       if (!r.ok) throw kmsFailure(r);
       return r.dataKey;

@@ -140,6 +140,9 @@ function fromSse(e: SseError): S3Error {
       return new S3Error('KMS.KMSInvalidStateException', e.message, { status: 400, cosCode: 'KmsException' });
     case 'KmsUnavailable':
       return new S3Error('KMS.KMSInternalException', e.message, { status: 500, cosCode: 'KmsInternalException' });
+    case 'KmsAccessDenied':
+      // S3 answers a caller without kms:GenerateDataKey / kms:Decrypt on the key with AccessDenied and KMS's message.
+      return new S3Error('AccessDenied', e.message);
     case 'ContextTooLarge':
       return new S3Error('InvalidArgument', e.message, { fields: { ArgumentName: 'x-amz-server-side-encryption-context' } });
   }
