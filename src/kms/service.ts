@@ -210,7 +210,10 @@ export class KmsService {
    * ciphertext or from several parameters, authorize in their handlers.
    */
   private authorizeCall(op: string, input: Input, caller: Caller): void {
-    if (ACCOUNT_OPS.has(op)) return deny(onAccount(caller, `kms:${op}`));
+    if (ACCOUNT_OPS.has(op)) {
+      deny(onAccount(caller, `kms:${op}`));
+      return;
+    }
     if (SELF_AUTHORIZED_OPS.has(op)) return;
     const row = this.resolve(str(input, 'KeyId', true));
     const ec = input.EncryptionContext === undefined ? undefined : encryptionContext(input.EncryptionContext);

@@ -7,6 +7,7 @@
 
 import { fromB64, fromB64url, toB64, toB64url, utf8 } from '../crypto/bytes';
 import type { Caller } from '../kms/authz';
+import { canonicalContext as canonicalOf } from '../kms/data';
 import type { Failure, UnwrapResult, WrapResult, WrapSubject } from '../kms/service';
 import { IntegrityError, SseError } from './errors';
 import type { Envelope, KeyMode, ObjectId, SseRequest, WrapFields } from './types';
@@ -24,11 +25,8 @@ export interface KmsBackend {
   ): Promise<UnwrapResult>;
 }
 
-/** Canonical encryption context: members sorted by name (UTF-16 order), compact JSON. `{}` when there is none. */
-export function canonicalContext(c: Record<string, string> | undefined): string {
-  const entries = Object.entries(c ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
-}
+/** Canonical encryption context (the KMS data plane's, kms/data.ts). `{}` when there is none. */
+export const canonicalContext = (c: Record<string, string> | undefined): string => canonicalOf(c ?? {});
 
 /** The context bytes stay well inside the 2 KiB record metadata budget (base64 grows them by a third). */
 export const MAX_CONTEXT_BYTES = 1024;

@@ -5,7 +5,7 @@
 import { AwsClient } from 'aws4fetch';
 import { describe, expect, it } from 'vitest';
 import { TEST_BINDINGS } from './helpers/bindings';
-import { createKey, kms, kmsOk } from './helpers/kms';
+import { createKey, kms, kmsOk, kmsSql } from './helpers/kms';
 import { ORIGIN, s3, worker } from './helpers/s3';
 
 type Creds = { accessKeyId: string; secretAccessKey: string };
@@ -76,6 +76,13 @@ describe('key policies', () => {
     ]);
     expect((await kmsOk('ListKeyPolicies', { KeyId: id })).PolicyNames).toEqual(['default']);
     expect((await kms('GetKeyPolicy', { KeyId: id, PolicyName: 'other' })).body.__type).toBe('NotFoundException');
+  });
+
+  it('a key stored before key policies existed (no row) answers with the default policy and is usable', async () => {
+    const id = await createKey();
+    await kmsSql((sql) => sql.exec('DELETE FROM key_policies WHERE key_id = ?', id));
+    expect(JSON.parse((await kmsOk('GetKeyPolicy', { KeyId: id })).Policy).Statement[0].Sid).toBe('Enable IAM User Permissions');
+    await kmsOk('Encrypt', { KeyId: id, Plaintext: b64('old key') });
   });
 
   it('PutKeyPolicy stores a valid policy and refuses a malformed one with the evaluator message', async () => {
