@@ -450,3 +450,83 @@ describe('cos-nodejs-sdk-v5 with cos/kms', () => {
     expect(sha256((await cos.getObject({ Bucket, Region, Key: 'cos/kms.bin' })).Body)).toBe(sha256(data));
   });
 });
+
+describe.skipIf(!hasAws)('aws kms: the data plane and key policies', () => {
+  it('encrypt / decrypt with an encryption context, generate-data-key, generate-random', async () => {
+    const keyId = (await cli(['kms', 'create-key'])).KeyMetadata.KeyId;
+    const plain = join(files.dir, 'dp-plain.txt');
+    writeFileSync(plain, 'hello from the cli');
+    const enc = await cli([
+      'kms',
+      'encrypt',
+      '--key-id',
+      keyId,
+      '--plaintext',
+      `fileb://${plain}`,
+      '--encryption-context',
+      'app=e2e,tenant=7',
+    ]);
+    const blob = join(files.dir, 'dp-blob.bin');
+    writeFileSync(blob, Buffer.from(enc.CiphertextBlob, 'base64'));
+    const dec = await cli(['kms', 'decrypt', '--ciphertext-blob', `fileb://${blob}`, '--encryption-context', 'tenant=7,app=e2e']);
+    expect(dec.KeyId).toContain(keyId);
+    expect(Buffer.from(dec.Plaintext, 'base64').toString()).toBe('hello from the cli');
+    expect(
+      await cliFails(['kms', 'decrypt', '--ciphertext-blob', `fileb://${blob}`, '--encryption-context', 'tenant=8,app=e2e']),
+    ).toContain('InvalidCiphertextException');
+
+    const dk = await cli(['kms', 'generate-data-key', '--key-id', keyId, '--key-spec', 'AES_256']);
+    expect(Buffer.from(dk.Plaintext, 'base64').length).toBe(32);
+    writeFileSync(blob, Buffer.from(dk.CiphertextBlob, 'base64'));
+    expect((await cli(['kms', 'decrypt', '--ciphertext-blob', `fileb://${blob}`])).Plaintext).toBe(dk.Plaintext);
+    expect(Buffer.from((await cli(['kms', 'generate-random', '--number-of-bytes', '64'])).Plaintext, 'base64').length).toBe(64);
+  });
+
+  it('get-key-policy / put-key-policy: a key policy that denies root Encrypt, repaired by root', async () => {
+    const keyId = (await cli(['kms', 'create-key'])).KeyMetadata.KeyId;
+    const policy = JSON.parse((await cli(['kms', 'get-key-policy', '--key-id', keyId, '--policy-name', 'default'])).Policy);
+    expect(policy.Statement[0].Principal).toEqual({ AWS: 'arn:aws:iam::000000000000:root' });
+    const deny = {
+      ...policy,
+      Statement: [...policy.Statement, { Effect: 'Deny', Principal: { AWS: '*' }, Action: 'kms:Encrypt', Resource: '*' }],
+    };
+    await cli(['kms', 'put-key-policy', '--key-id', keyId, '--policy-name', 'default', '--policy', JSON.stringify(deny)]);
+    expect(await cliFails(['kms', 'encrypt', '--key-id', keyId, '--plaintext', 'aGk='])).toContain('AccessDeniedException');
+    expect(await cliFails(['kms', 'put-key-policy', '--key-id', keyId, '--policy', '{"Statement":7}'])).toContain(
+      'MalformedPolicyDocumentException',
+    );
+    await cli(['kms', 'put-key-policy', '--key-id', keyId, '--policy-name', 'default', '--policy', JSON.stringify(policy)]);
+    await cli(['kms', 'encrypt', '--key-id', keyId, '--plaintext', 'aGk=']);
+  });
+
+  it('an IAM user whose policies leave out the key gets AccessDenied with the KMS message on an SSE-KMS PUT and GET', async () => {
+    const keyId = (await cli(['kms', 'create-key'])).KeyMetadata.KeyId;
+    const user = uniq('kmsuser');
+    await cli(['iam', 'create-user', '--user-name', user]);
+    const s3Only = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`] }],
+    };
+    await cli(['iam', 'put-user-policy', '--user-name', user, '--policy-name', 's3', '--policy-document', JSON.stringify(s3Only)]);
+    const key = (await cli(['iam', 'create-access-key', '--user-name', user])).AccessKey;
+    const asUser = s3Client({ credentials: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey } });
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'kms-user/root.txt', Body: 'root', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyId }),
+    );
+    // The gateway caches identities for a few seconds (IAM_CACHE_SECONDS); a new user's key is looked up on first use.
+    const put = await s3Error(
+      asUser.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: 'kms-user/u.txt', Body: 'u', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyId }),
+      ),
+    );
+    expect(put.status).toBe(403);
+    expect(put.name).toBe('AccessDenied');
+    expect(put.message).toContain(`user/${user} is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:`);
+    const get = await s3Error(asUser.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'kms-user/root.txt' })));
+    expect(get.status).toBe(403);
+    expect(get.name).toBe('AccessDenied');
+    expect(get.message).toContain('kms:Decrypt on resource');
+    // A plain PUT (no KMS) in the same bucket works: the refusal is the key's, not the bucket's.
+    await asUser.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'kms-user/plain.txt', Body: 'p' }));
+  });
+});
