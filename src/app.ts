@@ -197,8 +197,12 @@ app.all('*', async (c) => {
   if (iamService(req, url)) return iamApi(req, url, env, who, c.get('requestId'));
   const base = { req, url, config, requestId: c.get('requestId'), layouts, sealer, secure: url.protocol === 'https:' };
   const where = () => address(url, req.headers.get('host') ?? url.host, config.baseDomains);
-  // POST Object (browser form upload) is authenticated by the form's signed policy, not by the request.
-  if (isPostObject(req, url)) return postObject({ ...base, ...where() }, who, (d) => c.set('dialect', d));
+  // POST Object (browser form upload) is authenticated by the form's signed policy, not by the request;
+  // the principal it resolves is the caller an SSE-KMS form upload is authorized as.
+  if (isPostObject(req, url)) {
+    const signer: Identities = { secret: (ak) => who.secret(ak), principal: async (ak) => (caller = await who.principal(ak)) };
+    return postObject({ ...base, ...where() }, signer, (d) => c.set('dialect', d));
+  }
   const auth = await authenticate(req, (ak) => who.secret(ak), undefined, {
     sigV2: config.sigV2,
     hostBucket: hostBucket(req.headers.get('host') ?? url.host, config.baseDomains),
