@@ -61,6 +61,7 @@ export function services(env: Env, config = readConfig(env), caller: () => Princ
           () => kmsStub(env),
           () => {
             const principal = caller();
+            // The call from S3 to the KMS is internal (aws:SecureTransport true); S3's own policies judge the client's transport.
             return (
               principal && { principal, facts: { region: config.region, secure: true, viaService: `s3.${config.region}.amazonaws.com` } }
             );
