@@ -94,19 +94,22 @@ export interface CliResult {
 }
 
 /**
- * Runs `aws --endpoint-url <gateway> ...args` with the test credentials in the
+ * Runs `aws --endpoint-url <gateway> ...args` with the test (root) credentials, or `as`'s, in the
  * environment and user configuration shut out (config and credentials files
  * point at /dev/null unless `configFile` names a config to use).
  */
-export function aws(args: string[], opts: { configFile?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function aws(
+  args: string[],
+  opts: { configFile?: string; timeoutMs?: number; as?: { accessKeyId: string; secretAccessKey: string } } = {},
+): Promise<CliResult> {
   const g = gateway();
   if (!AWS_BIN) throw new Error('aws CLI not found on PATH');
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     LANG: 'C.UTF-8',
-    AWS_ACCESS_KEY_ID: g.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: g.secretAccessKey,
+    AWS_ACCESS_KEY_ID: opts.as?.accessKeyId ?? g.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: opts.as?.secretAccessKey ?? g.secretAccessKey,
     AWS_DEFAULT_REGION: 'us-east-1',
     AWS_CONFIG_FILE: opts.configFile ?? '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',

@@ -4,7 +4,7 @@
 
 import { execFile } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AWS_BIN, aws, type CliResult, gateway, hasAws, uniq } from './helpers';
+import { aws, type CliResult, gateway, hasAws, uniq } from './helpers';
 
 if (!hasAws) console.warn('e2e: WARNING: the aws CLI is not on PATH, so the aws iam tests are skipped.');
 
@@ -14,25 +14,7 @@ const BOUND_MS = 5_000;
 type Creds = { accessKeyId: string; secretAccessKey: string };
 
 /** `aws --endpoint-url <gateway> ...args` with these credentials instead of root's. */
-function awsAs(c: Creds, args: string[]): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LANG: 'C.UTF-8',
-    AWS_ACCESS_KEY_ID: c.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_PAGER: '',
-  };
-  for (const k of ['PYENV_ROOT', 'PYENV_VERSION']) if (process.env[k]) env[k] = process.env[k];
-  return new Promise((resolve) =>
-    execFile(AWS_BIN!, ['--endpoint-url', gateway().endpoint, ...args], { env, timeout: 90_000, encoding: 'utf8' }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    ),
-  );
-}
+const awsAs = (c: Creds, args: string[]): Promise<CliResult> => aws(args, { as: c });
 
 async function json(p: Promise<CliResult>) {
   const r = await p;
