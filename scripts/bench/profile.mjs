@@ -5,58 +5,12 @@
 // (open it in Chrome DevTools).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
+import { cdp, top } from './cdp.mjs';
 import { root, s3, startGateway } from './gateway.mjs';
 
 const arg = (n, d) => (process.argv.indexOf(`--${n}`) > 0 ? process.argv[process.argv.indexOf(`--${n}`) + 1] : d);
 const MIB = Number(arg('mib', 64));
 const SSE = arg('sse', 'AES256');
-
-async function cdp(port) {
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-  const t = targets.find((x) => x.webSocketDebuggerUrl) ?? targets[0];
-  const ws = new WebSocket(t.webSocketDebuggerUrl);
-  await new Promise((r, j) => {
-    ws.once('open', r);
-    ws.once('error', j);
-  });
-  let id = 0;
-  const waiting = new Map();
-  ws.on('message', (m) => {
-    const msg = JSON.parse(m);
-    if (msg.id && waiting.has(msg.id)) {
-      waiting.get(msg.id)(msg);
-      waiting.delete(msg.id);
-    }
-  });
-  const send = (method, params = {}) =>
-    new Promise((r) => {
-      const i = ++id;
-      waiting.set(i, r);
-      ws.send(JSON.stringify({ id: i, method, params }));
-    });
-  return { send, close: () => ws.close(), title: t.title };
-}
-
-function top(profile, n = 15) {
-  const byId = new Map(profile.nodes.map((x) => [x.id, x]));
-  const self = new Map();
-  const dt = profile.timeDeltas;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const node = byId.get(profile.samples[i]);
-    const f = node.callFrame;
-    const name = `${f.functionName || '(anonymous)'} ${f.url ? f.url.split('/').slice(-2).join('/') : ''}${f.url ? `:${f.lineNumber + 1}` : ''}`;
-    self.set(name, (self.get(name) ?? 0) + (dt[i] ?? 0));
-  }
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  return {
-    totalMs: total / 1000,
-    rows: [...self.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([k, v]) => [k, +(v / 1000).toFixed(1), +((100 * v) / total).toFixed(1)]),
-  };
-}
 
 const gw = await startGateway(`profile-${SSE}`, { DEFAULT_SSE: SSE });
 const inspectorPort = gw.inspectorPort;
