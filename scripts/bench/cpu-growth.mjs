@@ -4,7 +4,7 @@
 // the gateway's workerd (which in the R2 layout also runs local R2) and, for the proxy
 // layout, s3rver (the store, another process). Ends with the first-five / last-five medians.
 // Usage: node scripts/bench/cpu-growth.mjs [r2|proxy] [AES256|none] [count] [MiB]
-//   env GET=1      read each object back between PUTs (as the bench interleaves them)
+//   env GET=1      read each object back between PUTs (as the bench interleaves them), with its CPU too
 //   env SAME=1     overwrite one key every time (as the bench does) instead of a new key each
 //   env CLI=1      start the gateway under the `wrangler dev` CLI (with its inspector), as `npm start` does
 //   env SOURCE=dir run another checkout's src/ (e.g. a git worktree of an older commit)
@@ -56,6 +56,7 @@ const sample = () => {
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const perMiB = [];
+const getPerMiB = [];
 try {
   if (!floor) await s3(gw, 'PUT', '/growth');
   for (let i = 0; i < Number(count); i++) {
@@ -77,7 +78,13 @@ try {
         rssMiB: Math.round((status(gw.workerd).VmRSS ?? 0) / 1024),
       }),
     );
-    if (process.env.GET) await get(key);
+    if (process.env.GET) {
+      const g0 = sample();
+      const r = await get(key);
+      const g = cpuDelta(g0, sample());
+      getPerMiB.push((1000 * g.workerd) / Number(mib));
+      console.log(JSON.stringify({ layout, sse, i, op: 'GET', wallS: +(r.ms / 1000).toFixed(2), cpuS: g }));
+    }
   }
   const n = Math.min(5, perMiB.length);
   console.log(
@@ -85,6 +92,11 @@ try {
       layout,
       sse,
       workerdMsPerMiB: { firstFive: +median(perMiB.slice(0, n)).toFixed(1), lastFive: +median(perMiB.slice(-n)).toFixed(1) },
+      ...(getPerMiB.length
+        ? {
+            getWorkerdMsPerMiB: { firstFive: +median(getPerMiB.slice(0, n)).toFixed(1), lastFive: +median(getPerMiB.slice(-n)).toFixed(1) },
+          }
+        : {}),
     }),
   );
 } finally {

@@ -1,8 +1,24 @@
 // Renders the bench results: a console table, docs/BENCHMARKS.md and docs/bench-throughput.svg
 // (hand-written SVG), plus the raw results in bench-out/results.json (git-ignored).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './gateway.mjs';
+
+/**
+ * Sections of docs/BENCHMARKS.md written from measurements that `npm run bench` does not take
+ * (each says its own command): carried over unchanged when the rest is regenerated.
+ */
+const KEPT_SECTIONS = ['## CPU across consecutive requests'];
+function keptSections(old) {
+  const out = [];
+  for (const heading of KEPT_SECTIONS) {
+    const at = old.indexOf(`\n${heading}\n`);
+    if (at < 0) continue;
+    const next = old.indexOf('\n## ', at + heading.length + 2);
+    out.push(`\n${old.slice(at + 1, next < 0 ? undefined : next + 1).trimEnd()}\n`);
+  }
+  return out.join('');
+}
 
 const KiB = 1024,
   MiB = 1 << 20,
@@ -561,7 +577,8 @@ export function writeReport(R, { write }) {
   }
   d.push(ANALYSIS(R, { L, S, get, ratio, pipe, ossl, big, seg, pget, proxyBig, proxyMid, proxyMem }));
 
-  writeFileSync(join(root, 'docs', 'BENCHMARKS.md'), `${d.join('\n')}\n`);
+  const doc = join(root, 'docs', 'BENCHMARKS.md');
+  writeFileSync(doc, `${d.join('\n')}\n${keptSections(existsSync(doc) ? readFileSync(doc, 'utf8') : '')}`);
   writeFileSync(join(root, 'docs', 'bench-throughput.svg'), svgPlot(R, L, S));
   wrote.push('docs/BENCHMARKS.md', 'docs/bench-throughput.svg', 'bench-out/results.json');
   return { table, wrote };

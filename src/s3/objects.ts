@@ -337,7 +337,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
 
   const readPart = async (parts: ObjectPart[], index: number, start: number, end: number): Promise<ReadableStream<Uint8Array>> => {
     const p = parts[index];
-    if (!opener) return stored({ offset: start, length: end - start + 1 }, p.size, { parts, index });
+    if (!opener) return inBatches(await stored({ offset: start, length: end - start + 1 }, p.size, { parts, index }));
     const opening = await opener.part(p.n, p.size, { salt: p.salt ?? '', commit: p.commit ?? '' });
     const span = opening.span(start, end);
     return opening.read(await stored({ offset: span.offset, length: span.length }, opening.storedLength, { parts, index }), span);
@@ -381,6 +381,42 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
 }
 
 const emptyStream = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+
+/** Bytes handed on per chunk when stored plaintext passes through JavaScript (checked, or joined from parts). */
+const READ_CHUNK = 1 << 20;
+
+/**
+ * A store's byte stream read READ_CHUNK bytes at a time (BYOB readAtLeast) rather than in the
+ * store's own pieces (4 KiB from local R2, a few KiB from fetch): each piece that passes through
+ * JavaScript costs a trip through every stage after it, which made a checked unsealed 64 MiB GET
+ * cost six times the CPU of a sealed one (docs/BENCHMARKS.md, "CPU across consecutive requests").
+ * A stream that is not a byte stream is returned as it is.
+ */
+export function inBatches(body: ReadableStream<Uint8Array>, batch = READ_CHUNK): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = body.getReader({ mode: 'byob' });
+  } catch {
+    return body;
+  }
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(ctl) {
+        let r: ReadableStreamReadResult<Uint8Array>;
+        try {
+          r = await reader.readAtLeast(batch, new Uint8Array(batch));
+        } catch (e) {
+          // Errored rather than thrown: the consumer gets the store's failure as it is.
+          return ctl.error(e);
+        }
+        if (r.value?.length) ctl.enqueue(r.value);
+        if (r.done) ctl.close();
+      },
+      cancel: (why) => reader.cancel(why),
+    },
+    { highWaterMark: 0 },
+  );
+}
 
 function missingData(ctx: Ctx, bucket: string, key: string): S3Error {
   console.error(JSON.stringify({ event: 'data-missing', requestId: ctx.requestId, bucket, key }));
