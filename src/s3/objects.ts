@@ -337,7 +337,7 @@ export async function openObject(ctx: Ctx, bucket: string, key: string, rec: Obj
 
   const readPart = async (parts: ObjectPart[], index: number, start: number, end: number): Promise<ReadableStream<Uint8Array>> => {
     const p = parts[index];
-    if (!opener) return inBatches(await stored({ offset: start, length: end - start + 1 }, p.size, { parts, index }));
+    if (!opener) return inBatches(await stored({ offset: start, length: end - start + 1 }, p.size, { parts, index }), end - start + 1);
     const opening = await opener.part(p.n, p.size, { salt: p.salt ?? '', commit: p.commit ?? '' });
     const span = opening.span(start, end);
     return opening.read(await stored({ offset: span.offset, length: span.length }, opening.storedLength, { parts, index }), span);
@@ -390,26 +390,37 @@ const READ_CHUNK = 1 << 20;
  * store's own pieces (4 KiB from local R2, a few KiB from fetch): each piece that passes through
  * JavaScript costs a trip through every stage after it, which made a checked unsealed 64 MiB GET
  * cost six times the CPU of a sealed one (docs/BENCHMARKS.md, "CPU across consecutive requests").
- * A stream that is not a byte stream is returned as it is.
+ * A stream that is not a byte stream is returned as it is. `length`, the bytes the body should
+ * hold, keeps the buffers of a small object small; what the body really holds is for the caller to check.
  */
-export function inBatches(body: ReadableStream<Uint8Array>, batch = READ_CHUNK): ReadableStream<Uint8Array> {
+export function inBatches(
+  body: ReadableStream<Uint8Array>,
+  length = Number.POSITIVE_INFINITY,
+  batch = READ_CHUNK,
+): ReadableStream<Uint8Array> {
   let reader: ReadableStreamBYOBReader;
   try {
     reader = body.getReader({ mode: 'byob' });
   } catch {
     return body;
   }
+  let left = length;
   return new ReadableStream<Uint8Array>(
     {
       async pull(ctl) {
+        // Past the expected length, one byte is enough to see the end (or a byte too many, passed on).
+        const size = Math.max(1, Math.min(batch, left));
         let r: ReadableStreamReadResult<Uint8Array>;
         try {
-          r = await reader.readAtLeast(batch, new Uint8Array(batch));
+          r = await reader.readAtLeast(size, new Uint8Array(size));
         } catch (e) {
           // Errored rather than thrown: the consumer gets the store's failure as it is.
           return ctl.error(e);
         }
-        if (r.value?.length) ctl.enqueue(r.value);
+        if (r.value?.length) {
+          left = Math.max(0, left - r.value.length);
+          ctl.enqueue(r.value);
+        }
         if (r.done) ctl.close();
       },
       cancel: (why) => reader.cancel(why),

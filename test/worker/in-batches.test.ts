@@ -42,6 +42,14 @@ describe('inBatches', () => {
     expect(at).toBe(total);
   });
 
+  it('asks for no more than the expected length, and still passes on bytes beyond it', async () => {
+    expect((await chunksOf(inBatches(byteStream(5000, 512), 5000))).map((c) => c.length)).toEqual([5000]);
+    // A body longer than expected is the caller's to refuse (verifiedStream): its extra bytes arrive.
+    const chunks = await chunksOf(inBatches(byteStream(5003, 512), 5000));
+    expect(chunks.reduce((a, c) => a + c.length, 0)).toBe(5003);
+    expect(chunks[0].length).toBe(5000);
+  });
+
   it('ends cleanly on an empty byte stream', async () => {
     expect(await chunksOf(inBatches(byteStream(0, 4096)))).toEqual([]);
   });

@@ -86,7 +86,7 @@ export async function getObject(ctx: Ctx, head: boolean): Promise<Response> {
     if (whole)
       src = verifiedStream(
         // The store's own stream comes in small pieces; the check and the response take them in large ones.
-        reader.direct ? inBatches(src) : src,
+        reader.direct ? inBatches(src, length) : src,
         whole,
         length,
         (await reader.parts())?.map((p) => p.size),
