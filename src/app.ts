@@ -1,7 +1,7 @@
 // The Hono application: request ids, errors as S3/COS XML, authentication, dispatch.
 
 import { Hono } from 'hono';
-import { ADMIN_PREFIX, admin } from './admin/endpoints';
+import { ADMIN_PREFIX, admin, authorizeAdmin } from './admin/endpoints';
 import { authenticate } from './auth';
 import { clientAcceptEncoding } from './auth/canonical';
 import { credentialLookup, readConfig } from './config';
@@ -15,6 +15,7 @@ import { isKmsRequest, kmsApi } from './kms/api';
 import { kmsStub } from './kms/durable';
 import { layoutsFor } from './layout';
 import type { Layout } from './layout/types';
+import { globalKeys } from './s3/authorize';
 import { CORS_METHODS, cachedCorsRules, corsHeaders, corsRefusal, matchRule, NOT_ALLOWED, requestedHeaders } from './s3/cors';
 import { isPostObject, postObject } from './s3/ops/post-object';
 import { type Dialect, sniffDialect } from './s3/protocol/dialect';
@@ -212,9 +213,9 @@ app.all('*', async (c) => {
   if (url.pathname.startsWith(ADMIN_PREFIX)) {
     // Operator endpoints (key rotation, raw export) refuse SigV2, the weakest scheme: no scope, no body, a 7-day URL.
     if (auth.method.startsWith('sigv2')) throw new S3Error('AccessDenied', 'Operator endpoints need Signature Version 4.');
-    // Until operator permissions exist (README: Users and policies), the operator endpoints are root's alone.
-    if ((await who.principal(auth.accessKeyId)).kind !== 'root')
-      throw new S3Error('AccessDenied', 'Operator endpoints are for the account root.');
+    // Each endpoint is an action of its own (README: Users and policies); root has them all.
+    const principal = await who.principal(auth.accessKeyId);
+    authorizeAdmin(req, url, principal, globalKeys(req, url, principal, new Date()));
     return admin(req, url, layouts, store, sealer, await keyring());
   }
   const principal = await who.principal(auth.accessKeyId);

@@ -1,7 +1,10 @@
 // Operator endpoints under /-/admin/ (bucket names cannot start with "-"), for
-// any configured credential: master-key status and rotation batches.
+// root and for users whose policies allow the endpoint's action (ADMIN_ACTIONS): master-key
+// status, rotation batches and the raw export.
 
 import { toB64 } from '../crypto/bytes';
+import { decide } from '../iam/policy';
+import type { AuthzRequest, Principal } from '../iam/types';
 import { decodeManifest, encodeObjectRecord, isMultipart } from '../layout/record';
 import type { Layouts } from '../layout/types';
 import { S3Error } from '../s3/protocol/errors';
@@ -14,6 +17,31 @@ export const ADMIN_PREFIX = '/-/admin/';
 
 const json = (body: unknown, status = 200) =>
   new Response(`${JSON.stringify(body, null, 2)}\n`, { status, headers: { 'content-type': 'application/json' } });
+
+/**
+ * The IAM action each operator endpoint needs (on resource "*"; root always has them).
+ * Unknown paths have none and are answered MethodNotAllowed by admin().
+ */
+export const ADMIN_ACTIONS: Record<string, { method: string; action: string }> = {
+  keyring: { method: 'GET', action: 'sealbucket:GetKeyringStatus' },
+  rotate: { method: 'POST', action: 'sealbucket:RotateMasterKey' },
+  retire: { method: 'POST', action: 'sealbucket:CheckMasterKeyRetirement' },
+  object: { method: 'GET', action: 'sealbucket:ExportRawObject' },
+  raw: { method: 'GET', action: 'sealbucket:ReadRawStoreEntry' },
+};
+
+/** Refuses `principal` an operator endpoint unless its identity policies allow the endpoint's action. */
+export function authorizeAdmin(req: Request, url: URL, principal: Principal, context: AuthzRequest['context']): void {
+  const endpoint = ADMIN_ACTIONS[url.pathname.slice(ADMIN_PREFIX.length)];
+  if (!endpoint || endpoint.method !== req.method) return; // admin() answers MethodNotAllowed, to anyone signed
+  const decision = decide({ principal, action: endpoint.action, resource: '*', context });
+  if (decision === 'Allow') return;
+  const why =
+    decision === 'ExplicitDeny'
+      ? 'with an explicit deny in an identity-based policy'
+      : `because no identity-based policy allows the ${endpoint.action} action`;
+  throw new S3Error('AccessDenied', `User: ${principal.arn} is not authorized to perform: ${endpoint.action} on resource: "*" ${why}`);
+}
 
 export async function admin(req: Request, url: URL, layouts: Layouts, store: Store, sealer: Sealer, ring: Keyring): Promise<Response> {
   const op = url.pathname.slice(ADMIN_PREFIX.length);

@@ -3,6 +3,7 @@
 
 import type { ObjectRecord } from '../layout/record';
 import type { SseRequest } from '../sse';
+import { authorizeAccess, conditionKeysOf, globalKeys } from './authorize';
 import type { Ctx } from './context';
 import { checkKey, integrityFailure, loadRecord, type ObjectReader, openObject } from './objects';
 import { checkConditions } from './protocol/conditions';
@@ -47,6 +48,15 @@ export async function copySource(ctx: Ctx): Promise<CopySource> {
   const version = named === null ? undefined : parseVersionId(named, ctx.dialect);
   const sse = await requestSse(ctx, 'copy-source');
   checkKey(ctx, key, bucket);
+  // Copying reads the source: s3:GetObject (or s3:GetObjectVersion) on it, under its own bucket's policy.
+  await authorizeAccess(ctx.layouts.of(bucket), {
+    principal: ctx.principal,
+    action: version === undefined ? 's3:GetObject' : 's3:GetObjectVersion',
+    bucket,
+    key,
+    on: 'object',
+    context: { ...globalKeys(ctx.req, ctx.url, ctx.principal, new Date()), ...conditionKeysOf(ctx, 'GetObject') },
+  });
   const rec = await loadRecord(ctx, bucket, key, version);
   const h = ctx.req.headers;
   const get = (s: string) => h.get(`x-amz-copy-source-${s}`) ?? h.get(`x-cos-copy-source-${s}`);

@@ -1,5 +1,6 @@
 // ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
 
+import { forgetBucketPolicy } from '../bucket-policy';
 import { type Ctx, layoutOf } from '../context';
 import { forgetCorsRules } from '../cors';
 import { MAX_CONFIG_BODY, requireBucket, wholeBody } from '../objects';
@@ -64,6 +65,7 @@ export async function deleteBucket(ctx: Ctx): Promise<Response> {
     if (!(await layout.deleteBucket(ctx.bucket))) throw notEmpty();
   }
   forgetCorsRules(layoutOf(ctx), ctx.bucket);
+  forgetBucketPolicy(layoutOf(ctx), ctx.bucket);
   return new Response(null, { status: 204 });
 }
 

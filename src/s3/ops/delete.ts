@@ -1,6 +1,7 @@
 // DeleteObject and DeleteObjects.
 
 import { NULL_VERSION } from '../../layout/types';
+import { conditionKeysOf, globalKeys, refusalOf } from '../authorize';
 import { type Ctx, layoutOf } from '../context';
 import { checkKey, MAX_LIST_BODY, requireBucket, wholeBody } from '../objects';
 import { hdr } from '../protocol/dialect';
@@ -21,7 +22,6 @@ export async function deleteOne(ctx: Ctx): Promise<Response> {
 }
 
 export async function deleteMany(ctx: Ctx): Promise<Response> {
-  await requireBucket(ctx);
   const doc = parseXml(await wholeBody(ctx, MAX_LIST_BODY, { bound: true }), 'Delete');
   const objects = list(doc, 'Object');
   if (objects.length > 1000) throw new S3Error('MalformedXML', 'The request must contain no more than 1000 keys.');
@@ -31,11 +31,33 @@ export async function deleteMany(ctx: Ctx): Promise<Response> {
     if (key === undefined || key === '') throw new S3Error('MalformedXML');
     return { key, version: text(o, 'VersionId') };
   });
+  // Each key is judged on its own (s3:DeleteObject, or s3:DeleteObjectVersion naming a version);
+  // a denied one comes back as an AccessDenied entry. When none is allowed the whole request is
+  // refused, before the bucket's existence is revealed to someone with no right to know it.
+  const now = new Date();
+  const context = { ...globalKeys(ctx.req, ctx.url, ctx.principal, now), ...conditionKeysOf(ctx, 'DeleteObjects') };
+  const refusals = await Promise.all(
+    targets.map(({ key, version }) =>
+      refusalOf(layoutOf(ctx), {
+        principal: ctx.principal,
+        action: version === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion',
+        bucket: ctx.bucket,
+        key,
+        on: 'object',
+        context,
+      }),
+    ),
+  );
+  const firstRefusal = refusals[0];
+  if (firstRefusal && refusals.every(Boolean)) throw firstRefusal;
+  await requireBucket(ctx);
   // VersionId is echoed as sent, in the result and in errors alike.
   const deleted: { Key: string; VersionId?: string }[] = [];
   const errors: { Key: string; VersionId?: string; Code: string; Message: string }[] = [];
-  for (const { key, version } of targets) {
+  for (const [i, { key, version }] of targets.entries()) {
     try {
+      const refusal = refusals[i];
+      if (refusal) throw refusal;
       checkKey(ctx, key);
       const v = version === undefined ? undefined : parseVersionId(version, ctx.dialect);
       // A version other than the null one does not exist here: nothing to remove (S3 reports it deleted).

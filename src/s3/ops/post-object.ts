@@ -16,7 +16,8 @@ import {
 } from '../../auth/post-policy';
 import type { Identities } from '../../iam/identities';
 import { checkAclHeaders } from '../acl';
-import type { Ctx } from '../context';
+import { authorizeAccess, globalKeys, s3Keys } from '../authorize';
+import { type Ctx, layoutOf } from '../context';
 import { checkKey, httpMetaFrom, MAX_OBJECT_SIZE, writeObject } from '../objects';
 import { type Form, readForm } from '../payload/form';
 import { type Dialect, userMetadata } from '../protocol/dialect';
@@ -185,6 +186,17 @@ async function handle(base: PostCtx, form: Form, ids: Identities, setDialect: (d
     },
     principal: await ids.principal(who.accessKeyId),
   };
+  // The signer's permissions now, with the form's fields as the condition keys (its `acl` field is s3:x-amz-acl).
+  const formField = (name: string) =>
+    (name === 'x-amz-acl' ? f.get('acl') : (f.get(name) ?? f.get(name.replace(/^x-amz-/, 'x-cos-')))) ?? null;
+  await authorizeAccess(layoutOf(ctx), {
+    principal: ctx.principal,
+    action: 's3:PutObject',
+    bucket: ctx.bucket,
+    key,
+    on: 'object',
+    context: { ...globalKeys(ctx.req, ctx.url, ctx.principal, now), ...s3Keys(formField, { method: who.method, post: true }) },
+  });
   const { http, meta } = metadataFrom(f, form.file.contentType);
   // Also checks that the bucket exists and allows this mode (bucket default encryption).
   const mode = await writeMode(ctx, sse);
