@@ -178,6 +178,8 @@ describe('access keys', () => {
 
   it('a user key signs S3, KMS, IAM and STS requests; GetCallerIdentity says whose it is', async () => {
     const bob = await newUser('bob');
+    // S3 requests are authorized (s3/authorize.ts): the user needs an S3 permission for them.
+    await ok({ Action: 'PutUserPolicy', UserName: 'bob', PolicyName: 's3', PolicyDocument: allow('s3:ListAllMyBuckets') });
     expect((await s3As(bob, 'GET', '/')).status).toBe(200);
     const kms = await signer(bob, 'kms').sign(`${ORIGIN}/`, {
       method: 'POST',
@@ -200,6 +202,13 @@ describe('access keys', () => {
 
   it('a user key signs a POST Object form (browser upload) and a presigned IAM GET', async () => {
     const ivy = await newUser('ivy');
+    // S3 requests are authorized (s3/authorize.ts): the user needs an S3 permission for them.
+    await ok({
+      Action: 'PutUserPolicy',
+      UserName: 'ivy',
+      PolicyName: 's3',
+      PolicyDocument: allow('s3:PutObject', 'arn:aws:s3:::iam-post/*'),
+    });
     expect((await s3('PUT', '/iam-post')).status).toBe(200);
     const enc = (x: string) => new TextEncoder().encode(x);
     const hmac = async (key: Uint8Array, msg: string) =>
@@ -249,6 +258,8 @@ describe('access keys', () => {
 
   it('an Inactive or deleted key is refused at once through this isolate, InvalidAccessKeyId / InvalidClientTokenId', async () => {
     const dave = await newUser('dave');
+    // S3 requests are authorized (s3/authorize.ts): the user needs an S3 permission for them.
+    await ok({ Action: 'PutUserPolicy', UserName: 'dave', PolicyName: 's3', PolicyDocument: allow('s3:ListAllMyBuckets') });
     expect((await s3As(dave, 'GET', '/')).status).toBe(200);
     await ok({ Action: 'UpdateAccessKey', UserName: 'dave', AccessKeyId: dave.accessKeyId, Status: 'Inactive' });
     expect(members((await ok({ Action: 'ListAccessKeys', UserName: 'dave' })).AccessKeyMetadata)[0].Status).toBe('Inactive');
@@ -270,6 +281,8 @@ describe('access keys', () => {
 
   it('a change made elsewhere (another isolate) takes effect within the bound: IAM_CACHE_SECONDS', async () => {
     const erin = await newUser('erin');
+    // S3 requests are authorized (s3/authorize.ts): the user needs an S3 permission for them.
+    await ok({ Action: 'PutUserPolicy', UserName: 'erin', PolicyName: 's3', PolicyDocument: allow('s3:ListAllMyBuckets') });
     expect((await s3As(erin, 'GET', '/')).status).toBe(200); // cached now, for the default 5 s
     // Another isolate disables the key: this isolate's cache does not hear of it.
     await iamSql((sql) => sql.exec("UPDATE access_keys SET status = 'Inactive' WHERE id = ?", erin.accessKeyId));
