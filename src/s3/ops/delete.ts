@@ -32,8 +32,8 @@ export async function deleteMany(ctx: Ctx): Promise<Response> {
     return { key, version: text(o, 'VersionId') };
   });
   // Each key is judged on its own (s3:DeleteObject, or s3:DeleteObjectVersion naming a version);
-  // a denied one comes back as an AccessDenied entry. When none is allowed the whole request is
-  // refused, before the bucket's existence is revealed to someone with no right to know it.
+  // a denied one comes back as an AccessDenied entry. When none is allowed, the bucket is not even
+  // looked up: its existence is not revealed to someone with no right on any of its keys.
   const now = new Date();
   const context = { ...globalKeys(ctx.req, ctx.url, ctx.principal, now), ...conditionKeysOf(ctx, 'DeleteObjects') };
   const refusals = await Promise.all(
@@ -48,9 +48,7 @@ export async function deleteMany(ctx: Ctx): Promise<Response> {
       }),
     ),
   );
-  const firstRefusal = refusals[0];
-  if (firstRefusal && refusals.every(Boolean)) throw firstRefusal;
-  await requireBucket(ctx);
+  if (!refusals.every(Boolean)) await requireBucket(ctx);
   // VersionId is echoed as sent, in the result and in errors alike.
   const deleted: { Key: string; VersionId?: string }[] = [];
   const errors: { Key: string; VersionId?: string; Code: string; Message: string }[] = [];
