@@ -112,9 +112,6 @@ export const ACTIONS: Record<Operation, ActionRule | 'per-key'> = {
   ListParts: obj('s3:ListMultipartUploadParts'),
 };
 
-/** The policy-management actions root is never denied, so that root can always repair a lock-out. */
-const ROOT_ALWAYS = new Set(['s3:PutBucketPolicy', 's3:GetBucketPolicy', 's3:DeleteBucketPolicy']);
-
 export const bucketArn = (bucket: string) => `arn:aws:s3:::${bucket}`;
 export const objectArn = (bucket: string, key: string) => `arn:aws:s3:::${bucket}/${key}`;
 
@@ -216,7 +213,7 @@ export async function refusalOf(
 ): Promise<S3Error | undefined> {
   const resource = req.on === 'account' ? '*' : req.on === 'bucket' ? bucketArn(req.bucket) : objectArn(req.bucket, req.key ?? '');
   const authz: AuthzRequest = { principal: req.principal, action: req.action, resource, context: req.context };
-  if (req.principal.kind === 'root' && ROOT_ALWAYS.has(req.action)) return undefined;
+  // Root is never denied Put/Get/DeleteBucketPolicy (decide's ROOT_NEVER_DENIED): its way out of a lock-out.
   const policy = req.on === 'account' ? undefined : await cachedBucketPolicy(layout, req.bucket);
   const decision = decide(authz, policy);
   if (decision === 'Allow') return undefined;

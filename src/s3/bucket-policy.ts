@@ -2,23 +2,22 @@
 // document is kept (a layout document beside the bucket, deleted with it), and an isolate cache,
 // because every authorized request of the bucket reads it.
 
-import { PolicyError, parsePolicy } from '../iam/policy';
+import { POLICY_LIMITS, PolicyError, parsePolicy } from '../iam/policy';
 import type { PolicyDocument } from '../iam/types';
 import type { Layout } from '../layout/types';
 import { S3Error } from './protocol/errors';
 
 const DOCUMENT = 'policy';
-/** S3: "The maximum size of a bucket policy is 20 KB." */
-export const MAX_BUCKET_POLICY_BYTES = 20 * 1024;
+/** S3: "The maximum size of a bucket policy is 20 KB." (parsePolicy counts it; this caps the body read.) */
+export const MAX_BUCKET_POLICY_BYTES = POLICY_LIMITS.bucketPolicy.chars * 4;
 
 const malformed = (message: string) => new S3Error('MalformedPolicy', message);
 
 /** A PutBucketPolicy body, validated as the policy language and as S3 restricts it for this bucket. */
 export function parseBucketPolicy(text: string, bucket: string): PolicyDocument {
-  if (new TextEncoder().encode(text).length > MAX_BUCKET_POLICY_BYTES) throw malformed('Policy exceeds the maximum allowed document size.');
   let doc: PolicyDocument;
   try {
-    doc = parsePolicy(text, 'resource');
+    doc = parsePolicy(text, 'resource', POLICY_LIMITS.bucketPolicy);
   } catch (e) {
     if (e instanceof PolicyError) throw malformed(e.message);
     throw e;
@@ -64,7 +63,7 @@ export async function cachedBucketPolicy(layout: Layout, bucket: string): Promis
   if (hit && hit.until > Date.now()) return hit.policy;
   const text = await loadBucketPolicyText(layout, bucket);
   // A stored policy passed parseBucketPolicy when it was put; parsing again cannot fail for it.
-  const policy = text ? parsePolicy(text, 'resource') : undefined;
+  const policy = text ? parsePolicy(text, 'resource', POLICY_LIMITS.bucketPolicy) : undefined;
   if (cache.size >= CACHE_ENTRIES) cache.clear();
   cache.set(k, { until: Date.now() + BUCKET_POLICY_CACHE_MS, policy });
   return policy;

@@ -93,6 +93,16 @@ describe('PutBucketPolicy / GetBucketPolicy / DeleteBucketPolicy', () => {
       ],
       [policyOf({ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${B}-bad/*` }), /Principal/],
       [policyOf({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject' }), /Resource/],
+      [
+        policyOf({
+          Sid: 'x'.repeat(21 * 1024),
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 's3:GetObject',
+          Resource: `arn:aws:s3:::${B}-bad/*`,
+        }),
+        /20480|size|limit/i,
+      ],
     ];
     for (const [text, why] of cases) {
       const r = await putPolicy(`${B}-bad`, text);
