@@ -13,8 +13,9 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aws, hasAws, random, s3Client, s3Error, sdkBody, sha256, tempDir, uniq, writeFileSync } from './helpers';
+import { aws, gateway, hasAws, random, s3Client, s3Error, sdkBody, sha256, tempDir, uniq, writeFileSync } from './helpers';
 
 const BUCKET = uniq('e2e-policy').toLowerCase();
 const files = tempDir();
@@ -97,5 +98,39 @@ describe.skipIf(!hasAws)('bucket policies with the aws CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const { readFileSync } = await import('node:fs');
     expect(sha256(readFileSync(back))).toBe(sha256(data));
+  });
+});
+
+describe.skipIf(!hasAws)('an IAM user with a policy for one bucket (aws CLI)', () => {
+  it('reads and writes there; AccessDenied in another bucket, for ListBuckets and for the operator endpoints', async () => {
+    const user = uniq('e2e-polusr');
+    const mine = uniq('e2e-mine').toLowerCase();
+    const other = uniq('e2e-other').toLowerCase();
+    for (const b of [mine, other]) expect((await aws(['s3api', 'create-bucket', '--bucket', b])).code).toBe(0);
+    expect((await aws(['iam', 'create-user', '--user-name', user])).code).toBe(0);
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: [`arn:aws:s3:::${mine}`, `arn:aws:s3:::${mine}/*`] }],
+    });
+    expect(
+      (await aws(['iam', 'put-user-policy', '--user-name', user, '--policy-name', 'one-bucket', '--policy-document', policy])).code,
+    ).toBe(0);
+    const key = JSON.parse((await aws(['iam', 'create-access-key', '--user-name', user])).stdout).AccessKey;
+    const as = { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
+    const file = join(files.dir, 'small.txt');
+    writeFileSync(file, 'hello');
+    let r = await aws(['s3', 'cp', file, `s3://${mine}/k`], { as });
+    expect(r.code, r.stderr).toBe(0);
+    r = await aws(['s3', 'cp', `s3://${mine}/k`, '-'], { as });
+    expect(r.stdout).toBe('hello');
+    r = await aws(['s3', 'cp', file, `s3://${other}/k`], { as });
+    expect(r.stderr).toContain('AccessDenied');
+    r = await aws(['s3api', 'list-buckets'], { as });
+    expect(r.stderr).toContain('AccessDenied');
+    expect(r.stderr).toContain('s3:ListAllMyBuckets');
+    const g = gateway();
+    const signer = new AwsClient({ ...as, service: 's3', region: 'us-east-1' });
+    const admin = await fetch(await signer.sign(`${g.endpoint}/-/admin/keyring`, { method: 'GET' }));
+    expect(admin.status).toBe(403);
   });
 });
