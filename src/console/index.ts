@@ -7,6 +7,8 @@ import aws4fetchJs from '../../node_modules/aws4fetch/dist/aws4fetch.esm.js';
 import type { Config } from '../config';
 import apiJs from './assets/api.client.js';
 import appJs from './assets/app.client.js';
+import domJs from './assets/dom.client.js';
+import usersJs from './assets/users.client.js';
 import { consoleCss, consoleHtml } from './page';
 
 /** Self only: no inline script or style, no framing, no form posts, no other origins. */
@@ -27,6 +29,8 @@ const ASSETS: Record<string, Asset> = {
   '/index.html': { type: 'text/html; charset=utf-8', body: consoleHtml },
   '/app.js': { type: JS, body: () => appJs },
   '/api.js': { type: JS, body: () => apiJs },
+  '/dom.js': { type: JS, body: () => domJs },
+  '/users.js': { type: JS, body: () => usersJs },
   // aws4fetch's own ESM build, unchanged (MIT licence header included).
   '/aws4fetch.js': { type: JS, body: () => aws4fetchJs },
   '/console.css': { type: 'text/css; charset=utf-8', body: () => consoleCss },

@@ -22,7 +22,8 @@ export function consoleHtml(base: string): string {
   <nav id="nav" hidden>
     <a href="#/buckets" data-nav="buckets">Buckets</a>
     <a href="#/keys" data-nav="keys">Keys</a>
-    <a href="#/master" data-nav="master">Master key</a>
+    <a href="#/master" data-nav="master" id="nav-master">Master key</a>
+    <a href="#/users" data-nav="users" id="nav-users" hidden>Users</a>
   </nav>
   <span class="who" id="who" hidden></span>
   <button type="button" class="link" id="signout" hidden>Sign out</button>
@@ -118,6 +119,9 @@ progress { width: 100%; height: .9rem; }
 dl.meta { display: grid; grid-template-columns: minmax(8rem, max-content) 1fr; gap: .35rem 1rem; margin: 0; }
 dl.meta dt { color: var(--muted); }
 dl.meta dd { margin: 0; word-break: break-all; }
+textarea { font: .85rem/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; width: 100%; min-height: 14rem; padding: .5rem; border: 1px solid var(--line); border-radius: 4px; }
+.secret { background: #fff8e1; border: 1px solid #e8c56a; border-radius: 6px; padding: .75rem 1rem; margin: .5rem 0 1rem; }
+.secret code { font-size: .9rem; word-break: break-all; }
 .actions-bar { display: flex; flex-wrap: wrap; gap: .5rem; margin: 1rem 0; }
 [hidden] { display: none !important; }
 @media (max-width: 40rem) {

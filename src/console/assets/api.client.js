@@ -52,6 +52,15 @@ import { AwsClient } from './aws4fetch.js';
  * @typedef {{ active: string, versions: Record<string, number>, usage: Record<string, number>, missingVersions?: string[] }} Keyring
  */
 
+/**
+ * Who signed in: the ARN STS names, and the user name ('root' for the account's root; '' when
+ * the gateway could not say, i.e. it answered GetCallerIdentity with "not implemented").
+ * @typedef {{ arn: string, name: string, root: boolean }} Caller
+ */
+/** @typedef {{ UserName: string, UserId: string, Arn: string, CreateDate: string }} IamUser */
+/** @typedef {{ UserName: string, AccessKeyId: string, Status: string, CreateDate: string }} AccessKeyMeta */
+/** @typedef {{ PolicyName: string, PolicyArn: string }} AttachedPolicy */
+
 export const MiB = 1024 * 1024;
 /** Files above this go up as multipart uploads, in parts of PART_SIZE (S3's minimum is 5 MiB). */
 export const MULTIPART_THRESHOLD = 8 * MiB;
@@ -75,6 +84,20 @@ export class ApiError extends Error {
 }
 
 const READ = 'read';
+
+/** What an AccessDenied stopped, by the `action` of the call: "You are not allowed to ...". */
+const ALLOWED_TO = /** @type {Record<string, string>} */ ({
+  read: 'read this object',
+  write: 'upload or change objects here',
+  create: 'create this',
+  delete: 'delete this',
+  list: 'list the buckets',
+  'list-objects': 'list the objects of this bucket',
+  admin: 'see the keyring status',
+  users: 'manage users',
+  policy: 'read or change this bucket policy',
+  keys: 'use the key service',
+});
 
 /**
  * Error codes (S3, COS and KMS) in words. `action` says what the user was doing:
@@ -122,8 +145,10 @@ export function explain(code, status = 0, detail, action) {
     case 'SignatureDoesNotMatch':
     case 'InvalidSignatureException':
     case 'IncompleteSignatureException':
+    case 'IncompleteSignature':
       return 'The secret access key does not match this access key ID. Check both and sign in again.';
     case 'InvalidAccessKeyId':
+    case 'InvalidClientTokenId':
     case 'UnrecognizedClientException':
       return 'The gateway does not know this access key ID.';
     case 'RequestTimeTooSkewed':
@@ -131,7 +156,25 @@ export function explain(code, status = 0, detail, action) {
     case 'AccessDenied':
     case 'AccessDeniedException':
     case 'MissingAuthenticationTokenException':
-      return action === 'signin' ? 'The gateway refused these credentials.' : 'The gateway refused this request with your credentials.';
+      if (action === 'signin') return 'The gateway refused these credentials.';
+      return action && ALLOWED_TO[action]
+        ? `You are not allowed to ${ALLOWED_TO[action]}.`
+        : 'You are not allowed to do this with your credentials.';
+    case 'NoSuchBucketPolicy':
+      return 'This bucket has no policy.';
+    case 'MalformedPolicy':
+    case 'MalformedPolicyDocument':
+      return detail ? `The gateway refused the policy: ${detail}` : 'The gateway refused the policy as malformed.';
+    case 'NoSuchEntity':
+      return detail || 'That user, key or policy does not exist.';
+    case 'EntityAlreadyExists':
+      return detail || 'That name is taken already.';
+    case 'DeleteConflict':
+      return detail || 'Remove its access keys and policies first.';
+    case 'LimitExceeded':
+      return detail || 'A limit was reached.';
+    case 'InvalidAction':
+      return 'This gateway does not offer that operation.';
     case 'NoSuchBucket':
       return 'That bucket does not exist (it may have just been deleted).';
     case 'NoSuchKey':
@@ -266,6 +309,9 @@ export function encryptionFromHeaders(h) {
   return { mode: 'none' };
 }
 
+/** Codes meaning "this gateway has no such operation" (then sign-in falls back to ListBuckets). */
+const NOT_IMPLEMENTED = new Set(['NotImplemented', 'InvalidAction', 'UnknownOperationException', 'MethodNotAllowed', 'HTTP404', 'HTTP501']);
+
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 // ---------------------------------------------------------------- the gateway
@@ -278,6 +324,8 @@ export class Gateway {
     const common = { accessKeyId, secretAccessKey, region: region || 'us-east-1', retries: 0 };
     this.s3c = new AwsClient({ ...common, service: 's3' });
     this.kmsc = new AwsClient({ ...common, service: 'kms' });
+    this.iamc = new AwsClient({ ...common, service: 'iam' });
+    this.stsc = new AwsClient({ ...common, service: 'sts' });
   }
 
   /** @param {string} bucket @param {string} key @param {Query} [query] */
@@ -348,10 +396,190 @@ export class Gateway {
     throw new ApiError(res.status, type, detail, explain(type, res.status, detail, action));
   }
 
+  /**
+   * One IAM (or STS) query call: a signed POST form; returns the <{op}Result> element.
+   * @param {string} op
+   * @param {Record<string, string>} [params]
+   * @param {string} [action]
+   * @param {'iam' | 'sts'} [service]
+   * @returns {Promise<Element | undefined>}
+   */
+  async iam(op, params = {}, action = 'users', service = 'iam') {
+    const body = new URLSearchParams({ Action: op, Version: service === 'sts' ? '2011-06-15' : '2010-05-08', ...params });
+    const client = service === 'sts' ? this.stsc : this.iamc;
+    const req = await client.sign(`${this.origin}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: body.toString(),
+    });
+    let res;
+    try {
+      res = await fetch(req, { cache: 'no-store' });
+    } catch (/** @type {any} */ e) {
+      throw new ApiError(0, 'NetworkError', String(e?.message ?? e), explain('NetworkError', 0, '', action));
+    }
+    const text = await res.text();
+    const doc = text ? parseXml(text) : null;
+    if (res.ok && doc) return child(doc.documentElement, `${op}Result`);
+    // IAM's <ErrorResponse><Error>; an S3 <Error> if the gateway did not route this to IAM.
+    const root = doc?.documentElement;
+    const err = root?.localName === 'Error' ? root : child(root, 'Error');
+    const code = err ? textOf(err, 'Code') : res.status === 403 ? 'AccessDenied' : `HTTP${res.status}`;
+    const detail = err ? textOf(err, 'Message') : '';
+    throw new ApiError(res.status, code, detail, explain(code, res.status, detail, action));
+  }
+
+  /**
+   * Who these credentials are (STS GetCallerIdentity); a gateway that does not implement it is
+   * asked ListBuckets instead, which at least proves the key.
+   * @returns {Promise<Caller>}
+   */
+  async whoAmI() {
+    try {
+      const r = await this.iam('GetCallerIdentity', {}, 'signin', 'sts');
+      const arn = textOf(r, 'Arn');
+      const root = /:root$/.test(arn);
+      return { arn, root, name: root ? 'root' : arn.split('/').pop() || arn };
+    } catch (e) {
+      if (!(e instanceof ApiError) || !NOT_IMPLEMENTED.has(e.code)) throw e;
+    }
+    await this.listBuckets('signin');
+    return { arn: '', name: '', root: false };
+  }
+
+  /** @returns {Promise<IamUser[]>} every user (IAM pages ListUsers with Marker) */
+  async listUsers() {
+    /** @type {IamUser[]} */
+    const out = [];
+    let marker = '';
+    do {
+      const r = await this.iam('ListUsers', marker ? { Marker: marker } : {});
+      for (const m of children(child(r, 'Users'), 'member'))
+        out.push({
+          UserName: textOf(m, 'UserName'),
+          UserId: textOf(m, 'UserId'),
+          Arn: textOf(m, 'Arn'),
+          CreateDate: textOf(m, 'CreateDate'),
+        });
+      marker = textOf(r, 'IsTruncated') === 'true' ? textOf(r, 'Marker') : '';
+    } while (marker);
+    return out;
+  }
+
+  /** @param {string} userName */
+  createUser(userName) {
+    return this.iam('CreateUser', { UserName: userName });
+  }
+
+  /** @param {string} userName */
+  deleteUser(userName) {
+    return this.iam('DeleteUser', { UserName: userName });
+  }
+
+  /** @param {string} userName @returns {Promise<AccessKeyMeta[]>} */
+  async listAccessKeys(userName) {
+    const r = await this.iam('ListAccessKeys', { UserName: userName });
+    return children(child(r, 'AccessKeyMetadata'), 'member').map((m) => ({
+      UserName: textOf(m, 'UserName'),
+      AccessKeyId: textOf(m, 'AccessKeyId'),
+      Status: textOf(m, 'Status'),
+      CreateDate: textOf(m, 'CreateDate'),
+    }));
+  }
+
+  /**
+   * A new key; its secret is in this answer only.
+   * @param {string} userName
+   * @returns {Promise<{ AccessKeyId: string, SecretAccessKey: string }>}
+   */
+  async createAccessKey(userName) {
+    const r = await this.iam('CreateAccessKey', { UserName: userName });
+    const k = child(r, 'AccessKey');
+    return { AccessKeyId: textOf(k, 'AccessKeyId'), SecretAccessKey: textOf(k, 'SecretAccessKey') };
+  }
+
+  /** @param {string} userName @param {string} accessKeyId @param {'Active' | 'Inactive'} status */
+  updateAccessKey(userName, accessKeyId, status) {
+    return this.iam('UpdateAccessKey', { UserName: userName, AccessKeyId: accessKeyId, Status: status });
+  }
+
+  /** @param {string} userName @param {string} accessKeyId */
+  deleteAccessKey(userName, accessKeyId) {
+    return this.iam('DeleteAccessKey', { UserName: userName, AccessKeyId: accessKeyId });
+  }
+
+  /** @param {string} userName @returns {Promise<string[]>} the inline policies' names */
+  async listUserPolicies(userName) {
+    const r = await this.iam('ListUserPolicies', { UserName: userName });
+    return children(child(r, 'PolicyNames'), 'member').map((m) => m.textContent ?? '');
+  }
+
+  /** @param {string} userName @param {string} policyName @returns {Promise<string>} the JSON */
+  async getUserPolicy(userName, policyName) {
+    const r = await this.iam('GetUserPolicy', { UserName: userName, PolicyName: policyName });
+    // IAM gives the document URL-encoded (RFC 3986), as boto3 and the CLI decode it.
+    const doc = textOf(r, 'PolicyDocument');
+    try {
+      return decodeURIComponent(doc);
+    } catch {
+      return doc;
+    }
+  }
+
+  /** @param {string} userName @param {string} policyName @param {string} document JSON */
+  putUserPolicy(userName, policyName, document) {
+    return this.iam('PutUserPolicy', { UserName: userName, PolicyName: policyName, PolicyDocument: document });
+  }
+
+  /** @param {string} userName @param {string} policyName */
+  deleteUserPolicy(userName, policyName) {
+    return this.iam('DeleteUserPolicy', { UserName: userName, PolicyName: policyName });
+  }
+
+  /** @param {string} userName @returns {Promise<AttachedPolicy[]>} */
+  async listAttachedUserPolicies(userName) {
+    const r = await this.iam('ListAttachedUserPolicies', { UserName: userName });
+    return children(child(r, 'AttachedPolicies'), 'member').map((m) => ({
+      PolicyName: textOf(m, 'PolicyName'),
+      PolicyArn: textOf(m, 'PolicyArn'),
+    }));
+  }
+
+  /** @param {string} userName @param {string} policyArn */
+  detachUserPolicy(userName, policyArn) {
+    return this.iam('DetachUserPolicy', { UserName: userName, PolicyArn: policyArn });
+  }
+
+  // ------------------------------------------------------------ bucket policy
+
+  /** @param {string} bucket @returns {Promise<string>} the policy JSON ('' when there is none) */
+  async bucketPolicy(bucket) {
+    const res = await this.s3('GET', bucket, '', { query: { policy: '' }, ok: [404], action: 'policy' });
+    if (res.status !== 404) return await res.text();
+    const err = await s3Failure(res, 'policy');
+    if (err.code === 'NoSuchBucketPolicy') return '';
+    throw err;
+  }
+
+  /** @param {string} bucket @param {string} policy JSON */
+  putBucketPolicy(bucket, policy) {
+    return this.s3('PUT', bucket, '', {
+      query: { policy: '' },
+      body: policy,
+      headers: { 'content-type': 'application/json' },
+      action: 'policy',
+    });
+  }
+
+  /** @param {string} bucket */
+  deleteBucketPolicy(bucket) {
+    return this.s3('DELETE', bucket, '', { query: { policy: '' }, action: 'policy' });
+  }
+
   // ------------------------------------------------------------ buckets
 
   /** @param {string} [action] @returns {Promise<BucketSummary[]>} */
-  async listBuckets(action) {
+  async listBuckets(action = 'list') {
     const doc = parseXml(await (await this.s3('GET', '', '', { action })).text());
     const buckets = doc ? children(child(doc.documentElement, 'Buckets'), 'Bucket') : [];
     return buckets.map((b) => ({ name: textOf(b, 'Name'), created: textOf(b, 'CreationDate') }));
@@ -410,7 +638,7 @@ export class Gateway {
     /** @type {Query} */
     const query = { 'list-type': '2', delimiter: '/', prefix, 'max-keys': String(maxKeys), 'encoding-type': 'url' };
     if (token) query['continuation-token'] = token;
-    const doc = parseXml(await (await this.s3('GET', bucket, '', { query })).text());
+    const doc = parseXml(await (await this.s3('GET', bucket, '', { query, action: 'list-objects' })).text());
     const root = doc?.documentElement;
     const dec = (/** @type {string} */ s) => decodeURIComponent(s.replace(/\+/g, ' '));
     return {

@@ -3,7 +3,9 @@
 // Served as written: types are JSDoc only (tsconfig.console.json checks them).
 import { ApiError, Gateway, MULTIPART_THRESHOLD, mapLimit } from './api.js';
 
-/** @import { Credentials, Encryption, KeyDetail } from './api.js' */
+/** @import { Caller, Credentials, Encryption, KeyDetail } from './api.js' */
+import { $, busy, confirmButton, flash, fmtDate, fmtSize, h, message, put } from './dom.js';
+import { bucketPolicySection, userPage, usersPage } from './users.js';
 
 const STORE_KEY = 'sealbucket-console';
 const PAGE_SIZE = 50;
@@ -12,180 +14,55 @@ const HEAD_CONCURRENCY = 4;
 /**
  * The signed-in gateway, the cached key list, and the number of the page being rendered (a page
  * stops when it is no longer the latest: see route()).
- * @type {{ gw: Gateway | null, keys: Promise<KeyDetail[]> | null, seq: number }}
+ * @type {{ gw: Gateway | null, keys: Promise<KeyDetail[]> | null, seq: number, caller: Caller | null }}
  */
-const state = { gw: null, keys: null, seq: 0 };
+const state = { gw: null, keys: null, seq: 0, caller: null };
 /** The signed-in gateway (the pages render only while there is one). */
 function gateway() {
   if (!state.gw) throw new Error('not signed in');
   return state.gw;
 }
-/**
- * The shell's elements (page.ts) by id: always there, HTMLElement unless listed here; #uploads is
- * the objects page's own and may be absent.
- * @typedef {{ 'signin-form': HTMLFormElement, 'signin-button': HTMLButtonElement, ak: HTMLInputElement, sk: HTMLInputElement, region: HTMLInputElement, remember: HTMLInputElement, uploads: HTMLElement | null }} ById
- */
-/** @type {<K extends string>(id: K) => K extends keyof ById ? ById[K] : HTMLElement} */
-const $ = (id) => /** @type {any} */ (document.getElementById(id));
-
-// ---------------------------------------------------------------- DOM helpers
-
-/**
- * h()'s attributes: `class`, `text`, on<event> listeners, the properties hidden, disabled,
- * selected, multiple and required (true or false), `value`, and any other attribute (true: present
- * and empty). A null, undefined or false value leaves the name out.
- * @template {keyof HTMLElementTagNameMap} K
- * @typedef {{ [name: string]: any, onclick?: (ev: MouseEvent & { currentTarget: HTMLElementTagNameMap[K] }) => unknown, onsubmit?: (ev: SubmitEvent) => unknown }} Props
- */
-/**
- * Children for h() and put(): nodes and text, and arrays of them (flattened: the pages nest them
- * two deep at most); null, undefined and false are skipped.
- * @typedef {Node | string | null | undefined | false} Child
- * @typedef {Child | Child[] | Child[][]} Kid
- */
-
-/**
- * h('tag', { class, text, onclick, ...attributes }, ...children)
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag
- * @param {Props<K> | null} [props]
- * @param {...Kid} kids
- * @returns {HTMLElementTagNameMap[K]}
- */
-function h(tag, props = {}, ...kids) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props ?? {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') el.className = v;
-    else if (k === 'text') el.textContent = v;
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'hidden' || k === 'disabled' || k === 'selected' || k === 'multiple' || k === 'required')
-      /** @type {any} */ (el)[k] = !!v;
-    else if (k === 'value') /** @type {HTMLInputElement} */ (el).value = v;
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const kid of kids.flat(Infinity))
-    if (kid !== null && kid !== undefined && kid !== false) el.append(kid instanceof Node ? kid : String(kid));
-  return el;
-}
-
-/**
- * Replaces an element's children (arrays flattened; null, undefined and false skipped).
- * @param {Element} el
- * @param {...Kid} kids
- */
-function put(el, ...kids) {
-  el.replaceChildren(.../** @type {(Node | string)[]} */ (kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false)));
-}
-
-/** @param {number} n */
-const fmtSize = (n) => {
-  if (!Number.isFinite(n)) return '';
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < u.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i ? n.toFixed(n < 10 ? 1 : 0) : n} ${u[i]}`;
-};
-/** @param {string | number | null | undefined} s an ISO or HTTP date, or epoch seconds */
-const fmtDate = (s) => {
-  if (s === undefined || s === null || s === '') return '';
-  const d = typeof s === 'number' ? new Date(s * 1000) : new Date(s);
-  return Number.isNaN(d.getTime()) ? String(s) : d.toLocaleString();
-};
-/** @param {any} e what was thrown */
-const message = (e) => (e instanceof ApiError ? e.message : `Something went wrong: ${e?.message ?? e}`);
-
-/** @param {string} text @param {string} [kind] */
-function flash(text, kind = 'error') {
-  const b = $('banner');
-  b.textContent = text;
-  b.className = kind;
-  b.hidden = !text;
-}
-
-/**
- * A button that asks for a second click before doing something destructive.
- * @param {string} label
- * @param {string} confirmLabel
- * @param {() => Promise<unknown>} action
- * @param {Props<'button'>} [props]
- * @returns {HTMLButtonElement}
- */
-function confirmButton(label, confirmLabel, action, props = {}) {
-  let armed = false;
-  /** @type {number | undefined} */
-  let timer;
-  const b = h('button', {
-    type: 'button',
-    class: 'danger',
-    ...props,
-    text: label,
-    onclick: async () => {
-      if (!armed) {
-        armed = true;
-        b.textContent = confirmLabel;
-        b.classList.add('armed');
-        timer = setTimeout(() => {
-          armed = false;
-          b.textContent = label;
-          b.classList.remove('armed');
-        }, 5000);
-        return;
-      }
-      clearTimeout(timer);
-      b.disabled = true;
-      try {
-        await action();
-      } finally {
-        b.disabled = false;
-        armed = false;
-        b.textContent = label;
-        b.classList.remove('armed');
-      }
-    },
-  });
-  return b;
-}
-
-/**
- * Runs an action for a button, showing its error in words.
- * @template T
- * @param {HTMLButtonElement | null} button
- * @param {() => Promise<T>} fn
- * @returns {Promise<T | undefined>}
- */
-async function busy(button, fn) {
-  if (button) button.disabled = true;
-  try {
-    return await fn();
-  } catch (e) {
-    flash(message(e));
-  } finally {
-    if (button) button.disabled = false;
-  }
-}
-
 // ---------------------------------------------------------------- session
 
-/** @param {Gateway} gw @param {boolean} remember @param {Credentials} creds */
-function signedIn(gw, remember, creds) {
+/** @param {Gateway} gw @param {boolean} remember @param {Credentials} creds @param {Caller} caller */
+function signedIn(gw, remember, creds, caller) {
   state.gw = gw;
   state.keys = null;
+  state.caller = caller;
   if (remember) sessionStorage.setItem(STORE_KEY, JSON.stringify(creds));
   else sessionStorage.removeItem(STORE_KEY);
   $('signin-form').reset();
-  $('who').textContent = gw.accessKeyId;
+  $('who').textContent = caller.name ? `Signed in as ${caller.name}` : gw.accessKeyId;
+  $('who').title = caller.arn || gw.accessKeyId;
   for (const id of ['nav', 'who', 'signout']) $(id).hidden = false;
+  showPermittedPages(gw);
   if (!location.hash || location.hash === '#/' || location.hash === '#/signin') location.hash = '#/buckets';
   else route();
+}
+
+/**
+ * The Users page is offered to whoever may call iam:ListUsers; the Master key page (the admin
+ * endpoint's keyring status) only to whoever may read it. Other failures leave the links as they
+ * are: the page then says what went wrong.
+ * @param {Gateway} gw
+ */
+function showPermittedPages(gw) {
+  $('nav-users').hidden = true;
+  $('nav-master').hidden = false;
+  gw.iam('ListUsers', { MaxItems: '1' })
+    .then(() => {
+      if (state.gw === gw) $('nav-users').hidden = false;
+    })
+    .catch(() => {});
+  gw.keyring().catch((e) => {
+    if (state.gw === gw && e instanceof ApiError && e.status === 403) $('nav-master').hidden = true;
+  });
 }
 
 function signOut() {
   state.gw = null;
   state.keys = null;
+  state.caller = null;
   state.seq++; // a page still loading is no longer live: it stops rather than go on signed out
   sessionStorage.removeItem(STORE_KEY);
   for (const id of ['nav', 'who', 'signout']) $(id).hidden = true;
@@ -197,8 +74,8 @@ function signOut() {
 /** @param {Credentials} creds @param {boolean} remember */
 async function trySignIn(creds, remember) {
   const gw = new Gateway(creds);
-  await gw.listBuckets('signin');
-  signedIn(gw, remember, creds);
+  const caller = await gw.whoAmI();
+  signedIn(gw, remember, creds, caller);
 }
 
 function setupSignIn() {
@@ -342,7 +219,10 @@ function route() {
   };
   for (const link of document.querySelectorAll('[data-nav]')) {
     const nav = link.getAttribute('data-nav');
-    link.classList.toggle('active', nav === page || (nav === 'buckets' && (page === 'b' || page === 'o')));
+    link.classList.toggle(
+      'active',
+      nav === page || (nav === 'buckets' && (page === 'b' || page === 'o')) || (nav === 'users' && page === 'u'),
+    );
   }
   const seq = ++state.seq;
   const live = () => seq === state.seq;
@@ -352,6 +232,8 @@ function route() {
       o: () => objectPage(dec(a), dec(b), live),
       keys: () => keysPage(live),
       master: () => masterPage(live),
+      users: () => usersPage(gateway(), live),
+      u: () => userPage(gateway(), dec(a), live),
     })[page] ?? (() => bucketsPage(live));
   render().catch((e) => live() && flash(message(e)));
 }
@@ -422,7 +304,15 @@ async function bucketsPage(live) {
   );
 
   async function fill() {
-    const buckets = await gw.listBuckets();
+    let buckets;
+    try {
+      buckets = await gw.listBuckets();
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 403)) throw e;
+      if (live()) put(tbody, h('tr', {}, h('td', { colspan: 4 }, h('p', { class: 'error', id: 'buckets-denied', text: e.message }))));
+      if (live()) view.append(openBucketForm());
+      return;
+    }
     if (!live()) return;
     if (!buckets.length) {
       put(tbody, h('tr', {}, h('td', { colspan: 4, class: 'hint', text: 'No buckets yet: create one above.' })));
@@ -463,6 +353,24 @@ async function bucketsPage(live) {
     );
   }
   await fill();
+}
+
+/** A form to open a bucket by name, for whoever may not list the buckets. */
+function openBucketForm() {
+  const name = h('input', { id: 'open-bucket-name', placeholder: 'my-bucket', spellcheck: 'false', autocapitalize: 'off', required: true });
+  return h(
+    'form',
+    {
+      class: 'card row',
+      id: 'open-bucket-form',
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        location.hash = hashFor.bucket(name.value.trim());
+      },
+    },
+    h('label', {}, 'Open a bucket by name', name),
+    h('button', { type: 'submit', id: 'open-bucket', text: 'Open' }),
+  );
 }
 
 /** @param {string} bucket @param {HTMLElement} cell @param {() => boolean} live */
@@ -592,9 +500,17 @@ async function objectsPage(bucket, prefix, live, tokens = ['']) {
       ),
     ),
     h('div', { class: 'pager' }, prev, pageLabel, next),
+    prefix || page ? null : bucketPolicySection(gw, bucket),
   );
 
-  const list = await gw.listObjects(bucket, prefix, token, PAGE_SIZE);
+  let list;
+  try {
+    list = await gw.listObjects(bucket, prefix, token, PAGE_SIZE);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 403)) throw e;
+    if (live()) put(tbody, h('tr', {}, h('td', { colspan: 4 }, h('p', { class: 'error', id: 'objects-denied', text: e.message }))));
+    return;
+  }
   if (!live()) return;
   next.disabled = !list.next;
   next.addEventListener('click', () => objectsPage(bucket, prefix, live, [...tokens, list.next]));
