@@ -18,6 +18,8 @@ describe('web console', () => {
       [`${BASE}/`, /^text\/html/],
       [`${BASE}/app.js`, /^text\/javascript/],
       [`${BASE}/api.js`, /^text\/javascript/],
+      [`${BASE}/dom.js`, /^text\/javascript/],
+      [`${BASE}/users.js`, /^text\/javascript/],
       [`${BASE}/aws4fetch.js`, /^text\/javascript/],
       [`${BASE}/console.css`, /^text\/css/],
     ];
@@ -45,6 +47,8 @@ describe('web console', () => {
     expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
     const app = await (await get(`${BASE}/app.js`)).text();
     expect(app).toContain("from './api.js'");
+    expect(app).toContain("from './users.js'");
+    expect(await (await get(`${BASE}/users.js`)).text()).toContain("from './dom.js'");
     const api = await (await get(`${BASE}/api.js`)).text();
     expect(api).toContain("from './aws4fetch.js'");
     expect(await (await get(`${BASE}/aws4fetch.js`)).text()).toContain('export { AwsClient, AwsV4Signer }');
@@ -59,7 +63,15 @@ describe('web console', () => {
       TEST_BINDINGS.MASTER_KEYRING.slice(3),
       TEST_BINDINGS.KMS_ROOT_KEY,
     ];
-    for (const path of [BASE, `${BASE}/app.js`, `${BASE}/api.js`, `${BASE}/aws4fetch.js`, `${BASE}/console.css`]) {
+    for (const path of [
+      BASE,
+      `${BASE}/app.js`,
+      `${BASE}/api.js`,
+      `${BASE}/dom.js`,
+      `${BASE}/users.js`,
+      `${BASE}/aws4fetch.js`,
+      `${BASE}/console.css`,
+    ]) {
       const r = await get(path);
       const body = await r.text();
       for (const s of secrets) expect(body, `${path} leaks ${s.slice(0, 6)}…`).not.toContain(s);

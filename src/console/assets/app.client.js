@@ -4,7 +4,7 @@
 import { ApiError, Gateway, MULTIPART_THRESHOLD, mapLimit } from './api.js';
 
 /** @import { Caller, Credentials, Encryption, KeyDetail } from './api.js' */
-import { $, busy, confirmButton, flash, fmtDate, fmtSize, h, message, put } from './dom.js';
+import { $, busy, confirmButton, flash, flashPending, fmtDate, fmtSize, h, message, put } from './dom.js';
 import { bucketPolicySection, userPage, usersPage } from './users.js';
 
 const STORE_KEY = 'sealbucket-console';
@@ -208,7 +208,7 @@ function route() {
   }
   $('signin').hidden = true;
   view.hidden = false;
-  flash('');
+  flashPending();
   const [page = 'buckets', a = '', b = ''] = location.hash.replace(/^#\/?/, '').split('/');
   const dec = (/** @type {string} */ s) => {
     try {

@@ -79,6 +79,18 @@ export const fmtDate = (s) => {
 /** @param {any} e what was thrown */
 export const message = (e) => (e instanceof ApiError ? e.message : `Something went wrong: ${e?.message ?? e}`);
 
+/** A message for the page about to open (route() shows it rather than clearing the banner). */
+let nextFlash = { text: '', kind: 'ok' };
+/** @param {string} text @param {string} [kind] */
+export function flashNext(text, kind = 'ok') {
+  nextFlash = { text, kind };
+}
+/** Shows the message left for this page, if any (else clears the banner). */
+export function flashPending() {
+  flash(nextFlash.text, nextFlash.kind);
+  nextFlash = { text: '', kind: 'ok' };
+}
+
 /** @param {string} text @param {string} [kind] */
 export function flash(text, kind = 'error') {
   const b = $('banner');

@@ -4,7 +4,7 @@
 // and its refusal (MalformedPolicy / MalformedPolicyDocument) is shown as it says it.
 // Served as written: types are JSDoc only (tsconfig.console.json checks them).
 import { ApiError } from './api.js';
-import { busy, confirmButton, flash, fmtDate, h, message, put } from './dom.js';
+import { busy, confirmButton, flash, flashNext, fmtDate, h, message, put } from './dom.js';
 
 /** @import { Gateway } from './api.js' */
 
@@ -167,7 +167,7 @@ export async function usersPage(gw, live) {
           busy(create, async () => {
             const n = name.value.trim();
             await gw.createUser(n);
-            flash(`User ${n} created.`, 'ok');
+            flashNext(`User ${n} created.`);
             location.hash = userHash(n);
           });
         },
@@ -440,7 +440,7 @@ export async function userPage(gw, user, live) {
             for (const p of held.inline) await gw.deleteUserPolicy(user, p);
             for (const a of held.attached) await gw.detachUserPolicy(user, a);
             await gw.deleteUser(user);
-            flash(`User ${user} deleted.`, 'ok');
+            flashNext(`User ${user} deleted.`);
             location.hash = '#/users';
           } catch (e) {
             flash(message(e));
@@ -648,7 +648,8 @@ export function bucketPolicySection(gw, bucket) {
     } catch (e) {
       status.textContent = message(e);
       status.className = 'error';
-      form.hidden = !(e instanceof ApiError) || e.status === 403;
+      // Denied, or a gateway without bucket policies: nothing to edit. Other failures keep the editor.
+      form.hidden = !(e instanceof ApiError) || e.status === 403 || e.code === 'NotImplemented';
     }
   }
   form.hidden = true;
