@@ -200,4 +200,27 @@ describe('console: users, keys, policies in Chromium', () => {
     await waitText(root.locator('#users tbody'), /\S/);
     expect(await root.locator(`#users tr[data-user="${USER}"]`).count()).toBe(0);
   });
+
+  it('signs in through ListBuckets when the gateway answers GetCallerIdentity with "not implemented"', async () => {
+    const g = gateway();
+    const ctx = await browser!.newContext();
+    try {
+      const p = await ctx.newPage();
+      // An older gateway: STS calls get S3's 501 NotImplemented.
+      await p.route('**/*', (route) =>
+        /\/sts\/aws4_request/.test(route.request().headers().authorization ?? '')
+          ? route.fulfill({
+              status: 501,
+              contentType: 'application/xml',
+              body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>not implemented</Message></Error>',
+            })
+          : route.continue(),
+      );
+      await signIn(p, g.accessKeyId, g.secretAccessKey);
+      await waitText(p.locator('#who'), g.accessKeyId);
+      await p.locator(`#buckets tr[data-bucket="${BUCKET}"]`).waitFor();
+    } finally {
+      await ctx.close();
+    }
+  });
 });
