@@ -41,10 +41,10 @@ async function waitText(loc: Locator, want: RegExp | string, timeout = 15_000): 
         .catch(() => '');
       const view = (
         await page
-          .locator('body')
-          .innerHTML()
+          .locator('#view')
+          .innerText()
           .catch(() => '')
-      ).slice(0, 3000);
+      ).slice(-2500);
       throw new Error(
         `timed out waiting for ${String(want)}; last ${JSON.stringify(last)}; url ${page.url()}; banner ${JSON.stringify(banner)}; view:\n${view}`,
       );

@@ -561,12 +561,18 @@ export class Gateway {
     throw err;
   }
 
-  /** @param {string} bucket @param {string} policy JSON */
-  putBucketPolicy(bucket, policy) {
+  /**
+   * The body is signed (its SHA-256 in x-amz-content-sha256): S3 wants an integrity check on a
+   * policy, and a signed payload is one (Content-MD5 is not in WebCrypto).
+   * @param {string} bucket @param {string} policy JSON
+   */
+  async putBucketPolicy(bucket, policy) {
+    const hash = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(policy));
+    const hex = [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
     return this.s3('PUT', bucket, '', {
       query: { policy: '' },
       body: policy,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-amz-content-sha256': hex },
       action: 'policy',
     });
   }
