@@ -97,6 +97,7 @@ const ALLOWED_TO = /** @type {Record<string, string>} */ ({
   users: 'manage users',
   policy: 'read or change this bucket policy',
   keys: 'use the key service',
+  kms: 'use the key service',
 });
 
 /**
@@ -365,7 +366,7 @@ export class Gateway {
    * @param {string} [action]
    * @returns {Promise<any>} the reply's shape is the operation's
    */
-  async kms(op, input = {}, action) {
+  async kms(op, input = {}, action = 'keys') {
     const req = await this.kmsc.sign(`${this.origin}/`, {
       method: 'POST',
       headers: { 'x-amz-target': `TrentService.${op}`, 'content-type': 'application/x-amz-json-1.1' },
