@@ -4,11 +4,11 @@
 //
 // The tests run in order and share the two tabs.
 
-import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBrowser } from '../../scripts/lib/tools.mjs';
-import { gateway, s3Client, uniq } from './helpers';
+import { gateway, s3Client, s3Error, uniq } from './helpers';
 
 const CHROMIUM = findBrowser();
 const BUCKET = uniq('console-users').toLowerCase();
@@ -146,9 +146,68 @@ describe('console: users, keys, policies in Chromium', () => {
     await waitText(user.locator('#inline-denied'), 'You are not allowed to manage users.');
   });
 
+  it('the Keys page says the user may not use the key service', async () => {
+    await user.goto(`${consoleUrl()}#/keys`);
+    await waitText(user.locator('#banner'), 'You are not allowed to use the key service.');
+  });
+
   it('the user opens the bucket and sees its objects', async () => {
     await user.goto(`${consoleUrl()}#/b/${BUCKET}/shared%2F`);
     await waitText(user.locator('#objects tr[data-key="shared/hello.txt"] td.enc'), 'SSE-COS');
+  });
+
+  it('ListBuckets is not in the policy: the page says so where the list would be, and opens a bucket by name', async () => {
+    await user.goto(`${consoleUrl()}#/buckets`);
+    await waitText(user.locator('#buckets-denied'), 'You are not allowed to list the buckets.');
+    await user.fill('#open-bucket-name', BUCKET);
+    await user.click('#open-bucket');
+    await user.locator('#objects tr.folder').waitFor();
+    // The bucket policy is root's to read: the editor says so instead of showing.
+    await waitText(user.locator('#bucket-policy-status'), 'You are not allowed to read or change this bucket policy.');
+    expect(await user.locator('#bucket-policy-form').isHidden()).toBe(true);
+  });
+
+  it('the user is refused an upload, in words', async () => {
+    await user.goto(`${consoleUrl()}#/b/${BUCKET}/shared%2F`);
+    await waitText(user.locator('#objects tr[data-key="shared/hello.txt"] td.enc'), 'SSE-COS');
+    await user.setInputFiles('#file-input', { name: 'nope.txt', mimeType: 'text/plain', buffer: Buffer.from('not allowed') });
+    await waitText(
+      user.locator('.upload-item[data-upload="shared/nope.txt"]'),
+      'failed: You are not allowed to upload or change objects here.',
+    );
+  });
+
+  it('root sets a bucket policy from "deny uploads without SSE"; a malformed edit shows the gateway\'s own message', async () => {
+    await root.goto(`${consoleUrl()}#/b/${BUCKET}/`);
+    await waitText(root.locator('#bucket-policy-status'), 'This bucket has no policy.');
+    await root.selectOption('#bucket-policy-template', 'deny-no-sse');
+    await root.click('#save-bucket-policy');
+    await waitText(root.locator('#banner'), `The policy of ${BUCKET} is saved.`);
+    await waitText(root.locator('#bucket-policy-status'), 'This bucket has a policy.');
+    // It holds: a PUT without SSE is refused, one with SSE accepted.
+    expect((await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'plain.txt', Body: 'x' })))).name).toBe('AccessDenied');
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sealed.txt', Body: 'x', ServerSideEncryption: 'AES256' }));
+
+    // JSON that does not parse is caught in the page; a policy the gateway refuses shows its MalformedPolicy message as it is.
+    await root.fill('#bucket-policy-json', '{"Version": "2012-10-17",');
+    await root.click('#save-bucket-policy');
+    await waitText(root.locator('#bucket-policy-error'), 'This is not valid JSON');
+    const bad = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Perhaps', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*` }],
+    });
+    const refusal = await s3Error(s3.send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: bad })));
+    expect(refusal.name).toBe('MalformedPolicy');
+    expect(refusal.message).not.toBe('');
+    await root.fill('#bucket-policy-json', bad);
+    await root.click('#save-bucket-policy');
+    await waitText(root.locator('#bucket-policy-error'), refusal.message);
+    expect(await root.locator('#bucket-policy-error').textContent()).toBe(refusal.message);
+
+    await root.click('#delete-bucket-policy');
+    await root.click('#delete-bucket-policy');
+    await waitText(root.locator('#banner'), `The policy of ${BUCKET} is deleted.`);
+    await waitText(root.locator('#bucket-policy-status'), 'This bucket has no policy.');
   });
 
   it('root makes the key inactive, then deletes it; the user can no longer sign in', async () => {
