@@ -10,6 +10,7 @@ import type { UpstreamMapping } from '../../src/config';
 import { forgetIdentities } from '../../src/iam/identities';
 import { ProxyLayout } from '../../src/layout/proxy/layout';
 import { cachedBucketPolicy, loadBucketPolicyText, saveBucketPolicy } from '../../src/s3/bucket-policy';
+import { sigV4PostForm } from './helpers/auth-helpers';
 import { TEST_BINDINGS } from './helpers/bindings';
 import { FakeUpstream } from './helpers/fake-upstream';
 import { errorCode, ORIGIN, s3, worker } from './helpers/s3';
@@ -393,41 +394,9 @@ describe('IAM users', () => {
   });
 });
 
-// --- POST Object forms (SigV4), signed here independently of src/ ---
-
-async function hmac(key: Uint8Array | string, msg: string): Promise<Uint8Array> {
-  const k = await crypto.subtle.importKey('raw', typeof key === 'string' ? enc(key) : key, { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
-  return new Uint8Array(await crypto.subtle.sign('HMAC', k, enc(msg)));
-}
+// --- POST Object forms (SigV4, test/worker/helpers/auth-helpers.ts) ---
 
 async function postForm(bucket: string, key: string, extra: Record<string, string>): Promise<Response> {
-  const date = new Date().toISOString().replace(/[:-]|\.\d{3}/g, '');
-  const day = date.slice(0, 8);
-  const credential = `${ROOT.accessKeyId}/${day}/us-east-1/s3/aws4_request`;
-  const conditions = [
-    { bucket },
-    { key },
-    ...Object.entries(extra).map(([k, v]) => ({ [k]: v })),
-    { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' },
-    { 'x-amz-credential': credential },
-    { 'x-amz-date': date },
-  ];
-  const policy = b64(enc(JSON.stringify({ expiration: new Date(Date.now() + 3600_000).toISOString(), conditions })));
-  let k = await hmac(`AWS4${ROOT.secretAccessKey}`, day);
-  for (const p of ['us-east-1', 's3', 'aws4_request']) k = await hmac(k, p);
-  const fd = new FormData();
-  const fields = {
-    key,
-    ...extra,
-    policy,
-    'x-amz-algorithm': 'AWS4-HMAC-SHA256',
-    'x-amz-credential': credential,
-    'x-amz-date': date,
-    'x-amz-signature': hex(await hmac(k, policy)),
-  };
-  for (const [n, v] of Object.entries(fields)) fd.append(n, v);
-  fd.append('file', new File([enc('form body')], 'f.txt', { type: 'text/plain' }));
+  const fd = await sigV4PostForm(ROOT, bucket, { key, ...extra }, { body: 'form body', type: 'text/plain' });
   return worker(new Request(`${ORIGIN}/${bucket}`, { method: 'POST', body: fd, redirect: 'manual' }));
 }

@@ -11,6 +11,7 @@ import { app } from '../../src/app';
 import type { IamStore } from '../../src/iam/durable';
 import { forgetIdentities, identities } from '../../src/iam/identities';
 import type { KeyRecord } from '../../src/iam/service';
+import { sigV4PostForm } from './helpers/auth-helpers';
 import { TEST_BINDINGS } from './helpers/bindings';
 import { ORIGIN, s3, worker } from './helpers/s3';
 
@@ -210,39 +211,7 @@ describe('access keys', () => {
       PolicyDocument: allow('s3:PutObject', 'arn:aws:s3:::iam-post/*'),
     });
     expect((await s3('PUT', '/iam-post')).status).toBe(200);
-    const enc = (x: string) => new TextEncoder().encode(x);
-    const hmac = async (key: Uint8Array, msg: string) =>
-      new Uint8Array(
-        await crypto.subtle.sign(
-          'HMAC',
-          await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']),
-          enc(msg),
-        ),
-      );
-    const date = new Date().toISOString().replace(/[:-]|\.\d{3}/g, '');
-    const credential = `${ivy.accessKeyId}/${date.slice(0, 8)}/us-east-1/s3/aws4_request`;
-    const conditions = [
-      { bucket: 'iam-post' },
-      { key: 'from-ivy' },
-      { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' },
-      { 'x-amz-credential': credential },
-      { 'x-amz-date': date },
-    ];
-    const policy = btoa(JSON.stringify({ expiration: new Date(Date.now() + 3600_000).toISOString(), conditions }));
-    let k = await hmac(enc(`AWS4${ivy.secretAccessKey}`), date.slice(0, 8));
-    for (const part of ['us-east-1', 's3', 'aws4_request']) k = await hmac(k, part);
-    const signature = [...(await hmac(k, policy))].map((b) => b.toString(16).padStart(2, '0')).join('');
-    const fd = new FormData();
-    const fields = {
-      key: 'from-ivy',
-      policy,
-      'x-amz-algorithm': 'AWS4-HMAC-SHA256',
-      'x-amz-credential': credential,
-      'x-amz-date': date,
-      'x-amz-signature': signature,
-    };
-    for (const [name, v] of Object.entries(fields)) fd.append(name, v);
-    fd.append('file', new File([enc('hello from ivy')], 'f.txt'));
+    const fd = await sigV4PostForm(ivy, 'iam-post', { key: 'from-ivy' }, { body: 'hello from ivy' });
     const r = await worker(new Request(`${ORIGIN}/iam-post`, { method: 'POST', body: fd, redirect: 'manual' }));
     expect(r.status, await r.clone().text()).toBe(204);
     expect(await (await s3('GET', '/iam-post/from-ivy')).text()).toBe('hello from ivy');

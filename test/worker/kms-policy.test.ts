@@ -4,6 +4,7 @@
 
 import { AwsClient } from 'aws4fetch';
 import { describe, expect, it } from 'vitest';
+import { sigV4PostForm } from './helpers/auth-helpers';
 import { TEST_BINDINGS } from './helpers/bindings';
 import { createKey, kms, kmsOk, kmsSql } from './helpers/kms';
 import { ORIGIN, s3, worker } from './helpers/s3';
@@ -221,33 +222,12 @@ describe('SSE-KMS through S3 is judged as the S3 caller', () => {
   it("a POST Object form with SSE-KMS is judged as the form's signer", async () => {
     const id = await createKey();
     const plain = await user('kp-s3-post', [s3All]);
-    const enc = (t: string) => new TextEncoder().encode(t);
-    const hmac = async (key: Uint8Array, msg: string) =>
-      new Uint8Array(
-        await crypto.subtle.sign(
-          'HMAC',
-          await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']),
-          enc(msg),
-        ),
-      );
-    const date = new Date().toISOString().replace(/[:-]|\.\d{3}/g, '');
-    const credential = `${plain.accessKeyId}/${date.slice(0, 8)}/us-east-1/s3/aws4_request`;
-    const fields: Record<string, string> = {
-      key: 'post.txt',
-      'x-amz-server-side-encryption': 'aws:kms',
-      'x-amz-server-side-encryption-aws-kms-key-id': id,
-      'x-amz-algorithm': 'AWS4-HMAC-SHA256',
-      'x-amz-credential': credential,
-      'x-amz-date': date,
-    };
-    const conditions = [{ bucket }, ...Object.entries(fields).map(([k, v]) => ({ [k]: v }))];
-    fields.policy = btoa(JSON.stringify({ expiration: new Date(Date.now() + 3600_000).toISOString(), conditions }));
-    let k = await hmac(enc(`AWS4${plain.secretAccessKey}`), date.slice(0, 8));
-    for (const part of ['us-east-1', 's3', 'aws4_request']) k = await hmac(k, part);
-    fields['x-amz-signature'] = [...(await hmac(k, fields.policy))].map((x) => x.toString(16).padStart(2, '0')).join('');
-    const fd = new FormData();
-    for (const [name, v] of Object.entries(fields)) fd.append(name, v);
-    fd.append('file', new File([enc('form')], 'f.txt'));
+    const fd = await sigV4PostForm(
+      plain,
+      bucket,
+      { key: 'post.txt', 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': id },
+      { body: 'form' },
+    );
     const r = await worker(new Request(`${ORIGIN}/${bucket}`, { method: 'POST', body: fd, redirect: 'manual' }));
     expect(r.status).toBe(403);
     expect(await r.text()).toContain('kms:GenerateDataKey on resource');

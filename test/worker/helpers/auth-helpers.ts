@@ -122,3 +122,32 @@ export function unsignedChunkedBody(data: Uint8Array, chunkSize: number, trailer
   parts.push('0\r\n', ...trailers.map(([n, v]) => `${n}:${v}\r\n`), '\r\n');
   return concat(...parts);
 }
+
+/**
+ * A browser-form upload (POST Object) signed with SigV4 by `creds`, with its own HMAC chain: every
+ * field in `fields` (key included) is also one of the policy's conditions, beside the bucket.
+ */
+export async function sigV4PostForm(
+  creds: { accessKeyId: string; secretAccessKey: string },
+  bucket: string,
+  fields: Record<string, string>,
+  file: { body: Uint8Array | string; type?: string } = { body: 'form body' },
+): Promise<FormData> {
+  const date = new Date().toISOString().replace(/[:-]|\.\d{3}/g, '');
+  const day = date.slice(0, 8);
+  const signed: Record<string, string> = {
+    ...fields,
+    'x-amz-algorithm': 'AWS4-HMAC-SHA256',
+    'x-amz-credential': `${creds.accessKeyId}/${day}/us-east-1/s3/aws4_request`,
+    'x-amz-date': date,
+  };
+  const conditions = [{ bucket }, ...Object.entries(signed).map(([k, v]) => ({ [k]: v }))];
+  const policy = btoa(JSON.stringify({ expiration: new Date(Date.now() + 3600_000).toISOString(), conditions }));
+  let k: ArrayBuffer = await hmacRaw(enc(`AWS4${creds.secretAccessKey}`), day);
+  for (const p of ['us-east-1', 's3', 'aws4_request']) k = await hmacRaw(k, p);
+  const fd = new FormData();
+  for (const [n, v] of Object.entries({ ...signed, policy, 'x-amz-signature': hex(await hmacRaw(k, policy)) })) fd.append(n, v);
+  const body = typeof file.body === 'string' ? enc(file.body) : file.body;
+  fd.append('file', new File([body], 'f.txt', file.type ? { type: file.type } : {}));
+  return fd;
+}
