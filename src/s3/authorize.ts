@@ -5,7 +5,7 @@
 // handler reads any body or stores anything.
 
 import { decide, judge } from '../iam/policy';
-import { ACCOUNT_ID, type AuthzRequest, type Principal } from '../iam/types';
+import { ACCOUNT_ID, type AuthzRequest, type PolicyDocument, type Principal } from '../iam/types';
 import { decodeUploadCustom } from '../layout/record';
 import type { Layout } from '../layout/types';
 import { cachedBucketPolicy } from './bucket-policy';
@@ -171,7 +171,10 @@ export function s3Keys(
     's3:x-amz-server-side-encryption-customer-algorithm': one(get('x-amz-server-side-encryption-customer-algorithm')),
     's3:x-amz-acl': one(get('x-amz-acl')),
     's3:x-amz-copy-source': one(get('x-amz-copy-source')),
+    's3:x-amz-metadata-directive': one(get('x-amz-metadata-directive')),
+    's3:x-amz-storage-class': one(get('x-amz-storage-class')),
     's3:x-amz-content-sha256': one(get('x-amz-content-sha256')),
+    ...tagKeys('s3:RequestObjectTag', requestTagPairs(get('x-amz-tagging'))),
   };
   if (opts.list) {
     keys['s3:prefix'] = one(opts.list.get('prefix'));
@@ -179,6 +182,67 @@ export function s3Keys(
     keys['s3:max-keys'] = one(opts.list.get('max-keys'));
   }
   return keys;
+}
+
+/**
+ * The tags an x-amz-tagging value (`k=v&…`, URL-encoded) names, read leniently: one that does not
+ * parse names none here, and its write is refused by the handler with S3's own error.
+ */
+function requestTagPairs(header: string | null): [string, string][] | undefined {
+  if (header === null) return undefined;
+  try {
+    return header
+      .split('&')
+      .filter(Boolean)
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        const dec = (x: string) => decodeURIComponent(x.replace(/\+/g, ' '));
+        return [dec(eq < 0 ? pair : pair.slice(0, eq)), eq < 0 ? '' : dec(pair.slice(eq + 1))];
+      });
+  } catch {
+    return undefined;
+  }
+}
+
+/** `<prefix>/<key>` for each tag, and `<prefix>Keys` (s3:RequestObjectTagKeys) listing them. */
+function tagKeys(prefix: string, tags: [string, string][] | undefined): Record<string, string[] | undefined> {
+  if (!tags) return {};
+  const keys: Record<string, string[] | undefined> = Object.fromEntries(tags.map(([k, v]) => [`${prefix}/${k}`, [v]]));
+  if (prefix === 's3:RequestObjectTag') keys['s3:RequestObjectTagKeys'] = tags.map(([k]) => k);
+  return keys;
+}
+
+/** Operations on an object that exists, whose tags S3 offers to policies as s3:ExistingObjectTag/<key>. */
+const EXISTING_TAG_OPS: ReadonlySet<Operation> = new Set([
+  'GetObject',
+  'HeadObject',
+  'GetObjectAcl',
+  'PutObjectAcl',
+  'GetObjectTagging',
+  'PutObjectTagging',
+  'DeleteObjectTagging',
+  'GetObjectAttributes',
+]);
+
+const mentionsExistingTag = new WeakMap<PolicyDocument, boolean>();
+/** Whether a policy names s3:ExistingObjectTag anywhere (only then is the object's record read first). */
+function namesExistingTag(doc: PolicyDocument): boolean {
+  let v = mentionsExistingTag.get(doc);
+  if (v === undefined) mentionsExistingTag.set(doc, (v = /existingobjecttag/i.test(JSON.stringify(doc))));
+  return v;
+}
+
+/** s3:ExistingObjectTag/<key> of the object a request names, when some policy in play asks for them. */
+async function existingTagKeys(ctx: Ctx, op: Operation): Promise<Record<string, string[] | undefined>> {
+  if (!EXISTING_TAG_OPS.has(op)) return {};
+  const layout = ctx.layouts.of(ctx.bucket);
+  const policies = [...(ctx.principal.kind === 'user' ? ctx.principal.policies : []), await cachedBucketPolicy(layout, ctx.bucket)];
+  if (!policies.some((d) => d && namesExistingTag(d))) return {};
+  const rec = await layout.head(ctx.bucket, ctx.key).catch(() => null);
+  return tagKeys(
+    's3:ExistingObjectTag',
+    rec?.tags?.map((t) => [t.key, t.value]),
+  );
 }
 
 const SSE_OF_MODE = { cos: 'AES256', kms: 'aws:kms' } as const;
@@ -234,7 +298,11 @@ export async function authorize(ctx: Ctx, op: Operation, now = new Date()): Prom
   const rule = ACTIONS[op];
   if (rule === 'per-key') return;
   const q = ctx.url.searchParams;
-  const context = { ...globalKeys(ctx.req, ctx.url, ctx.principal, now), ...conditionKeysOf(ctx, op) };
+  const context = {
+    ...globalKeys(ctx.req, ctx.url, ctx.principal, now),
+    ...conditionKeysOf(ctx, op),
+    ...(await existingTagKeys(ctx, op)),
+  };
   if (op === 'UploadPart' || op === 'UploadPartCopy' || op === 'CompleteMultipartUpload')
     context['s3:x-amz-server-side-encryption'] = one(await uploadSse(ctx.layouts.of(ctx.bucket), ctx.bucket, ctx.key, q.get('uploadId')));
   // A request that names a version (?versionId=) is its version action, where S3 has one.

@@ -117,14 +117,22 @@ describe('condition keys', () => {
       'x-amz-server-side-encryption-aws-kms-key-id': 'alias/a',
       'x-amz-acl': 'private',
       'x-amz-copy-source': '/b/src',
+      'x-amz-metadata-directive': 'COPY',
+      'x-amz-storage-class': 'STANDARD',
       'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+      'x-amz-tagging': 'project=apollo&team=a%20b',
     });
     expect(k).toMatchObject({
       's3:x-amz-server-side-encryption': ['aws:kms'],
       's3:x-amz-server-side-encryption-aws-kms-key-id': ['alias/a'],
       's3:x-amz-acl': ['private'],
       's3:x-amz-copy-source': ['/b/src'],
+      's3:x-amz-metadata-directive': ['COPY'],
+      's3:x-amz-storage-class': ['STANDARD'],
       's3:x-amz-content-sha256': ['UNSIGNED-PAYLOAD'],
+      's3:RequestObjectTag/project': ['apollo'],
+      's3:RequestObjectTag/team': ['a b'],
+      's3:RequestObjectTagKeys': ['project', 'team'],
       's3:authType': ['REST-HEADER'],
       's3:signatureversion': ['AWS4-HMAC-SHA256'],
     });

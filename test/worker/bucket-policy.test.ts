@@ -347,6 +347,44 @@ describe('IAM users', () => {
     await expectDenied(await as(bob, 'PUT', `/${B}/in/locked`, { body: 'x' }), /explicit deny in a resource-based policy/);
   });
 
+  it('object tags as condition keys: s3:ExistingObjectTag/<key> of the object read, s3:RequestObjectTag/<key> of the write', async () => {
+    const B = 'user-bucket-tags';
+    await newBucket(B);
+    await s3('PUT', `/${B}/public`, { body: 'open', headers: { 'x-amz-tagging': 'security=public' } });
+    await s3('PUT', `/${B}/private`, { body: 'closed', headers: { 'x-amz-tagging': 'security=secret' } });
+    const tess = await userWithPolicy('tess-s3');
+    await putPolicy(
+      B,
+      policyOf(
+        {
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::000000000000:user/tess-s3' },
+          Action: ['s3:GetObject', 's3:GetObjectTagging'],
+          Resource: `arn:aws:s3:::${B}/*`,
+          Condition: { StringEquals: { 's3:ExistingObjectTag/security': 'public' } },
+        },
+        {
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::000000000000:user/tess-s3' },
+          Action: 's3:PutObject',
+          Resource: `arn:aws:s3:::${B}/*`,
+          Condition: {
+            StringEquals: { 's3:RequestObjectTag/project': 'apollo' },
+            'ForAllValues:StringEquals': { 's3:RequestObjectTagKeys': ['project'] },
+          },
+        },
+      ),
+    );
+    expect(await (await as(tess, 'GET', `/${B}/public`)).text()).toBe('open');
+    expect((await as(tess, 'GET', `/${B}/public?tagging`)).status).toBe(200);
+    await expectDenied(await as(tess, 'GET', `/${B}/private`), /s3:GetObject/);
+    await expectDenied(await as(tess, 'GET', `/${B}/nothing-here`));
+    expect((await as(tess, 'PUT', `/${B}/new`, { body: 'x', headers: { 'x-amz-tagging': 'project=apollo' } })).status).toBe(200);
+    await expectDenied(await as(tess, 'PUT', `/${B}/new2`, { body: 'x', headers: { 'x-amz-tagging': 'project=gemini' } }));
+    await expectDenied(await as(tess, 'PUT', `/${B}/new3`, { body: 'x', headers: { 'x-amz-tagging': 'project=apollo&extra=1' } }));
+    await expectDenied(await as(tess, 'PUT', `/${B}/new4`, { body: 'x' }));
+  });
+
   it('DeleteObjects judges each key: denied keys come back as AccessDenied entries, the others are deleted', async () => {
     const B = 'user-bucket-delete';
     await newBucket(B);
