@@ -126,8 +126,22 @@ function refusal(p: Principal, action: string, resource: string, explicit: boole
   return { message: `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}` };
 }
 
-/** May the caller perform `action` on the key with ARN `keyArn` under `policyText`? */
-export function onKey(caller: Caller, action: string, keyArn: string, policyText: string, ec?: Record<string, string>): Refusal {
+/** What else decides a key call: the call's own condition keys (CreateGrant's), and whether a grant allows it. */
+export interface KeyCallExtras {
+  keys?: Record<string, string[] | undefined>;
+  /** A grant on the key lets this caller do this action with this encryption context: an Allow beside the key policy. */
+  granted?: boolean;
+}
+
+/** May the caller perform `action` on the key with ARN `keyArn` under `policyText` (and the key's grants)? */
+export function onKey(
+  caller: Caller,
+  action: string,
+  keyArn: string,
+  policyText: string,
+  ec?: Record<string, string>,
+  extras: KeyCallExtras = {},
+): Refusal {
   let policy: PolicyDocument;
   try {
     policy = parseKeyPolicy(policyText);
@@ -136,7 +150,10 @@ export function onKey(caller: Caller, action: string, keyArn: string, policyText
     if (!(e instanceof PolicyError)) throw e;
     policy = { version: '2012-10-17', statements: [] };
   }
-  const d = decideWithKeyPolicy({ principal: caller.principal, action, resource: keyArn, context: conditionKeys(caller, ec) }, policy);
+  const context = { ...conditionKeys(caller, ec), ...extras.keys };
+  const d = decideWithKeyPolicy({ principal: caller.principal, action, resource: keyArn, context }, policy);
+  // A grant allows; it never overrides an explicit Deny in the key policy or an identity policy.
+  if (d === 'ImplicitDeny' && extras.granted) return undefined;
   return d === 'Allow' ? undefined : refusal(caller.principal, action, keyArn, d === 'ExplicitDeny', 'resource');
 }
 

@@ -15,9 +15,11 @@
 import { concat, fields, fromB64, randomBytes, timingSafeEqual, toB64, toB64url, utf8 } from '../crypto/bytes';
 import { hmacSha256, unwrapKey, wrapKey } from '../crypto/kdf';
 import { PolicyError } from '../iam/policy';
+import { ROOT_ARN } from '../iam/types';
 import { type Caller, DEFAULT_POLICY_NAME, defaultKeyPolicy, managedKeyPolicy, onAccount, onKey, parseKeyPolicy } from './authz';
 import { dataWrapInfo, decodeCiphertext, encodeCiphertext, encryptionContext } from './data';
 import { KmsError } from './errors';
+import { checkConstraints, checkOperations, checkPrincipal, type GrantRow, Grants, grantEntry } from './grants';
 import { aliasArn, DEFAULT_ALIAS, isAliasName, KMS_ACCOUNT, keyArn, parseKeyRef, RESERVED_ALIAS_PREFIXES } from './ids';
 
 export { KmsError };
@@ -139,12 +141,15 @@ function blob(input: Input, name: string): Uint8Array {
 }
 
 export class KmsService {
+  private grants: Grants;
+
   constructor(
     private sql: SqlStorage,
     private rootKey: () => Promise<Uint8Array>,
     private clock: () => number = () => Date.now() / 1000,
   ) {
     this.sql.exec(SCHEMA);
+    this.grants = new Grants(sql);
   }
 
   // ------------------------------------------------------------------ SSE-KMS
@@ -221,7 +226,18 @@ export class KmsService {
   }
 
   private allowKey(caller: Caller, action: string, row: KeyRow, ec?: Record<string, string>): void {
-    deny(onKey(caller, action, keyArn(caller.facts.region, row.id), this.policyOf(row), ec));
+    const granted = this.grants.allowing(row.id, caller.principal.arn, action.replace(/^kms:/, ''), ec).length > 0;
+    deny(onKey(caller, action, keyArn(caller.facts.region, row.id), this.policyOf(row), ec, { granted }));
+  }
+
+  /** The grant a RetireGrant names: by GrantToken, or by KeyId and GrantId. */
+  private retirable(input: Input): GrantRow {
+    const token = str(input, 'GrantToken');
+    if (token !== undefined) return this.grants.byToken(token);
+    const keyRef = str(input, 'KeyId');
+    const grantId = str(input, 'GrantId');
+    if (keyRef === undefined || grantId === undefined) throw validation('RetireGrant needs a GrantToken, or both KeyId and GrantId.');
+    return this.grants.byId(this.resolve(keyRef).id, grantId);
   }
 
   /** A key's policy; keys made before key policies existed have the default one. */
@@ -424,6 +440,86 @@ export class KmsService {
         Truncated: rows.length > limit,
         ...(rows.length > limit ? { NextMarker: page.at(-1)!.name } : {}),
       };
+    },
+
+    CreateGrant: async (input, region, caller) => {
+      const row = this.resolve(str(input, 'KeyId', true));
+      const grantee = checkPrincipal(input.GranteePrincipal, 'granteePrincipal');
+      const retiring = input.RetiringPrincipal === undefined ? undefined : checkPrincipal(input.RetiringPrincipal, 'retiringPrincipal');
+      const operations = checkOperations(input.Operations);
+      const constraints = checkConstraints(input.Constraints, operations);
+      const name = str(input, 'Name');
+      if (name !== undefined && !/^[a-zA-Z0-9:/_-]{1,256}$/.test(name))
+        throw validation(
+          `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$`,
+        );
+      if (this.state(row) === 'PendingDeletion') throw invalidState(`${keyArn(region, row.id)} is pending deletion.`);
+      if (caller) {
+        const keys: Record<string, string[] | undefined> = {
+          'kms:GranteePrincipal': [grantee],
+          'kms:RetiringPrincipal': retiring === undefined ? undefined : [retiring],
+          'kms:GrantOperations': operations,
+          // Only AWS services integrated with KMS create grants "for an AWS resource"; S3 here never does.
+          'kms:GrantIsForAWSResource': ['false'],
+          'kms:GrantConstraintType': constraints ? Object.keys(constraints) : undefined,
+        };
+        // A grantee with CreateGrant in its grant may pass on the same operations or fewer, as AWS allows.
+        const granted = this.grants
+          .allowing(
+            row.id,
+            caller.principal.arn,
+            'CreateGrant',
+            constraints?.EncryptionContextEquals ?? constraints?.EncryptionContextSubset,
+          )
+          .some((g) => operations.every((op) => (JSON.parse(g.operations) as string[]).includes(op)));
+        deny(onKey(caller, 'kms:CreateGrant', keyArn(region, row.id), this.policyOf(row), undefined, { keys, granted }));
+      }
+      const g = this.grants.create(
+        row.id,
+        { grantee, retiring, operations, constraints, name },
+        caller?.principal.arn ?? ROOT_ARN,
+        this.clock(),
+      );
+      return { GrantId: g.id, GrantToken: g.token };
+    },
+
+    ListGrants: async (input, region) => {
+      const row = this.resolve(str(input, 'KeyId', true));
+      const limit = int(input, 'Limit', 1, 100) ?? 50;
+      const grantee = input.GranteePrincipal === undefined ? undefined : checkPrincipal(input.GranteePrincipal, 'granteePrincipal');
+      const rows = this.grants.page({ keyId: row.id, grantId: str(input, 'GrantId'), grantee }, str(input, 'Marker') ?? '', limit);
+      return grantPage(rows, limit, () => keyArn(region, row.id));
+    },
+
+    ListRetirableGrants: async (input, region) => {
+      const retiring = checkPrincipal(input.RetiringPrincipal, 'retiringPrincipal');
+      const limit = int(input, 'Limit', 1, 100) ?? 50;
+      const rows = this.grants.page({ retiring }, str(input, 'Marker') ?? '', limit);
+      return grantPage(rows, limit, (r) => keyArn(region, r.key_id));
+    },
+
+    RevokeGrant: async (input) => {
+      const row = this.resolve(str(input, 'KeyId', true));
+      this.grants.remove(this.grants.byId(row.id, str(input, 'GrantId', true)).id);
+      return {};
+    },
+
+    RetireGrant: async (input, region, caller) => {
+      const g = this.retirable(input);
+      // Who may retire, as AWS says: the retiring principal, the grantee when the grant lists
+      // RetireGrant, and the account (root). No key or identity policy grants kms:RetireGrant.
+      if (
+        caller &&
+        caller.principal.kind !== 'root' &&
+        caller.principal.arn !== g.retiring &&
+        !(caller.principal.arn === g.grantee && (JSON.parse(g.operations) as string[]).includes('RetireGrant'))
+      )
+        throw new KmsError(
+          'AccessDeniedException',
+          `User: ${caller.principal.arn} is not authorized to perform: kms:RetireGrant on resource: ${keyArn(region, g.key_id)} because it is neither the grant's retiring principal nor a grantee allowed to retire it`,
+        );
+      this.grants.remove(g.id);
+      return {};
     },
 
     EnableKey: async (input) => this.setEnabled(str(input, 'KeyId', true), true),
@@ -884,7 +980,8 @@ export class KmsService {
     for (const { id } of this.sql
       .exec<{ id: string }>('SELECT id FROM keys WHERE deletion_date IS NOT NULL AND deletion_date <= ?', now)
       .toArray()) {
-      for (const t of ['versions', 'aliases', 'import_tokens', 'key_policies']) this.sql.exec(`DELETE FROM ${t} WHERE key_id = ?`, id);
+      for (const t of ['versions', 'aliases', 'import_tokens', 'key_policies', 'grants'])
+        this.sql.exec(`DELETE FROM ${t} WHERE key_id = ?`, id);
       this.sql.exec('DELETE FROM keys WHERE id = ?', id);
     }
     for (const { id } of this.sql.exec<{ id: string }>('SELECT id FROM keys WHERE valid_to IS NOT NULL AND valid_to <= ?', now).toArray())
@@ -917,9 +1014,9 @@ export class KmsService {
 }
 
 /** Operations authorized by identity policies alone, on resource "*". */
-const ACCOUNT_OPS = new Set(['CreateKey', 'ListKeys', 'ListAliases', 'GenerateRandom']);
+const ACCOUNT_OPS = new Set(['CreateKey', 'ListKeys', 'ListAliases', 'GenerateRandom', 'ListRetirableGrants']);
 /** Operations that authorize in their handlers (their keys come from a ciphertext or several parameters). */
-const SELF_AUTHORIZED_OPS = new Set(['Decrypt', 'ReEncrypt', 'CreateAlias', 'UpdateAlias', 'DeleteAlias']);
+const SELF_AUTHORIZED_OPS = new Set(['Decrypt', 'ReEncrypt', 'CreateAlias', 'UpdateAlias', 'DeleteAlias', 'CreateGrant', 'RetireGrant']);
 
 function deny(r: { message: string } | undefined): void {
   if (r) throw new KmsError('AccessDeniedException', r.message);
@@ -954,6 +1051,15 @@ function s3Context(s: WrapSubject): Record<string, string> {
     given = JSON.parse(s.context);
   } catch {}
   return { 'aws:s3:arn': `arn:aws:s3:::${s.bucket}/${s.key}`, ...given };
+}
+
+function grantPage(rows: GrantRow[], limit: number, arn: (r: GrantRow) => string): Record<string, unknown> {
+  const page = rows.slice(0, limit);
+  return {
+    Grants: page.map((r) => grantEntry(r, arn(r))),
+    Truncated: rows.length > limit,
+    ...(rows.length > limit ? { NextMarker: page.at(-1)!.id } : {}),
+  };
 }
 
 function failure(e: unknown): Failure {
