@@ -5,7 +5,7 @@
 import { AwsClient } from 'aws4fetch';
 import { describe, expect, it } from 'vitest';
 import { TEST_BINDINGS } from './helpers/bindings';
-import { createKey, kms, kmsOk } from './helpers/kms';
+import { createKey, kms, kmsOk, kmsSql } from './helpers/kms';
 import { ORIGIN, s3, worker } from './helpers/s3';
 
 type Creds = { accessKeyId: string; secretAccessKey: string };
@@ -236,6 +236,18 @@ describe('grants', () => {
     expect((await kmsAs(sub, 'CreateGrant', { KeyId: id, GranteePrincipal: userArn('y'), Operations: ['Decrypt'] })).body.__type).toBe(
       'AccessDeniedException',
     );
+  });
+
+  it('a key deleted after its waiting period takes its grants with it', async () => {
+    const id = await createKey();
+    await kmsOk('CreateGrant', { KeyId: id, GranteePrincipal: userArn('gone'), Operations: ['Encrypt'] });
+    await kmsOk('ScheduleKeyDeletion', { KeyId: id, PendingWindowInDays: 7 });
+    expect((await kms('CreateGrant', { KeyId: id, GranteePrincipal: userArn('gone'), Operations: ['Encrypt'] })).body.__type).toBe(
+      'KMSInvalidStateException',
+    );
+    await kmsSql((sql) => sql.exec('UPDATE keys SET deletion_date = ? WHERE id = ?', Date.now() / 1000 - 1, id));
+    expect((await kms('ListGrants', { KeyId: id })).body.__type).toBe('NotFoundException');
+    expect(await kmsSql((sql) => sql.exec('SELECT COUNT(*) AS n FROM grants WHERE key_id = ?', id).one().n)).toBe(0);
   });
 });
 
