@@ -499,6 +499,40 @@ describe.skipIf(!hasAws)('aws kms: the data plane and key policies', () => {
     await cli(['kms', 'encrypt', '--key-id', keyId, '--plaintext', 'aGk=']);
   });
 
+  it('create-grant / list-grants / revoke-grant: a grant lets an IAM user encrypt until it is revoked', async () => {
+    const keyId = (await cli(['kms', 'create-key'])).KeyMetadata.KeyId;
+    const user = uniq('grantee');
+    await cli(['iam', 'create-user', '--user-name', user]);
+    const key = (await cli(['iam', 'create-access-key', '--user-name', user])).AccessKey;
+    const as = { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
+    const encrypt = () => aws(['kms', 'encrypt', '--key-id', keyId, '--plaintext', 'aGk='], { as });
+    const before = await encrypt();
+    expect(before.code).not.toBe(0);
+    expect(before.stderr).toContain('AccessDeniedException');
+    const arn = `arn:aws:iam::000000000000:user/${user}`;
+    const grant = await cli([
+      'kms',
+      'create-grant',
+      '--key-id',
+      keyId,
+      '--grantee-principal',
+      arn,
+      '--operations',
+      'Encrypt',
+      '--name',
+      'e2e',
+    ]);
+    expect(grant.GrantId).toMatch(/^[0-9a-f]{64}$/);
+    const during = await encrypt();
+    expect(during.code, during.stderr).toBe(0);
+    const listed = await cli(['kms', 'list-grants', '--key-id', keyId]);
+    expect(listed.Grants).toHaveLength(1);
+    expect(listed.Grants[0]).toMatchObject({ GrantId: grant.GrantId, GranteePrincipal: arn, Operations: ['Encrypt'], Name: 'e2e' });
+    await cli(['kms', 'revoke-grant', '--key-id', keyId, '--grant-id', grant.GrantId]);
+    expect((await cli(['kms', 'list-grants', '--key-id', keyId])).Grants).toEqual([]);
+    expect((await encrypt()).stderr).toContain('AccessDeniedException');
+  });
+
   it('an IAM user whose policies leave out the key gets AccessDenied with the KMS message on an SSE-KMS PUT and GET', async () => {
     const keyId = (await cli(['kms', 'create-key'])).KeyMetadata.KeyId;
     const user = uniq('kmsuser');
