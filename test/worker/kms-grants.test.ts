@@ -211,6 +211,16 @@ describe('grants', () => {
     expect(r.body.message).toContain('explicit deny');
   });
 
+  it("an explicit Deny in the grantee's identity policy beats a grant", async () => {
+    const id = await createKey();
+    const u = await user('gr-self-denied', [{ Effect: 'Deny', Action: 'kms:Encrypt', Resource: '*' }]);
+    await kmsOk('CreateGrant', { KeyId: id, GranteePrincipal: userArn('gr-self-denied'), Operations: ['Encrypt', 'DescribeKey'] });
+    expect((await kmsAs(u, 'DescribeKey', { KeyId: id })).status).toBe(200);
+    const r = await kmsAs(u, 'Encrypt', { KeyId: id, Plaintext: b64('x') });
+    expect(r.body.__type).toBe('AccessDeniedException');
+    expect(r.body.message).toContain('explicit deny');
+  });
+
   it('CreateGrant is authorized by the key policy with its condition keys; a grantee with CreateGrant passes on fewer operations only', async () => {
     const id = await createKey();
     const maker = await user('gr-maker');
