@@ -227,9 +227,11 @@ const EXISTING_TAG_OPS: ReadonlySet<Operation> = new Set([
 const mentionsExistingTag = new WeakMap<PolicyDocument, boolean>();
 /** Whether a policy names s3:ExistingObjectTag anywhere (only then is the object's record read first). */
 function namesExistingTag(doc: PolicyDocument): boolean {
-  let v = mentionsExistingTag.get(doc);
-  if (v === undefined) mentionsExistingTag.set(doc, (v = /existingobjecttag/i.test(JSON.stringify(doc))));
-  return v;
+  const known = mentionsExistingTag.get(doc);
+  if (known !== undefined) return known;
+  const names = /existingobjecttag/i.test(JSON.stringify(doc));
+  mentionsExistingTag.set(doc, names);
+  return names;
 }
 
 /** s3:ExistingObjectTag/<key> of the object a request names, when some policy in play asks for them. */
