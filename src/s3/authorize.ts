@@ -224,23 +224,33 @@ const EXISTING_TAG_OPS: ReadonlySet<Operation> = new Set([
   'GetObjectAttributes',
 ]);
 
-const mentionsExistingTag = new WeakMap<PolicyDocument, boolean>();
-/** Whether a policy names s3:ExistingObjectTag anywhere (only then is the object's record read first). */
-function namesExistingTag(doc: PolicyDocument): boolean {
-  const known = mentionsExistingTag.get(doc);
+/** Per policy document, which condition-key names it mentions (a key lookup that costs a store read is made only then). */
+const mentioned = new WeakMap<PolicyDocument, Map<string, boolean>>();
+function mentions(doc: PolicyDocument, key: string): boolean {
+  const seen = mentioned.get(doc) ?? new Map<string, boolean>();
+  mentioned.set(doc, seen);
+  const known = seen.get(key);
   if (known !== undefined) return known;
-  const names = /existingobjecttag/i.test(JSON.stringify(doc));
-  mentionsExistingTag.set(doc, names);
-  return names;
+  const found = JSON.stringify(doc).toLowerCase().includes(key);
+  seen.set(key, found);
+  return found;
+}
+
+/** Whether the identity policies or the bucket policy in play mention a condition key (lower-case name). */
+async function policiesMention(ctx: Ctx, key: string): Promise<boolean> {
+  const identity = ctx.principal.kind === 'user' ? ctx.principal.policies : [];
+  const bucket = await cachedBucketPolicy(ctx.layouts.of(ctx.bucket), ctx.bucket);
+  return [...identity, bucket].some((d) => d !== undefined && mentions(d, key));
 }
 
 /** s3:ExistingObjectTag/<key> of the object a request names, when some policy in play asks for them. */
 async function existingTagKeys(ctx: Ctx, op: Operation): Promise<Record<string, string[] | undefined>> {
   if (!EXISTING_TAG_OPS.has(op)) return {};
-  const layout = ctx.layouts.of(ctx.bucket);
-  const policies = [...(ctx.principal.kind === 'user' ? ctx.principal.policies : []), await cachedBucketPolicy(layout, ctx.bucket)];
-  if (!policies.some((d) => d && namesExistingTag(d))) return {};
-  const rec = await layout.head(ctx.bucket, ctx.key).catch(() => null);
+  if (!(await policiesMention(ctx, 's3:existingobjecttag'))) return {};
+  const rec = await ctx.layouts
+    .of(ctx.bucket)
+    .head(ctx.bucket, ctx.key)
+    .catch(() => null);
   return tagKeys(
     's3:ExistingObjectTag',
     rec?.tags?.map((t) => [t.key, t.value]),
@@ -305,7 +315,9 @@ export async function authorize(ctx: Ctx, op: Operation, now = new Date()): Prom
     ...conditionKeysOf(ctx, op),
     ...(await existingTagKeys(ctx, op)),
   };
-  if (op === 'UploadPart' || op === 'UploadPartCopy' || op === 'CompleteMultipartUpload')
+  // Only read the upload's record here (its handler reads it again) when some policy asks about SSE.
+  const partOfUpload = op === 'UploadPart' || op === 'UploadPartCopy' || op === 'CompleteMultipartUpload';
+  if (partOfUpload && (await policiesMention(ctx, 's3:x-amz-server-side-encryption')))
     context['s3:x-amz-server-side-encryption'] = one(await uploadSse(ctx.layouts.of(ctx.bucket), ctx.bucket, ctx.key, q.get('uploadId')));
   // A request that names a version (?versionId=) is its version action, where S3 has one.
   const action = q.has('versionId') && !q.has('uploadId') && rule.versioned ? rule.versioned : rule.action;
