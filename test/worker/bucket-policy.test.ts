@@ -4,25 +4,21 @@
 // layout's storage, and IAM users (identity policies, bucket-policy grants, per-key DeleteObjects,
 // presigned URLs that die with their key, admin endpoints).
 
-import { AwsClient } from 'aws4fetch';
 import { describe, expect, it } from 'vitest';
 import type { UpstreamMapping } from '../../src/config';
 import { forgetIdentities } from '../../src/iam/identities';
 import { ProxyLayout } from '../../src/layout/proxy/layout';
 import { cachedBucketPolicy, loadBucketPolicyText, saveBucketPolicy } from '../../src/s3/bucket-policy';
 import { sigV4PostForm } from './helpers/auth-helpers';
-import { TEST_BINDINGS } from './helpers/bindings';
 import { FakeUpstream } from './helpers/fake-upstream';
+import { iamAsRoot, newUser, policyOf, ROOT, s3As, signer } from './helpers/principals';
 import { errorCode, ORIGIN, s3, worker } from './helpers/s3';
 
-type Creds = { accessKeyId: string; secretAccessKey: string };
-const ROOT: Creds = { accessKeyId: TEST_BINDINGS.ACCESS_KEY_ID, secretAccessKey: TEST_BINDINGS.SECRET_ACCESS_KEY };
 const HTTPS = 'https://gw.test';
 const enc = (s: string) => new TextEncoder().encode(s);
 const hex = (b: ArrayBuffer | Uint8Array) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
 const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 
-const policyOf = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 const putPolicy = (bucket: string, text: string) => s3('PUT', `/${bucket}?policy`, { body: text, signBody: true });
 
 async function newBucket(name: string): Promise<void> {
@@ -252,35 +248,6 @@ describe('the proxy layout keeps a policy beside the bucket', () => {
 
 // --- IAM users ---
 
-const signer = (c: Creds, service = 's3') => new AwsClient({ ...c, service, region: 'us-east-1' });
-
-async function as(c: Creds, method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
-  return worker(await signer(c).sign(ORIGIN + path, { method, body: init.body ?? null, headers: init.headers }));
-}
-
-async function iam(params: Record<string, string>): Promise<string> {
-  const body = new URLSearchParams({ Version: '2010-05-08', ...params }).toString();
-  const req = await signer(ROOT, 'iam').sign(`${ORIGIN}/`, {
-    method: 'POST',
-    body,
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-  });
-  const r = await worker(req);
-  const text = await r.text();
-  if (r.status !== 200) throw new Error(`${params.Action}: ${r.status} ${text}`);
-  return text;
-}
-
-async function userWithPolicy(name: string, policy?: string): Promise<Creds> {
-  await iam({ Action: 'CreateUser', UserName: name });
-  if (policy) await iam({ Action: 'PutUserPolicy', UserName: name, PolicyName: 'p', PolicyDocument: policy });
-  const xml = await iam({ Action: 'CreateAccessKey', UserName: name });
-  return {
-    accessKeyId: /<AccessKeyId>([^<]+)</.exec(xml)![1],
-    secretAccessKey: /<SecretAccessKey>([^<]+)</.exec(xml)![1],
-  };
-}
-
 describe('IAM users', () => {
   const MINE = 'user-bucket-mine';
   const OTHER = 'user-bucket-other';
@@ -293,43 +260,43 @@ describe('IAM users', () => {
   it('a user with a policy for one bucket works there and is refused elsewhere', async () => {
     await newBucket(MINE);
     await newBucket(OTHER);
-    const alice = await userWithPolicy('alice-s3', onlyMine);
-    let r = await as(alice, 'PUT', `/${MINE}/k`, { body: 'hello' });
+    const alice = await newUser('alice-s3', onlyMine);
+    let r = await s3As(alice, 'PUT', `/${MINE}/k`, { body: 'hello' });
     expect(r.status, await r.text()).toBe(200);
-    expect(await (await as(alice, 'GET', `/${MINE}/k`)).text()).toBe('hello');
-    expect((await as(alice, 'GET', `/${MINE}?list-type=2`)).status).toBe(200);
+    expect(await (await s3As(alice, 'GET', `/${MINE}/k`)).text()).toBe('hello');
+    expect((await s3As(alice, 'GET', `/${MINE}?list-type=2`)).status).toBe(200);
     await expectDenied(
-      await as(alice, 'PUT', `/${OTHER}/k`, { body: 'x' }),
+      await s3As(alice, 'PUT', `/${OTHER}/k`, { body: 'x' }),
       new RegExp(
         `^User: arn:aws:iam::000000000000:user/alice-s3 is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::${OTHER}/k" because no identity-based policy allows the s3:PutObject action$`,
       ),
     );
-    await expectDenied(await as(alice, 'GET', `/${OTHER}?list-type=2`));
-    await expectDenied(await as(alice, 'GET', '/'), /s3:ListAllMyBuckets on resource: "\*"/);
+    await expectDenied(await s3As(alice, 'GET', `/${OTHER}?list-type=2`));
+    await expectDenied(await s3As(alice, 'GET', '/'), /s3:ListAllMyBuckets on resource: "\*"/);
     // A bucket that does not exist is not revealed to someone with no right on it.
-    await expectDenied(await as(alice, 'GET', '/no-such-bucket-here/k'));
-    expect((await as(alice, 'HEAD', '/no-such-bucket-here')).status).toBe(403);
+    await expectDenied(await s3As(alice, 'GET', '/no-such-bucket-here/k'));
+    expect((await s3As(alice, 'HEAD', '/no-such-bucket-here')).status).toBe(403);
     // Copying from elsewhere needs s3:GetObject on the source.
     await s3('PUT', `/${OTHER}/src`, { body: 'secret' });
-    await expectDenied(await as(alice, 'PUT', `/${MINE}/copy`, { headers: { 'x-amz-copy-source': `/${OTHER}/src` } }), /s3:GetObject/);
+    await expectDenied(await s3As(alice, 'PUT', `/${MINE}/copy`, { headers: { 'x-amz-copy-source': `/${OTHER}/src` } }), /s3:GetObject/);
     // Operator endpoints are actions of their own.
-    await expectDenied(await as(alice, 'GET', '/-/admin/keyring'), /sealbucket:GetKeyringStatus/);
+    await expectDenied(await s3As(alice, 'GET', '/-/admin/keyring'), /sealbucket:GetKeyringStatus/);
     expect((await s3('GET', '/-/admin/keyring')).status).toBe(200);
     r = await s3('GET', `/${OTHER}/src`);
     expect(await r.text()).toBe('secret');
   });
 
   it('an admin action granted by policy opens its endpoint only', async () => {
-    const op = await userWithPolicy('operator-s3', policyOf({ Effect: 'Allow', Action: 'sealbucket:GetKeyringStatus', Resource: '*' }));
-    expect((await as(op, 'GET', '/-/admin/keyring')).status).toBe(200);
-    await expectDenied(await as(op, 'POST', '/-/admin/rotate'), /sealbucket:RotateMasterKey/);
+    const op = await newUser('operator-s3', policyOf({ Effect: 'Allow', Action: 'sealbucket:GetKeyringStatus', Resource: '*' }));
+    expect((await s3As(op, 'GET', '/-/admin/keyring')).status).toBe(200);
+    await expectDenied(await s3As(op, 'POST', '/-/admin/rotate'), /sealbucket:RotateMasterKey/);
   });
 
   it('a bucket policy may grant a user what no identity policy does; its Deny beats an identity Allow', async () => {
     const B = 'user-bucket-granted';
     await newBucket(B);
-    const bob = await userWithPolicy('bob-s3');
-    await expectDenied(await as(bob, 'PUT', `/${B}/k`, { body: 'x' }));
+    const bob = await newUser('bob-s3');
+    await expectDenied(await s3As(bob, 'PUT', `/${B}/k`, { body: 'x' }));
     await putPolicy(
       B,
       policyOf(
@@ -342,9 +309,9 @@ describe('IAM users', () => {
         { Effect: 'Deny', Principal: { AWS: '000000000000' }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${B}/in/locked` },
       ),
     );
-    expect((await as(bob, 'PUT', `/${B}/in/k`, { body: 'x' })).status).toBe(200);
-    await expectDenied(await as(bob, 'PUT', `/${B}/out/k`, { body: 'x' }));
-    await expectDenied(await as(bob, 'PUT', `/${B}/in/locked`, { body: 'x' }), /explicit deny in a resource-based policy/);
+    expect((await s3As(bob, 'PUT', `/${B}/in/k`, { body: 'x' })).status).toBe(200);
+    await expectDenied(await s3As(bob, 'PUT', `/${B}/out/k`, { body: 'x' }));
+    await expectDenied(await s3As(bob, 'PUT', `/${B}/in/locked`, { body: 'x' }), /explicit deny in a resource-based policy/);
   });
 
   it('object tags as condition keys: s3:ExistingObjectTag/<key> of the object read, s3:RequestObjectTag/<key> of the write', async () => {
@@ -352,7 +319,7 @@ describe('IAM users', () => {
     await newBucket(B);
     await s3('PUT', `/${B}/public`, { body: 'open', headers: { 'x-amz-tagging': 'security=public' } });
     await s3('PUT', `/${B}/private`, { body: 'closed', headers: { 'x-amz-tagging': 'security=secret' } });
-    const tess = await userWithPolicy('tess-s3');
+    const tess = await newUser('tess-s3');
     await putPolicy(
       B,
       policyOf(
@@ -375,14 +342,14 @@ describe('IAM users', () => {
         },
       ),
     );
-    expect(await (await as(tess, 'GET', `/${B}/public`)).text()).toBe('open');
-    expect((await as(tess, 'GET', `/${B}/public?tagging`)).status).toBe(200);
-    await expectDenied(await as(tess, 'GET', `/${B}/private`), /s3:GetObject/);
-    await expectDenied(await as(tess, 'GET', `/${B}/nothing-here`));
-    expect((await as(tess, 'PUT', `/${B}/new`, { body: 'x', headers: { 'x-amz-tagging': 'project=apollo' } })).status).toBe(200);
-    await expectDenied(await as(tess, 'PUT', `/${B}/new2`, { body: 'x', headers: { 'x-amz-tagging': 'project=gemini' } }));
-    await expectDenied(await as(tess, 'PUT', `/${B}/new3`, { body: 'x', headers: { 'x-amz-tagging': 'project=apollo&extra=1' } }));
-    await expectDenied(await as(tess, 'PUT', `/${B}/new4`, { body: 'x' }));
+    expect(await (await s3As(tess, 'GET', `/${B}/public`)).text()).toBe('open');
+    expect((await s3As(tess, 'GET', `/${B}/public?tagging`)).status).toBe(200);
+    await expectDenied(await s3As(tess, 'GET', `/${B}/private`), /s3:GetObject/);
+    await expectDenied(await s3As(tess, 'GET', `/${B}/nothing-here`));
+    expect((await s3As(tess, 'PUT', `/${B}/new`, { body: 'x', headers: { 'x-amz-tagging': 'project=apollo' } })).status).toBe(200);
+    await expectDenied(await s3As(tess, 'PUT', `/${B}/new2`, { body: 'x', headers: { 'x-amz-tagging': 'project=gemini' } }));
+    await expectDenied(await s3As(tess, 'PUT', `/${B}/new3`, { body: 'x', headers: { 'x-amz-tagging': 'project=apollo&extra=1' } }));
+    await expectDenied(await s3As(tess, 'PUT', `/${B}/new4`, { body: 'x' }));
   });
 
   it('DeleteObjects judges each key: denied keys come back as AccessDenied entries, the others are deleted', async () => {
@@ -390,12 +357,9 @@ describe('IAM users', () => {
     await newBucket(B);
     await s3('PUT', `/${B}/a/1`, { body: 'x' });
     await s3('PUT', `/${B}/b/1`, { body: 'x' });
-    const carol = await userWithPolicy(
-      'carol-s3',
-      policyOf({ Effect: 'Allow', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${B}/a/*` }),
-    );
+    const carol = await newUser('carol-s3', policyOf({ Effect: 'Allow', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${B}/a/*` }));
     const body = '<Delete><Object><Key>a/1</Key></Object><Object><Key>b/1</Key></Object></Delete>';
-    const r = await as(carol, 'POST', `/${B}?delete`, {
+    const r = await s3As(carol, 'POST', `/${B}?delete`, {
       body,
       headers: { 'x-amz-content-sha256': hex(await crypto.subtle.digest('SHA-256', enc(body))) },
     });
@@ -407,7 +371,7 @@ describe('IAM users', () => {
     expect((await s3('GET', `/${B}/b/1`)).status).toBe(200);
     // Nothing allowed at all: every key an AccessDenied entry, and a missing bucket is not revealed.
     const lone = '<Delete><Object><Key>z</Key></Object></Delete>';
-    const none = await as(carol, 'POST', '/no-such-bucket-del?delete', {
+    const none = await s3As(carol, 'POST', '/no-such-bucket-del?delete', {
       body: lone,
       headers: { 'x-amz-content-sha256': hex(await crypto.subtle.digest('SHA-256', enc(lone))) },
     });
@@ -420,10 +384,10 @@ describe('IAM users', () => {
     const B = 'user-bucket-presigned';
     await newBucket(B);
     await s3('PUT', `/${B}/k`, { body: 'shared' });
-    const dave = await userWithPolicy('dave-s3', policyOf({ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${B}/*` }));
-    const url = (await signer(dave).sign(`${ORIGIN}/${B}/k?X-Amz-Expires=600`, { method: 'GET', aws: { signQuery: true } })).url;
+    const dave = await newUser('dave-s3', policyOf({ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${B}/*` }));
+    const url = (await signer(dave, 's3').sign(`${ORIGIN}/${B}/k?X-Amz-Expires=600`, { method: 'GET', aws: { signQuery: true } })).url;
     expect(await (await worker(new Request(url))).text()).toBe('shared');
-    await iam({ Action: 'DeleteAccessKey', UserName: 'dave-s3', AccessKeyId: dave.accessKeyId });
+    await iamAsRoot({ Action: 'DeleteAccessKey', UserName: 'dave-s3', AccessKeyId: dave.accessKeyId });
     // Other isolates see the deletion within IAM_CACHE_SECONDS (iam.test.ts covers that bound); this one at once.
     forgetIdentities();
     const r = await worker(new Request(url));

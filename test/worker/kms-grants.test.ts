@@ -2,68 +2,17 @@
 // RevokeGrant, RetireGrant and ListRetirableGrants, a grant as an Allow beside the key policy
 // (constraints on the encryption context; an explicit Deny still wins), and SSE-KMS through S3 by a grantee.
 
-import { AwsClient } from 'aws4fetch';
 import { describe, expect, it } from 'vitest';
-import { TEST_BINDINGS } from './helpers/bindings';
 import { createKey, kms, kmsOk, kmsSql } from './helpers/kms';
-import { ORIGIN, s3, worker } from './helpers/s3';
+import { type Creds, kmsAs, newUser, policyOf, s3As, userArn } from './helpers/principals';
+import { s3 } from './helpers/s3';
 
-type Creds = { accessKeyId: string; secretAccessKey: string };
-const ROOT: Creds = { accessKeyId: TEST_BINDINGS.ACCESS_KEY_ID, secretAccessKey: TEST_BINDINGS.SECRET_ACCESS_KEY };
 const ROOT_ARN = 'arn:aws:iam::000000000000:root';
 const keyArn = (id: string) => `arn:aws:kms:us-east-1:000000000000:key/${id}`;
 const b64 = (s: string) => btoa(s);
 
-const signer = (c: Creds, service: string) => new AwsClient({ ...c, service, region: 'us-east-1' });
-
-async function iam(params: Record<string, string>): Promise<string> {
-  const req = await signer(ROOT, 'iam').sign(`${ORIGIN}/`, {
-    method: 'POST',
-    body: new URLSearchParams({ Version: '2010-05-08', ...params }).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-  });
-  const r = await worker(req);
-  const text = await r.text();
-  if (r.status !== 200) throw new Error(`${params.Action}: ${r.status} ${text}`);
-  return text;
-}
-
-/** A user made by root through the IAM API, with an inline identity policy when one is given. */
-async function user(name: string, statements?: object[]): Promise<Creds> {
-  await iam({ Action: 'CreateUser', UserName: name });
-  if (statements)
-    await iam({
-      Action: 'PutUserPolicy',
-      UserName: name,
-      PolicyName: 'p',
-      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
-    });
-  const text = await iam({ Action: 'CreateAccessKey', UserName: name });
-  return {
-    accessKeyId: /<AccessKeyId>([^<]+)</.exec(text)![1],
-    secretAccessKey: /<SecretAccessKey>([^<]+)</.exec(text)![1],
-  };
-}
-
-/** One KMS call signed by `as`. */
-async function kmsAs(as: Creds, op: string, input: object = {}) {
-  const req = await signer(as, 'kms').sign(`${ORIGIN}/`, {
-    method: 'POST',
-    body: JSON.stringify(input),
-    headers: { 'x-amz-target': `TrentService.${op}`, 'content-type': 'application/x-amz-json-1.1' },
-  });
-  const r = await worker(req);
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : undefined };
-}
-
-/** One S3 call signed by `as`. */
-async function s3As(as: Creds, method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
-  return worker(await signer(as, 's3').sign(ORIGIN + path, { method, body: init.body ?? null, headers: init.headers ?? {} }));
-}
-
-const policy = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
-const userArn = (name: string) => `arn:aws:iam::000000000000:user/${name}`;
+/** A user made by root through the IAM API, with an inline identity policy of these statements when given. */
+const user = (name: string, statements?: object[]): Promise<Creds> => newUser(name, statements && policyOf(...statements));
 const rootAll = { Sid: 'root', Effect: 'Allow', Principal: { AWS: ROOT_ARN }, Action: 'kms:*', Resource: '*' };
 
 describe('grants', () => {
@@ -204,7 +153,7 @@ describe('grants', () => {
     expect((await kmsAs(u, 'Encrypt', { KeyId: id, Plaintext: b64('x') })).status).toBe(200);
     await kmsOk('PutKeyPolicy', {
       KeyId: id,
-      Policy: policy(rootAll, { Effect: 'Deny', Principal: { AWS: userArn('gr-denied') }, Action: 'kms:Encrypt', Resource: '*' }),
+      Policy: policyOf(rootAll, { Effect: 'Deny', Principal: { AWS: userArn('gr-denied') }, Action: 'kms:Encrypt', Resource: '*' }),
     });
     const r = await kmsAs(u, 'Encrypt', { KeyId: id, Plaintext: b64('x') });
     expect(r.body.__type).toBe('AccessDeniedException');
@@ -226,7 +175,7 @@ describe('grants', () => {
     const maker = await user('gr-maker');
     await kmsOk('PutKeyPolicy', {
       KeyId: id,
-      Policy: policy(rootAll, {
+      Policy: policyOf(rootAll, {
         Effect: 'Allow',
         Principal: { AWS: userArn('gr-maker') },
         Action: 'kms:CreateGrant',

@@ -2,68 +2,18 @@
 // PutKeyPolicy's validation and lock-out check, every call authorized as its signer (root and IAM
 // users made through the IAM API), and SSE-KMS through S3 judged as the S3 caller.
 
-import { AwsClient } from 'aws4fetch';
 import { describe, expect, it } from 'vitest';
 import { sigV4PostForm } from './helpers/auth-helpers';
-import { TEST_BINDINGS } from './helpers/bindings';
 import { createKey, kms, kmsOk, kmsSql } from './helpers/kms';
+import { type Creds, kmsAs, newUser, policyOf, s3As } from './helpers/principals';
 import { ORIGIN, s3, worker } from './helpers/s3';
 
-type Creds = { accessKeyId: string; secretAccessKey: string };
-const ROOT: Creds = { accessKeyId: TEST_BINDINGS.ACCESS_KEY_ID, secretAccessKey: TEST_BINDINGS.SECRET_ACCESS_KEY };
 const ROOT_ARN = 'arn:aws:iam::000000000000:root';
 const keyArn = (id: string) => `arn:aws:kms:us-east-1:000000000000:key/${id}`;
 const b64 = (s: string) => btoa(s);
 
-const signer = (c: Creds, service: string) => new AwsClient({ ...c, service, region: 'us-east-1' });
-
-async function iam(params: Record<string, string>): Promise<string> {
-  const req = await signer(ROOT, 'iam').sign(`${ORIGIN}/`, {
-    method: 'POST',
-    body: new URLSearchParams({ Version: '2010-05-08', ...params }).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-  });
-  const r = await worker(req);
-  const text = await r.text();
-  if (r.status !== 200) throw new Error(`${params.Action}: ${r.status} ${text}`);
-  return text;
-}
-
-/** A user made by root through the IAM API, with an inline identity policy when one is given. */
-async function user(name: string, statements?: object[]): Promise<Creds> {
-  await iam({ Action: 'CreateUser', UserName: name });
-  if (statements)
-    await iam({
-      Action: 'PutUserPolicy',
-      UserName: name,
-      PolicyName: 'p',
-      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
-    });
-  const text = await iam({ Action: 'CreateAccessKey', UserName: name });
-  return {
-    accessKeyId: /<AccessKeyId>([^<]+)</.exec(text)![1],
-    secretAccessKey: /<SecretAccessKey>([^<]+)</.exec(text)![1],
-  };
-}
-
-/** One KMS call signed by `as`. */
-async function kmsAs(as: Creds, op: string, input: object = {}) {
-  const req = await signer(as, 'kms').sign(`${ORIGIN}/`, {
-    method: 'POST',
-    body: JSON.stringify(input),
-    headers: { 'x-amz-target': `TrentService.${op}`, 'content-type': 'application/x-amz-json-1.1' },
-  });
-  const r = await worker(req);
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : undefined };
-}
-
-/** One S3 call signed by `as`. */
-async function s3As(as: Creds, method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
-  return worker(await signer(as, 's3').sign(ORIGIN + path, { method, body: init.body ?? null, headers: init.headers ?? {} }));
-}
-
-const policy = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+/** A user made by root through the IAM API, with an inline identity policy of these statements when given. */
+const user = (name: string, statements?: object[]): Promise<Creds> => newUser(name, statements && policyOf(...statements));
 const rootAll = { Sid: 'root', Effect: 'Allow', Principal: { AWS: ROOT_ARN }, Action: 'kms:*', Resource: '*' };
 
 describe('key policies', () => {
@@ -88,7 +38,7 @@ describe('key policies', () => {
 
   it('PutKeyPolicy stores a valid policy and refuses a malformed one with the evaluator message', async () => {
     const id = await createKey();
-    const text = policy(rootAll, { Sid: 'x', Effect: 'Deny', Principal: '*', Action: 'kms:ScheduleKeyDeletion', Resource: '*' });
+    const text = policyOf(rootAll, { Sid: 'x', Effect: 'Deny', Principal: '*', Action: 'kms:ScheduleKeyDeletion', Resource: '*' });
     await kmsOk('PutKeyPolicy', { KeyId: id, PolicyName: 'default', Policy: text });
     expect((await kmsOk('GetKeyPolicy', { KeyId: id })).Policy).toBe(text);
     const bad = await kms('PutKeyPolicy', {
@@ -105,7 +55,13 @@ describe('key policies', () => {
   });
 
   it('CreateKey takes Policy; a key policy that denies root Encrypt refuses it, and root still repairs the policy', async () => {
-    const denyEncrypt = policy(rootAll, { Sid: 'no', Effect: 'Deny', Principal: { AWS: ROOT_ARN }, Action: 'kms:Encrypt', Resource: '*' });
+    const denyEncrypt = policyOf(rootAll, {
+      Sid: 'no',
+      Effect: 'Deny',
+      Principal: { AWS: ROOT_ARN },
+      Action: 'kms:Encrypt',
+      Resource: '*',
+    });
     const id = (await kmsOk('CreateKey', { Policy: denyEncrypt })).KeyMetadata.KeyId;
     const r = await kms('Encrypt', { KeyId: id, Plaintext: b64('hello') });
     expect(r.status).toBe(400);
@@ -116,12 +72,12 @@ describe('key policies', () => {
     // Even a policy that denies everything to everyone cannot lock root out of GetKeyPolicy / PutKeyPolicy.
     await kmsOk('PutKeyPolicy', {
       KeyId: id,
-      Policy: policy({ Effect: 'Deny', Principal: '*', Action: 'kms:*', Resource: '*' }),
+      Policy: policyOf({ Effect: 'Deny', Principal: '*', Action: 'kms:*', Resource: '*' }),
       BypassPolicyLockoutSafetyCheck: true,
     });
     expect((await kms('DescribeKey', { KeyId: id })).body.__type).toBe('AccessDeniedException');
     await kmsOk('GetKeyPolicy', { KeyId: id });
-    await kmsOk('PutKeyPolicy', { KeyId: id, Policy: policy(rootAll) });
+    await kmsOk('PutKeyPolicy', { KeyId: id, Policy: policyOf(rootAll) });
     await kmsOk('Encrypt', { KeyId: id, Plaintext: b64('hello') });
   });
 
@@ -154,7 +110,7 @@ describe('key policies', () => {
     expect((await kmsAs(without, 'ListKeys')).body.__type).toBe('AccessDeniedException');
     const other = (
       await kmsOk('CreateKey', {
-        Policy: policy({ ...rootAll, Principal: { AWS: 'arn:aws:iam::000000000000:user/nobody' } }),
+        Policy: policyOf({ ...rootAll, Principal: { AWS: 'arn:aws:iam::000000000000:user/nobody' } }),
         BypassPolicyLockoutSafetyCheck: true,
       })
     ).KeyMetadata.KeyId;
@@ -166,7 +122,7 @@ describe('key policies', () => {
   it('the lock-out check refuses a policy that would not let the caller put the next one, unless bypassed', async () => {
     const u = await user('kp-lock', [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }]);
     const id = (await kmsAs(u, 'CreateKey', {})).body.KeyMetadata.KeyId;
-    const rootOnly = policy({ ...rootAll, Principal: { AWS: 'arn:aws:iam::000000000000:user/somebody-else' } });
+    const rootOnly = policyOf({ ...rootAll, Principal: { AWS: 'arn:aws:iam::000000000000:user/somebody-else' } });
     const r = await kmsAs(u, 'PutKeyPolicy', { KeyId: id, Policy: rootOnly });
     expect(r.body.__type).toBe('MalformedPolicyDocumentException');
     expect(r.body.message).toBe('The new key policy will not allow you to update the key policy in the future.');
@@ -236,7 +192,7 @@ describe('SSE-KMS through S3 is judged as the S3 caller', () => {
   it('a key policy condition sees kms:ViaService and the object ARN as kms:EncryptionContext:aws:s3:arn', async () => {
     const id = (
       await kmsOk('CreateKey', {
-        Policy: policy(rootAll, {
+        Policy: policyOf(rootAll, {
           Effect: 'Deny',
           Principal: '*',
           Action: 'kms:GenerateDataKey',
