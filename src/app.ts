@@ -10,12 +10,12 @@ import type { Env } from './env';
 import { iamApi, iamService } from './iam/api';
 import { iamStub } from './iam/durable';
 import { DEFAULT_CACHE_SECONDS, type Identities, identities } from './iam/identities';
+import { httpRequestKeys } from './iam/request-keys';
 import type { Principal } from './iam/types';
 import { isKmsRequest, kmsApi } from './kms/api';
 import { kmsStub } from './kms/durable';
 import { layoutsFor } from './layout';
 import type { Layout } from './layout/types';
-import { globalKeys } from './s3/authorize';
 import { CORS_METHODS, cachedCorsRules, corsHeaders, corsRefusal, matchRule, NOT_ALLOWED, requestedHeaders } from './s3/cors';
 import { isPostObject, postObject } from './s3/ops/post-object';
 import { type Dialect, sniffDialect } from './s3/protocol/dialect';
@@ -215,7 +215,7 @@ app.all('*', async (c) => {
     if (auth.method.startsWith('sigv2')) throw new S3Error('AccessDenied', 'Operator endpoints need Signature Version 4.');
     // Each endpoint is an action of its own (README: Users and policies); root has them all.
     const principal = await who.principal(auth.accessKeyId);
-    authorizeAdmin(req, url, principal, globalKeys(req, url, principal, new Date()));
+    authorizeAdmin(req, url, principal, httpRequestKeys(req, url));
     return admin(req, url, layouts, store, sealer, await keyring());
   }
   const principal = await who.principal(auth.accessKeyId);

@@ -14,8 +14,9 @@ import { type Node, render } from '../s3/protocol/xml';
 import { type IamAction, type IamEnv, type IamReply, iamStub, isIamAction } from './durable';
 import { forgetIdentities, type Identities } from './identities';
 import { decide } from './policy';
+import { httpRequestKeys } from './request-keys';
 import { IamError, type Page, policyArn, validationError } from './service';
-import { ACCOUNT_ID, type Principal, ROOT_ARN, userArn } from './types';
+import { ACCOUNT_ID, ROOT_ARN, userArn } from './types';
 
 const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -89,23 +90,6 @@ async function authenticated(
   const auth = await signed(() => verifySigV4(req, lookup, { service, payloadHash: hash }));
   if (body.length) for (const [k, v] of new URLSearchParams(new TextDecoder().decode(body))) params[k] = v;
   return { auth, params };
-}
-
-/** The global condition keys of an IAM call (aws:username only for users, as on AWS). */
-function conditionContext(req: Request, url: URL, p: Principal, now: Date, extra: Record<string, string>) {
-  const ip = req.headers.get('cf-connecting-ip');
-  return {
-    'aws:CurrentTime': [now.toISOString().replace(/\.\d{3}Z$/, 'Z')],
-    'aws:EpochTime': [String(Math.floor(now.getTime() / 1000))],
-    'aws:SecureTransport': [String(url.protocol === 'https:')],
-    'aws:SourceIp': ip ? [ip] : undefined,
-    'aws:PrincipalArn': [p.arn],
-    'aws:PrincipalAccount': [ACCOUNT_ID],
-    'aws:PrincipalType': [p.kind === 'root' ? 'Account' : 'User'],
-    'aws:username': p.kind === 'user' ? [p.userName] : undefined,
-    'aws:userid': [p.kind === 'user' ? p.userId : ACCOUNT_ID],
-    ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, [v]])),
-  };
 }
 
 /** Actions whose UserName, when absent, is the caller's own (IAM's rule for these). */
@@ -216,7 +200,12 @@ export async function iamApi(req: Request, url: URL, env: IamEnv, who: Identitie
     if (principal.kind !== 'root') {
       const resource = await resourceOf(action, params, (name) => stub.userArn(name));
       const extra: Record<string, string> = params.PolicyArn && action.endsWith('UserPolicy') ? { 'iam:PolicyARN': params.PolicyArn } : {};
-      const req2 = { principal, action: `iam:${action}`, resource, context: conditionContext(req, url, principal, now, extra) };
+      const req2 = {
+        principal,
+        action: `iam:${action}`,
+        resource,
+        context: { ...httpRequestKeys(req, url, now), ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, [v]])) },
+      };
       if (decide(req2) !== 'Allow')
         throw new IamError(
           'AccessDenied',

@@ -4,6 +4,7 @@
 // the operator); those calls are not authorized here.
 
 import { decide, decideWithKeyPolicy, PolicyError, parsePolicy } from '../iam/policy';
+import { requestKeys } from '../iam/request-keys';
 import { ACCOUNT_ID, type PolicyDocument, type Principal, ROOT_ARN } from '../iam/types';
 
 /** What the request tells about its caller besides the principal: plain data, sent over RPC. */
@@ -95,18 +96,10 @@ export const parseKeyPolicy = (text: string): PolicyDocument => parsePolicy(text
 
 /** The condition keys of one KMS call. */
 export function conditionKeys(caller: Caller, encryptionContext?: Record<string, string>): Record<string, string[] | undefined> {
-  const p = caller.principal;
   const keys: Record<string, string[] | undefined> = {
-    'aws:PrincipalArn': [p.arn],
-    'aws:PrincipalAccount': [ACCOUNT_ID],
+    ...requestKeys({ now: new Date(), secure: caller.facts.secure, sourceIp: caller.facts.sourceIp }),
     'kms:CallerAccount': [ACCOUNT_ID],
-    'aws:SecureTransport': [String(caller.facts.secure)],
-    'aws:CurrentTime': [new Date().toISOString()],
-    'aws:EpochTime': [String(Math.floor(Date.now() / 1000))],
-    'aws:SourceIp': caller.facts.sourceIp ? [caller.facts.sourceIp] : undefined,
     'kms:ViaService': caller.facts.viaService ? [caller.facts.viaService] : undefined,
-    'aws:username': p.kind === 'user' ? [p.userName] : undefined,
-    'aws:userid': [p.kind === 'user' ? p.userId : ACCOUNT_ID],
   };
   if (encryptionContext) {
     const names = Object.keys(encryptionContext);

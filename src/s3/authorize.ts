@@ -5,7 +5,8 @@
 // handler reads any body or stores anything.
 
 import { decide, judge } from '../iam/policy';
-import { ACCOUNT_ID, type AuthzRequest, type PolicyDocument, type Principal } from '../iam/types';
+import { httpRequestKeys } from '../iam/request-keys';
+import type { AuthzRequest, PolicyDocument } from '../iam/types';
 import { decodeUploadCustom } from '../layout/record';
 import type { Layout } from '../layout/types';
 import { cachedBucketPolicy } from './bucket-policy';
@@ -137,22 +138,6 @@ const one = (v: string | null | undefined): string[] | undefined => (v === null 
 
 /** COS names SSE-KMS "cos/kms"; policies speak S3's "aws:kms". */
 const sseValue = (v: string | null) => (v === null ? undefined : v.toLowerCase() === 'cos/kms' ? 'aws:kms' : v);
-
-/** The global condition keys (aws:*) of a request by `p`. */
-export function globalKeys(req: Request, url: URL, p: Principal, now: Date): Record<string, string[] | undefined> {
-  return {
-    'aws:CurrentTime': [now.toISOString().replace(/\.\d{3}Z$/, 'Z')],
-    'aws:EpochTime': [String(Math.floor(now.getTime() / 1000))],
-    'aws:SecureTransport': [String(url.protocol === 'https:')],
-    // Cloudflare sets it in production; the local front sets it to the socket's peer.
-    'aws:SourceIp': one(req.headers.get('cf-connecting-ip')),
-    'aws:PrincipalArn': [p.arn],
-    'aws:PrincipalAccount': [ACCOUNT_ID],
-    'aws:PrincipalType': [p.kind === 'root' ? 'Account' : 'User'],
-    'aws:username': p.kind === 'user' ? [p.userName] : undefined,
-    'aws:userid': p.kind === 'user' ? [p.userId] : undefined,
-  };
-}
 
 /**
  * The S3 condition keys of a request whose values `get` reads (headers, a presigned query, or a
@@ -311,7 +296,7 @@ export async function authorize(ctx: Ctx, op: Operation, now = new Date()): Prom
   if (rule === 'per-key') return;
   const q = ctx.url.searchParams;
   const context = {
-    ...globalKeys(ctx.req, ctx.url, ctx.principal, now),
+    ...httpRequestKeys(ctx.req, ctx.url, now),
     ...conditionKeysOf(ctx, op),
     ...(await existingTagKeys(ctx, op)),
   };

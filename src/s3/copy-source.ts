@@ -1,9 +1,10 @@
 // The source of CopyObject and UploadPartCopy: x-amz-copy-source / x-cos-copy-source
 // resolved to a bucket and key, its conditions checked, and opened with its SSE-C key.
 
+import { httpRequestKeys } from '../iam/request-keys';
 import type { ObjectRecord } from '../layout/record';
 import type { SseRequest } from '../sse';
-import { authorizeAccess, conditionKeysOf, globalKeys } from './authorize';
+import { authorizeAccess, conditionKeysOf } from './authorize';
 import type { Ctx } from './context';
 import { checkKey, integrityFailure, loadRecord, type ObjectReader, openObject } from './objects';
 import { checkConditions } from './protocol/conditions';
@@ -55,7 +56,7 @@ export async function copySource(ctx: Ctx): Promise<CopySource> {
     bucket,
     key,
     on: 'object',
-    context: { ...globalKeys(ctx.req, ctx.url, ctx.principal, new Date()), ...conditionKeysOf(ctx, 'GetObject') },
+    context: { ...httpRequestKeys(ctx.req, ctx.url), ...conditionKeysOf(ctx, 'GetObject') },
   });
   const rec = await loadRecord(ctx, bucket, key, version);
   const h = ctx.req.headers;

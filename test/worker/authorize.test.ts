@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config';
 import { parsePolicy } from '../../src/iam/policy';
+import { httpRequestKeys } from '../../src/iam/request-keys';
 import type { Principal } from '../../src/iam/types';
-import { ACTIONS, globalKeys, type Operation, requestFields, s3Keys } from '../../src/s3/authorize';
+import { ACTIONS, type Operation, requestFields, s3Keys } from '../../src/s3/authorize';
 import type { Ctx } from '../../src/s3/context';
 import { route } from '../../src/s3/router';
 
@@ -168,37 +169,17 @@ describe('condition keys', () => {
     expect(k['s3:authType']).toEqual(['POST']);
   });
 
-  it('global keys: the principal, the time, transport and source address', () => {
+  it("request keys: the time, transport and source address (the evaluator adds the principal's own)", () => {
     const now = new Date('2026-12-08T01:02:03.456Z');
-    const user: Principal = {
-      kind: 'user',
-      accessKeyId: 'AK',
-      arn: 'arn:aws:iam::000000000000:user/u',
-      userName: 'u',
-      userId: 'AIDAX',
-      policies: [],
-    };
     const url = new URL('https://gw.test/b/k');
-    const k = globalKeys(new Request(url, { headers: { 'cf-connecting-ip': '203.0.113.7' } }), url, user, now);
-    expect(k).toEqual({
+    expect(httpRequestKeys(new Request(url, { headers: { 'cf-connecting-ip': '203.0.113.7' } }), url, now)).toEqual({
       'aws:CurrentTime': ['2026-12-08T01:02:03Z'],
       'aws:EpochTime': [String(Math.floor(now.getTime() / 1000))],
       'aws:SecureTransport': ['true'],
       'aws:SourceIp': ['203.0.113.7'],
-      'aws:PrincipalArn': [user.arn],
-      'aws:PrincipalAccount': ['000000000000'],
-      'aws:PrincipalType': ['User'],
-      'aws:username': ['u'],
-      'aws:userid': ['AIDAX'],
     });
-    const root: Principal = { kind: 'root', accessKeyId: 'AK', arn: 'arn:aws:iam::000000000000:root' };
-    const r = globalKeys(new Request('http://gw.test/'), new URL('http://gw.test/'), root, now);
-    expect(r).toMatchObject({
-      'aws:PrincipalType': ['Account'],
-      'aws:SecureTransport': ['false'],
-      'aws:SourceIp': undefined,
-      'aws:username': undefined,
-    });
+    const plain = new URL('http://gw.test/');
+    expect(httpRequestKeys(new Request(plain), plain, now)).toMatchObject({ 'aws:SecureTransport': ['false'], 'aws:SourceIp': undefined });
   });
 
   it('a user principal carries its policies: the keys decide a condition', async () => {

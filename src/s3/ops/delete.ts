@@ -1,7 +1,8 @@
 // DeleteObject and DeleteObjects.
 
+import { httpRequestKeys } from '../../iam/request-keys';
 import { NULL_VERSION } from '../../layout/types';
-import { conditionKeysOf, globalKeys, refusalOf } from '../authorize';
+import { conditionKeysOf, refusalOf } from '../authorize';
 import { type Ctx, layoutOf } from '../context';
 import { checkKey, MAX_LIST_BODY, requireBucket, wholeBody } from '../objects';
 import { hdr } from '../protocol/dialect';
@@ -35,7 +36,7 @@ export async function deleteMany(ctx: Ctx): Promise<Response> {
   // a denied one comes back as an AccessDenied entry. When none is allowed, the bucket is not even
   // looked up: its existence is not revealed to someone with no right on any of its keys.
   const now = new Date();
-  const context = { ...globalKeys(ctx.req, ctx.url, ctx.principal, now), ...conditionKeysOf(ctx, 'DeleteObjects') };
+  const context = { ...httpRequestKeys(ctx.req, ctx.url, now), ...conditionKeysOf(ctx, 'DeleteObjects') };
   const refusals = await Promise.all(
     targets.map(({ key, version }) =>
       refusalOf(layoutOf(ctx), {

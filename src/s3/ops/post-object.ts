@@ -15,8 +15,9 @@ import {
   verifyPolicySignature,
 } from '../../auth/post-policy';
 import type { Identities } from '../../iam/identities';
+import { httpRequestKeys } from '../../iam/request-keys';
 import { checkAclHeaders } from '../acl';
-import { authorizeAccess, globalKeys, s3Keys } from '../authorize';
+import { authorizeAccess, s3Keys } from '../authorize';
 import { type Ctx, layoutOf } from '../context';
 import { checkKey, httpMetaFrom, MAX_OBJECT_SIZE, writeObject } from '../objects';
 import { type Form, readForm } from '../payload/form';
@@ -195,7 +196,7 @@ async function handle(base: PostCtx, form: Form, ids: Identities, setDialect: (d
     bucket: ctx.bucket,
     key,
     on: 'object',
-    context: { ...globalKeys(ctx.req, ctx.url, ctx.principal, now), ...s3Keys(formField, { method: who.method, post: true }) },
+    context: { ...httpRequestKeys(ctx.req, ctx.url, now), ...s3Keys(formField, { method: who.method, post: true }) },
   });
   const { http, meta } = metadataFrom(f, form.file.contentType);
   // Also checks that the bucket exists and allows this mode (bucket default encryption).
